@@ -1,0 +1,1 @@
+//! AWS clients and one module per resource kind: observe it, apply a change to it.

@@ -1,0 +1,95 @@
+//! The command line: global flags and one subcommand per file in `commands/`.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
+use crate::output::OutputFormat;
+
+/// Deploy, verify, cut over and roll back the stateless OpenSearch MCP server on ECS Fargate.
+#[derive(Debug, Parser)]
+#[command(name = "mcpctl", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Flags every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Output format: text for people, json for machines.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// AWS profile (default: the standard credential chain).
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// AWS region (default: the stack's region, then the standard chain).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Directory holding the stack files (`--stack NAME` reads `DIR/NAME.yaml`).
+    #[arg(
+        long,
+        global = true,
+        env = "MCPCTL_STACKS_DIR",
+        default_value = "stacks"
+    )]
+    pub stacks_dir: std::path::PathBuf,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what `up` would change, without changing anything.
+    Plan(commands::plan::PlanArgs),
+    /// Create or update every resource of a stack (idempotent).
+    Up(commands::up::UpArgs),
+    /// Show each resource of a stack, its tasks and the rules sending it traffic.
+    Status(commands::status::StatusArgs),
+    /// Read the stack's CloudWatch logs.
+    Logs(commands::logs::LogsArgs),
+    /// Send the production path's traffic to another stack (all of it, or a weight).
+    Cutover(commands::cutover::CutoverArgs),
+    /// Restore the routing the last cutover replaced.
+    Rollback(commands::rollback::RollbackArgs),
+    /// Archive a stack's configuration, then remove its resources.
+    Cleanup(commands::cleanup::CleanupArgs),
+    /// Run stacks on this machine: replicas behind a round-robin router.
+    Local(commands::local::LocalArgs),
+    /// Probe an MCP endpoint, load-test it, or compare several.
+    Verify(commands::verify::VerifyArgs),
+    /// Make one MCP tool call and print the result.
+    Call(commands::call::CallArgs),
+}
+
+impl Cli {
+    /// Run the chosen command.
+    pub async fn run(self) -> crate::error::Result<()> {
+        let g = &self.global;
+        match self.command {
+            Command::Plan(a) => commands::plan::run(a, g).await,
+            Command::Up(a) => commands::up::run(a, g).await,
+            Command::Status(a) => commands::status::run(a, g).await,
+            Command::Logs(a) => commands::logs::run(a, g).await,
+            Command::Cutover(a) => commands::cutover::run(a, g).await,
+            Command::Rollback(a) => commands::rollback::run(a, g).await,
+            Command::Cleanup(a) => commands::cleanup::run(a, g).await,
+            Command::Local(a) => commands::local::run(a, g).await,
+            Command::Verify(a) => commands::verify::run(a, g).await,
+            Command::Call(a) => commands::call::run(a, g).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

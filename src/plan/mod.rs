@@ -1,0 +1,1 @@
+//! Desired state, observed state and the plan between them: pure functions, no I/O.

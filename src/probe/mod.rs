@@ -1,0 +1,1 @@
+//! The MCP client and load generator behind `mcpctl verify` and `mcpctl call`.

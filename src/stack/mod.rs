@@ -1,0 +1,1 @@
+//! The stack file: the YAML model, `${VAR}` interpolation, validation with line:column.

@@ -1,0 +1,265 @@
+//! Shared helpers for the integration tests: real emulators (moto, osmem) and our binaries,
+//! started on 127.0.0.1 on free ports and stopped when dropped.
+//!
+//! The Python tools come from the venv that `scripts/test` creates (`.venv`, or `MCPCTL_VENV`).
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The venv holding moto, osmem-server and the MCP Python SDK.
+pub fn venv() -> PathBuf {
+    std::env::var_os("MCPCTL_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".venv"))
+}
+
+/// A program inside the venv's `bin/`.
+pub fn venv_bin(name: &str) -> PathBuf {
+    let p = venv().join("bin").join(name);
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/test (it creates the venv with moto, osmem-server and mcp)",
+        p.display()
+    );
+    p
+}
+
+/// The `mcpctl` binary under test.
+pub fn mcpctl_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_mcpctl"))
+}
+
+/// The `opensearch-mcp-server` binary, built beside `mcpctl` (`cargo build --workspace`).
+pub fn server_bin() -> PathBuf {
+    let p = mcpctl_bin()
+        .parent()
+        .expect("binary has a directory")
+        .join("opensearch-mcp-server");
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build --workspace` first (scripts/test does)",
+        p.display()
+    );
+    p
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind 127.0.0.1:0")
+}
+
+/// Wait (bounded) until something accepts TCP connections on 127.0.0.1:port.
+pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    false
+}
+
+/// A child process killed (and reaped) on drop.
+pub struct ChildGuard {
+    /// The process.
+    pub child: Child,
+    /// What it is, for messages.
+    pub name: String,
+}
+
+impl ChildGuard {
+    /// Spawn `cmd` and guard it.
+    pub fn spawn(name: &str, cmd: &mut Command) -> ChildGuard {
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {name}: {e}"));
+        ChildGuard {
+            child,
+            name: name.to_string(),
+        }
+    }
+
+    /// Kill the process now.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A moto server (AWS emulator) on 127.0.0.1.
+pub struct Moto {
+    /// `http://127.0.0.1:PORT`
+    pub endpoint: String,
+    /// The port.
+    pub port: u16,
+    _guard: ChildGuard,
+}
+
+impl Moto {
+    /// Start `moto_server` on a free port and wait until it answers.
+    pub fn start() -> Moto {
+        Self::start_with_env(&[])
+    }
+
+    /// Start `moto_server` with extra environment variables.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Moto {
+        let port = free_port();
+        let mut cmd = Command::new(venv_bin("moto_server"));
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let guard = ChildGuard::spawn("moto_server", &mut cmd);
+        assert!(
+            wait_for_port(port, Duration::from_secs(30)),
+            "moto_server did not listen on 127.0.0.1:{port} within 30s"
+        );
+        Moto {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            port,
+            _guard: guard,
+        }
+    }
+
+    /// Environment for an AWS SDK client (ours or boto3) pointed at this moto.
+    pub fn aws_env(&self) -> Vec<(String, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL".into(), self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("AWS_SESSION_TOKEN".into(), "testing".into()),
+            ("AWS_REGION".into(), "us-east-1".into()),
+            ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+            ("AWS_CONFIG_FILE".into(), "/dev/null".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE".into(), "/dev/null".into()),
+        ]
+    }
+}
+
+/// An osmem-server (in-memory OpenSearch) on 127.0.0.1.
+pub struct Osmem {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// The port.
+    pub port: u16,
+    guard: ChildGuard,
+}
+
+impl Osmem {
+    /// Start osmem-server on a free port, empty.
+    pub fn start() -> Osmem {
+        let bin = venv()
+            .join("lib")
+            .read_dir()
+            .ok()
+            .and_then(|mut d| d.find_map(|e| e.ok()))
+            .map(|py| py.path().join("site-packages/osmem_server/bin/osmem-server"))
+            .filter(|p| p.exists())
+            .expect("osmem-server is not installed in the venv: run scripts/test");
+        Self::start_bin(&bin)
+    }
+
+    fn start_bin(bin: &Path) -> Osmem {
+        let port = free_port();
+        let mut cmd = Command::new(bin);
+        cmd.args(["-addr", &format!("127.0.0.1:{port}"), "-no-stdin-watch"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let guard = ChildGuard::spawn("osmem-server", &mut cmd);
+        assert!(
+            wait_for_port(port, Duration::from_secs(30)),
+            "osmem-server did not listen on 127.0.0.1:{port} within 30s"
+        );
+        Osmem {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            guard,
+        }
+    }
+
+    /// Start osmem-server seeded with the sample `movies` index (see `seed_movies`).
+    pub fn start_with_movies() -> Osmem {
+        let o = Self::start();
+        o.seed_movies();
+        o
+    }
+
+    /// Create the `movies` index (a few MovieLens-like documents) with a mapping.
+    pub fn seed_movies(&self) {
+        let file = workspace_root().join("tests/data/movies.ndjson");
+        let body = std::fs::read(&file).expect("tests/data/movies.ndjson");
+        let mapping = std::fs::read(workspace_root().join("tests/data/movies.mapping.json"))
+            .expect("tests/data/movies.mapping.json");
+        http_send("PUT", &format!("{}/movies", self.url), &mapping, "application/json");
+        http_send(
+            "POST",
+            &format!("{}/_bulk?refresh=true", self.url),
+            &body,
+            "application/x-ndjson",
+        );
+    }
+
+    /// Stop the server (to test "OpenSearch went away").
+    pub fn stop(&mut self) {
+        self.guard.kill();
+    }
+}
+
+/// A minimal blocking HTTP/1.1 request with `curl`-free std networking; returns (status, body).
+pub fn http_send(method: &str, url: &str, body: &[u8], content_type: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let rest = url
+        .strip_prefix("http://")
+        .expect("only http:// URLs on 127.0.0.1");
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let mut s = std::net::TcpStream::connect(authority).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).expect("write");
+    s.write_all(body).expect("write");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).expect("read");
+    let text = String::from_utf8_lossy(&out).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
