@@ -1,1 +1,141 @@
-//! The stack file: the YAML model, `${VAR}` interpolation, validation with line:column.
+//! Stack files: load, `${VAR}` interpolation, `extends:`, validation with `file:line:col`.
+//!
+//! # Public API (other commands use exactly this)
+//!
+//! * [`load`]`(stack_arg, stacks_dir) -> Result<Stack>` — `stack_arg` is a name (`stateless` →
+//!   `stacks_dir/stateless.yaml`), a path to a `.yaml` file, or a directory holding `stack.yaml`
+//!   (an archive written by `cleanup`). Every problem in the file(s) is reported at once as
+//!   `file:line:col: message` with what to write instead, as [`Error::BadInput`] (exit 2).
+//!   Nothing talks to AWS here.
+//! * [`Stack`] — the resolved stack: `name`, `source`, `region`, `cluster`, `load_balancer`
+//!   (`reference`: name or ARN, `listener_port`), `network`, `roles`, `names` (ECR repository,
+//!   service, task family, container, target group, log group), `image`, `container_port`,
+//!   `cpu`, `memory`, `service` (desired count, deployment settings), `routing`
+//!   (`path_patterns`, preferred `priority`), `health_check`, `log_retention_days`, `ecr`,
+//!   `env` (ordered container environment incl. `MCP_PATH`, `MCP_STATELESS`,
+//!   `MCP_PATH_ALIASES`, `MCP_ALLOWED_HOSTS`, `MCP_PORT`), `secrets`, `tags`.
+//!   [`Stack::resource_tags`] gives the tags every resource carries (`mcpctl:stack = name`).
+//! * [`to_yaml`]`(&Stack) -> String` — the stack "as used", self-contained (no `extends:`, no
+//!   `${VAR}`, defaults spelled out); [`load`] reads it back to an equal `Stack`.
+//! * [`load_with_env`] — like [`load`] with `${VAR}` values from a function (tests).
+//!
+//! The YAML crate is `serde-saphyr` (`serde_yaml` is deprecated upstream; this one is
+//! maintained and reports line and column for every value and error).
+
+mod file;
+mod interpolate;
+mod layers;
+mod model;
+mod render;
+mod resolve;
+pub mod rules;
+
+use std::path::{Path, PathBuf};
+
+pub use model::*;
+pub use render::to_yaml;
+
+use crate::error::{Error, Result};
+
+/// Load and validate a stack: `stack_arg` is a name in `stacks_dir`, a file path, or an
+/// archive directory holding `stack.yaml`. `${VAR}` values come from the process environment.
+pub fn load(stack_arg: &str, stacks_dir: &Path) -> Result<Stack> {
+    load_with_env(stack_arg, stacks_dir, &|k| std::env::var(k).ok())
+}
+
+/// [`load`] with `${VAR}` values taken from `lookup`.
+pub fn load_with_env(
+    stack_arg: &str,
+    stacks_dir: &Path,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Stack> {
+    let path = find(stack_arg, stacks_dir)?;
+    let display = path.display().to_string();
+    let layers = layers::read_layers(&path, display, lookup).map_err(Error::BadInput)?;
+    let default_name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| stack_arg.to_string());
+    let mut r = resolve::Resolver::new(&layers, lookup);
+    let stack = r.stack(&default_name, path.clone());
+    if r.errors.is_empty() {
+        Ok(stack)
+    } else {
+        let n = r.errors.len();
+        let mut msg = r.errors.join("\n");
+        if n > 1 {
+            msg.push_str(&format!(
+                "\n({n} problems in the stack; nothing was changed)"
+            ));
+        }
+        Err(Error::BadInput(msg))
+    }
+}
+
+/// Where a `--stack` argument points.
+fn find(stack_arg: &str, stacks_dir: &Path) -> Result<PathBuf> {
+    let as_path = Path::new(stack_arg);
+    let looks_like_path =
+        stack_arg.contains('/') || stack_arg.ends_with(".yaml") || stack_arg.ends_with(".yml");
+    if looks_like_path {
+        if as_path.is_dir() {
+            let inner = as_path.join("stack.yaml");
+            if inner.is_file() {
+                return Ok(inner);
+            }
+            return Err(Error::bad_input(format!(
+                "{stack_arg} is a directory without a stack.yaml; give a stack file or an archive directory written by `mcpctl cleanup`"
+            )));
+        }
+        if as_path.is_file() {
+            return Ok(as_path.to_path_buf());
+        }
+        return Err(Error::bad_input(format!(
+            "stack file {stack_arg} does not exist; give a name from {} ({}) or a path to a .yaml file",
+            stacks_dir.display(),
+            available(stacks_dir)
+        )));
+    }
+    if stack_arg.is_empty()
+        || !stack_arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(Error::bad_input(format!(
+            "`{stack_arg}` is not a stack name; use a name like `stateless` or a path to a .yaml file"
+        )));
+    }
+    let p = stacks_dir.join(format!("{stack_arg}.yaml"));
+    if p.is_file() {
+        return Ok(p);
+    }
+    Err(Error::bad_input(format!(
+        "no stack named `{stack_arg}`: {} does not exist; stacks in {}: {} (or pass --stacks-dir / a path)",
+        p.display(),
+        stacks_dir.display(),
+        available(stacks_dir)
+    )))
+}
+
+fn available(dir: &Path) -> String {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let p = e.path();
+            (p.extension().is_some_and(|x| x == "yaml"))
+                .then(|| p.file_stem().map(|s| s.to_string_lossy().to_string()))
+                .flatten()
+        })
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests;

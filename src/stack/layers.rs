@@ -1,0 +1,192 @@
+//! Reading a stack file and the files it `extends:`, and pointing at places in them.
+
+use std::path::{Path, PathBuf};
+
+use serde_saphyr::{Location, MessageFormatter, Spanned, UserMessageFormatter};
+
+use super::file::{Scalar, StackFile, Text};
+use super::interpolate::{interpolate, InterpolateError};
+use super::rules;
+
+/// A place in a stack file, printed as `file:line:col`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    /// The file as the user named it (e.g. `stacks/stateless.yaml`).
+    pub file: String,
+    /// 1-based line (0 when unknown).
+    pub line: u64,
+    /// 1-based column (0 when unknown).
+    pub column: u64,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}", self.file)
+        } else {
+            write!(f, "{}:{}:{}", self.file, self.line, self.column)
+        }
+    }
+}
+
+/// One parsed file of a stack: the stack file itself or a file it extends.
+#[derive(Debug)]
+pub struct Layer {
+    /// Path as displayed in messages.
+    pub display: String,
+    /// Path on disk.
+    pub path: PathBuf,
+    /// The file's text (to place interpolation errors exactly).
+    pub text: String,
+    /// The parsed content.
+    pub file: StackFile,
+}
+
+impl Layer {
+    /// The place of a location in this file.
+    pub fn place(&self, loc: Location) -> Place {
+        Place {
+            file: self.display.clone(),
+            line: loc.line(),
+            column: loc.column(),
+        }
+    }
+
+    /// Interpolate a scalar; on error, the place points at the `${` inside the value when the
+    /// scalar is written on one line.
+    pub fn interpolate(
+        &self,
+        t: &Text,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String, (Place, String)> {
+        interpolate(&t.value.0, lookup).map_err(|InterpolateError { offset, message }| {
+            let mut place = self.place(t.referenced);
+            place.column += self.column_shift(t, offset);
+            (place, message)
+        })
+    }
+
+    fn column_shift(&self, t: &Text, offset: usize) -> u64 {
+        let Some(line) = self
+            .text
+            .lines()
+            .nth(t.referenced.line().saturating_sub(1) as usize)
+        else {
+            return 0;
+        };
+        let rest: String = line
+            .chars()
+            .skip(t.referenced.column().saturating_sub(1) as usize)
+            .collect();
+        let value = &t.value.0;
+        let before = value[..offset].chars().count() as u64;
+        if rest.starts_with(value.as_str()) {
+            before
+        } else if (rest.starts_with('"') || rest.starts_with('\''))
+            && rest[1..].starts_with(value.as_str())
+        {
+            before + 1
+        } else {
+            0
+        }
+    }
+}
+
+/// Read `path` and every file it extends, child first. Errors are complete messages.
+pub fn read_layers(
+    path: &Path,
+    display: String,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Layer>, String> {
+    let mut layers: Vec<Layer> = Vec::new();
+    let mut next = Some((path.to_path_buf(), display));
+    while let Some((path, display)) = next.take() {
+        if layers.len() >= 8 {
+            return Err(format!(
+                "{display}: `extends:` goes more than 8 files deep; is there a loop?"
+            ));
+        }
+        let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if layers
+            .iter()
+            .any(|l| std::fs::canonicalize(&l.path).unwrap_or_else(|_| l.path.clone()) == canonical)
+        {
+            return Err(format!(
+                "{display}: `extends:` loops back to a file already read ({}); remove one of the `extends:` lines",
+                layers.iter().map(|l| l.display.as_str()).collect::<Vec<_>>().join(" -> ")
+            ));
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("{display}: cannot read it: {e}"))?;
+        let file = parse(&text, &display)?;
+        if let Some(ext) = &file.extends {
+            let layer = Layer {
+                display: display.clone(),
+                path: path.clone(),
+                text: String::new(),
+                file: StackFile::default(),
+            };
+            let rel = layer
+                .interpolate(ext, lookup)
+                .map_err(|(p, m)| format!("{p}: {m}"))?;
+            let dir = path.parent().unwrap_or(Path::new("."));
+            let parent = dir.join(&rel);
+            if !parent.is_file() {
+                return Err(format!(
+                    "{}: `extends: {rel}` names {}, which does not exist; write a path relative to {display}, e.g. `extends: shared.yaml`",
+                    layer.place(ext.referenced),
+                    parent.display()
+                ));
+            }
+            let parent_display = Path::new(&display)
+                .parent()
+                .map(|d| d.join(&rel).display().to_string())
+                .unwrap_or(rel);
+            next = Some((parent, parent_display));
+        }
+        layers.push(Layer {
+            display,
+            path,
+            text,
+            file,
+        });
+    }
+    Ok(layers)
+}
+
+/// Parse one file's text into a [`StackFile`], turning YAML and schema errors into
+/// `file:line:col: message` with a suggestion.
+pub fn parse(text: &str, display: &str) -> Result<StackFile, String> {
+    if text.trim().is_empty() {
+        return Ok(StackFile::default());
+    }
+    serde_saphyr::from_str::<StackFile>(text).map_err(|e| {
+        let inner = e.without_snippet();
+        let place = match inner.location() {
+            Some(l) => format!("{display}:{}:{}", l.line(), l.column()),
+            None => display.to_string(),
+        };
+        let mut msg = UserMessageFormatter.format_message(inner).into_owned();
+        if let serde_saphyr::Error::SerdeUnknownField {
+            field, expected, ..
+        } = inner
+        {
+            msg = match rules::closest(field, expected) {
+                Some(s) => format!(
+                    "unknown key `{field}`: did you mean `{s}`? (allowed here: {})",
+                    expected.join(", ")
+                ),
+                None => format!(
+                    "unknown key `{field}`: allowed here are {}",
+                    expected.join(", ")
+                ),
+            };
+        }
+        format!("{place}: {msg}")
+    })
+}
+
+/// A scalar as plain text with its location, for values that are not interpolated (keys).
+pub fn key_text(k: &Spanned<String>) -> Text {
+    Spanned::new(Scalar(k.value.clone()), k.referenced, k.defined)
+}

@@ -1,0 +1,191 @@
+//! The resolved stack: every value interpolated, validated and defaulted. This is what the rest
+//! of mcpctl reads; it never sees `${VAR}` or `extends:`.
+
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// One deployable stack (e.g. `stateful` or `stateless`), fully resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stack {
+    /// The stack's name (`stateless`); also the value of the `mcpctl:stack` tag.
+    pub name: String,
+    /// The file it was loaded from.
+    pub source: PathBuf,
+    /// AWS region (default `us-east-1`).
+    pub region: String,
+    /// ECS cluster name (shared, never created by mcpctl).
+    pub cluster: String,
+    /// The shared ALB and its listener.
+    pub load_balancer: LoadBalancer,
+    /// Where the tasks run.
+    pub network: Network,
+    /// IAM roles the task definition references.
+    pub roles: Roles,
+    /// Names of the stack's own resources.
+    pub names: ResourceNames,
+    /// The image to deploy; `None` means `up` builds and pushes `server/`.
+    pub image: Option<String>,
+    /// Port the container listens on (`MCP_PORT`), also the target group's port.
+    pub container_port: u16,
+    /// Fargate task CPU units (256, 512, 1024, ...).
+    pub cpu: u32,
+    /// Fargate task memory in MiB, a valid pair with `cpu`.
+    pub memory: u32,
+    /// ECS service settings.
+    pub service: ServiceSettings,
+    /// The listener rule.
+    pub routing: Routing,
+    /// The target group's health check.
+    pub health_check: HealthCheck,
+    /// CloudWatch Logs retention in days (`None`: never expire).
+    pub log_retention_days: Option<i32>,
+    /// ECR repository settings.
+    pub ecr: EcrSettings,
+    /// Container environment, in file order (shared layer first), e.g. `MCP_PATH`,
+    /// `MCP_STATELESS`, `MCP_PATH_ALIASES`, `MCP_ALLOWED_HOSTS`, `OPENSEARCH_HOST`.
+    pub env: IndexMap<String, String>,
+    /// Container secrets: env name -> Secrets Manager or SSM Parameter Store ARN (`valueFrom`).
+    pub secrets: IndexMap<String, String>,
+    /// Extra tags put on every resource (besides `mcpctl:stack`).
+    pub tags: IndexMap<String, String>,
+}
+
+/// The shared ALB, by name or ARN.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadBalancer {
+    /// How to find it.
+    pub reference: LoadBalancerRef,
+    /// The listener's port (80); created as HTTP with a 404 fixed response if missing.
+    pub listener_port: u16,
+}
+
+/// How the ALB is named in the stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadBalancerRef {
+    /// `load_balancer.name`
+    Name(String),
+    /// `load_balancer.arn`
+    Arn(String),
+}
+
+impl std::fmt::Display for LoadBalancerRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadBalancerRef::Name(n) => write!(f, "{n}"),
+            LoadBalancerRef::Arn(a) => write!(f, "{a}"),
+        }
+    }
+}
+
+/// Subnets and security groups of the tasks. Empty lists mean "the ALB's own subnets and
+/// security groups" (read with `DescribeLoadBalancers`; see the README).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Network {
+    /// Subnet IDs (`subnet-...`).
+    pub subnets: Vec<String>,
+    /// Security group IDs (`sg-...`).
+    pub security_groups: Vec<String>,
+    /// Give tasks a public IP (needed in public subnets without a NAT to pull images).
+    pub assign_public_ip: bool,
+}
+
+/// IAM roles referenced by the task definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Roles {
+    /// The shared task execution role (pulls the image, writes logs).
+    pub execution_role_arn: String,
+    /// The role the server runs as (OpenSearch access), if any.
+    pub task_role_arn: Option<String>,
+}
+
+/// The names of a stack's own resources. Deterministic: `up` finds them again by these names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceNames {
+    /// ECR repository.
+    pub ecr_repository: String,
+    /// ECS service.
+    pub service: String,
+    /// Task definition family.
+    pub task_family: String,
+    /// Container name inside the task definition (the load balancer binding uses it).
+    pub container: String,
+    /// Target group (at most 32 characters).
+    pub target_group: String,
+    /// CloudWatch log group.
+    pub log_group: String,
+}
+
+/// ECS service settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceSettings {
+    /// Number of tasks.
+    pub desired_count: i32,
+    /// Deployment minimum healthy percent.
+    pub min_healthy_percent: i32,
+    /// Deployment maximum percent.
+    pub max_percent: i32,
+    /// Deployment circuit breaker with rollback.
+    pub circuit_breaker_rollback: bool,
+    /// ECS Exec.
+    pub enable_execute_command: bool,
+    /// Seconds ECS ignores failing ALB health checks after a task starts.
+    pub health_check_grace_period_seconds: i32,
+}
+
+/// The listener rule: which paths go to this stack's target group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Routing {
+    /// Path patterns (`/ossserver-stateless/*`), at most 5.
+    pub path_patterns: Vec<String>,
+    /// Preferred rule priority (1-50000); taken if free, else the next free one.
+    /// `None`: the next free priority after the highest in use.
+    pub priority: Option<i32>,
+}
+
+/// The target group's health check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    /// HTTP path (`/ossserver-stateless/health`).
+    pub path: String,
+    /// Seconds between checks (5-300).
+    pub interval_seconds: i32,
+    /// Seconds before a check fails (2-120, less than the interval).
+    pub timeout_seconds: i32,
+    /// Successes before healthy (2-10).
+    pub healthy_threshold: i32,
+    /// Failures before unhealthy (2-10).
+    pub unhealthy_threshold: i32,
+    /// HTTP codes that count as healthy (`200`, `200-299`).
+    pub matcher: String,
+    /// Seconds to drain a deregistered target (0-3600).
+    pub deregistration_delay_seconds: i32,
+}
+
+/// ECR repository settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EcrSettings {
+    /// Scan images on push.
+    pub scan_on_push: bool,
+    /// Lifecycle policy: keep the last N images.
+    pub keep_images: i32,
+}
+
+/// The tag key that marks a resource as belonging to a stack.
+pub const STACK_TAG: &str = "mcpctl:stack";
+
+impl Stack {
+    /// Every tag a resource of this stack carries: `mcpctl:stack = name`, then the stack's tags.
+    pub fn resource_tags(&self) -> Vec<(String, String)> {
+        let mut t = vec![(STACK_TAG.to_string(), self.name.clone())];
+        t.extend(
+            self.tags
+                .iter()
+                .filter(|(k, _)| k.as_str() != STACK_TAG)
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        t
+    }
+}
