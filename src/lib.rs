@@ -13,3 +13,4 @@ pub mod output;
 pub mod plan;
 pub mod probe;
 pub mod stack;
+pub mod traffic;
