@@ -1,15 +1,78 @@
-//! `mcpctl call` (not implemented yet).
+//! `mcpctl call URL TOOL '{json}'`: one MCP tool call through the rmcp client; prints the result.
+
+use std::time::Duration;
 
 use clap::Args;
+use serde_json::Value;
 
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
+use crate::output::print_json;
+use crate::probe::check::{call, connect, result_text, ProbeOptions};
+use crate::probe::driver::DEFAULT_PROTOCOL_VERSION;
+use crate::probe::endpoint::parse_url;
 
 /// Arguments of `mcpctl call`.
 #[derive(Debug, Args)]
-pub struct CallArgs {}
+pub struct CallArgs {
+    /// The MCP endpoint, e.g. http://127.0.0.1:8080/ossserver-stateless/ossmcp.
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// The tool to call, e.g. list_indices.
+    #[arg(value_name = "TOOL")]
+    pub tool: String,
+    /// The tool's arguments, a JSON object, e.g. '{"index":"movies"}'.
+    #[arg(value_name = "JSON", default_value = "{}")]
+    pub args: String,
+    /// MCP protocol version to negotiate.
+    #[arg(long, default_value = DEFAULT_PROTOCOL_VERSION)]
+    pub protocol_version: String,
+    /// Limit for connecting and for the call (e.g. 10s).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// Bearer token for servers that require one.
+    #[arg(long, env = "MCP_AUTH_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
 
 /// Run `mcpctl call`.
-pub async fn run(_args: CallArgs, _global: &GlobalArgs) -> Result<()> {
-    Err(Error::failed("mcpctl call is not implemented yet"))
+pub async fn run(args: CallArgs, global: &GlobalArgs) -> Result<()> {
+    let url = parse_url(&args.url).map_err(Error::bad_input)?;
+    let arguments: Value = serde_json::from_str(&args.args).map_err(|e| {
+        Error::bad_input(format!(
+            "the tool arguments are not JSON ({e}); give an object, e.g. '{{\"index\":\"movies\"}}'"
+        ))
+    })?;
+    if !arguments.is_object() {
+        return Err(Error::bad_input(
+            "the tool arguments must be a JSON object, e.g. '{}'",
+        ));
+    }
+    let opts = ProbeOptions {
+        url,
+        health_url: None,
+        protocol_version: args.protocol_version.clone(),
+        timeout: args.timeout,
+        bearer: args.token.clone(),
+    };
+    let client = connect(&opts)
+        .await
+        .map_err(|e| Error::failed(format!("initialize failed: {e}")))?;
+    let result = call(&client, &args.tool, arguments, args.timeout).await;
+    let _ = client.cancel().await;
+    let result =
+        result.map_err(|e| Error::failed(format!("tools/call {} failed: {e}", args.tool)))?;
+    if global.output.is_json() {
+        print_json(&result)?;
+    } else {
+        println!("{}", result_text(&result));
+    }
+    if result.is_error == Some(true) {
+        return Err(Error::failed(format!(
+            "tool {} returned an error (isError): {}",
+            args.tool,
+            crate::probe::check::one_line(&result_text(&result), 300)
+        )));
+    }
+    Ok(())
 }

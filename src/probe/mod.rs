@@ -1,1 +1,15 @@
 //! The MCP client and load generator behind `mcpctl verify` and `mcpctl call`.
+//!
+//! * [`check`]: the functional probe (rmcp client): health, initialize, list tools, call each
+//!   read-only tool with [`arguments`] built from its schema.
+//! * [`driver`]: a JSON-RPC-over-HTTP client that sees every status and header, so [`load`] can
+//!   classify each request into an [`outcome::OutcomeKind`].
+//! * [`report`]: tables for people; every report also serializes to JSON.
+
+pub mod arguments;
+pub mod check;
+pub mod driver;
+pub mod endpoint;
+pub mod load;
+pub mod outcome;
+pub mod report;
