@@ -4,6 +4,7 @@
 //! The flow of `up`: a stack file ([`stack`]) gives the desired state; [`aws`] observes what
 //! exists; [`plan`] compares the two (pure) and lists the changes; [`aws`] applies them.
 
+pub mod archive;
 pub mod aws;
 pub mod cli;
 pub mod commands;
@@ -12,5 +13,6 @@ pub mod local;
 pub mod output;
 pub mod plan;
 pub mod probe;
+pub mod prompt;
 pub mod stack;
 pub mod traffic;

@@ -1,10 +1,17 @@
 //! `mcpctl cutover`: send the production path's traffic (all, or a percentage) to another stack.
 
 use clap::Args;
+use serde::Serialize;
 
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
-use crate::traffic::Percent;
+use crate::output::print_json;
+use crate::stack::{self, Stack};
+use crate::traffic::alb::{self, Health, ListenerView, RuleChange};
+use crate::traffic::call::PlannedCall;
+use crate::traffic::cutover::{cutover, record_for_cutover};
+use crate::traffic::record::{REPLACED_TAG, RESTORED_TAG};
+use crate::traffic::{Forward, Percent, RecordUpdate};
 
 /// Arguments of `mcpctl cutover`.
 #[derive(Debug, Args)]
@@ -29,9 +36,251 @@ pub struct CutoverArgs {
     pub force: bool,
 }
 
+/// What `cutover` found and did, for `--output json` (and the text it prints).
+#[derive(Debug, Serialize)]
+pub struct CutoverReport {
+    /// The stack whose production rule moves.
+    pub from: String,
+    /// The stack receiving the traffic.
+    pub to: String,
+    /// The requested share for `to`, in percent.
+    pub weight: u8,
+    /// The ALB listener.
+    pub listener: ListenerView,
+    /// The production rule's ARN.
+    pub rule_arn: String,
+    /// Its priority.
+    pub priority: Option<i32>,
+    /// Its path patterns.
+    pub path_patterns: Vec<String>,
+    /// Target health of `to`'s target group.
+    pub target_health: Health,
+    /// True when `--force` overrode a failed health check.
+    pub forced: bool,
+    /// Routing before.
+    pub before: Forward,
+    /// Routing after.
+    pub after: Forward,
+    /// Groups the old routing sent traffic to that the new one drops.
+    pub dropped: Vec<String>,
+    /// What happens to the record of the replaced routing.
+    pub record: RecordUpdate,
+    /// The mutating calls, in order.
+    pub calls: Vec<PlannedCall>,
+    /// True with `--dry-run`: nothing was changed.
+    pub dry_run: bool,
+    /// True when the calls were made.
+    pub changed: bool,
+}
+
+/// Check that two stacks share the region, ALB and listener (a cutover moves one rule).
+pub(crate) fn same_listener(a: &Stack, b: &Stack) -> Result<()> {
+    if a.region != b.region || a.load_balancer != b.load_balancer {
+        return Err(Error::bad_input(format!(
+            "stacks {} and {} are not behind the same load balancer and listener (region {} / {}, ALB {} / {}, port {} / {}): a cutover moves one listener rule, so both stacks must share `region` and `load_balancer`",
+            a.name, b.name, a.region, b.region, a.load_balancer.reference, b.load_balancer.reference,
+            a.load_balancer.listener_port, b.load_balancer.listener_port
+        )));
+    }
+    Ok(())
+}
+
 /// Run `mcpctl cutover`.
-pub async fn run(_args: CutoverArgs, _global: &GlobalArgs) -> Result<()> {
-    Err(Error::failed("mcpctl cutover is not implemented yet"))
+pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
+    if args.from == args.to {
+        return Err(Error::bad_input(format!(
+            "--from and --to are both `{}`: name the stack serving production now and the one to move it to",
+            args.from
+        )));
+    }
+    let from = stack::load(&args.from, &global.stacks_dir)?;
+    let to = stack::load(&args.to, &global.stacks_dir)?;
+    same_listener(&from, &to)?;
+    let region = global.region.clone().unwrap_or_else(|| from.region.clone());
+    let elb = alb::connect(global.profile.as_deref(), &region).await;
+    let lb = &from.load_balancer;
+    let listener = alb::find_listener(&elb, &lb.reference, lb.listener_port)
+        .await?
+        .ok_or_else(|| {
+            Error::refused(format!(
+                "load balancer {} has no listener on port {} in {region} (or does not exist): there is no production traffic to move; deploy with `mcpctl up --stack {}` first",
+                lb.reference, lb.listener_port, from.name
+            ))
+        })?;
+    let rules = alb::listener_rules(&elb, &listener.arn).await?;
+    let paths = &from.routing.path_patterns;
+    let rule = rules
+        .iter()
+        .find(|r| r.priority.is_some() && r.serves(paths))
+        .ok_or_else(|| {
+            Error::refused(format!(
+                "no rule on {}:{} serves {} (the paths of stack {}); deploy it with `mcpctl up --stack {}`, or pass --from with the stack that serves production",
+                listener.load_balancer, listener.port, paths.join(", "), from.name, from.name
+            ))
+        })?;
+    let current = rule
+        .forward()
+        .map_err(|e| Error::refused(format!("{} cannot be moved: {e}", rule.label())))?;
+    let to_tg = alb::target_group(&elb, &to.names.target_group)
+        .await?
+        .ok_or_else(|| {
+            Error::refused(format!(
+                "stack {} is not deployed: target group {} does not exist in {region}; deploy it first with `mcpctl up --stack {}` and wait until its targets are healthy; nothing was changed",
+                to.name, to.names.target_group, to.name
+            ))
+        })?;
+    let from_arn = match alb::target_group(&elb, &from.names.target_group).await? {
+        Some(tg) => tg.arn,
+        None if args.weight == Percent::ALL => String::new(),
+        None => {
+            return Err(Error::refused(format!(
+                "target group {} of stack {} does not exist, so {}% cannot stay on it; cut over all traffic (leave out --weight) or deploy {} again",
+                from.names.target_group, from.name, 100 - args.weight.get(), from.name
+            )))
+        }
+    };
+    let health = alb::health(&elb, &to_tg.arn).await?;
+    if health.healthy == 0 && !args.force {
+        return Err(Error::refused(format!(
+            "target group {} (stack {}) has no healthy targets ({} of {} healthy): production traffic would get errors; wait until `mcpctl status --stack {}` shows healthy targets, or pass --force; nothing was changed",
+            to_tg.name, to.name, health.healthy, health.total, to.name
+        )));
+    }
+    let change = cutover(&current, &from_arn, &to_tg.arn, args.weight)
+        .map_err(|e| Error::bad_input(format!("the new routing is not valid: {e}")))?;
+    let record = record_for_cutover(&current, &rule.tags)
+        .map_err(|e| Error::refused(format!("{}: {e}", rule.label())))?;
+    let mut changes = Vec::new();
+    if !change.unchanged {
+        if let RecordUpdate::Write {
+            value,
+            remove_restored,
+        } = &record
+        {
+            changes.push(RuleChange::AddTags {
+                rule_arn: rule.arn.clone(),
+                tags: vec![(REPLACED_TAG.to_string(), value.clone())],
+            });
+            if *remove_restored {
+                changes.push(RuleChange::RemoveTags {
+                    rule_arn: rule.arn.clone(),
+                    keys: vec![RESTORED_TAG.to_string()],
+                });
+            }
+        }
+        changes.push(RuleChange::SetForward {
+            rule_arn: rule.arn.clone(),
+            forward: change.after.clone(),
+        });
+    }
+    let mut report = CutoverReport {
+        from: from.name.clone(),
+        to: to.name.clone(),
+        weight: args.weight.get(),
+        listener,
+        rule_arn: rule.arn.clone(),
+        priority: rule.priority,
+        path_patterns: rule.path_patterns.clone(),
+        target_health: health,
+        forced: health.healthy == 0,
+        before: change.before.clone(),
+        after: change.after.clone(),
+        dropped: change.dropped.clone(),
+        record,
+        calls: changes.iter().map(RuleChange::planned).collect(),
+        dry_run: args.dry_run,
+        changed: false,
+    };
+    let json = global.output.is_json();
+    if !json {
+        print_plan(&report);
+    }
+    if !changes.is_empty() && !args.dry_run {
+        crate::prompt::confirm(
+            &format!(
+                "Send {}% of {} to stack {}?",
+                report.weight,
+                report.path_patterns.join(", "),
+                report.to
+            ),
+            args.yes,
+        )?;
+        for c in &changes {
+            c.apply(&elb).await?;
+        }
+        report.changed = true;
+    }
+    if json {
+        print_json(&report)?;
+    } else {
+        print_outcome(&report);
+    }
+    Ok(())
+}
+
+fn print_plan(r: &CutoverReport) {
+    println!(
+        "Production rule: {} on {}:{}",
+        match r.priority {
+            Some(p) => format!("rule {p} ({})", r.path_patterns.join(", ")),
+            None => "default rule".into(),
+        },
+        r.listener.load_balancer,
+        r.listener.port
+    );
+    println!(
+        "Stack {}: {} of {} targets healthy{}",
+        r.to,
+        r.target_health.healthy,
+        r.target_health.total,
+        if r.forced {
+            " (--force: going ahead anyway)"
+        } else {
+            ""
+        }
+    );
+    println!("Routing before: {}", r.before);
+    println!("Routing after:  {}", r.after);
+    for d in &r.dropped {
+        println!("Note: target group {d} no longer receives traffic from this rule");
+    }
+    if r.calls.is_empty() {
+        return;
+    }
+    match &r.record {
+        RecordUpdate::Keep { value } => println!(
+            "Rollback record: kept ({REPLACED_TAG} = {value}, the routing before this cutover began)"
+        ),
+        RecordUpdate::Write { value, .. } => {
+            println!("Rollback record: {REPLACED_TAG} = {value} (on the rule)")
+        }
+    }
+    println!(
+        "Calls{}:",
+        if r.dry_run {
+            " (dry run, not made)"
+        } else {
+            ""
+        }
+    );
+    for c in &r.calls {
+        println!("  {c}");
+    }
+}
+
+fn print_outcome(r: &CutoverReport) {
+    if r.calls.is_empty() {
+        println!("Nothing to do: the rule already routes this way.");
+    } else if r.changed {
+        println!(
+            "Done: {}% of {} now goes to stack {}. Undo with `mcpctl rollback`.",
+            r.weight,
+            r.path_patterns.join(", "),
+            r.to
+        );
+    } else {
+        println!("Dry run: nothing was changed.");
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,19 @@
 //! `mcpctl rollback`: restore the routing the last cutover replaced, in one call.
 
+use std::time::Instant;
+
 use clap::Args;
+use serde::Serialize;
 
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
+use crate::output::print_json;
+use crate::stack;
+use crate::traffic::alb::{self, RuleChange, RuleView};
+use crate::traffic::call::PlannedCall;
+use crate::traffic::cutover::rollback_decision;
+use crate::traffic::record::{REPLACED_TAG, RESTORED_TAG};
+use crate::traffic::{Forward, RollbackDecision};
 
 /// Arguments of `mcpctl rollback`.
 #[derive(Debug, Args)]
@@ -20,9 +30,221 @@ pub struct RollbackArgs {
     pub dry_run: bool,
 }
 
+/// One rule with a recorded cutover and what rollback does with it.
+#[derive(Debug, Serialize)]
+pub struct RuleRollback {
+    /// The rule's ARN.
+    pub rule_arn: String,
+    /// Its priority.
+    pub priority: Option<i32>,
+    /// Its path patterns.
+    pub path_patterns: Vec<String>,
+    /// `restore` or `already-restored`.
+    pub decision: &'static str,
+    /// Routing now.
+    pub before: Forward,
+    /// Routing after the rollback.
+    pub after: Forward,
+}
+
+/// What `rollback` found and did, for `--output json`.
+#[derive(Debug, Serialize)]
+pub struct RollbackReport {
+    /// The rules carrying a cutover record.
+    pub rules: Vec<RuleRollback>,
+    /// The mutating calls, in order (the routing switch first).
+    pub calls: Vec<PlannedCall>,
+    /// True with `--dry-run`.
+    pub dry_run: bool,
+    /// True when the routing was changed.
+    pub changed: bool,
+    /// Milliseconds the routing switch (`ModifyRule`) took, when it was made.
+    pub switch_ms: Option<f64>,
+}
+
 /// Run `mcpctl rollback`.
-pub async fn run(_args: RollbackArgs, _global: &GlobalArgs) -> Result<()> {
-    Err(Error::failed("mcpctl rollback is not implemented yet"))
+pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
+    let stack = stack::load(&args.stack, &global.stacks_dir)?;
+    let region = global
+        .region
+        .clone()
+        .unwrap_or_else(|| stack.region.clone());
+    let elb = alb::connect(global.profile.as_deref(), &region).await;
+    let lb = &stack.load_balancer;
+    let nothing = |why: String| {
+        Error::refused(format!(
+            "nothing to roll back: {why}; `mcpctl cutover` records the routing it replaces on the rule (tag {REPLACED_TAG}); nothing was changed"
+        ))
+    };
+    let listener = alb::find_listener(&elb, &lb.reference, lb.listener_port)
+        .await?
+        .ok_or_else(|| {
+            nothing(format!(
+                "load balancer {} has no listener on port {} in {region}",
+                lb.reference, lb.listener_port
+            ))
+        })?;
+    let rules = alb::listener_rules(&elb, &listener.arn).await?;
+    let recorded: Vec<&RuleView> = rules
+        .iter()
+        .filter(|r| r.tags.contains_key(REPLACED_TAG) || r.tags.contains_key(RESTORED_TAG))
+        .collect();
+    if recorded.is_empty() {
+        return Err(nothing(format!(
+            "no rule on {}:{} carries a cutover record",
+            listener.load_balancer, listener.port
+        )));
+    }
+    let mut report = RollbackReport {
+        rules: Vec::new(),
+        calls: Vec::new(),
+        dry_run: args.dry_run,
+        changed: false,
+        switch_ms: None,
+    };
+    let mut switches = Vec::new();
+    let mut bookkeeping = Vec::new();
+    for rule in recorded {
+        let current = rule
+            .forward()
+            .map_err(|e| Error::refused(format!("{} cannot be rolled back: {e}", rule.label())))?;
+        let decision = rollback_decision(&current, &rule.tags)
+            .map_err(|e| Error::refused(format!("{}: {e}", rule.label())))?;
+        let (after, label) = match decision {
+            RollbackDecision::NothingRecorded => continue,
+            RollbackDecision::AlreadyRestored { fix_tags } => {
+                if fix_tags {
+                    bookkeeping.extend(move_record(rule));
+                }
+                (current.clone(), "already-restored")
+            }
+            RollbackDecision::Restore { recorded, .. } => {
+                let names = recorded.names();
+                let arns = alb::target_group_arns(&elb, &names).await?;
+                let after = recorded
+                    .resolve(&arns)
+                    .map_err(|missing| missing_groups(rule, &missing, global))?;
+                switches.push(RuleChange::SetForward {
+                    rule_arn: rule.arn.clone(),
+                    forward: after.clone(),
+                });
+                bookkeeping.extend(move_record(rule));
+                (after, "restore")
+            }
+        };
+        report.rules.push(RuleRollback {
+            rule_arn: rule.arn.clone(),
+            priority: rule.priority,
+            path_patterns: rule.path_patterns.clone(),
+            decision: label,
+            before: current,
+            after,
+        });
+    }
+    let changes: Vec<RuleChange> = switches.iter().chain(&bookkeeping).cloned().collect();
+    report.calls = changes.iter().map(RuleChange::planned).collect();
+    let json = global.output.is_json();
+    if !json {
+        print_plan(&report, &listener.load_balancer, listener.port);
+    }
+    if !args.dry_run && !changes.is_empty() {
+        if !switches.is_empty() {
+            crate::prompt::confirm("Restore the routing recorded before the cutover?", args.yes)?;
+        }
+        let started = Instant::now();
+        for c in &switches {
+            c.apply(&elb).await?;
+        }
+        if !switches.is_empty() {
+            report.switch_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+            report.changed = true;
+        }
+        for c in &bookkeeping {
+            c.apply(&elb).await?;
+        }
+    }
+    if json {
+        print_json(&report)?;
+    } else if switches.is_empty() {
+        println!(
+            "Nothing to do: the routing recorded before the last cutover is already in place."
+        );
+    } else if report.changed {
+        println!(
+            "Done: routing restored in {:.0} ms (ModifyRule).",
+            report.switch_ms.unwrap_or_default()
+        );
+    } else {
+        println!("Dry run: nothing was changed.");
+    }
+    Ok(())
+}
+
+/// After a restore, the record moves from "replaced" to "restored" so a second rollback knows.
+fn move_record(rule: &RuleView) -> Vec<RuleChange> {
+    let Some(value) = rule.tags.get(REPLACED_TAG) else {
+        return Vec::new();
+    };
+    vec![
+        RuleChange::AddTags {
+            rule_arn: rule.arn.clone(),
+            tags: vec![(RESTORED_TAG.to_string(), value.clone())],
+        },
+        RuleChange::RemoveTags {
+            rule_arn: rule.arn.clone(),
+            keys: vec![REPLACED_TAG.to_string()],
+        },
+    ]
+}
+
+/// The refusal when recorded target groups are gone, with how to bring them back.
+fn missing_groups(rule: &RuleView, missing: &[String], global: &GlobalArgs) -> Error {
+    let mut how = Vec::new();
+    for name in missing {
+        match crate::archive::with_target_group(&global.stacks_dir, name) {
+            Some(a) => how.push(format!(
+                "`mcpctl up --stack {}` (stack {} as archived by cleanup on {})",
+                a.dir.display(),
+                a.manifest.stack,
+                a.manifest.created
+            )),
+            None => how.push(format!(
+                "`mcpctl up --stack NAME` with the stack whose target group is {name}"
+            )),
+        }
+    }
+    how.dedup();
+    Error::refused(format!(
+        "cannot roll back {}: the recorded routing sends traffic to target group(s) {} that no longer exist (the stack was cleaned up). Bring them back with {}, wait until its targets are healthy, then run `mcpctl rollback` again; nothing was changed",
+        rule.label(),
+        missing.join(", "),
+        how.join(" and ")
+    ))
+}
+
+fn print_plan(r: &RollbackReport, alb: &str, port: u16) {
+    for rule in &r.rules {
+        let label = match rule.priority {
+            Some(p) => format!("rule {p} ({})", rule.path_patterns.join(", ")),
+            None => "default rule".into(),
+        };
+        println!("Rule: {label} on {alb}:{port}");
+        println!("Routing now:   {}", rule.before);
+        println!("Routing after: {}", rule.after);
+    }
+    if !r.calls.is_empty() {
+        println!(
+            "Calls{}:",
+            if r.dry_run {
+                " (dry run, not made)"
+            } else {
+                ""
+            }
+        );
+        for c in &r.calls {
+            println!("  {c}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! ([`cutover::cutover`]), the rollback decision, and the record of the replaced routing kept on
 //! the production rule's tags ([`record`]). Nothing here calls AWS.
 
+pub mod alb;
+pub mod call;
 pub mod cutover;
 pub mod forward;
 pub mod record;

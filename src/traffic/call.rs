@@ -1,0 +1,49 @@
+//! A mutating AWS call described before it is made: what `--dry-run` prints and what
+//! `--output json` lists, in the API's own names.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// One mutating call: the IAM action (`elasticloadbalancing:ModifyRule`) and its parameters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlannedCall {
+    /// `service:Operation`, as IAM and CloudTrail name it.
+    pub action: String,
+    /// The request parameters in the API's field names.
+    pub params: serde_json::Value,
+}
+
+impl PlannedCall {
+    /// A call with its parameters.
+    pub fn new(action: &str, params: serde_json::Value) -> Self {
+        PlannedCall {
+            action: action.to_string(),
+            params,
+        }
+    }
+}
+
+/// `elasticloadbalancing:ModifyRule {"RuleArn":"…","Actions":[…]}`
+impl fmt::Display for PlannedCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.action, self.params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prints_action_then_parameters() {
+        let c = PlannedCall::new(
+            "elasticloadbalancing:DeleteRule",
+            serde_json::json!({"RuleArn": "arn:x"}),
+        );
+        assert_eq!(
+            c.to_string(),
+            r#"elasticloadbalancing:DeleteRule {"RuleArn":"arn:x"}"#
+        );
+    }
+}
