@@ -1,1 +1,129 @@
-//! AWS clients and one module per resource kind: observe it, apply a change to it.
+//! AWS: clients from aws-config's default chain, and one module per resource kind that
+//! observes it (by deterministic name and the `mcpctl:stack` tag) and applies a planned change.
+//!
+//! # Public API
+//! * [`Clients::connect`]`(profile, region)` — ECR, ECS, ELBv2, CloudWatch Logs and IAM clients
+//!   from the default credential chain (profiles, SSO, env, container credentials), honouring
+//!   `--profile`, `--region` and `AWS_ENDPOINT_URL` like every AWS tool; throttling is retried
+//!   by the SDK's standard retry mode. Every call goes through [`CallLog`], so a command can say
+//!   which calls it made (and tests can prove a re-run made no mutating call).
+//! * [`load_balancer`] — find the ALB (name or ARN), its VPC, subnets, security groups and the
+//!   listener on a port ([`load_balancer::find`], [`load_balancer::listener`]).
+//! * [`target_group`] — [`target_group::observe`] by name, [`target_group::health`].
+//! * [`listener_rule`] — [`listener_rule::rules`] (sorted by priority, with tags and forward
+//!   weights), [`listener_rule::observe`] (the stack's own rule).
+//! * [`ecr`], [`logs`], [`task_definition`], [`service`] — observe/apply per resource.
+//! * [`wait`] — the deployment waiter (pure assessment of recorded service states + polling).
+//! * [`AwsError`] helpers: [`call_error`] names the call, the resource and what to check.
+
+pub mod calls;
+pub mod deploy;
+pub mod ecr;
+pub mod errors;
+pub mod image;
+pub mod listener_rule;
+pub mod load_balancer;
+pub mod logs;
+pub mod service;
+pub mod target_group;
+pub mod task_definition;
+pub mod wait;
+
+pub use calls::{Call, CallLog};
+pub use errors::{call_error, AwsError};
+
+use aws_config::{BehaviorVersion, Region};
+
+/// The AWS service clients mcpctl uses, sharing one configuration and one [`CallLog`].
+#[derive(Clone, Debug)]
+pub struct Clients {
+    /// ECR.
+    pub ecr: aws_sdk_ecr::Client,
+    /// ECS.
+    pub ecs: aws_sdk_ecs::Client,
+    /// Elastic Load Balancing v2 (ALB, listeners, rules, target groups).
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    /// CloudWatch Logs.
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// IAM.
+    pub iam: aws_sdk_iam::Client,
+    /// The region the clients talk to.
+    pub region: String,
+    /// Every call made through these clients, in order.
+    pub calls: CallLog,
+}
+
+impl Clients {
+    /// Clients from the default chain. `region` wins over the profile's and the environment's
+    /// (pass the stack's region when `--region` is absent).
+    pub async fn connect(profile: Option<&str>, region: Option<&str>) -> Clients {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(p) = profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = region {
+            loader = loader.region(Region::new(r.to_string()));
+        }
+        let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(5);
+        let shared = loader.retry_config(retry).load().await;
+        let calls = CallLog::default();
+        let region = shared
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "us-east-1".to_string());
+        Clients {
+            ecr: aws_sdk_ecr::Client::from_conf(
+                aws_sdk_ecr::config::Builder::from(&shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            ecs: aws_sdk_ecs::Client::from_conf(
+                aws_sdk_ecs::config::Builder::from(&shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(
+                aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                aws_sdk_cloudwatchlogs::config::Builder::from(&shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(&shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            region,
+            calls,
+        }
+    }
+
+    /// Clients for a stack: `--region` if given, else the stack's region.
+    pub async fn for_stack(
+        global: &crate::cli::GlobalArgs,
+        stack: &crate::stack::Stack,
+    ) -> Clients {
+        let region = global.region.as_deref().unwrap_or(&stack.region);
+        Clients::connect(global.profile.as_deref(), Some(region)).await
+    }
+}
+
+/// Tags as `(key, value)` pairs, the shape every resource module takes.
+pub type Tags = Vec<(String, String)>;
+
+/// True when `tags` marks the resource as belonging to `stack`.
+pub fn tagged_for(tags: &[(String, String)], stack: &str) -> bool {
+    tags.iter()
+        .any(|(k, v)| k == crate::stack::STACK_TAG && v == stack)
+}
+
+/// The stack named by the `mcpctl:stack` tag, if any.
+pub fn stack_tag(tags: &[(String, String)]) -> Option<&str> {
+    tags.iter()
+        .find(|(k, _)| k == crate::stack::STACK_TAG)
+        .map(|(_, v)| v.as_str())
+}

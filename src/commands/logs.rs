@@ -1,15 +1,81 @@
-//! `mcpctl logs` (not implemented yet).
+//! `mcpctl logs --stack NAME [--since 10m] [--follow]`: the service's CloudWatch Logs.
+
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 
+use crate::aws::logs::{read, LogLine};
+use crate::aws::Clients;
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
+use crate::stack;
 
 /// Arguments of `mcpctl logs`.
 #[derive(Debug, Args)]
-pub struct LogsArgs {}
+pub struct LogsArgs {
+    /// Stack name (`stacks/NAME.yaml`) or path to a stack file.
+    #[arg(long)]
+    pub stack: String,
+    /// How far back to start (e.g. `10m`, `2h`, `1d`).
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub since: Duration,
+    /// Keep printing new events until interrupted (Ctrl-C).
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+}
 
-/// Run `mcpctl logs`.
-pub async fn run(_args: LogsArgs, _global: &GlobalArgs) -> Result<()> {
-    Err(Error::failed("mcpctl logs is not implemented yet"))
+fn print_line(l: &LogLine, json: bool) {
+    if json {
+        if let Ok(s) = serde_json::to_string(l) {
+            println!("{s}");
+        }
+        return;
+    }
+    let ts = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(l.timestamp) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| l.timestamp.to_string());
+    let task = l.stream.rsplit('/').next().unwrap_or(&l.stream);
+    println!("{ts} {task} {}", l.message);
+}
+
+/// Run `mcpctl logs` (JSON output: one JSON object per line).
+pub async fn run(args: LogsArgs, global: &GlobalArgs) -> Result<()> {
+    let s = stack::load(&args.stack, &global.stacks_dir)?;
+    let c = Clients::for_stack(global, &s).await;
+    if crate::aws::logs::observe(&c, &s.names.log_group)
+        .await?
+        .is_none()
+    {
+        return Err(Error::bad_input(format!(
+            "log group {} does not exist yet; deploy the stack with `mcpctl up --stack {}` first",
+            s.names.log_group, s.name
+        )));
+    }
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let mut start = now_ms - args.since.as_millis() as i64;
+    let mut seen: HashSet<String> = HashSet::new();
+    let json = global.output.is_json();
+    loop {
+        for l in read(&c, &s.names.log_group, start).await? {
+            if seen.insert(l.id.clone()) {
+                print_line(&l, json);
+            }
+            start = start.max(l.timestamp);
+        }
+        if !args.follow {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+        }
+    }
 }

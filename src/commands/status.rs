@@ -1,15 +1,254 @@
-//! `mcpctl status` (not implemented yet).
+//! `mcpctl status --stack NAME`: each resource with its identifier and state, tasks
+//! running/desired, target health, and every listener rule forwarding to the stack's target
+//! group with its weight.
 
 use clap::Args;
+use serde::Serialize;
 
+use crate::aws::target_group::TargetHealth;
+use crate::aws::{
+    ecr, listener_rule, load_balancer, logs, service, target_group, task_definition, Clients,
+};
 use crate::cli::GlobalArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::output::print_json;
+use crate::stack;
 
 /// Arguments of `mcpctl status`.
 #[derive(Debug, Args)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// Stack name (`stacks/NAME.yaml`) or path to a stack file.
+    #[arg(long)]
+    pub stack: String,
+}
+
+/// One resource line.
+#[derive(Debug, Serialize)]
+pub struct ResourceStatus {
+    /// Kind.
+    pub kind: &'static str,
+    /// Name.
+    pub name: String,
+    /// ARN / URI, or `None` when missing.
+    pub id: Option<String>,
+    /// State in words.
+    pub state: String,
+}
+
+/// A rule sending traffic to the stack.
+#[derive(Debug, Serialize)]
+pub struct RouteStatus {
+    /// Rule ARN.
+    pub rule_arn: String,
+    /// Priority.
+    pub priority: Option<i32>,
+    /// Paths.
+    pub path_patterns: Vec<String>,
+    /// This stack's share in percent.
+    pub percent: u32,
+    /// Weight of this stack's target group.
+    pub weight: Option<i32>,
+}
+
+/// The status of a stack.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// Stack name.
+    pub stack: String,
+    /// Resources.
+    pub resources: Vec<ResourceStatus>,
+    /// Running tasks.
+    pub running: i32,
+    /// Desired tasks.
+    pub desired: i32,
+    /// Targets.
+    pub targets: Vec<TargetHealth>,
+    /// Rules forwarding to the stack's target group.
+    pub routes: Vec<RouteStatus>,
+    /// The URL of the stack's MCP endpoint through the ALB (from `MCP_PATH`).
+    pub url: Option<String>,
+}
+
+fn missing(kind: &'static str, name: &str) -> ResourceStatus {
+    ResourceStatus {
+        kind,
+        name: name.to_string(),
+        id: None,
+        state: "missing".into(),
+    }
+}
+
+/// Read the status of `stack` from AWS.
+pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
+    let mut resources = Vec::new();
+    let (mut running, mut desired) = (0, 0);
+    resources.push(match ecr::observe(c, &s.names.ecr_repository).await? {
+        Some(r) => ResourceStatus {
+            kind: "ECR repository",
+            name: s.names.ecr_repository.clone(),
+            id: Some(r.uri),
+            state: "exists".into(),
+        },
+        None => missing("ECR repository", &s.names.ecr_repository),
+    });
+    resources.push(match logs::observe(c, &s.names.log_group).await? {
+        Some(g) => ResourceStatus {
+            kind: "log group",
+            name: s.names.log_group.clone(),
+            id: Some(g.arn),
+            state: g
+                .spec
+                .retention_days
+                .map_or("retention: never expire".into(), |d| {
+                    format!("retention {d} days")
+                }),
+        },
+        None => missing("log group", &s.names.log_group),
+    });
+    resources.push(
+        match task_definition::observe(c, &s.names.task_family).await? {
+            Some(t) => ResourceStatus {
+                kind: "task definition",
+                name: format!("{}:{}", s.names.task_family, t.revision),
+                id: Some(t.arn),
+                state: format!(
+                    "latest active revision, image {}",
+                    t.spec.image.unwrap_or_default()
+                ),
+            },
+            None => missing("task definition", &s.names.task_family),
+        },
+    );
+    let tg = target_group::observe(c, &s.names.target_group).await?;
+    let targets = match &tg {
+        Some(t) => target_group::health(c, &t.arn).await?,
+        None => Vec::new(),
+    };
+    resources.push(match &tg {
+        Some(t) => ResourceStatus {
+            kind: "target group",
+            name: s.names.target_group.clone(),
+            id: Some(t.arn.clone()),
+            state: format!(
+                "{}/{} targets healthy, health check {}",
+                targets.iter().filter(|h| h.state == "healthy").count(),
+                targets.len(),
+                t.spec.health_check_path
+            ),
+        },
+        None => missing("target group", &s.names.target_group),
+    });
+    resources.push(match service::describe(c, &s.cluster, &s.names.service).await? {
+        Some(svc) => {
+            running = svc.running_count();
+            desired = svc.desired_count();
+            let rollout = svc
+                .deployments()
+                .iter()
+                .find(|d| d.status() == Some("PRIMARY"))
+                .and_then(|d| d.rollout_state())
+                .map(|r| format!(", rollout {}", r.as_str()))
+                .unwrap_or_default();
+            ResourceStatus {
+                kind: "ECS service",
+                name: s.names.service.clone(),
+                id: svc.service_arn().map(str::to_string),
+                state: format!(
+                    "{}, tasks running {running}/{desired}, {} deployment(s){rollout}, task definition {}",
+                    svc.status().unwrap_or_default(),
+                    svc.deployments().len(),
+                    svc.task_definition().unwrap_or_default().rsplit('/').next().unwrap_or_default()
+                ),
+            }
+        }
+        None => missing("ECS service", &s.names.service),
+    });
+    let mut routes = Vec::new();
+    let mut url = None;
+    if let Some(alb) = load_balancer::find(c, &s.load_balancer.reference).await? {
+        if let Some(path) = s.env.get("MCP_PATH") {
+            url = Some(format!("http://{}{}", alb.dns_name, path));
+        }
+        if let (Some(l), Some(t)) = (
+            load_balancer::listener(c, &alb.arn, i32::from(s.load_balancer.listener_port)).await?,
+            &tg,
+        ) {
+            for r in listener_rule::rules(c, &l.arn).await? {
+                let Some(mine) = r.forwards.iter().find(|f| f.target_group_arn == t.arn) else {
+                    continue;
+                };
+                let total: i32 = r.forwards.iter().map(|f| f.weight.unwrap_or(1)).sum();
+                let w = mine.weight.unwrap_or(1);
+                let percent = if r.forwards.len() == 1 {
+                    100
+                } else if total > 0 {
+                    (w * 100 / total) as u32
+                } else {
+                    0
+                };
+                routes.push(RouteStatus {
+                    rule_arn: r.arn,
+                    priority: r.priority,
+                    path_patterns: r.path_patterns,
+                    percent,
+                    weight: mine.weight,
+                });
+            }
+        }
+    }
+    Ok(Status {
+        stack: s.name.clone(),
+        resources,
+        running,
+        desired,
+        targets,
+        routes,
+        url,
+    })
+}
 
 /// Run `mcpctl status`.
-pub async fn run(_args: StatusArgs, _global: &GlobalArgs) -> Result<()> {
-    Err(Error::failed("mcpctl status is not implemented yet"))
+pub async fn run(args: StatusArgs, global: &GlobalArgs) -> Result<()> {
+    let s = stack::load(&args.stack, &global.stacks_dir)?;
+    let c = Clients::for_stack(global, &s).await;
+    let st = read(&c, &s).await?;
+    if global.output.is_json() {
+        return print_json(&st);
+    }
+    println!("Stack `{}` ({}):", st.stack, s.source.display());
+    for r in &st.resources {
+        println!("  {:<16} {:<40} {}", r.kind, r.name, r.state);
+        if let Some(id) = &r.id {
+            println!("  {:<16} {id}", "");
+        }
+    }
+    println!("  tasks running {}/{}", st.running, st.desired);
+    for t in &st.targets {
+        println!(
+            "  target {}:{} {}{}",
+            t.id,
+            t.port.unwrap_or_default(),
+            t.state,
+            t.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        );
+    }
+    if st.routes.is_empty() {
+        println!("  no listener rule forwards to this stack's target group");
+    }
+    for r in &st.routes {
+        println!(
+            "  rule priority {} {} -> {}% (weight {})",
+            r.priority.map_or("default".to_string(), |p| p.to_string()),
+            r.path_patterns.join(","),
+            r.percent,
+            r.weight.map_or("-".to_string(), |w| w.to_string())
+        );
+    }
+    if let Some(u) = &st.url {
+        println!("  MCP endpoint: {u}");
+    }
+    Ok(())
 }

@@ -1,15 +1,154 @@
-//! `mcpctl up` (not implemented yet).
+//! `mcpctl up --stack NAME`: show the plan, apply it in dependency order, wait for the service.
+//! Safe to run again and again: a second run plans "no changes" and makes no mutating call.
+
+use std::time::Duration;
 
 use clap::Args;
+use serde::Serialize;
 
+use super::plan::{preflight_error, prepare};
+use crate::aws::deploy::{apply, Applied, ImageSource};
+use crate::aws::image::docker_problem;
+use crate::aws::wait::{wait_service, Quiet, Spinner};
+use crate::aws::Call;
 use crate::cli::GlobalArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::output::print_json;
+use crate::plan::{render_text, Plan};
 
 /// Arguments of `mcpctl up`.
 #[derive(Debug, Args)]
-pub struct UpArgs {}
+pub struct UpArgs {
+    /// Stack name (`stacks/NAME.yaml`), path to a stack file, or an archive directory.
+    #[arg(long)]
+    pub stack: String,
+    /// Deploy this image URI instead of building `server/` (overrides the stack's `image:`).
+    #[arg(long)]
+    pub image: Option<String>,
+    /// How long to wait for the deployment to become steady (e.g. `10m`, `90s`).
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// Do not wait for the deployment to become steady.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+#[derive(Serialize)]
+struct UpOutput<'a> {
+    stack: &'a str,
+    plan: &'a Plan,
+    applied: Option<&'a Applied>,
+    waited: bool,
+    calls: Vec<Call>,
+    mutating_calls: usize,
+}
 
 /// Run `mcpctl up`.
-pub async fn run(_args: UpArgs, _global: &GlobalArgs) -> Result<()> {
-    Err(Error::failed("mcpctl up is not implemented yet"))
+pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
+    let json = global.output.is_json();
+    let mut p = prepare(&args.stack, args.image.clone(), global).await?;
+    let source = match p.desired.task_definition.image.clone() {
+        Some(uri) => ImageSource::Given(uri),
+        None => {
+            let workspace = std::env::current_dir().unwrap_or_default();
+            if let Some(problem) = docker_problem() {
+                p.plan.problems.push(problem);
+            } else if !workspace.join("server/Dockerfile").is_file() {
+                p.plan.problems.push(format!(
+                    "no image to deploy and no server/Dockerfile in {}: run `up` from the repository root, or pass --image URI",
+                    workspace.display()
+                ));
+            }
+            ImageSource::Build(workspace)
+        }
+    };
+    if !json {
+        print!("{}", render_text(&p.plan));
+    }
+    if !p.plan.problems.is_empty() {
+        return Err(preflight_error(&p.stack, &p.plan.problems));
+    }
+    let building = matches!(source, ImageSource::Build(_));
+    let applied = if p.plan.is_noop() && !building {
+        None
+    } else {
+        Some(apply(&p.clients, &p.desired, &p.observed, &p.plan, source).await?)
+    };
+    if !json {
+        match &applied {
+            None => println!("Nothing to do."),
+            Some(a) if a.done.is_empty() => {
+                println!("Nothing to do (the built image is already deployed).")
+            }
+            Some(a) => {
+                println!("Done:");
+                for d in &a.done {
+                    println!("  {:?} {} {} ({})", d.action, d.kind.label(), d.name, d.id);
+                }
+            }
+        }
+    }
+    let mut waited = false;
+    if let Some(a) = applied.as_ref().filter(|a| a.service_deploying) {
+        if args.no_wait {
+            if !json {
+                println!(
+                    "Not waiting (--no-wait); follow it with `mcpctl status --stack {}`.",
+                    p.stack.name
+                );
+            }
+        } else {
+            let svc = &p.desired.service;
+            if json {
+                wait_service(
+                    &p.clients,
+                    &svc.cluster,
+                    &svc.name,
+                    &a.target_group_arn,
+                    &a.task_definition_arn,
+                    args.timeout,
+                    &mut Quiet,
+                )
+                .await?;
+            } else {
+                let mut ui = Spinner::new(&svc.name);
+                wait_service(
+                    &p.clients,
+                    &svc.cluster,
+                    &svc.name,
+                    &a.target_group_arn,
+                    &a.task_definition_arn,
+                    args.timeout,
+                    &mut ui,
+                )
+                .await?;
+                drop(ui);
+                println!(
+                    "Service {} is steady on {}.",
+                    svc.name,
+                    a.task_definition_arn.rsplit('/').next().unwrap_or_default()
+                );
+            }
+            waited = true;
+        }
+    }
+    let calls = p.clients.calls.all();
+    let mutating_calls = calls.iter().filter(|c| c.is_mutating()).count();
+    if json {
+        let plan = applied.as_ref().map_or(&p.plan, |a| &a.plan);
+        print_json(&UpOutput {
+            stack: &p.stack.name,
+            plan,
+            applied: applied.as_ref(),
+            waited,
+            calls,
+            mutating_calls,
+        })?;
+    } else {
+        println!(
+            "{} AWS calls, {mutating_calls} of them changes.",
+            calls.len()
+        );
+    }
+    Ok(())
 }

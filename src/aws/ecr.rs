@@ -1,0 +1,144 @@
+//! The stack's ECR repository: scan on push, a lifecycle policy keeping the last N images.
+
+use aws_sdk_ecr::types::{ImageScanningConfiguration, Tag};
+
+use super::errors::{call_error, code};
+use super::Clients;
+use crate::error::Result;
+use crate::plan::desired::{canonical_json, RepositorySpec};
+use crate::plan::observed::ObservedRepository;
+use crate::plan::Change;
+
+fn ecr_tags(tags: &[(String, String)]) -> Vec<Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+/// Observe the repository `name`.
+pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedRepository>> {
+    let what = format!("ECR repository {name}");
+    let out = match c
+        .ecr
+        .describe_repositories()
+        .repository_names(name)
+        .send()
+        .await
+    {
+        Ok(o) => o,
+        Err(e) if code(&e) == Some("RepositoryNotFoundException") => return Ok(None),
+        Err(e) => return Err(call_error("ecr:DescribeRepositories", &what, e)),
+    };
+    let Some(repo) = out.repositories().first() else {
+        return Ok(None);
+    };
+    let arn = repo.repository_arn().unwrap_or_default().to_string();
+    let policy = match c
+        .ecr
+        .get_lifecycle_policy()
+        .repository_name(name)
+        .send()
+        .await
+    {
+        Ok(p) => canonical_json(p.lifecycle_policy_text().unwrap_or_default()),
+        Err(e) if code(&e) == Some("LifecyclePolicyNotFoundException") => String::new(),
+        Err(e) => return Err(call_error("ecr:GetLifecyclePolicy", &what, e)),
+    };
+    let tags: Vec<(String, String)> = c
+        .ecr
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .map_err(|e| call_error("ecr:ListTagsForResource", &what, e))?
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    Ok(Some(ObservedRepository {
+        uri: repo.repository_uri().unwrap_or_default().to_string(),
+        spec: RepositorySpec {
+            name: name.to_string(),
+            scan_on_push: repo
+                .image_scanning_configuration()
+                .is_some_and(|s| s.scan_on_push()),
+            lifecycle_policy: policy,
+            tags: tags.clone(),
+        },
+        tags,
+        arn,
+    }))
+}
+
+/// Create the repository with its scanning configuration, tags and lifecycle policy; returns
+/// its URI.
+pub async fn create(c: &Clients, s: &RepositorySpec) -> Result<String> {
+    let what = format!("ECR repository {}", s.name);
+    let out = c
+        .ecr
+        .create_repository()
+        .repository_name(&s.name)
+        .image_scanning_configuration(
+            ImageScanningConfiguration::builder()
+                .scan_on_push(s.scan_on_push)
+                .build(),
+        )
+        .set_tags(Some(ecr_tags(&s.tags)))
+        .send()
+        .await
+        .map_err(|e| call_error("ecr:CreateRepository", &what, e))?;
+    put_policy(c, s).await?;
+    Ok(out
+        .repository()
+        .and_then(|r| r.repository_uri())
+        .unwrap_or_default()
+        .to_string())
+}
+
+async fn put_policy(c: &Clients, s: &RepositorySpec) -> Result<()> {
+    c.ecr
+        .put_lifecycle_policy()
+        .repository_name(&s.name)
+        .lifecycle_policy_text(&s.lifecycle_policy)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "ecr:PutLifecyclePolicy",
+                &format!("ECR repository {}", s.name),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+/// Apply an update: only the calls for the fields that changed.
+pub async fn update(c: &Clients, arn: &str, s: &RepositorySpec, change: &Change) -> Result<()> {
+    let what = format!("ECR repository {}", s.name);
+    if change.changes("scan_on_push") {
+        c.ecr
+            .put_image_scanning_configuration()
+            .repository_name(&s.name)
+            .image_scanning_configuration(
+                ImageScanningConfiguration::builder()
+                    .scan_on_push(s.scan_on_push)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| call_error("ecr:PutImageScanningConfiguration", &what, e))?;
+    }
+    if change.changes("lifecycle_policy") {
+        put_policy(c, s).await?;
+    }
+    if change.changes_prefix("tag ") {
+        c.ecr
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(ecr_tags(&s.tags)))
+            .send()
+            .await
+            .map_err(|e| call_error("ecr:TagResource", &what, e))?;
+    }
+    Ok(())
+}

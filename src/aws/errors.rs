@@ -1,0 +1,144 @@
+//! AWS errors that name the call, the resource and what to check.
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::error::Error;
+
+/// What went wrong in an AWS call, in a form commands can print.
+#[derive(Debug, Clone)]
+pub struct AwsError {
+    /// The IAM action, e.g. `elasticloadbalancing:CreateRule`.
+    pub action: String,
+    /// The resource it was about.
+    pub resource: String,
+    /// AWS's error code, if any.
+    pub code: Option<String>,
+    /// AWS's message or the transport problem.
+    pub message: String,
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let code = self.code.as_deref().unwrap_or("error");
+        write!(
+            f,
+            "{} on {} failed: {code}: {}; {}",
+            self.action,
+            self.resource,
+            self.message,
+            hint(
+                self.code.as_deref(),
+                &self.action,
+                &self.resource,
+                &self.message
+            )
+        )
+    }
+}
+
+fn hint(code: Option<&str>, action: &str, resource: &str, message: &str) -> String {
+    match code.unwrap_or("") {
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError" => format!(
+            "the credentials in use lack `{action}` on {resource}: add it to their IAM policy (check which identity is used with `aws sts get-caller-identity`)"
+        ),
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
+            "the credentials have expired: refresh them (e.g. `aws sso login --profile NAME`) and run again".to_string()
+        }
+        "InvalidClientTokenId" | "UnrecognizedClientException" | "InvalidSignatureException" | "SignatureDoesNotMatch" => {
+            "the credentials are not valid for this account/region: check --profile, AWS_PROFILE and the access keys".to_string()
+        }
+        "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => {
+            "AWS throttled the call even after retries: wait a minute and run again (it is safe to re-run)".to_string()
+        }
+        "" if message.contains("credentials") => {
+            "no AWS credentials found: pass --profile, set AWS_PROFILE, or run `aws configure` / `aws sso login`".to_string()
+        }
+        "" => "could not reach AWS: check the network, --region, and AWS_ENDPOINT_URL if set".to_string(),
+        _ => format!("check that {resource} exists and that the stack's settings for it are right"),
+    }
+}
+
+/// The AWS error code of a failed call (e.g. `TargetGroupNotFound`).
+pub fn code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<&str> {
+    match e {
+        SdkError::ServiceError(s) => s.err().code(),
+        _ => None,
+    }
+}
+
+/// Describe a failed call: `action` is the IAM action (`ecs:UpdateService`), `resource` what it
+/// was about (`service opensearch-mcp-server-stateless`).
+pub fn describe<E, R>(action: &str, resource: &str, e: &SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let (code, message) = match e {
+        SdkError::ServiceError(s) => (
+            s.err().code().map(str::to_string),
+            s.err()
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| s.err().to_string()),
+        ),
+        other => (None, source_chain(other)),
+    };
+    AwsError {
+        action: action.to_string(),
+        resource: resource.to_string(),
+        code,
+        message,
+    }
+}
+
+/// [`describe`] as a command error (exit 1).
+pub fn call_error<E, R>(action: &str, resource: &str, e: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    Error::failed(describe(action, resource, &e).to_string())
+}
+
+fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let t = s.to_string();
+        if !parts.contains(&t) {
+            parts.push(t);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_denied_names_the_action_and_resource() {
+        let e = AwsError {
+            action: "elasticloadbalancing:CreateRule".into(),
+            resource: "listener rule for /ossserver-stateless/*".into(),
+            code: Some("AccessDenied".into()),
+            message: "User is not authorized".into(),
+        };
+        let s = e.to_string();
+        assert!(s.starts_with("elasticloadbalancing:CreateRule on listener rule for /ossserver-stateless/* failed: AccessDenied"), "{s}");
+        assert!(s.contains("lack `elasticloadbalancing:CreateRule`"), "{s}");
+    }
+
+    #[test]
+    fn transport_errors_point_at_the_endpoint() {
+        let e = AwsError {
+            action: "ecs:DescribeClusters".into(),
+            resource: "cluster c".into(),
+            code: None,
+            message: "dispatch failure: connection refused".into(),
+        };
+        assert!(e.to_string().contains("AWS_ENDPOINT_URL"));
+    }
+}

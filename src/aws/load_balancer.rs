@@ -1,0 +1,146 @@
+//! The shared ALB and its listener: found by name or ARN, never created or deleted — except the
+//! listener, which `up` creates (HTTP, fixed 404 response) when the port has none, as `05` did.
+
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, FixedResponseActionConfig, ProtocolEnum,
+};
+
+use super::errors::{call_error, code};
+use super::Clients;
+use crate::error::{Error, Result};
+use crate::plan::observed::{Alb, Listener};
+use crate::stack::LoadBalancerRef;
+
+/// Find the ALB. `Ok(None)` when it does not exist.
+pub async fn find(c: &Clients, lb: &LoadBalancerRef) -> Result<Option<Alb>> {
+    let req = c.elb.describe_load_balancers();
+    let req = match lb {
+        LoadBalancerRef::Name(n) => req.names(n),
+        LoadBalancerRef::Arn(a) => req.load_balancer_arns(a),
+    };
+    let out = match req.send().await {
+        Ok(o) => o,
+        Err(e)
+            if matches!(
+                code(&e),
+                Some("LoadBalancerNotFound") | Some("ValidationError")
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => {
+            return Err(call_error(
+                "elasticloadbalancing:DescribeLoadBalancers",
+                &format!("load balancer {lb}"),
+                e,
+            ))
+        }
+    };
+    Ok(out.load_balancers().first().map(|l| Alb {
+        arn: l.load_balancer_arn().unwrap_or_default().to_string(),
+        name: l.load_balancer_name().unwrap_or_default().to_string(),
+        dns_name: l.dns_name().unwrap_or_default().to_string(),
+        vpc_id: l.vpc_id().unwrap_or_default().to_string(),
+        subnets: l
+            .availability_zones()
+            .iter()
+            .filter_map(|z| z.subnet_id().map(str::to_string))
+            .collect(),
+        security_groups: l.security_groups().to_vec(),
+    }))
+}
+
+/// The ALB or a clear error saying how to give it.
+pub async fn require(c: &Clients, lb: &LoadBalancerRef) -> Result<Alb> {
+    find(c, lb).await?.ok_or_else(|| {
+        Error::bad_input(format!(
+            "load balancer {lb} was not found in region {}; check `load_balancer.name`/`arn` in the stack and --region/--profile",
+            c.region
+        ))
+    })
+}
+
+/// The listener on `port`, if any.
+pub async fn listener(c: &Clients, alb_arn: &str, port: i32) -> Result<Option<Listener>> {
+    let out = c
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(alb_arn)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "elasticloadbalancing:DescribeListeners",
+                &format!("load balancer {alb_arn}"),
+                e,
+            )
+        })?;
+    Ok(out
+        .listeners()
+        .iter()
+        .find(|l| l.port() == Some(port))
+        .map(|l| Listener {
+            arn: l.listener_arn().unwrap_or_default().to_string(),
+            port,
+            protocol: l
+                .protocol()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
+        }))
+}
+
+/// Create an HTTP listener on `port` whose default action is a fixed 404 response.
+pub async fn create_listener(c: &Clients, alb_arn: &str, port: i32) -> Result<Listener> {
+    let action = Action::builder()
+        .r#type(ActionTypeEnum::FixedResponse)
+        .fixed_response_config(
+            FixedResponseActionConfig::builder()
+                .status_code("404")
+                .content_type("text/plain")
+                .message_body("Not Found")
+                .build(),
+        )
+        .build();
+    let out = c
+        .elb
+        .create_listener()
+        .load_balancer_arn(alb_arn)
+        .protocol(ProtocolEnum::Http)
+        .port(port)
+        .default_actions(action)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "elasticloadbalancing:CreateListener",
+                &format!("HTTP:{port} listener on {alb_arn}"),
+                e,
+            )
+        })?;
+    let arn = out
+        .listeners()
+        .first()
+        .and_then(|l| l.listener_arn())
+        .ok_or_else(|| Error::failed("CreateListener returned no listener"))?;
+    Ok(Listener {
+        arn: arn.to_string(),
+        port,
+        protocol: "HTTP".into(),
+    })
+}
+
+/// Check that the cluster exists and is ACTIVE; returns its ARN.
+pub async fn cluster(c: &Clients, name: &str) -> Result<Option<String>> {
+    let out = c
+        .ecs
+        .describe_clusters()
+        .clusters(name)
+        .send()
+        .await
+        .map_err(|e| call_error("ecs:DescribeClusters", &format!("cluster {name}"), e))?;
+    Ok(out
+        .clusters()
+        .iter()
+        .find(|cl| cl.status() == Some("ACTIVE"))
+        .and_then(|cl| cl.cluster_arn().map(str::to_string)))
+}

@@ -1,0 +1,155 @@
+//! The stack's CloudWatch log group (retention from the stack), and reading its events for
+//! `mcpctl logs`.
+
+use std::collections::HashMap;
+
+use super::errors::call_error;
+use super::Clients;
+use crate::error::Result;
+use crate::plan::desired::LogGroupSpec;
+use crate::plan::observed::ObservedLogGroup;
+use crate::plan::Change;
+
+/// Observe the log group `name`.
+pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedLogGroup>> {
+    let what = format!("log group {name}");
+    let out = c
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .map_err(|e| call_error("logs:DescribeLogGroups", &what, e))?;
+    let Some(g) = out
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(name))
+    else {
+        return Ok(None);
+    };
+    let arn = g
+        .arn()
+        .unwrap_or_default()
+        .trim_end_matches(":*")
+        .to_string();
+    let tags: Vec<(String, String)> = c
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .map_err(|e| call_error("logs:ListTagsForResource", &what, e))?
+        .tags()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let mut tags = tags;
+    tags.sort();
+    Ok(Some(ObservedLogGroup {
+        arn,
+        spec: LogGroupSpec {
+            name: name.to_string(),
+            retention_days: g.retention_in_days(),
+            tags: tags.clone(),
+        },
+        tags,
+    }))
+}
+
+fn tag_map(tags: &[(String, String)]) -> HashMap<String, String> {
+    tags.iter().cloned().collect()
+}
+
+/// Create the log group with its tags and retention.
+pub async fn create(c: &Clients, s: &LogGroupSpec) -> Result<()> {
+    c.logs
+        .create_log_group()
+        .log_group_name(&s.name)
+        .set_tags(Some(tag_map(&s.tags)))
+        .send()
+        .await
+        .map_err(|e| call_error("logs:CreateLogGroup", &format!("log group {}", s.name), e))?;
+    set_retention(c, s).await
+}
+
+async fn set_retention(c: &Clients, s: &LogGroupSpec) -> Result<()> {
+    let what = format!("log group {}", s.name);
+    match s.retention_days {
+        Some(d) => {
+            c.logs
+                .put_retention_policy()
+                .log_group_name(&s.name)
+                .retention_in_days(d)
+                .send()
+                .await
+                .map_err(|e| call_error("logs:PutRetentionPolicy", &what, e))?;
+        }
+        None => {
+            c.logs
+                .delete_retention_policy()
+                .log_group_name(&s.name)
+                .send()
+                .await
+                .map_err(|e| call_error("logs:DeleteRetentionPolicy", &what, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Apply an update: only the calls for the fields that changed.
+pub async fn update(c: &Clients, arn: &str, s: &LogGroupSpec, change: &Change) -> Result<()> {
+    if change.changes("retention_days") {
+        set_retention(c, s).await?;
+    }
+    if change.changes_prefix("tag ") {
+        c.logs
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(tag_map(&s.tags)))
+            .send()
+            .await
+            .map_err(|e| call_error("logs:TagResource", &format!("log group {}", s.name), e))?;
+    }
+    Ok(())
+}
+
+/// One log line.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LogLine {
+    /// CloudWatch's event id (to skip events already shown when following).
+    pub id: String,
+    /// Milliseconds since the epoch.
+    pub timestamp: i64,
+    /// The stream (`ecs/CONTAINER/TASK_ID`).
+    pub stream: String,
+    /// The message.
+    pub message: String,
+}
+
+/// Events of `group` from `start_ms` on (all pages), oldest first.
+pub async fn read(c: &Clients, group: &str, start_ms: i64) -> Result<Vec<LogLine>> {
+    let mut lines = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = c
+            .logs
+            .filter_log_events()
+            .log_group_name(group)
+            .start_time(start_ms)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| call_error("logs:FilterLogEvents", &format!("log group {group}"), e))?;
+        lines.extend(out.events().iter().map(|e| LogLine {
+            id: e.event_id().unwrap_or_default().to_string(),
+            timestamp: e.timestamp().unwrap_or_default(),
+            stream: e.log_stream_name().unwrap_or_default().to_string(),
+            message: e.message().unwrap_or_default().trim_end().to_string(),
+        }));
+        match out.next_token() {
+            Some(t) if !t.is_empty() && !out.events().is_empty() => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    lines.sort_by_key(|l| l.timestamp);
+    Ok(lines)
+}

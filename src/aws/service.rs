@@ -1,0 +1,294 @@
+//! The stack's ECS service: Fargate, bound to the target group, awsvpc network, desired count,
+//! circuit breaker with rollback, min/max healthy percent, ECS Exec. `create_service` is not
+//! idempotent (and moto silently overwrites), so the service is always described first and later
+//! runs send an `UpdateService` with only what changed.
+
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
+    LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags, Service, ServiceField, Tag,
+};
+
+use super::errors::call_error;
+use super::wait::{DeploymentSnapshot, EventSnapshot, ServiceSnapshot};
+use super::Clients;
+use crate::error::{Error, Result};
+use crate::plan::desired::ServiceSpec;
+use crate::plan::observed::ObservedService;
+use crate::plan::Change;
+
+/// ECS tags from pairs.
+pub fn ecs_tags(tags: &[(String, String)]) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// Describe the service `name` in `cluster` (any status).
+pub async fn describe(c: &Clients, cluster: &str, name: &str) -> Result<Option<Service>> {
+    let out = c
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(name)
+        .include(ServiceField::Tags)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "ecs:DescribeServices",
+                &format!("service {name} in cluster {cluster}"),
+                e,
+            )
+        })?;
+    Ok(out
+        .services()
+        .iter()
+        .find(|s| s.service_name() == Some(name))
+        .cloned())
+}
+
+/// Observe the service; `tg` is the stack's target group (ARN, name) so the binding reads by name.
+pub async fn observe(
+    c: &Clients,
+    cluster: &str,
+    name: &str,
+    tg: Option<(&str, &str)>,
+) -> Result<Option<ObservedService>> {
+    Ok(describe(c, cluster, name)
+        .await?
+        .map(|s| normalise(&s, cluster, tg)))
+}
+
+/// Normalise a described service to the desired shape.
+pub fn normalise(s: &Service, cluster: &str, tg: Option<(&str, &str)>) -> ObservedService {
+    let vpc = s
+        .network_configuration()
+        .and_then(|n| n.awsvpc_configuration());
+    let mut subnets = vpc.map(|v| v.subnets().to_vec()).unwrap_or_default();
+    subnets.sort();
+    let mut security_groups = vpc
+        .map(|v| v.security_groups().to_vec())
+        .unwrap_or_default();
+    security_groups.sort();
+    let lb = s.load_balancers().first();
+    let tg_arn = lb.and_then(|l| l.target_group_arn()).unwrap_or_default();
+    let target_group = match tg {
+        Some((arn, name)) if arn == tg_arn => name.to_string(),
+        _ => tg_arn.to_string(),
+    };
+    let dc = s.deployment_configuration();
+    let cb = dc.and_then(|d| d.deployment_circuit_breaker());
+    let tags: Vec<(String, String)> = s
+        .tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    ObservedService {
+        arn: s.service_arn().unwrap_or_default().to_string(),
+        status: s.status().unwrap_or_default().to_string(),
+        task_definition: s.task_definition().unwrap_or_default().to_string(),
+        launch_type: s
+            .launch_type()
+            .map(|l| l.as_str().to_string())
+            .unwrap_or_default(),
+        spec: ServiceSpec {
+            name: s.service_name().unwrap_or_default().to_string(),
+            cluster: cluster.to_string(),
+            desired_count: s.desired_count(),
+            subnets,
+            security_groups,
+            assign_public_ip: vpc.and_then(|v| v.assign_public_ip())
+                == Some(&AssignPublicIp::Enabled),
+            container: lb
+                .and_then(|l| l.container_name())
+                .unwrap_or_default()
+                .to_string(),
+            container_port: lb.and_then(|l| l.container_port()).unwrap_or_default(),
+            target_group,
+            min_healthy_percent: dc.and_then(|d| d.minimum_healthy_percent()).unwrap_or(100),
+            max_percent: dc.and_then(|d| d.maximum_percent()).unwrap_or(200),
+            circuit_breaker_rollback: cb.is_some_and(|c| c.enable() && c.rollback()),
+            enable_execute_command: s.enable_execute_command(),
+            health_check_grace_period_seconds: s.health_check_grace_period_seconds().unwrap_or(0),
+            tags: tags.clone(),
+        },
+        tags,
+    }
+}
+
+fn network(s: &ServiceSpec) -> Result<NetworkConfiguration> {
+    let vpc = AwsVpcConfiguration::builder()
+        .set_subnets(Some(s.subnets.clone()))
+        .set_security_groups(Some(s.security_groups.clone()))
+        .assign_public_ip(if s.assign_public_ip {
+            AssignPublicIp::Enabled
+        } else {
+            AssignPublicIp::Disabled
+        })
+        .build()
+        .map_err(|e| Error::failed(format!("building the network configuration: {e}")))?;
+    Ok(NetworkConfiguration::builder()
+        .awsvpc_configuration(vpc)
+        .build())
+}
+
+fn deployment(s: &ServiceSpec) -> DeploymentConfiguration {
+    DeploymentConfiguration::builder()
+        .minimum_healthy_percent(s.min_healthy_percent)
+        .maximum_percent(s.max_percent)
+        .deployment_circuit_breaker(
+            DeploymentCircuitBreaker::builder()
+                .enable(s.circuit_breaker_rollback)
+                .rollback(s.circuit_breaker_rollback)
+                .build(),
+        )
+        .build()
+}
+
+fn binding(s: &ServiceSpec, tg_arn: &str) -> LoadBalancer {
+    LoadBalancer::builder()
+        .target_group_arn(tg_arn)
+        .container_name(&s.container)
+        .container_port(s.container_port)
+        .build()
+}
+
+/// Create the service; returns its ARN.
+pub async fn create(
+    c: &Clients,
+    s: &ServiceSpec,
+    task_definition: &str,
+    tg_arn: &str,
+) -> Result<String> {
+    let out = c
+        .ecs
+        .create_service()
+        .cluster(&s.cluster)
+        .service_name(&s.name)
+        .task_definition(task_definition)
+        .desired_count(s.desired_count)
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(network(s)?)
+        .load_balancers(binding(s, tg_arn))
+        .deployment_configuration(deployment(s))
+        .enable_execute_command(s.enable_execute_command)
+        .health_check_grace_period_seconds(s.health_check_grace_period_seconds)
+        .propagate_tags(PropagateTags::Service)
+        .set_tags(Some(ecs_tags(&s.tags)))
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "ecs:CreateService",
+                &format!("service {} in cluster {}", s.name, s.cluster),
+                e,
+            )
+        })?;
+    Ok(out
+        .service()
+        .and_then(|s| s.service_arn())
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// Apply an update: one `UpdateService` carrying only what changed, and tags if they changed.
+/// Returns true when the deployment changed (so there is something to wait for).
+pub async fn update(
+    c: &Clients,
+    arn: &str,
+    s: &ServiceSpec,
+    task_definition: &str,
+    tg_arn: &str,
+    change: &Change,
+) -> Result<bool> {
+    let what = format!("service {} in cluster {}", s.name, s.cluster);
+    let mut req = c.ecs.update_service().cluster(&s.cluster).service(&s.name);
+    let mut any = false;
+    if change.changes("task_definition") {
+        req = req.task_definition(task_definition);
+        any = true;
+    }
+    if change.changes("desired_count") {
+        req = req.desired_count(s.desired_count);
+        any = true;
+    }
+    if change.changes("subnets")
+        || change.changes("security_groups")
+        || change.changes("assign_public_ip")
+    {
+        req = req.network_configuration(network(s)?);
+        any = true;
+    }
+    if change.changes("load_balancer") {
+        req = req.load_balancers(binding(s, tg_arn));
+        any = true;
+    }
+    if change.changes("min_healthy_percent")
+        || change.changes("max_percent")
+        || change.changes("circuit_breaker_rollback")
+    {
+        req = req.deployment_configuration(deployment(s));
+        any = true;
+    }
+    if change.changes("enable_execute_command") {
+        req = req.enable_execute_command(s.enable_execute_command);
+        any = true;
+    }
+    if change.changes("health_check_grace_period_seconds") {
+        req = req.health_check_grace_period_seconds(s.health_check_grace_period_seconds);
+        any = true;
+    }
+    if any {
+        req.send()
+            .await
+            .map_err(|e| call_error("ecs:UpdateService", &what, e))?;
+    }
+    if change.changes_prefix("tag ") {
+        c.ecs
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(ecs_tags(&s.tags)))
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:TagResource", &what, e))?;
+    }
+    Ok(any)
+}
+
+/// The service as the waiter sees it.
+pub fn snapshot(s: &Service) -> ServiceSnapshot {
+    ServiceSnapshot {
+        status: s.status().unwrap_or_default().to_string(),
+        desired_count: s.desired_count(),
+        running_count: s.running_count(),
+        pending_count: s.pending_count(),
+        task_definition: s.task_definition().unwrap_or_default().to_string(),
+        deployments: s
+            .deployments()
+            .iter()
+            .map(|d| DeploymentSnapshot {
+                id: d.id().unwrap_or_default().to_string(),
+                status: d.status().unwrap_or_default().to_string(),
+                task_definition: d.task_definition().unwrap_or_default().to_string(),
+                desired_count: d.desired_count(),
+                running_count: d.running_count(),
+                failed_tasks: d.failed_tasks(),
+                rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
+                rollout_state_reason: d.rollout_state_reason().map(str::to_string),
+            })
+            .collect(),
+        events: s
+            .events()
+            .iter()
+            .map(|e| EventSnapshot {
+                id: e.id().unwrap_or_default().to_string(),
+                message: e.message().unwrap_or_default().to_string(),
+            })
+            .collect(),
+    }
+}

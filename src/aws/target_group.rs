@@ -1,0 +1,287 @@
+//! The stack's target group: ip targets on the container port, health check from the stack,
+//! short deregistration delay. Found by name (moto and AWS both reject creating a second one
+//! with the same name, so it is always described first).
+
+use aws_sdk_elasticloadbalancingv2::types::{
+    Matcher, ProtocolEnum, Tag, TargetGroupAttribute, TargetTypeEnum,
+};
+use serde::Serialize;
+
+use super::errors::{call_error, code};
+use super::{Clients, Tags};
+use crate::error::{Error, Result};
+use crate::plan::desired::TargetGroupSpec;
+use crate::plan::observed::ObservedTargetGroup;
+use crate::plan::Change;
+
+/// Tags of ELB resources (rules, target groups), up to 20 ARNs per call.
+pub async fn tags_of(c: &Clients, arns: &[String]) -> Result<Vec<(String, Tags)>> {
+    let mut out = Vec::new();
+    for chunk in arns.chunks(20) {
+        let res = c
+            .elb
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| call_error("elasticloadbalancing:DescribeTags", &chunk.join(", "), e))?;
+        for d in res.tag_descriptions() {
+            let tags = d
+                .tags()
+                .iter()
+                .map(|t| {
+                    (
+                        t.key().unwrap_or_default().to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            out.push((d.resource_arn().unwrap_or_default().to_string(), tags));
+        }
+    }
+    Ok(out)
+}
+
+/// ELB tags from pairs.
+pub fn elb_tags(tags: &[(String, String)]) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// Observe the target group `name`.
+pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedTargetGroup>> {
+    let out = match c.elb.describe_target_groups().names(name).send().await {
+        Ok(o) => o,
+        Err(e) if code(&e) == Some("TargetGroupNotFound") => return Ok(None),
+        Err(e) => {
+            return Err(call_error(
+                "elasticloadbalancing:DescribeTargetGroups",
+                &format!("target group {name}"),
+                e,
+            ))
+        }
+    };
+    let Some(tg) = out.target_groups().first() else {
+        return Ok(None);
+    };
+    let arn = tg.target_group_arn().unwrap_or_default().to_string();
+    let attrs = c
+        .elb
+        .describe_target_group_attributes()
+        .target_group_arn(&arn)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "elasticloadbalancing:DescribeTargetGroupAttributes",
+                &format!("target group {name}"),
+                e,
+            )
+        })?;
+    let delay = attrs
+        .attributes()
+        .iter()
+        .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
+        .and_then(|a| a.value())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let tags = tags_of(c, std::slice::from_ref(&arn))
+        .await?
+        .into_iter()
+        .next()
+        .map(|t| t.1)
+        .unwrap_or_default();
+    Ok(Some(ObservedTargetGroup {
+        arn,
+        protocol: tg
+            .protocol()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+        target_type: tg
+            .target_type()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+        spec: TargetGroupSpec {
+            name: name.to_string(),
+            port: tg.port().unwrap_or_default(),
+            vpc_id: tg.vpc_id().unwrap_or_default().to_string(),
+            health_check_path: tg.health_check_path().unwrap_or("/").to_string(),
+            interval: tg.health_check_interval_seconds().unwrap_or(30),
+            timeout: tg.health_check_timeout_seconds().unwrap_or(5),
+            healthy_threshold: tg.healthy_threshold_count().unwrap_or(5),
+            unhealthy_threshold: tg.unhealthy_threshold_count().unwrap_or(2),
+            matcher: tg
+                .matcher()
+                .and_then(|m| m.http_code())
+                .unwrap_or("200")
+                .to_string(),
+            deregistration_delay: delay,
+            tags: tags.clone(),
+        },
+        tags,
+    }))
+}
+
+/// Create the target group; returns its ARN.
+pub async fn create(c: &Clients, s: &TargetGroupSpec) -> Result<String> {
+    let out = c
+        .elb
+        .create_target_group()
+        .name(&s.name)
+        .protocol(ProtocolEnum::Http)
+        .port(s.port)
+        .vpc_id(&s.vpc_id)
+        .target_type(TargetTypeEnum::Ip)
+        .health_check_enabled(true)
+        .health_check_protocol(ProtocolEnum::Http)
+        .health_check_port("traffic-port")
+        .health_check_path(&s.health_check_path)
+        .health_check_interval_seconds(s.interval)
+        .health_check_timeout_seconds(s.timeout)
+        .healthy_threshold_count(s.healthy_threshold)
+        .unhealthy_threshold_count(s.unhealthy_threshold)
+        .matcher(Matcher::builder().http_code(&s.matcher).build())
+        .set_tags(Some(elb_tags(&s.tags)))
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "elasticloadbalancing:CreateTargetGroup",
+                &format!("target group {}", s.name),
+                e,
+            )
+        })?;
+    let arn = out
+        .target_groups()
+        .first()
+        .and_then(|t| t.target_group_arn())
+        .ok_or_else(|| Error::failed("CreateTargetGroup returned no target group"))?
+        .to_string();
+    set_delay(c, &arn, s).await?;
+    Ok(arn)
+}
+
+async fn set_delay(c: &Clients, arn: &str, s: &TargetGroupSpec) -> Result<()> {
+    c.elb
+        .modify_target_group_attributes()
+        .target_group_arn(arn)
+        .attributes(
+            TargetGroupAttribute::builder()
+                .key("deregistration_delay.timeout_seconds")
+                .value(s.deregistration_delay.to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                &format!("target group {}", s.name),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+/// Apply an update: only the calls for the fields that changed.
+pub async fn update(c: &Clients, arn: &str, s: &TargetGroupSpec, change: &Change) -> Result<()> {
+    let hc_fields = [
+        "health_check_path",
+        "health_check_interval",
+        "health_check_timeout",
+        "healthy_threshold",
+        "unhealthy_threshold",
+        "matcher",
+    ];
+    if hc_fields.iter().any(|f| change.changes(f)) {
+        c.elb
+            .modify_target_group()
+            .target_group_arn(arn)
+            .health_check_path(&s.health_check_path)
+            .health_check_interval_seconds(s.interval)
+            .health_check_timeout_seconds(s.timeout)
+            .healthy_threshold_count(s.healthy_threshold)
+            .unhealthy_threshold_count(s.unhealthy_threshold)
+            .matcher(Matcher::builder().http_code(&s.matcher).build())
+            .send()
+            .await
+            .map_err(|e| {
+                call_error(
+                    "elasticloadbalancing:ModifyTargetGroup",
+                    &format!("target group {}", s.name),
+                    e,
+                )
+            })?;
+    }
+    if change.changes("deregistration_delay") {
+        set_delay(c, arn, s).await?;
+    }
+    if change.changes_prefix("tag ") {
+        add_tags(c, arn, &s.tags, &format!("target group {}", s.name)).await?;
+    }
+    Ok(())
+}
+
+/// Add (or overwrite) tags on an ELB resource.
+pub async fn add_tags(c: &Clients, arn: &str, tags: &[(String, String)], what: &str) -> Result<()> {
+    c.elb
+        .add_tags()
+        .resource_arns(arn)
+        .set_tags(Some(elb_tags(tags)))
+        .send()
+        .await
+        .map_err(|e| call_error("elasticloadbalancing:AddTags", what, e))?;
+    Ok(())
+}
+
+/// One target's health.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetHealth {
+    /// Target id (IP).
+    pub id: String,
+    /// Port.
+    pub port: Option<i32>,
+    /// healthy / unhealthy / initial / draining / unused.
+    pub state: String,
+    /// Why, when not healthy.
+    pub reason: Option<String>,
+}
+
+/// Health of every target in the group.
+pub async fn health(c: &Clients, arn: &str) -> Result<Vec<TargetHealth>> {
+    let out = c
+        .elb
+        .describe_target_health()
+        .target_group_arn(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "elasticloadbalancing:DescribeTargetHealth",
+                &format!("target group {arn}"),
+                e,
+            )
+        })?;
+    Ok(out
+        .target_health_descriptions()
+        .iter()
+        .map(|d| TargetHealth {
+            id: d
+                .target()
+                .and_then(|t| t.id())
+                .unwrap_or_default()
+                .to_string(),
+            port: d.target().and_then(|t| t.port()),
+            state: d
+                .target_health()
+                .and_then(|h| h.state())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            reason: d
+                .target_health()
+                .and_then(|h| h.description())
+                .map(str::to_string),
+        })
+        .collect())
+}

@@ -1,0 +1,178 @@
+//! Observed state: what exists in AWS, as plain data filled in by the `aws` modules and
+//! normalised to the same shapes as the desired specs (so that comparing them is exact).
+
+use serde::Serialize;
+
+use super::desired::{
+    LogGroupSpec, RepositorySpec, ServiceSpec, TargetGroupSpec, TaskDefinitionSpec,
+};
+
+/// The shared ALB.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Alb {
+    /// ARN.
+    pub arn: String,
+    /// Name.
+    pub name: String,
+    /// DNS name (`fastmcp-alb-1326912822.us-east-1.elb.amazonaws.com`).
+    pub dns_name: String,
+    /// VPC.
+    pub vpc_id: String,
+    /// Its subnets (the tasks' default subnets).
+    pub subnets: Vec<String>,
+    /// Its security groups (the tasks' default security groups).
+    pub security_groups: Vec<String>,
+}
+
+/// A listener on the ALB.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Listener {
+    /// ARN.
+    pub arn: String,
+    /// Port.
+    pub port: i32,
+    /// HTTP / HTTPS.
+    pub protocol: String,
+}
+
+/// One forward target of a listener rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Forward {
+    /// Target group ARN.
+    pub target_group_arn: String,
+    /// Weight (None for a plain forward, which means all traffic).
+    pub weight: Option<i32>,
+}
+
+/// A listener rule as it is in AWS.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleInfo {
+    /// ARN.
+    pub arn: String,
+    /// Priority (`None` for the listener's default rule).
+    pub priority: Option<i32>,
+    /// Path patterns of its path-pattern condition.
+    pub path_patterns: Vec<String>,
+    /// Forward targets (empty for fixed-response/redirect rules).
+    pub forwards: Vec<Forward>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+}
+
+/// Tag key prefix `cutover` puts on a rule whose routing it manages; `up` leaves the actions
+/// of such a rule alone.
+pub const CUTOVER_TAG_PREFIX: &str = "mcpctl:cutover";
+
+impl RuleInfo {
+    /// True when `cutover` manages this rule's forward action.
+    pub fn routed_by_cutover(&self) -> bool {
+        self.tags
+            .iter()
+            .any(|(k, _)| k.starts_with(CUTOVER_TAG_PREFIX))
+    }
+
+    /// True when the rule forwards any traffic (weight > 0 or unweighted) to `tg_arn`.
+    pub fn sends_traffic_to(&self, tg_arn: &str) -> bool {
+        let total: usize = self.forwards.len();
+        self.forwards
+            .iter()
+            .any(|f| f.target_group_arn == tg_arn && (f.weight.is_none_or(|w| w > 0) || total == 1))
+    }
+}
+
+/// The resources every stack shares (never created or deleted by mcpctl, except the listener).
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Shared {
+    /// The ECS cluster's ARN.
+    pub cluster_arn: String,
+    /// The ALB.
+    pub alb: Alb,
+    /// The listener on the stack's port, if it exists.
+    pub listener: Option<Listener>,
+    /// Every rule on that listener, sorted by priority (default rule last).
+    pub rules: Vec<RuleInfo>,
+}
+
+/// An existing ECR repository.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedRepository {
+    /// ARN.
+    pub arn: String,
+    /// URI (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`).
+    pub uri: String,
+    /// Its settings in the desired shape (lifecycle policy canonicalised, "" when none).
+    pub spec: RepositorySpec,
+    /// All its tags.
+    pub tags: Vec<(String, String)>,
+}
+
+/// An existing log group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedLogGroup {
+    /// ARN (without the trailing `:*`).
+    pub arn: String,
+    /// Its settings.
+    pub spec: LogGroupSpec,
+    /// All its tags.
+    pub tags: Vec<(String, String)>,
+}
+
+/// The latest active revision of the task definition family.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedTaskDefinition {
+    /// ARN (with revision).
+    pub arn: String,
+    /// Revision number.
+    pub revision: i32,
+    /// Its settings, normalised.
+    pub spec: TaskDefinitionSpec,
+}
+
+/// An existing target group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedTargetGroup {
+    /// ARN.
+    pub arn: String,
+    /// HTTP / HTTPS.
+    pub protocol: String,
+    /// `ip` / `instance` / `lambda` / `alb`.
+    pub target_type: String,
+    /// Its settings.
+    pub spec: TargetGroupSpec,
+    /// All its tags.
+    pub tags: Vec<(String, String)>,
+}
+
+/// An existing ECS service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedService {
+    /// ARN.
+    pub arn: String,
+    /// ACTIVE / DRAINING / INACTIVE.
+    pub status: String,
+    /// The service's task definition ARN.
+    pub task_definition: String,
+    /// FARGATE / EC2 / none (capacity providers).
+    pub launch_type: String,
+    /// Its settings (the load balancer's target group by name when it is the stack's).
+    pub spec: ServiceSpec,
+    /// All its tags.
+    pub tags: Vec<(String, String)>,
+}
+
+/// Everything observed for one stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Observed {
+    /// Shared resources.
+    pub shared: Shared,
+    /// ECR repository.
+    pub repository: Option<ObservedRepository>,
+    /// Log group.
+    pub log_group: Option<ObservedLogGroup>,
+    /// Latest active task definition revision.
+    pub task_definition: Option<ObservedTaskDefinition>,
+    /// Target group.
+    pub target_group: Option<ObservedTargetGroup>,
+    /// ECS service.
+    pub service: Option<ObservedService>,
+}
