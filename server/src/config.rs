@@ -1,0 +1,671 @@
+//! Configuration from environment variables, with the Python server's names and defaults.
+//!
+//! Every value is checked at start-up; a bad one stops the server with a message that names the
+//! variable and says what it accepts (the Python server silently fell back to defaults).
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// A configuration error: which variable, what was wrong, what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: &'static str,
+    /// What is wrong and what to set instead.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A secret string (password, token) whose `Debug` output is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Secret {
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How the server authenticates to OpenSearch.
+#[derive(Clone, PartialEq, Eq)]
+pub enum OpenSearchAuth {
+    /// No authentication.
+    None,
+    /// HTTP basic auth (`OPENSEARCH_USERNAME` / `OPENSEARCH_PASSWORD`).
+    Basic {
+        /// User name.
+        username: String,
+        /// Password (never logged or returned).
+        password: Secret,
+    },
+    /// AWS SigV4 with the standard credential chain (`OPENSEARCH_USE_IAM=true`).
+    Iam {
+        /// Signing service: `es` (managed domains) or `aoss` (Serverless).
+        service: String,
+    },
+}
+
+impl fmt::Debug for OpenSearchAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print a password, even in debug output.
+        f.write_str(self.kind())
+    }
+}
+
+impl OpenSearchAuth {
+    /// A credential-free name for logs and the config resource.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OpenSearchAuth::None => "none",
+            OpenSearchAuth::Basic { .. } => "basic",
+            OpenSearchAuth::Iam { .. } => "iam",
+        }
+    }
+}
+
+/// Where and how to reach OpenSearch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenSearchConfig {
+    /// Host name without scheme or port.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// `https` when true.
+    pub use_ssl: bool,
+    /// Verify the server certificate (only meaningful with SSL).
+    pub ssl_verify: bool,
+    /// Authentication.
+    pub auth: OpenSearchAuth,
+    /// Per-call deadline: no tool call waits longer than this.
+    pub timeout: Duration,
+    /// Retries on connection errors and 502/503/504, within `timeout`.
+    pub max_retries: u32,
+    /// Index used when a tool call names none.
+    pub default_index: Option<String>,
+    /// Cap on `size` for searches.
+    pub max_results: u32,
+}
+
+impl OpenSearchConfig {
+    /// The base URL, e.g. `https://search-x.eu-west-1.es.amazonaws.com:443`.
+    pub fn url(&self) -> String {
+        let scheme = if self.use_ssl { "https" } else { "http" };
+        if self.host.contains(':') {
+            format!("{scheme}://[{}]:{}", self.host, self.port)
+        } else {
+            format!("{scheme}://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// The whole server configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Listen address (`MCP_HOST`).
+    pub host: IpAddr,
+    /// Listen port (`MCP_PORT`).
+    pub port: u16,
+    /// MCP endpoint path (`MCP_PATH`).
+    pub mcp_path: String,
+    /// Health endpoint path (`MCP_HEALTH_PATH`, default: sibling `health` of `MCP_PATH`).
+    pub health_path: String,
+    /// Extra prefixes serving the same endpoints (`MCP_PATH_ALIASES`).
+    pub path_aliases: Vec<String>,
+    /// Stateless transport (`MCP_STATELESS`).
+    pub stateless: bool,
+    /// Accepted `Host` values; empty means any (`MCP_ALLOWED_HOSTS=*`).
+    pub allowed_hosts: Vec<String>,
+    /// Accepted `Origin` values; `None` means any (`MCP_ALLOWED_ORIGINS=*`).
+    pub allowed_origins: Option<Vec<String>>,
+    /// Largest accepted request body (`MCP_MAX_BODY_BYTES`).
+    pub max_body_bytes: usize,
+    /// Bearer token required on the MCP endpoint (`MCP_AUTH_TOKEN`).
+    pub auth_token: Option<Secret>,
+    /// How long to let in-flight requests finish after SIGTERM (`MCP_SHUTDOWN_TIMEOUT`).
+    pub shutdown_timeout: Duration,
+    /// OpenSearch connection.
+    pub opensearch: OpenSearchConfig,
+}
+
+/// Default MCP path, as in the stateless Python deployment.
+pub const DEFAULT_MCP_PATH: &str = "/ossserver-stateless/ossmcp";
+
+impl Config {
+    /// Read the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Read the configuration through `lookup` (the environment, or a map in tests).
+    /// Empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+
+        let host = match get("MCP_HOST") {
+            None => IpAddr::from([0, 0, 0, 0]),
+            Some(v) => parse_listen_host(&v).ok_or_else(|| ConfigError {
+                variable: "MCP_HOST",
+                message: format!(
+                    "'{v}' is not an IP address to listen on (use 0.0.0.0 for all interfaces, 127.0.0.1 for local only)"
+                ),
+            })?,
+        };
+        let port = parse_port("MCP_PORT", get("MCP_PORT"), 9898)?;
+        let mcp_path = parse_path("MCP_PATH", get("MCP_PATH"))?
+            .unwrap_or_else(|| DEFAULT_MCP_PATH.to_string());
+        let health_path = match parse_path("MCP_HEALTH_PATH", get("MCP_HEALTH_PATH"))? {
+            Some(p) => p,
+            None => sibling_health_path(&mcp_path),
+        };
+        if health_path == mcp_path {
+            return Err(ConfigError {
+                variable: "MCP_HEALTH_PATH",
+                message: format!("must differ from MCP_PATH ({mcp_path})"),
+            });
+        }
+        let mut path_aliases = Vec::new();
+        for alias in split_list(get("MCP_PATH_ALIASES")) {
+            let p = parse_path("MCP_PATH_ALIASES", Some(alias))?.unwrap_or_default();
+            if p == "/" {
+                return Err(ConfigError {
+                    variable: "MCP_PATH_ALIASES",
+                    message: "'/' is not a prefix; list prefixes such as /ossserver".into(),
+                });
+            }
+            if !path_aliases.contains(&p) {
+                path_aliases.push(p);
+            }
+        }
+        let stateless = parse_bool("MCP_STATELESS", get("MCP_STATELESS"), true)?;
+        let allowed_hosts = match get("MCP_ALLOWED_HOSTS") {
+            None => vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            Some(v) if v == "*" => Vec::new(),
+            Some(v) => {
+                let hosts = split_list(Some(v));
+                for h in &hosts {
+                    if h == "*" || http::uri::Authority::try_from(h.as_str()).is_err() {
+                        return Err(ConfigError {
+                            variable: "MCP_ALLOWED_HOSTS",
+                            message: format!(
+                                "'{h}' is not a host name or host:port (use a comma-separated list, or * alone to allow any Host)"
+                            ),
+                        });
+                    }
+                }
+                hosts
+            }
+        };
+        let allowed_origins = match get("MCP_ALLOWED_ORIGINS") {
+            None => Some(Vec::new()),
+            Some(v) if v == "*" => None,
+            Some(v) => {
+                let origins = split_list(Some(v));
+                for o in &origins {
+                    let ok = o == "null"
+                        || url::Url::parse(o.trim_end_matches(":*"))
+                            .map(|u| u.has_host() && u.path() == "/")
+                            .unwrap_or(false);
+                    if !ok {
+                        return Err(ConfigError {
+                            variable: "MCP_ALLOWED_ORIGINS",
+                            message: format!(
+                                "'{o}' is not an origin like https://app.example.com or http://localhost:* (comma-separated, or * alone to allow any)"
+                            ),
+                        });
+                    }
+                }
+                Some(origins)
+            }
+        };
+        let max_body_bytes =
+            parse_num::<usize>("MCP_MAX_BODY_BYTES", get("MCP_MAX_BODY_BYTES"), 1024 * 1024)?;
+        if max_body_bytes < 1024 {
+            return Err(ConfigError {
+                variable: "MCP_MAX_BODY_BYTES",
+                message: format!("{max_body_bytes} is too small; use at least 1024 bytes"),
+            });
+        }
+        let auth_token = get("MCP_AUTH_TOKEN").map(Secret);
+        let shutdown_timeout = parse_seconds(
+            "MCP_SHUTDOWN_TIMEOUT",
+            get("MCP_SHUTDOWN_TIMEOUT"),
+            Duration::from_secs(20),
+        )?;
+
+        let opensearch = OpenSearchConfig::from_lookup(&get)?;
+        Ok(Config {
+            host,
+            port,
+            mcp_path,
+            health_path,
+            path_aliases,
+            stateless,
+            allowed_hosts,
+            allowed_origins,
+            max_body_bytes,
+            auth_token,
+            shutdown_timeout,
+            opensearch,
+        })
+    }
+
+    /// The MCP path under each alias prefix, e.g. `/ossserver/ossmcp` for alias `/ossserver`.
+    pub fn alias_paths(&self, path: &str) -> Vec<String> {
+        let last = path.rsplit('/').next().unwrap_or_default();
+        self.path_aliases
+            .iter()
+            .map(|prefix| format!("{prefix}/{last}"))
+            .filter(|p| p != path)
+            .collect()
+    }
+
+    /// The mode name shown in health and logs.
+    pub fn mode(&self) -> &'static str {
+        if self.stateless {
+            "stateless"
+        } else {
+            "stateful"
+        }
+    }
+}
+
+impl OpenSearchConfig {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<OpenSearchConfig, ConfigError> {
+        let raw_host = get("OPENSEARCH_HOST").unwrap_or_else(|| "localhost".to_string());
+        let use_ssl_env = get("OPENSEARCH_USE_SSL")
+            .map(|v| parse_bool("OPENSEARCH_USE_SSL", Some(v), false))
+            .transpose()?;
+        let (scheme, host, host_port) = split_host(&raw_host)?;
+        let use_ssl = match (scheme, use_ssl_env) {
+            (Some(s), Some(flag)) if (s == "https") != flag => {
+                return Err(ConfigError {
+                    variable: "OPENSEARCH_USE_SSL",
+                    message: format!(
+                        "is {flag} but OPENSEARCH_HOST starts with {s}://; drop one of them or make them agree"
+                    ),
+                })
+            }
+            (Some(s), _) => s == "https",
+            (None, Some(flag)) => flag,
+            (None, None) => false,
+        };
+        let port_env = get("OPENSEARCH_PORT");
+        let port = match (host_port, port_env) {
+            (Some(hp), Some(p)) => {
+                let p = parse_port("OPENSEARCH_PORT", Some(p), hp)?;
+                if p != hp {
+                    return Err(ConfigError {
+                        variable: "OPENSEARCH_PORT",
+                        message: format!(
+                            "is {p} but OPENSEARCH_HOST names port {hp}; drop one of them or make them agree"
+                        ),
+                    });
+                }
+                p
+            }
+            (Some(hp), None) => hp,
+            (None, p) => parse_port("OPENSEARCH_PORT", p, if use_ssl { 443 } else { 9200 })?,
+        };
+        let ssl_verify = parse_bool("OPENSEARCH_SSL_VERIFY", get("OPENSEARCH_SSL_VERIFY"), true)?;
+        let use_iam = parse_bool("OPENSEARCH_USE_IAM", get("OPENSEARCH_USE_IAM"), false)?;
+        let username = get("OPENSEARCH_USERNAME");
+        let password = get("OPENSEARCH_PASSWORD");
+        let service = get("OPENSEARCH_SERVICE").unwrap_or_else(|| "es".to_string());
+        if service != "es" && service != "aoss" {
+            return Err(ConfigError {
+                variable: "OPENSEARCH_SERVICE",
+                message: format!(
+                    "'{service}' is not a SigV4 service for OpenSearch; use es (managed domain) or aoss (Serverless)"
+                ),
+            });
+        }
+        let auth = match (use_iam, username, password) {
+            (true, Some(_), _) | (true, _, Some(_)) => {
+                return Err(ConfigError {
+                    variable: "OPENSEARCH_USE_IAM",
+                    message: "is true but OPENSEARCH_USERNAME/OPENSEARCH_PASSWORD are also set; use one way to authenticate".into(),
+                })
+            }
+            (true, None, None) => OpenSearchAuth::Iam { service },
+            (false, Some(username), Some(password)) => OpenSearchAuth::Basic {
+                username,
+                password: Secret(password),
+            },
+            (false, Some(_), None) => {
+                return Err(ConfigError {
+                    variable: "OPENSEARCH_PASSWORD",
+                    message: "is not set but OPENSEARCH_USERNAME is; set both for basic auth".into(),
+                })
+            }
+            (false, None, Some(_)) => {
+                return Err(ConfigError {
+                    variable: "OPENSEARCH_USERNAME",
+                    message: "is not set but OPENSEARCH_PASSWORD is; set both for basic auth".into(),
+                })
+            }
+            (false, None, None) => OpenSearchAuth::None,
+        };
+        let timeout = parse_seconds(
+            "OPENSEARCH_TIMEOUT",
+            get("OPENSEARCH_TIMEOUT"),
+            Duration::from_secs(30),
+        )?;
+        let max_retries =
+            parse_num::<u32>("OPENSEARCH_MAX_RETRIES", get("OPENSEARCH_MAX_RETRIES"), 3)?;
+        if max_retries > 10 {
+            return Err(ConfigError {
+                variable: "OPENSEARCH_MAX_RETRIES",
+                message: format!("{max_retries} is too many; use 0 to 10"),
+            });
+        }
+        let default_index = get("OPENSEARCH_DEFAULT_INDEX");
+        let max_results =
+            parse_num::<u32>("OPENSEARCH_MAX_RESULTS", get("OPENSEARCH_MAX_RESULTS"), 100)?;
+        if !(1..=10_000).contains(&max_results) {
+            return Err(ConfigError {
+                variable: "OPENSEARCH_MAX_RESULTS",
+                message: format!("{max_results} is out of range; use 1 to 10000"),
+            });
+        }
+        Ok(OpenSearchConfig {
+            host,
+            port,
+            use_ssl,
+            ssl_verify,
+            auth,
+            timeout,
+            max_retries,
+            default_index,
+            max_results,
+        })
+    }
+}
+
+type HostParts = (Option<String>, String, Option<u16>);
+
+/// Split `OPENSEARCH_HOST` (with or without scheme and port) into its parts.
+fn split_host(raw: &str) -> Result<HostParts, ConfigError> {
+    let bad = |why: &str| ConfigError {
+        variable: "OPENSEARCH_HOST",
+        message: format!(
+            "'{raw}' {why} (expected a host name, host:port, or http(s)://host[:port])"
+        ),
+    };
+    let (scheme, rest) = match raw.split_once("://") {
+        Some((s, rest)) => {
+            let s = s.to_ascii_lowercase();
+            if s != "http" && s != "https" {
+                return Err(bad("has a scheme other than http or https"));
+            }
+            (Some(s), rest)
+        }
+        None => (None, raw),
+    };
+    let rest = rest.trim_end_matches('/');
+    if rest.contains('/') || rest.contains('@') || rest.is_empty() {
+        return Err(bad("is not a plain host"));
+    }
+    let authority = http::uri::Authority::try_from(rest).map_err(|_| bad("is not a valid host"))?;
+    let host = authority.host().trim_matches(['[', ']']).to_string();
+    if host.is_empty() {
+        return Err(bad("has no host name"));
+    }
+    Ok((scheme, host, authority.port_u16()))
+}
+
+fn parse_listen_host(v: &str) -> Option<IpAddr> {
+    if v.eq_ignore_ascii_case("localhost") {
+        return Some(IpAddr::from([127, 0, 0, 1]));
+    }
+    v.trim_matches(['[', ']']).parse().ok()
+}
+
+fn split_list(v: Option<String>) -> Vec<String> {
+    v.map(|v| {
+        v.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn parse_bool(
+    variable: &'static str,
+    v: Option<String>,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    let Some(v) = v else { return Ok(default) };
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError {
+            variable,
+            message: format!("'{v}' is not a boolean; use true or false"),
+        }),
+    }
+}
+
+fn parse_port(variable: &'static str, v: Option<String>, default: u16) -> Result<u16, ConfigError> {
+    let Some(v) = v else { return Ok(default) };
+    match v.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(p),
+        _ => Err(ConfigError {
+            variable,
+            message: format!("'{v}' is not a TCP port; use a number from 1 to 65535"),
+        }),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(
+    variable: &'static str,
+    v: Option<String>,
+    default: T,
+) -> Result<T, ConfigError> {
+    let Some(v) = v else { return Ok(default) };
+    v.parse::<T>().map_err(|_| ConfigError {
+        variable,
+        message: format!("'{v}' is not a whole number"),
+    })
+}
+
+/// Seconds as an integer or decimal (`30`, `2.5`), as the Python server accepted.
+fn parse_seconds(
+    variable: &'static str,
+    v: Option<String>,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let Some(v) = v else { return Ok(default) };
+    match v.trim_end_matches('s').parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(ConfigError {
+            variable,
+            message: format!(
+                "'{v}' is not a number of seconds between 0 and 3600 (e.g. 30 or 2.5)"
+            ),
+        }),
+    }
+}
+
+fn parse_path(variable: &'static str, v: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(v) = v else { return Ok(None) };
+    let ok = v.starts_with('/')
+        && !v.contains("//")
+        && !v.contains(['?', '#', ' ', '*', '{', '}'])
+        && v.is_ascii();
+    if !ok {
+        return Err(ConfigError {
+            variable,
+            message: format!(
+                "'{v}' is not a URL path; use something like /ossserver-stateless/ossmcp"
+            ),
+        });
+    }
+    let trimmed = v.trim_end_matches('/');
+    Ok(Some(if trimmed.is_empty() {
+        "/".into()
+    } else {
+        trimmed.into()
+    }))
+}
+
+/// `/a/b/ossmcp` → `/a/b/health`; `/mcp` → `/health`.
+fn sibling_health_path(mcp_path: &str) -> String {
+    match mcp_path.rsplit_once('/') {
+        Some((parent, _)) => format!("{parent}/health"),
+        None => "/health".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_python_server() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.host.to_string(), "0.0.0.0");
+        assert_eq!(c.port, 9898);
+        assert_eq!(c.mcp_path, "/ossserver-stateless/ossmcp");
+        assert_eq!(c.health_path, "/ossserver-stateless/health");
+        assert!(c.stateless);
+        assert_eq!(c.opensearch.url(), "http://localhost:9200");
+        assert_eq!(c.opensearch.auth, OpenSearchAuth::None);
+        assert_eq!(c.opensearch.max_results, 100);
+    }
+
+    #[test]
+    fn aliases_serve_the_same_endpoint_names() {
+        let c = load(&[("MCP_PATH_ALIASES", "/ossserver, /legacy/")]).unwrap();
+        assert_eq!(c.path_aliases, vec!["/ossserver", "/legacy"]);
+        assert_eq!(
+            c.alias_paths(&c.mcp_path),
+            vec!["/ossserver/ossmcp", "/legacy/ossmcp"]
+        );
+        assert_eq!(
+            c.alias_paths(&c.health_path),
+            vec!["/ossserver/health", "/legacy/health"]
+        );
+    }
+
+    #[test]
+    fn host_with_scheme_and_port() {
+        let c = load(&[("OPENSEARCH_HOST", "https://search-x.es.amazonaws.com")]).unwrap();
+        assert_eq!(c.opensearch.url(), "https://search-x.es.amazonaws.com:443");
+        let c = load(&[("OPENSEARCH_HOST", "http://127.0.0.1:9201/")]).unwrap();
+        assert_eq!(c.opensearch.url(), "http://127.0.0.1:9201");
+        let c = load(&[
+            ("OPENSEARCH_HOST", "os.local"),
+            ("OPENSEARCH_USE_SSL", "true"),
+        ])
+        .unwrap();
+        assert_eq!(c.opensearch.url(), "https://os.local:443");
+    }
+
+    #[test]
+    fn every_bad_value_names_its_variable() {
+        let cases: &[(&str, &str)] = &[
+            ("MCP_PORT", "abc"),
+            ("MCP_PORT", "0"),
+            ("MCP_HOST", "not an ip"),
+            ("MCP_PATH", "ossmcp"),
+            ("MCP_STATELESS", "maybe"),
+            ("MCP_MAX_BODY_BYTES", "-5"),
+            ("MCP_ALLOWED_HOSTS", "a b"),
+            ("MCP_ALLOWED_ORIGINS", "example.com"),
+            ("MCP_SHUTDOWN_TIMEOUT", "soon"),
+            ("OPENSEARCH_HOST", "ftp://x"),
+            ("OPENSEARCH_PORT", "99999"),
+            ("OPENSEARCH_USE_SSL", "sure"),
+            ("OPENSEARCH_SSL_VERIFY", "2"),
+            ("OPENSEARCH_USE_IAM", "y e s"),
+            ("OPENSEARCH_TIMEOUT", "-1"),
+            ("OPENSEARCH_MAX_RETRIES", "many"),
+            ("OPENSEARCH_MAX_RESULTS", "0"),
+            ("OPENSEARCH_SERVICE", "s3"),
+        ];
+        for (var, value) in cases {
+            let err = load(&[(var, value)]).unwrap_err();
+            assert_eq!(err.variable, *var, "{var}={value} gave {err}");
+            assert!(err.to_string().starts_with(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn auth_conflicts_are_refused() {
+        let e = load(&[("OPENSEARCH_USERNAME", "admin")]).unwrap_err();
+        assert_eq!(e.variable, "OPENSEARCH_PASSWORD");
+        let e = load(&[
+            ("OPENSEARCH_USE_IAM", "true"),
+            ("OPENSEARCH_USERNAME", "a"),
+            ("OPENSEARCH_PASSWORD", "b"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "OPENSEARCH_USE_IAM");
+        let e = load(&[
+            ("OPENSEARCH_HOST", "https://x"),
+            ("OPENSEARCH_USE_SSL", "false"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "OPENSEARCH_USE_SSL");
+        let e = load(&[("OPENSEARCH_HOST", "x:9201"), ("OPENSEARCH_PORT", "9200")]).unwrap_err();
+        assert_eq!(e.variable, "OPENSEARCH_PORT");
+    }
+
+    #[test]
+    fn password_never_shows_in_debug_output() {
+        let c = load(&[
+            ("OPENSEARCH_USERNAME", "admin"),
+            ("OPENSEARCH_PASSWORD", "s3cret-pw"),
+            ("MCP_AUTH_TOKEN", "tok-XYZ-123"),
+        ])
+        .unwrap();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("s3cret-pw"), "{dbg}");
+        assert!(!dbg.contains("tok-XYZ-123"), "{dbg}");
+        assert!(dbg.contains("basic"));
+    }
+
+    #[test]
+    fn iam_uses_the_chosen_service() {
+        let c = load(&[
+            ("OPENSEARCH_USE_IAM", "true"),
+            ("OPENSEARCH_SERVICE", "aoss"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.opensearch.auth,
+            OpenSearchAuth::Iam {
+                service: "aoss".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! Index tools: list_indices, get_index_mapping, get_index_info, get_index_stats, get_shards,
+//! get_segments.
+
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::CallToolResult;
+use rmcp::{schemars, tool, tool_router};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{check_index, check_segment, respond, text_result, McpServer};
+use crate::opensearch::BackendError;
+
+/// The fields (and their order) the Python server returned for each index.
+pub const LIST_INDICES_FIELDS: [&str; 6] = [
+    "index",
+    "docs.count",
+    "docs.deleted",
+    "store.size",
+    "health",
+    "status",
+];
+
+/// Arguments of `list_indices`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct ListIndicesArgs {
+    /// Only indices matching this name or pattern (e.g. `logs-*`); all indices when omitted.
+    pub index: Option<String>,
+}
+
+/// Arguments naming one index (or pattern); `OPENSEARCH_DEFAULT_INDEX` when omitted.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct IndexArgs {
+    /// Index name or pattern. Defaults to OPENSEARCH_DEFAULT_INDEX.
+    pub index: Option<String>,
+}
+
+/// Arguments of `get_index_stats`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct IndexStatsArgs {
+    /// Index name or pattern. Defaults to OPENSEARCH_DEFAULT_INDEX.
+    pub index: Option<String>,
+    /// Only these stats groups, comma-separated (e.g. `docs,store,search`); all when omitted.
+    pub metric: Option<String>,
+}
+
+/// Arguments of `get_shards` and `get_segments`: an optional filter, no default index.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct OptionalIndexArgs {
+    /// Only this index or pattern; every index when omitted.
+    pub index: Option<String>,
+}
+
+/// The `list_indices` text: a JSON array with only the Python server's fields from each
+/// `_cat/indices` row, in its order (written by hand: `serde_json` maps sort their keys).
+pub fn list_indices_json(rows: &[Value]) -> String {
+    let mut out = String::with_capacity(64 + rows.len() * 128);
+    out.push('[');
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        for (j, field) in LIST_INDICES_FIELDS.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            let value = row.get(*field).unwrap_or(&Value::Null);
+            out.push_str(&Value::from(*field).to_string());
+            out.push(':');
+            out.push_str(&value.to_string());
+        }
+        out.push('}');
+    }
+    out.push(']');
+    out
+}
+
+/// `_cat/...` path with an optional index filter.
+fn cat_path(api: &str, index: Option<&str>) -> String {
+    match index {
+        Some(i) => format!("_cat/{api}/{i}"),
+        None => format!("_cat/{api}"),
+    }
+}
+
+fn optional_index(index: Option<String>) -> Result<Option<String>, CallToolResult> {
+    match index.filter(|i| !i.trim().is_empty()) {
+        Some(i) => check_index(&i).map(|_| Some(i)),
+        None => Ok(None),
+    }
+}
+
+#[tool_router(router = indices_router, vis = "pub(super)")]
+impl McpServer {
+    /// List indices with their document counts, size, health and status.
+    #[tool(
+        description = "List indices: for each, index, docs.count, docs.deleted, store.size, health, status (the same fields as the Python server).",
+        annotations(read_only_hint = true)
+    )]
+    pub async fn list_indices(
+        &self,
+        Parameters(args): Parameters<ListIndicesArgs>,
+    ) -> CallToolResult {
+        let index = match optional_index(args.index) {
+            Ok(i) => i,
+            Err(e) => return e,
+        };
+        let path = cat_path("indices", index.as_deref());
+        match self.backend().get(&path, &[("format", "json")]).await {
+            Ok(Value::Array(rows)) => text_result(list_indices_json(&rows)),
+            Ok(other) => super::backend_error(
+                "list_indices",
+                BackendError::BadResponse(format!("expected a JSON array, got {other}")),
+            ),
+            Err(e) => super::backend_error("list_indices", e),
+        }
+    }
+
+    /// The mapping (field names and types) of an index.
+    #[tool(
+        description = "Get the mapping (fields and their types) of an index. `index` defaults to OPENSEARCH_DEFAULT_INDEX.",
+        annotations(read_only_hint = true)
+    )]
+    pub async fn get_index_mapping(
+        &self,
+        Parameters(args): Parameters<IndexArgs>,
+    ) -> CallToolResult {
+        let index = match self.index_or_default(args.index) {
+            Ok(i) => i,
+            Err(e) => return e,
+        };
+        respond(
+            "get_index_mapping",
+            self.backend().get(&format!("{index}/_mapping"), &[]).await,
+        )
+    }
+
+    /// Settings, mappings and aliases of an index.
+    #[tool(
+        description = "Get an index's settings, mappings and aliases. `index` defaults to OPENSEARCH_DEFAULT_INDEX.",
+        annotations(read_only_hint = true)
+    )]
+    pub async fn get_index_info(&self, Parameters(args): Parameters<IndexArgs>) -> CallToolResult {
+        let index = match self.index_or_default(args.index) {
+            Ok(i) => i,
+            Err(e) => return e,
+        };
+        respond("get_index_info", self.backend().get(&index, &[]).await)
+    }
+
+    /// Statistics of an index (docs, store, indexing, search...).
+    #[tool(
+        description = "Get index statistics (docs, store, indexing, search, ...), optionally only some `metric` groups. `index` defaults to OPENSEARCH_DEFAULT_INDEX.",
+        annotations(read_only_hint = true)
+    )]
+    pub async fn get_index_stats(
+        &self,
+        Parameters(args): Parameters<IndexStatsArgs>,
+    ) -> CallToolResult {
+        let index = match self.index_or_default(args.index) {
+            Ok(i) => i,
+            Err(e) => return e,
+        };
+        let path = match args.metric.filter(|m| !m.trim().is_empty()) {
+            Some(m) => {
+                if let Err(e) = check_segment("metric", &m) {
+                    return e;
+                }
+                format!("{index}/_stats/{m}")
+            }
+            None => format!("{index}/_stats"),
+        };
+        respond("get_index_stats", self.backend().get(&path, &[]).await)
+    }
+
+    /// Shards: which node holds each primary and replica, state, docs and size.
+    #[tool(
+        description = "List shards (index, shard, primary/replica, state, docs, store, node), optionally for one index or pattern.",
+        annotations(read_only_hint = true)
+    )]
+    pub async fn get_shards(
+        &self,
+        Parameters(args): Parameters<OptionalIndexArgs>,
+    ) -> CallToolResult {
+        let index = match optional_index(args.index) {
+            Ok(i) => i,
+            Err(e) => return e,
+        };
+        let path = cat_path("shards", index.as_deref());
+        respond(
+            "get_shards",
+            self.backend().get(&path, &[("format", "json")]).await,
+        )
+    }
+
+    /// Lucene segments per shard.
+    #[tool(
+        description = "List Lucene segments per shard (docs, size, committed, searchable), optionally for one index or pattern.",
+        annotations(read_only_hint = true)
+    )]
+    pub async fn get_segments(
+        &self,
+        Parameters(args): Parameters<OptionalIndexArgs>,
+    ) -> CallToolResult {
+        let index = match optional_index(args.index) {
+            Ok(i) => i,
+            Err(e) => return e,
+        };
+        let path = cat_path("segments", index.as_deref());
+        respond(
+            "get_segments",
+            self.backend().get(&path, &[("format", "json")]).await,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn list_indices_keeps_exactly_the_python_fields_in_order() {
+        let row = json!({"health":"yellow","status":"open","index":"movies","uuid":"u","pri":"1","rep":"1",
+            "docs.count":"12","docs.deleted":"0","store.size":"1.5kb","pri.store.size":"1.5kb"});
+        let text = list_indices_json(&[row]);
+        assert_eq!(
+            text,
+            r#"[{"index":"movies","docs.count":"12","docs.deleted":"0","store.size":"1.5kb","health":"yellow","status":"open"}]"#
+        );
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed[0].as_object().unwrap().len(), 6);
+        assert_eq!(list_indices_json(&[]), "[]");
+    }
+}

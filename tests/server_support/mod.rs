@@ -1,0 +1,156 @@
+//! Helpers for the `opensearch-mcp-server` integration tests (`tests/server_*.rs`): start the
+//! server binary on a free port against an osmem, wait for health, talk MCP to it.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rmcp::model::{CallToolRequestParams, CallToolResult, ClientConfig};
+use rmcp::service::RunningService;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::Value;
+
+use crate::common::{free_port, http_send, server_bin, ChildGuard};
+
+/// The default MCP path.
+pub const MCP_PATH: &str = "/ossserver-stateless/ossmcp";
+/// The default health path.
+pub const HEALTH_PATH: &str = "/ossserver-stateless/health";
+
+/// A running `opensearch-mcp-server`, killed on drop; its stdout goes to `log`.
+pub struct Server {
+    /// The port it listens on (127.0.0.1).
+    pub port: u16,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// The process.
+    pub guard: ChildGuard,
+    /// Its stdout (the JSON request log).
+    pub log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Start against `opensearch_url` with extra environment, and wait until health answers.
+    pub fn start(opensearch_url: &str, env: &[(&str, &str)]) -> Server {
+        let s = Server::spawn(opensearch_url, env);
+        assert!(
+            s.wait_healthy(Duration::from_secs(15)),
+            "opensearch-mcp-server did not become healthy on port {}; log:\n{}",
+            s.port,
+            s.log_text()
+        );
+        s
+    }
+
+    /// Start without waiting.
+    pub fn spawn(opensearch_url: &str, env: &[(&str, &str)]) -> Server {
+        let port = free_port();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("server.log");
+        let out = std::fs::File::create(&log).expect("log file");
+        let mut cmd = Command::new(server_bin());
+        cmd.env_clear()
+            .env("MCP_HOST", "127.0.0.1")
+            .env("MCP_PORT", port.to_string())
+            .env("OPENSEARCH_HOST", opensearch_url)
+            .env("OPENSEARCH_TIMEOUT", "5")
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let guard = ChildGuard::spawn("opensearch-mcp-server", &mut cmd);
+        Server {
+            port,
+            base: format!("http://127.0.0.1:{port}"),
+            guard,
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// Poll the health endpoint until it answers 200 (bounded).
+    pub fn wait_healthy(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                let (status, _) = http_send("GET", &self.url(HEALTH_PATH), b"", "text/plain");
+                if status == 200 {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    /// `http://127.0.0.1:PORT{path}`
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The MCP endpoint URL.
+    pub fn mcp_url(&self) -> String {
+        self.url(MCP_PATH)
+    }
+
+    /// What the server printed so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// An rmcp client connected to `url`.
+pub async fn rmcp_client(url: &str) -> RunningService<RoleClient, ClientConfig> {
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(url.to_string()),
+    );
+    ClientConfig::default()
+        .serve(transport)
+        .await
+        .expect("rmcp client connects and initializes")
+}
+
+/// Call `tool` with JSON `args` through `client`.
+pub async fn call(
+    client: &RunningService<RoleClient, ClientConfig>,
+    tool: &str,
+    args: Value,
+) -> CallToolResult {
+    let args = match args {
+        Value::Object(m) => m,
+        Value::Null => Default::default(),
+        other => panic!("tool arguments must be an object, got {other}"),
+    };
+    client
+        .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(args))
+        .await
+        .unwrap_or_else(|e| panic!("tools/call {tool} failed at the protocol level: {e}"))
+}
+
+/// The text of a tool result's first content block.
+pub fn text(r: &CallToolResult) -> String {
+    r.content
+        .first()
+        .and_then(|c| c.as_text())
+        .map(|t| t.text.clone())
+        .unwrap_or_else(|| panic!("tool result has no text content: {r:?}"))
+}
+
+/// A successful tool result's text parsed as JSON (panics with the text on `isError`).
+pub fn ok_json(r: &CallToolResult) -> Value {
+    let t = text(r);
+    assert_ne!(r.is_error, Some(true), "tool failed: {t}");
+    serde_json::from_str(&t).unwrap_or_else(|e| panic!("tool text is not JSON ({e}): {t}"))
+}
+
+/// A failed tool result's message (panics if the tool succeeded).
+pub fn err_text(r: &CallToolResult) -> String {
+    let t = text(r);
+    assert_eq!(r.is_error, Some(true), "expected a tool error, got: {t}");
+    t
+}
