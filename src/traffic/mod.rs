@@ -7,6 +7,7 @@ pub mod alb;
 pub mod call;
 pub mod cutover;
 pub mod forward;
+pub mod handover;
 pub mod record;
 
 pub use cutover::{CutoverChange, Percent, RecordUpdate, RollbackDecision};
