@@ -337,7 +337,7 @@ async fn canary_full_cutover_rollback_and_rollback_again() {
     );
     let tags = f.tags(&f.production_rule).await;
     assert_eq!(
-        tags.get("mcpctl:replaced-routing").map(String::as_str),
+        tags.get("mcpctl:cutover-replaced").map(String::as_str),
         Some("v1 form=arn tg:opensearch-mcp-tg=1")
     );
 
@@ -388,8 +388,8 @@ async fn canary_full_cutover_rollback_and_rollback_again() {
     let o = f.mcpctl(&["cutover", "--yes"]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let tags = f.tags(&f.production_rule).await;
-    assert!(tags.contains_key("mcpctl:replaced-routing"), "{tags:?}");
-    assert!(!tags.contains_key("mcpctl:restored-routing"), "{tags:?}");
+    assert!(tags.contains_key("mcpctl:cutover-replaced"), "{tags:?}");
+    assert!(!tags.contains_key("mcpctl:cutover-restored"), "{tags:?}");
     let o = f.mcpctl(&["rollback", "--yes"]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert_eq!(f.actions(&f.production_rule).await, original);

@@ -97,9 +97,9 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
     let to = stack::load(&args.to, &global.stacks_dir)?;
     same_listener(&from, &to)?;
     let region = global.region.clone().unwrap_or_else(|| from.region.clone());
-    let elb = alb::connect(global.profile.as_deref(), &region).await;
+    let aws = crate::aws::Clients::connect(global.profile.as_deref(), Some(&region)).await;
     let lb = &from.load_balancer;
-    let listener = alb::find_listener(&elb, &lb.reference, lb.listener_port)
+    let listener = alb::find_listener(&aws, &lb.reference, lb.listener_port)
         .await?
         .ok_or_else(|| {
             Error::refused(format!(
@@ -107,7 +107,7 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
                 lb.reference, lb.listener_port, from.name
             ))
         })?;
-    let rules = alb::listener_rules(&elb, &listener.arn).await?;
+    let rules = alb::listener_rules(&aws, &listener.arn).await?;
     let paths = &from.routing.path_patterns;
     let rule = rules
         .iter()
@@ -121,7 +121,7 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
     let current = rule
         .forward()
         .map_err(|e| Error::refused(format!("{} cannot be moved: {e}", rule.label())))?;
-    let to_tg = alb::target_group(&elb, &to.names.target_group)
+    let to_tg = alb::target_group(&aws, &to.names.target_group)
         .await?
         .ok_or_else(|| {
             Error::refused(format!(
@@ -129,7 +129,7 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
                 to.name, to.names.target_group, to.name
             ))
         })?;
-    let from_arn = match alb::target_group(&elb, &from.names.target_group).await? {
+    let from_arn = match alb::target_group(&aws, &from.names.target_group).await? {
         Some(tg) => tg.arn,
         None if args.weight == Percent::ALL => String::new(),
         None => {
@@ -139,7 +139,7 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
             )))
         }
     };
-    let health = alb::health(&elb, &to_tg.arn).await?;
+    let health = alb::health(&aws, &to_tg.arn).await?;
     if health.healthy == 0 && !args.force {
         return Err(Error::refused(format!(
             "target group {} (stack {}) has no healthy targets ({} of {} healthy): production traffic would get errors; wait until `mcpctl status --stack {}` shows healthy targets, or pass --force; nothing was changed",
@@ -206,7 +206,7 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
             args.yes,
         )?;
         for c in &changes {
-            c.apply(&elb).await?;
+            c.apply(&aws).await?;
         }
         report.changed = true;
     }

@@ -69,14 +69,14 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
         .region
         .clone()
         .unwrap_or_else(|| stack.region.clone());
-    let elb = alb::connect(global.profile.as_deref(), &region).await;
+    let aws = crate::aws::Clients::connect(global.profile.as_deref(), Some(&region)).await;
     let lb = &stack.load_balancer;
     let nothing = |why: String| {
         Error::refused(format!(
             "nothing to roll back: {why}; `mcpctl cutover` records the routing it replaces on the rule (tag {REPLACED_TAG}); nothing was changed"
         ))
     };
-    let listener = alb::find_listener(&elb, &lb.reference, lb.listener_port)
+    let listener = alb::find_listener(&aws, &lb.reference, lb.listener_port)
         .await?
         .ok_or_else(|| {
             nothing(format!(
@@ -84,7 +84,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
                 lb.reference, lb.listener_port
             ))
         })?;
-    let rules = alb::listener_rules(&elb, &listener.arn).await?;
+    let rules = alb::listener_rules(&aws, &listener.arn).await?;
     let recorded: Vec<&RuleView> = rules
         .iter()
         .filter(|r| r.tags.contains_key(REPLACED_TAG) || r.tags.contains_key(RESTORED_TAG))
@@ -120,7 +120,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
             }
             RollbackDecision::Restore { recorded, .. } => {
                 let names = recorded.names();
-                let arns = alb::target_group_arns(&elb, &names).await?;
+                let arns = alb::target_group_arns(&aws, &names).await?;
                 let after = recorded
                     .resolve(&arns)
                     .map_err(|missing| missing_groups(rule, &missing, global))?;
@@ -153,14 +153,14 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
         }
         let started = Instant::now();
         for c in &switches {
-            c.apply(&elb).await?;
+            c.apply(&aws).await?;
         }
         if !switches.is_empty() {
             report.switch_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
             report.changed = true;
         }
         for c in &bookkeeping {
-            c.apply(&elb).await?;
+            c.apply(&aws).await?;
         }
     }
     if json {

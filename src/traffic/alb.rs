@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 
 use aws_sdk_elasticloadbalancingv2::types::{Action, Rule, Tag, TargetHealthStateEnum};
-use aws_sdk_elasticloadbalancingv2::Client;
 use serde::Serialize;
 
 use super::forward::{Forward, ForwardError};
-use crate::error::{Error, Result};
+use crate::aws::errors::{call_error, code};
+use crate::aws::Clients;
+use crate::error::Result;
 
 /// A listener rule as the routing commands see it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,42 +52,19 @@ impl RuleView {
     }
 }
 
-fn elb_error(action: &str, resource: &str, e: impl std::fmt::Display) -> Error {
-    Error::failed(format!(
-        "elasticloadbalancing:{action} on {resource} failed: {e}; check the credentials, --region and that the resource exists"
-    ))
-}
-
-fn sdk_message<E, R>(e: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    aws_smithy_types::error::display::DisplayErrorContext(e).to_string()
-}
-
-fn error_code<E, R>(e: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> Option<&str>
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
-{
-    match e {
-        aws_smithy_runtime_api::client::result::SdkError::ServiceError(s) => s.err().code(),
-        _ => None,
-    }
-}
-
 /// Every rule of a listener (default rule last), sorted by priority, with actions and tags.
-pub async fn listener_rules(elb: &Client, listener_arn: &str) -> Result<Vec<RuleView>> {
+pub async fn listener_rules(c: &Clients, listener_arn: &str) -> Result<Vec<RuleView>> {
     let mut rules: Vec<Rule> = Vec::new();
     let mut marker: Option<String> = None;
     loop {
-        let out = elb
+        let out = c
+            .elb
             .describe_rules()
             .listener_arn(listener_arn)
             .set_marker(marker.clone())
             .send()
             .await
-            .map_err(|e| elb_error("DescribeRules", listener_arn, sdk_message(&e)))?;
+            .map_err(|e| call_error("elasticloadbalancing:DescribeRules", listener_arn, e))?;
         rules.extend(out.rules().iter().cloned());
         match out.next_marker() {
             Some(m) if !m.is_empty() && Some(m) != marker.as_deref() => marker = Some(m.into()),
@@ -97,7 +75,7 @@ pub async fn listener_rules(elb: &Client, listener_arn: &str) -> Result<Vec<Rule
         .iter()
         .filter_map(|r| r.rule_arn().map(str::to_string))
         .collect();
-    let tags = tags_of(elb, &arns).await?;
+    let tags = tags_of(c, &arns).await?;
     let mut views: Vec<RuleView> = rules
         .into_iter()
         .map(|r| {
@@ -138,17 +116,18 @@ pub async fn listener_rules(elb: &Client, listener_arn: &str) -> Result<Vec<Rule
 
 /// Tags of up to any number of ELB resources (asked 20 at a time, the API's limit).
 pub async fn tags_of(
-    elb: &Client,
+    c: &Clients,
     arns: &[String],
 ) -> Result<HashMap<String, HashMap<String, String>>> {
     let mut all = HashMap::new();
     for chunk in arns.chunks(20) {
-        let out = elb
+        let out = c
+            .elb
             .describe_tags()
             .set_resource_arns(Some(chunk.to_vec()))
             .send()
             .await
-            .map_err(|e| elb_error("DescribeTags", &chunk.join(", "), sdk_message(&e)))?;
+            .map_err(|e| call_error("elasticloadbalancing:DescribeTags", &chunk.join(", "), e))?;
         for d in out.tag_descriptions() {
             let map = d
                 .tags()
@@ -173,27 +152,27 @@ pub struct TargetGroupView {
 }
 
 /// The target group with this name, or `None` when there is none.
-pub async fn target_group(elb: &Client, name: &str) -> Result<Option<TargetGroupView>> {
-    match elb.describe_target_groups().names(name).send().await {
+pub async fn target_group(c: &Clients, name: &str) -> Result<Option<TargetGroupView>> {
+    match c.elb.describe_target_groups().names(name).send().await {
         Ok(out) => Ok(out.target_groups().first().map(|t| TargetGroupView {
             name: t.target_group_name().unwrap_or(name).to_string(),
             arn: t.target_group_arn().unwrap_or_default().to_string(),
             load_balancer_arns: t.load_balancer_arns().to_vec(),
         })),
-        Err(e) if error_code(&e) == Some("TargetGroupNotFound") => Ok(None),
-        Err(e) => Err(elb_error(
-            "DescribeTargetGroups",
+        Err(e) if code(&e) == Some("TargetGroupNotFound") => Ok(None),
+        Err(e) => Err(call_error(
+            "elasticloadbalancing:DescribeTargetGroups",
             &format!("target group {name}"),
-            sdk_message(&e),
+            e,
         )),
     }
 }
 
 /// Name → ARN for those of `names` that exist now.
-pub async fn target_group_arns(elb: &Client, names: &[&str]) -> Result<HashMap<String, String>> {
+pub async fn target_group_arns(c: &Clients, names: &[&str]) -> Result<HashMap<String, String>> {
     let mut map = HashMap::new();
     for name in names {
-        if let Some(tg) = target_group(elb, name).await? {
+        if let Some(tg) = target_group(c, name).await? {
             map.insert(name.to_string(), tg.arn);
         }
     }
@@ -210,13 +189,20 @@ pub struct Health {
 }
 
 /// Count the healthy targets of a target group (`DescribeTargetHealth`).
-pub async fn health(elb: &Client, target_group_arn: &str) -> Result<Health> {
-    let out = elb
+pub async fn health(c: &Clients, target_group_arn: &str) -> Result<Health> {
+    let out = c
+        .elb
         .describe_target_health()
         .target_group_arn(target_group_arn)
         .send()
         .await
-        .map_err(|e| elb_error("DescribeTargetHealth", target_group_arn, sdk_message(&e)))?;
+        .map_err(|e| {
+            call_error(
+                "elasticloadbalancing:DescribeTargetHealth",
+                target_group_arn,
+                e,
+            )
+        })?;
     let descs = out.target_health_descriptions();
     Ok(Health {
         healthy: descs
@@ -230,49 +216,53 @@ pub async fn health(elb: &Client, target_group_arn: &str) -> Result<Health> {
 }
 
 /// Replace a rule's actions with one forward action (`ModifyRule`; conditions unchanged).
-pub async fn set_forward(elb: &Client, rule_arn: &str, forward: &Forward) -> Result<()> {
-    elb.modify_rule()
+pub async fn set_forward(c: &Clients, rule_arn: &str, forward: &Forward) -> Result<()> {
+    c.elb
+        .modify_rule()
         .rule_arn(rule_arn)
         .actions(forward.to_action())
         .send()
         .await
-        .map_err(|e| elb_error("ModifyRule", rule_arn, sdk_message(&e)))?;
+        .map_err(|e| call_error("elasticloadbalancing:ModifyRule", rule_arn, e))?;
     Ok(())
 }
 
 /// Add or overwrite tags on an ELB resource (`AddTags`).
-pub async fn add_tags(elb: &Client, arn: &str, tags: &[(String, String)]) -> Result<()> {
+pub async fn add_tags(c: &Clients, arn: &str, tags: &[(String, String)]) -> Result<()> {
     let tags: Vec<Tag> = tags
         .iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect();
-    elb.add_tags()
+    c.elb
+        .add_tags()
         .resource_arns(arn)
         .set_tags(Some(tags))
         .send()
         .await
-        .map_err(|e| elb_error("AddTags", arn, sdk_message(&e)))?;
+        .map_err(|e| call_error("elasticloadbalancing:AddTags", arn, e))?;
     Ok(())
 }
 
 /// Remove tags from an ELB resource (`RemoveTags`).
-pub async fn remove_tags(elb: &Client, arn: &str, keys: &[String]) -> Result<()> {
-    elb.remove_tags()
+pub async fn remove_tags(c: &Clients, arn: &str, keys: &[String]) -> Result<()> {
+    c.elb
+        .remove_tags()
         .resource_arns(arn)
         .set_tag_keys(Some(keys.to_vec()))
         .send()
         .await
-        .map_err(|e| elb_error("RemoveTags", arn, sdk_message(&e)))?;
+        .map_err(|e| call_error("elasticloadbalancing:RemoveTags", arn, e))?;
     Ok(())
 }
 
 /// Delete a listener rule (`DeleteRule`).
-pub async fn delete_rule(elb: &Client, rule_arn: &str) -> Result<()> {
-    elb.delete_rule()
+pub async fn delete_rule(c: &Clients, rule_arn: &str) -> Result<()> {
+    c.elb
+        .delete_rule()
         .rule_arn(rule_arn)
         .send()
         .await
-        .map_err(|e| elb_error("DeleteRule", rule_arn, sdk_message(&e)))?;
+        .map_err(|e| call_error("elasticloadbalancing:DeleteRule", rule_arn, e))?;
     Ok(())
 }
 
@@ -292,47 +282,23 @@ pub struct ListenerView {
 /// Find the ALB (by name or ARN) and its listener on `port`. `Ok(None)` when either is missing;
 /// the caller says what that means for its command.
 pub async fn find_listener(
-    elb: &Client,
+    c: &Clients,
     lb: &crate::stack::LoadBalancerRef,
     port: u16,
 ) -> Result<Option<ListenerView>> {
-    use crate::stack::LoadBalancerRef;
-    let req = elb.describe_load_balancers();
-    let req = match lb {
-        LoadBalancerRef::Name(n) => req.names(n),
-        LoadBalancerRef::Arn(a) => req.load_balancer_arns(a),
-    };
-    let out = match req.send().await {
-        Ok(o) => o,
-        Err(e) if error_code(&e) == Some("LoadBalancerNotFound") => return Ok(None),
-        Err(e) => {
-            return Err(elb_error(
-                "DescribeLoadBalancers",
-                &format!("load balancer {lb}"),
-                sdk_message(&e),
-            ))
-        }
-    };
-    let Some(alb) = out.load_balancers().first() else {
+    let Some(alb) = crate::aws::load_balancer::find(c, lb).await? else {
         return Ok(None);
     };
-    let alb_arn = alb.load_balancer_arn().unwrap_or_default().to_string();
-    let listeners = elb
-        .describe_listeners()
-        .load_balancer_arn(&alb_arn)
-        .send()
-        .await
-        .map_err(|e| elb_error("DescribeListeners", &alb_arn, sdk_message(&e)))?;
-    Ok(listeners
-        .listeners()
-        .iter()
-        .find(|l| l.port() == Some(i32::from(port)))
-        .map(|l| ListenerView {
-            load_balancer: alb.load_balancer_name().unwrap_or_default().to_string(),
-            load_balancer_arn: alb_arn.clone(),
-            arn: l.listener_arn().unwrap_or_default().to_string(),
-            port,
-        }))
+    Ok(
+        crate::aws::load_balancer::listener(c, &alb.arn, i32::from(port))
+            .await?
+            .map(|l| ListenerView {
+                load_balancer: alb.name.clone(),
+                load_balancer_arn: alb.arn.clone(),
+                arn: l.arn,
+                port,
+            }),
+    )
 }
 
 /// One change to a listener rule, described before it is made and then made.
@@ -392,24 +358,12 @@ impl RuleChange {
     }
 
     /// Make the call.
-    pub async fn apply(&self, elb: &Client) -> Result<()> {
+    pub async fn apply(&self, c: &Clients) -> Result<()> {
         match self {
-            RuleChange::SetForward { rule_arn, forward } => {
-                set_forward(elb, rule_arn, forward).await
-            }
-            RuleChange::AddTags { rule_arn, tags } => add_tags(elb, rule_arn, tags).await,
-            RuleChange::RemoveTags { rule_arn, keys } => remove_tags(elb, rule_arn, keys).await,
-            RuleChange::Delete { rule_arn } => delete_rule(elb, rule_arn).await,
+            RuleChange::SetForward { rule_arn, forward } => set_forward(c, rule_arn, forward).await,
+            RuleChange::AddTags { rule_arn, tags } => add_tags(c, rule_arn, tags).await,
+            RuleChange::RemoveTags { rule_arn, keys } => remove_tags(c, rule_arn, keys).await,
+            RuleChange::Delete { rule_arn } => delete_rule(c, rule_arn).await,
         }
     }
-}
-
-/// An ELBv2 client from aws-config's default chain, honouring `--profile` and the region.
-pub async fn connect(profile: Option<&str>, region: &str) -> Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(region.to_string()));
-    if let Some(p) = profile {
-        loader = loader.profile_name(p);
-    }
-    Client::new(&loader.load().await)
 }

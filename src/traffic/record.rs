@@ -20,10 +20,13 @@ use serde::Serialize;
 
 use super::forward::{Forward, ForwardError, Spelling, Stickiness, WeightedGroup, MAX_WEIGHT};
 
+// Both keys start with `mcpctl:cutover`, the prefix by which `up` leaves a rule's routing to
+// `cutover` (see `crate::plan::observed::CUTOVER_TAG_PREFIX`).
+
 /// Tag holding the routing before the current cutover (present while a cutover is in effect).
-pub const REPLACED_TAG: &str = "mcpctl:replaced-routing";
+pub const REPLACED_TAG: &str = "mcpctl:cutover-replaced";
 /// Tag holding the routing the last rollback restored (so a second rollback knows it is done).
-pub const RESTORED_TAG: &str = "mcpctl:restored-routing";
+pub const RESTORED_TAG: &str = "mcpctl:cutover-restored";
 /// The longest tag value ELB accepts.
 pub const MAX_TAG_VALUE: usize = 256;
 
@@ -302,6 +305,13 @@ mod tests {
             assert!(e.reason.contains(reason), "{value}: {}", e.reason);
             assert!(e.to_string().contains("modify-rule"));
         }
+    }
+
+    #[test]
+    fn up_recognises_the_record_tags_and_leaves_the_routing_alone() {
+        use crate::plan::observed::CUTOVER_TAG_PREFIX;
+        assert!(REPLACED_TAG.starts_with(CUTOVER_TAG_PREFIX));
+        assert!(RESTORED_TAG.starts_with(CUTOVER_TAG_PREFIX));
     }
 
     #[test]
