@@ -142,3 +142,24 @@ pub async fn update(c: &Clients, arn: &str, s: &RepositorySpec, change: &Change)
     }
     Ok(())
 }
+
+/// Delete the repository `name` with its images (`cleanup --delete-images`). Already gone
+/// counts as done.
+pub async fn delete(c: &Clients, name: &str) -> Result<()> {
+    match c
+        .ecr
+        .delete_repository()
+        .repository_name(name)
+        .force(true)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if code(&e) == Some("RepositoryNotFoundException") => Ok(()),
+        Err(e) => Err(call_error(
+            "ecr:DeleteRepository",
+            &format!("ECR repository {name}"),
+            e,
+        )),
+    }
+}

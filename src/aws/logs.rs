@@ -153,3 +153,16 @@ pub async fn read(c: &Clients, group: &str, start_ms: i64) -> Result<Vec<LogLine
     lines.sort_by_key(|l| l.timestamp);
     Ok(lines)
 }
+
+/// Delete the log group `name` and its events (`cleanup`). Already gone counts as done.
+pub async fn delete(c: &Clients, name: &str) -> Result<()> {
+    match c.logs.delete_log_group().log_group_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if super::errors::code(&e) == Some("ResourceNotFoundException") => Ok(()),
+        Err(e) => Err(call_error(
+            "logs:DeleteLogGroup",
+            &format!("log group {name}"),
+            e,
+        )),
+    }
+}

@@ -292,3 +292,72 @@ pub fn snapshot(s: &Service) -> ServiceSnapshot {
             .collect(),
     }
 }
+
+/// Scale the service to 0 tasks (`cleanup`; ECS refuses to delete a service above 0).
+pub async fn scale_to_zero(c: &Clients, cluster: &str, name: &str) -> Result<()> {
+    c.ecs
+        .update_service()
+        .cluster(cluster)
+        .service(name)
+        .desired_count(0)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "ecs:UpdateService",
+                &format!("service {name} in cluster {cluster}"),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+/// Wait (polling every `every`, at most `timeout`) until the service runs no task. Gone or
+/// INACTIVE counts as drained. A timeout fails with the counts seen last.
+pub async fn wait_drained(
+    c: &Clients,
+    cluster: &str,
+    name: &str,
+    timeout: std::time::Duration,
+    every: std::time::Duration,
+) -> Result<()> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let (running, pending) = match describe(c, cluster, name).await? {
+            Some(s) if s.status() == Some("ACTIVE") || s.status() == Some("DRAINING") => {
+                (s.running_count(), s.pending_count())
+            }
+            _ => return Ok(()),
+        };
+        if running == 0 && pending == 0 {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(Error::failed(format!(
+                "service {name} still runs {running} task(s) ({pending} pending) after {}; check `mcpctl status` and the service's events, then run cleanup again (it continues where it stopped) or give a longer --timeout",
+                humantime::format_duration(timeout)
+            )));
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Delete the service (`cleanup`, after [`scale_to_zero`]). Already gone counts as done.
+pub async fn delete(c: &Clients, cluster: &str, name: &str) -> Result<()> {
+    match c
+        .ecs
+        .delete_service()
+        .cluster(cluster)
+        .service(name)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if super::errors::code(&e) == Some("ServiceNotFoundException") => Ok(()),
+        Err(e) => Err(call_error(
+            "ecs:DeleteService",
+            &format!("service {name} in cluster {cluster}"),
+            e,
+        )),
+    }
+}

@@ -285,3 +285,23 @@ pub async fn health(c: &Clients, arn: &str) -> Result<Vec<TargetHealth>> {
         })
         .collect())
 }
+
+/// Delete the target group `arn` (`cleanup`; no rule may name it any more). Already gone counts
+/// as done.
+pub async fn delete(c: &Clients, arn: &str, name: &str) -> Result<()> {
+    match c
+        .elb
+        .delete_target_group()
+        .target_group_arn(arn)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if code(&e) == Some("TargetGroupNotFound") => Ok(()),
+        Err(e) => Err(call_error(
+            "elasticloadbalancing:DeleteTargetGroup",
+            &format!("target group {name}"),
+            e,
+        )),
+    }
+}

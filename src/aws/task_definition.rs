@@ -211,6 +211,64 @@ pub async fn register(
     ))
 }
 
+/// ARNs of every ACTIVE revision of exactly `family` (`ListTaskDefinitions` matches by prefix,
+/// so `opensearch-mcp-server` would also list `opensearch-mcp-server-stateless`: filtered).
+pub async fn active_revisions(c: &Clients, family: &str) -> Result<Vec<String>> {
+    let mut arns = Vec::new();
+    let mut token = None;
+    loop {
+        let out = c
+            .ecs
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| {
+                call_error(
+                    "ecs:ListTaskDefinitions",
+                    &format!("task definition family {family}"),
+                    e,
+                )
+            })?;
+        arns.extend(
+            out.task_definition_arns()
+                .iter()
+                .filter(|a| family_of(a) == family)
+                .cloned(),
+        );
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    Ok(arns)
+}
+
+/// The family in a task definition ARN (`…:task-definition/FAMILY:REVISION`).
+pub fn family_of(arn: &str) -> &str {
+    let tail = arn.rsplit('/').next().unwrap_or(arn);
+    tail.rsplit_once(':').map(|(f, _)| f).unwrap_or(tail)
+}
+
+/// Deregister one task definition revision (`cleanup`).
+pub async fn deregister(c: &Clients, arn: &str) -> Result<()> {
+    c.ecs
+        .deregister_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "ecs:DeregisterTaskDefinition",
+                &format!("task definition {arn}"),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,5 +316,13 @@ mod tests {
             .revision(7)
             .build();
         assert_eq!(normalise(&td, "f"), s);
+    }
+
+    #[test]
+    fn family_is_read_exactly_from_the_arn() {
+        let arn =
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/opensearch-mcp-server-stateless:7";
+        assert_eq!(family_of(arn), "opensearch-mcp-server-stateless");
+        assert_ne!(family_of(arn), "opensearch-mcp-server");
     }
 }
