@@ -154,3 +154,85 @@ pub fn err_text(r: &CallToolResult) -> String {
     assert_eq!(r.is_error, Some(true), "expected a tool error, got: {t}");
     t
 }
+
+/// What one raw MCP POST got back.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// `Mcp-Session-Id` response header, if any.
+    pub session: Option<String>,
+    /// The JSON-RPC message (from a JSON body or the SSE `data:` event), if any.
+    pub message: Option<Value>,
+    /// The raw body.
+    pub body: String,
+}
+
+/// The protocol version of the user's clients (sessions exist up to this revision family).
+pub const USER_PROTOCOL: &str = "2025-06-18";
+
+/// POST one JSON-RPC message as an MCP client does (Accept both, optional session and version
+/// headers, extra headers), and read the reply whether it is JSON or an SSE stream.
+pub async fn mcp_post(
+    http: &reqwest::Client,
+    url: &str,
+    body: &Value,
+    session: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Reply {
+    let mut req = http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body.to_string());
+    if let Some(s) = session {
+        req = req.header("mcp-session-id", s);
+    }
+    let version_given = extra
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("mcp-protocol-version"));
+    if body["method"] != "initialize" && !version_given {
+        req = req.header("mcp-protocol-version", USER_PROTOCOL);
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let resp = req
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let status = resp.status().as_u16();
+    let session = resp
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let sse = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    let text = resp.text().await.unwrap_or_default();
+    let message = if sse {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+            .find(|m| m.get("id").is_some())
+    } else {
+        serde_json::from_str(&text).ok()
+    };
+    Reply {
+        status,
+        session,
+        message,
+        body: text,
+    }
+}
+
+/// `initialize` as the user's clients send it.
+pub fn initialize_request(id: u64) -> Value {
+    serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "initialize", "params": {
+        "protocolVersion": USER_PROTOCOL, "capabilities": {},
+        "clientInfo": {"name": "round-robin-test", "version": "1"}}})
+}
