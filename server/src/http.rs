@@ -300,7 +300,17 @@ async fn mcp_guard(State(g): State<Arc<GuardConfig>>, req: Request, next: Next) 
             r.extensions_mut().insert(info);
             return r;
         }
-        Err(_) => {}
+        Err(_) => {
+            // Valid JSON of an unexpected shape: keep at least the id for the error reply.
+            #[derive(Deserialize)]
+            struct IdOnly {
+                #[serde(default)]
+                id: Option<Value>,
+            }
+            info.id = serde_json::from_slice::<IdOnly>(&bytes)
+                .ok()
+                .and_then(|p| p.id);
+        }
     }
     let mut req = Request::from_parts(parts, Body::from(bytes));
     req.extensions_mut().insert(info.outcome.clone());

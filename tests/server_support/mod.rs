@@ -30,6 +30,8 @@ pub struct Server {
     pub guard: ChildGuard,
     /// Its stdout (the JSON request log).
     pub log: PathBuf,
+    /// The health path it serves.
+    pub health_path: String,
     _dir: tempfile::TempDir,
 }
 
@@ -64,8 +66,18 @@ impl Server {
             cmd.env(k, v);
         }
         let guard = ChildGuard::spawn("opensearch-mcp-server", &mut cmd);
+        let get = |k: &str| {
+            env.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        };
+        let health_path = get("MCP_HEALTH_PATH").unwrap_or_else(|| match get("MCP_PATH") {
+            Some(p) => format!("{}/health", p.rsplit_once('/').map(|x| x.0).unwrap_or("")),
+            None => HEALTH_PATH.to_string(),
+        });
         Server {
             port,
+            health_path,
             base: format!("http://127.0.0.1:{port}"),
             guard,
             log,
@@ -78,7 +90,7 @@ impl Server {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                let (status, _) = http_send("GET", &self.url(HEALTH_PATH), b"", "text/plain");
+                let (status, _) = http_send("GET", &self.url(&self.health_path), b"", "text/plain");
                 if status == 200 {
                     return true;
                 }
