@@ -67,6 +67,11 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
     let tg = target_group
         .as_ref()
         .map(|t| (t.arn.as_str(), stack.names.target_group.as_str()));
+    // Without the cluster there is no service to look at (and ECS would reject the call).
+    let observed_service = match &cluster_arn {
+        Some(_) => service::observe(c, &stack.cluster, &stack.names.service, tg).await?,
+        None => None,
+    };
     let observed = Observed {
         shared: Shared {
             cluster_arn: cluster_arn.unwrap_or_default(),
@@ -77,7 +82,7 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
         repository: ecr::observe(c, &stack.names.ecr_repository).await?,
         log_group: logs::observe(c, &stack.names.log_group).await?,
         task_definition: task_definition::observe(c, &stack.names.task_family).await?,
-        service: service::observe(c, &stack.cluster, &stack.names.service, tg).await?,
+        service: observed_service,
         target_group,
     };
     Ok((Some(observed), problems))

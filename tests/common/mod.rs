@@ -4,6 +4,8 @@
 //! The Python tools come from the venv that `scripts/test` creates (`.venv`, or `MCPCTL_VENV`).
 #![allow(dead_code)]
 
+pub mod aws;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -179,7 +181,10 @@ impl Osmem {
             .read_dir()
             .ok()
             .and_then(|mut d| d.find_map(|e| e.ok()))
-            .map(|py| py.path().join("site-packages/osmem_server/bin/osmem-server"))
+            .map(|py| {
+                py.path()
+                    .join("site-packages/osmem_server/bin/osmem-server")
+            })
             .filter(|p| p.exists())
             .expect("osmem-server is not installed in the venv: run scripts/test");
         Self::start_bin(&bin)
@@ -216,7 +221,12 @@ impl Osmem {
         let body = std::fs::read(&file).expect("tests/data/movies.ndjson");
         let mapping = std::fs::read(workspace_root().join("tests/data/movies.mapping.json"))
             .expect("tests/data/movies.mapping.json");
-        http_send("PUT", &format!("{}/movies", self.url), &mapping, "application/json");
+        http_send(
+            "PUT",
+            &format!("{}/movies", self.url),
+            &mapping,
+            "application/json",
+        );
         http_send(
             "POST",
             &format!("{}/_bulk?refresh=true", self.url),
