@@ -10,6 +10,7 @@
 
 mod common;
 
+use std::io::Read;
 use std::time::Duration;
 
 use common::aws::{repo_stack, stack_file, Aws, FreezingProxy, IMAGE};
@@ -476,4 +477,79 @@ fn status_shows_resources_and_routes_and_logs_reads_the_log_group() {
         "{text}"
     );
     assert!(!text.contains("too old"), "{text}");
+}
+
+/// moto reports 2 running tasks and a COMPLETED rollout; the waiter must still wait for two
+/// healthy targets, which the test registers (as ECS would) after a while.
+#[test]
+fn up_waits_for_running_tasks_and_healthy_targets() {
+    let aws = Aws::start_with_moto_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
+    let dir = tempfile::tempdir().unwrap();
+    let stack = moto_stateless(dir.path(), "");
+    let mut cmd = aws.mcpctl_cmd(&[
+        "up",
+        "--stack",
+        &stack,
+        "--image",
+        IMAGE,
+        "--timeout",
+        "90s",
+    ]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = common::ChildGuard::spawn("mcpctl up", &mut cmd);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while aws.boto(
+        "result = len(ecs.list_services(cluster='fastmcp-time-server-cluster')['serviceArns'])",
+    ) == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the service was never created"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        child.child.try_wait().unwrap().is_none(),
+        "up must still be waiting: no healthy targets yet"
+    );
+    aws.boto(
+        "t = elb.describe_target_groups(Names=['opensearch-mcp-tg-stateless'])['TargetGroups'][0]['TargetGroupArn']\n\
+         elb.register_targets(TargetGroupArn=t, Targets=[{'Id': '10.0.0.11', 'Port': 9898}, {'Id': '10.0.0.12', 'Port': 9898}])",
+    );
+    // Bounded by up's own --timeout.
+    let status = child.child.wait().unwrap();
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    child
+        .child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Service opensearch-mcp-server-stateless is steady on opensearch-mcp-server-stateless:1."), "{stdout}");
+}
+
+#[test]
+fn up_fails_after_the_timeout_with_counts_and_events() {
+    let aws = Aws::start_with_moto_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
+    let dir = tempfile::tempdir().unwrap();
+    let stack = moto_stateless(dir.path(), "");
+    let out = aws.mcpctl(&["up", "--stack", &stack, "--image", IMAGE, "--timeout", "2s"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("timed out after 2s waiting for the deployment of opensearch-mcp-server-stateless:1 (tasks running 2/2, targets healthy 0/0)"),
+        "{err}"
+    );
+    assert!(err.contains("recent service events:"), "{err}");
 }

@@ -39,8 +39,17 @@ impl Aws {
         Self::start_with(&["--no-listener"])
     }
 
+    /// Like [`Aws::start`], with environment variables for moto (e.g.
+    /// `MOTO_ECS_SERVICE_RUNNING=2`, so services report running tasks).
+    pub fn start_with_moto_env(env: &[(&str, &str)]) -> Aws {
+        Self::setup(Moto::start_with_env(env), &[])
+    }
+
     fn start_with(args: &[&str]) -> Aws {
-        let moto = Moto::start();
+        Self::setup(Moto::start(), args)
+    }
+
+    fn setup(moto: Moto, args: &[&str]) -> Aws {
         let script = workspace_root().join("scripts/emulator-shared-resources.py");
         let out = Command::new(venv_bin("python"))
             .arg(&script)
