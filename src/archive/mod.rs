@@ -8,6 +8,8 @@
 //! * `archive.json` — this manifest: stack, resource names, when, and whether the cleanup that
 //!   wrote it finished (an unfinished cleanup reuses its archive when run again).
 
+pub mod capture;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};

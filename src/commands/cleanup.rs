@@ -1,11 +1,22 @@
 //! `mcpctl cleanup`: archive a stack's live configuration, then remove its resources.
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
+use serde::Serialize;
+use serde_json::json;
 
+use crate::archive::{self, capture, Archive};
+use crate::aws::{ecr, logs, service, target_group, task_definition, Clients};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
+use crate::output::print_json;
+use crate::stack::{self, Stack, STACK_TAG};
+use crate::traffic::alb::{self, RuleChange, RuleView};
+use crate::traffic::call::PlannedCall;
+use crate::traffic::handover::{plan_rules, RuleFate, RulePlan};
 
 /// Arguments of `mcpctl cleanup`.
 #[derive(Debug, Args)]
@@ -30,9 +41,390 @@ pub struct CleanupArgs {
     pub timeout: Duration,
 }
 
+/// One step of a cleanup, in the order it runs. Each step was planned from what exists now,
+/// so a cleanup stopped halfway plans only what is left when run again.
+#[derive(Debug, Clone)]
+enum Step {
+    /// `UpdateService desiredCount=0`.
+    ScaleToZero,
+    /// Wait until the service runs no task (no call).
+    WaitDrained,
+    /// `DeleteService`.
+    DeleteService,
+    /// A listener rule change (delete, hand over, drop the group).
+    Rule(RuleChange),
+    /// `DeleteTargetGroup`.
+    DeleteTargetGroup { arn: String },
+    /// `DeleteLogGroup`.
+    DeleteLogGroup,
+    /// `DeregisterTaskDefinition`.
+    Deregister { arn: String },
+    /// `DeleteRepository` (only with `--delete-images`).
+    DeleteRepository,
+}
+
+impl Step {
+    fn planned(&self, s: &Stack) -> PlannedCall {
+        let (cluster, svc) = (&s.cluster, &s.names.service);
+        match self {
+            Step::ScaleToZero => PlannedCall::new(
+                "ecs:UpdateService",
+                json!({"cluster": cluster, "service": svc, "desiredCount": 0}),
+            ),
+            Step::WaitDrained => PlannedCall::new(
+                "wait",
+                json!({"until": format!("service {svc} runs 0 tasks"), "poll": "ecs:DescribeServices"}),
+            ),
+            Step::DeleteService => PlannedCall::new(
+                "ecs:DeleteService",
+                json!({"cluster": cluster, "service": svc}),
+            ),
+            Step::Rule(change) => change.planned(),
+            Step::DeleteTargetGroup { arn } => PlannedCall::new(
+                "elasticloadbalancing:DeleteTargetGroup",
+                json!({"TargetGroupArn": arn}),
+            ),
+            Step::DeleteLogGroup => PlannedCall::new(
+                "logs:DeleteLogGroup",
+                json!({"logGroupName": s.names.log_group}),
+            ),
+            Step::Deregister { arn } => PlannedCall::new(
+                "ecs:DeregisterTaskDefinition",
+                json!({"taskDefinition": arn}),
+            ),
+            Step::DeleteRepository => PlannedCall::new(
+                "ecr:DeleteRepository",
+                json!({"repositoryName": s.names.ecr_repository, "force": true}),
+            ),
+        }
+    }
+
+    async fn apply(&self, c: &Clients, s: &Stack, timeout: Duration) -> Result<()> {
+        let (cluster, svc) = (&s.cluster, &s.names.service);
+        match self {
+            Step::ScaleToZero => service::scale_to_zero(c, cluster, svc).await,
+            Step::WaitDrained => {
+                service::wait_drained(c, cluster, svc, timeout, Duration::from_secs(2)).await
+            }
+            Step::DeleteService => service::delete(c, cluster, svc).await,
+            Step::Rule(change) => change.apply(c).await,
+            Step::DeleteTargetGroup { arn } => {
+                target_group::delete(c, arn, &s.names.target_group).await
+            }
+            Step::DeleteLogGroup => logs::delete(c, &s.names.log_group).await,
+            Step::Deregister { arn } => task_definition::deregister(c, arn).await,
+            Step::DeleteRepository => ecr::delete(c, &s.names.ecr_repository).await,
+        }
+    }
+}
+
+/// What `cleanup` found and did, for `--output json`.
+#[derive(Debug, Serialize)]
+pub struct CleanupReport {
+    /// The stack.
+    pub stack: String,
+    /// The archive directory (planned, with `--dry-run`).
+    pub archive: PathBuf,
+    /// True when an unfinished cleanup's archive is reused.
+    pub continued: bool,
+    /// The rules the cleanup deletes, hands over or changes.
+    pub rules: Vec<RulePlan>,
+    /// The steps, in order (AWS calls and the wait).
+    pub calls: Vec<PlannedCall>,
+    /// What is kept on purpose.
+    pub kept: Vec<String>,
+    /// True with `--dry-run`.
+    pub dry_run: bool,
+    /// True when every step ran.
+    pub done: bool,
+}
+
+/// Which stack owns each target group: its `mcpctl:stack` tag, else the stack file naming it.
+async fn owners(
+    c: &Clients,
+    rules: &[RuleView],
+    stacks_dir: &Path,
+) -> Result<HashMap<String, String>> {
+    let mut arns: Vec<String> = rules
+        .iter()
+        .filter_map(|r| r.forward().ok())
+        .flat_map(|f| f.groups.into_iter().map(|g| g.arn))
+        .collect();
+    arns.sort();
+    arns.dedup();
+    let by_file: HashMap<String, String> = std::fs::read_dir(stacks_dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+        .filter_map(|e| stack::load(&e.path().to_string_lossy(), stacks_dir).ok())
+        .map(|s| (s.names.target_group, s.name))
+        .collect();
+    let tags = alb::tags_of(c, &arns).await?;
+    Ok(arns
+        .into_iter()
+        .filter_map(|arn| {
+            let owner = tags
+                .get(&arn)
+                .and_then(|t| t.get(STACK_TAG).cloned())
+                .or_else(|| {
+                    by_file
+                        .get(crate::traffic::forward::target_group_name(&arn))
+                        .cloned()
+                })?;
+            Some((arn, owner))
+        })
+        .collect())
+}
+
 /// Run `mcpctl cleanup`.
-pub async fn run(_args: CleanupArgs, _global: &GlobalArgs) -> Result<()> {
-    Err(Error::failed("mcpctl cleanup is not implemented yet"))
+pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
+    let stack = stack::load(&args.stack, &global.stacks_dir)?;
+    let c = Clients::for_stack(global, &stack).await;
+    let names = &stack.names;
+
+    // Observe everything first; nothing is written or changed before the checks pass.
+    let listener = alb::find_listener(
+        &c,
+        &stack.load_balancer.reference,
+        stack.load_balancer.listener_port,
+    )
+    .await?;
+    let rules = match &listener {
+        Some(l) => alb::listener_rules(&c, &l.arn).await?,
+        None => Vec::new(),
+    };
+    let tg = alb::target_group(&c, &names.target_group).await?;
+    let svc = service::describe(&c, &stack.cluster, &names.service).await?;
+    let svc_live = svc
+        .as_ref()
+        .is_some_and(|s| matches!(s.status(), Some("ACTIVE") | Some("DRAINING")));
+    let revisions = task_definition::active_revisions(&c, &names.task_family).await?;
+    let log_group = logs::observe(&c, &names.log_group).await?;
+    let repo = ecr::observe(&c, &names.ecr_repository).await?;
+
+    let owners = owners(&c, &rules, &global.stacks_dir).await?;
+    let tg_arn = tg.as_ref().map(|t| t.arn.as_str());
+    let (rule_plans, blockers) = plan_rules(
+        &stack.name,
+        &stack.routing.path_patterns,
+        tg_arn,
+        &rules,
+        &owners,
+        args.force,
+    );
+    if !blockers.hard.is_empty() {
+        return Err(Error::refused(format!(
+            "cleanup of stack {} cannot go ahead:\n  {}\nnothing was changed",
+            stack.name,
+            blockers.hard.join("\n  ")
+        )));
+    }
+    if !blockers.live.is_empty() {
+        return Err(Error::refused(format!(
+            "stack {} still gets production traffic:\n  {}\nmove it first (`mcpctl cutover --from {} --to OTHER`, then check with `mcpctl status`), or pass --force to remove a live stack; nothing was changed",
+            stack.name,
+            blockers.live.join("\n  "),
+            stack.name
+        )));
+    }
+
+    let mut steps = Vec::new();
+    if let Some(s) = svc.as_ref().filter(|_| svc_live) {
+        if s.desired_count() > 0 {
+            steps.push(Step::ScaleToZero);
+        }
+        if s.running_count() > 0 || s.pending_count() > 0 || s.desired_count() > 0 {
+            steps.push(Step::WaitDrained);
+        }
+        steps.push(Step::DeleteService);
+    }
+    for plan in &rule_plans {
+        let rule_arn = plan.rule_arn.clone();
+        match &plan.fate {
+            RuleFate::Delete => steps.push(Step::Rule(RuleChange::Delete { rule_arn })),
+            RuleFate::HandOver { to_stack, forward } => {
+                if let Some(f) = forward {
+                    steps.push(Step::Rule(RuleChange::SetForward {
+                        rule_arn: rule_arn.clone(),
+                        forward: f.clone(),
+                    }));
+                }
+                steps.push(Step::Rule(RuleChange::AddTags {
+                    rule_arn,
+                    tags: vec![(STACK_TAG.to_string(), to_stack.clone())],
+                }));
+            }
+            RuleFate::DropGroup { forward } => steps.push(Step::Rule(RuleChange::SetForward {
+                rule_arn,
+                forward: forward.clone(),
+            })),
+        }
+    }
+    if let Some(t) = &tg {
+        steps.push(Step::DeleteTargetGroup { arn: t.arn.clone() });
+    }
+    if log_group.is_some() {
+        steps.push(Step::DeleteLogGroup);
+    }
+    steps.extend(
+        revisions
+            .iter()
+            .map(|arn| Step::Deregister { arn: arn.clone() }),
+    );
+    let mut kept = vec![format!(
+        "shared: cluster {}, load balancer {}, its listeners, VPC, subnets, security groups, IAM roles",
+        stack.cluster, stack.load_balancer.reference
+    )];
+    if repo.is_some() {
+        if args.delete_images {
+            steps.push(Step::DeleteRepository);
+        } else {
+            kept.push(format!(
+                "ECR repository {} and its images (pass --delete-images to delete them)",
+                names.ecr_repository
+            ));
+        }
+    }
+
+    let now = time::OffsetDateTime::now_utc();
+    let unfinished = archive::unfinished(&global.stacks_dir, &stack.name);
+    let continued = unfinished.is_some();
+    let mut report = CleanupReport {
+        stack: stack.name.clone(),
+        archive: unfinished
+            .as_ref()
+            .map(|a| a.dir.clone())
+            .unwrap_or_else(|| Archive::planned_dir(&global.stacks_dir, &stack, now)),
+        continued,
+        rules: rule_plans,
+        calls: steps.iter().map(|s| s.planned(&stack)).collect(),
+        kept,
+        dry_run: args.dry_run,
+        done: false,
+    };
+    let json_out = global.output.is_json();
+    if !json_out {
+        print_plan(&report);
+    }
+    if steps.is_empty() && !continued {
+        if json_out {
+            print_json(&report)?;
+        } else {
+            println!("Nothing to do: stack {} has no resources left.", stack.name);
+        }
+        return Ok(());
+    }
+    if args.dry_run {
+        if json_out {
+            print_json(&report)?;
+        } else {
+            println!("Dry run: nothing was written or changed.");
+        }
+        return Ok(());
+    }
+    if !steps.is_empty() {
+        crate::prompt::confirm(
+            &format!(
+                "Archive stack {} to {} and delete the resources above?",
+                stack.name,
+                report.archive.display()
+            ),
+            args.yes,
+        )?;
+    }
+
+    // Archive first: everything that still exists, never overwriting an earlier capture.
+    let mut arch = match unfinished {
+        Some(a) => a,
+        None => Archive::create(&global.stacks_dir, &stack, now)?,
+    };
+    let has = |a: &Archive, f: &str| a.manifest.files.iter().any(|x| x == f);
+    let td_ref = svc
+        .as_ref()
+        .and_then(|s| s.task_definition().map(str::to_string))
+        .or_else(|| revisions.last().cloned());
+    if let (false, Some(td)) = (has(&arch, "task-definition.json"), td_ref) {
+        if let Some(v) = capture::task_definition(&c, &td).await? {
+            arch.write_json("task-definition.json", &v)?;
+        }
+    }
+    if !has(&arch, "service.json") && svc.is_some() {
+        if let Some(v) = capture::service(&c, &stack.cluster, &names.service).await? {
+            arch.write_json("service.json", &v)?;
+        }
+    }
+    if !has(&arch, "target-group.json") {
+        if let Some(v) = capture::target_group(&c, &names.target_group).await? {
+            arch.write_json("target-group.json", &v)?;
+        }
+    }
+    if !has(&arch, "listener-rules.json") {
+        let touched: Vec<&RuleView> = rules
+            .iter()
+            .filter(|r| report.rules.iter().any(|p| p.rule_arn == r.arn))
+            .collect();
+        if !touched.is_empty() {
+            arch.write_json("listener-rules.json", &capture::rules(&touched))?;
+        }
+    }
+
+    for (i, step) in steps.iter().enumerate() {
+        if !json_out {
+            println!("[{}/{}] {}", i + 1, steps.len(), report.calls[i].action);
+        }
+        step.apply(&c, &stack, args.timeout).await?;
+    }
+    arch.finish()?;
+    report.done = true;
+    if json_out {
+        print_json(&report)?;
+    } else {
+        println!(
+            "Done: stack {} removed; its configuration is in {} (deploy it again with `mcpctl up --stack {}`).",
+            stack.name,
+            arch.dir.display(),
+            arch.dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn print_plan(r: &CleanupReport) {
+    println!(
+        "Cleanup of stack {}{}",
+        r.stack,
+        if r.continued {
+            " (continuing a cleanup that stopped)"
+        } else {
+            ""
+        }
+    );
+    println!("Archive: {}", r.archive.display());
+    for rule in &r.rules {
+        let what = match &rule.fate {
+            RuleFate::Delete => "delete".to_string(),
+            RuleFate::HandOver { to_stack, .. } => format!("keep, hand over to stack {to_stack}"),
+            RuleFate::DropGroup { forward } => format!("keep, forward only to {forward}"),
+        };
+        println!("Rule {}: {what}", rule.label);
+    }
+    if !r.calls.is_empty() {
+        println!(
+            "Steps{}:",
+            if r.dry_run {
+                " (dry run, not made)"
+            } else {
+                ""
+            }
+        );
+        for c in &r.calls {
+            println!("  {c}");
+        }
+    }
+    for k in &r.kept {
+        println!("Kept: {k}");
+    }
 }
 
 #[cfg(test)]

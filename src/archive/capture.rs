@@ -1,0 +1,173 @@
+//! Reading a stack's live configuration for the archive: ECS task definition and service as the
+//! JSON ECS returned (captured from the response body, so no field is lost), the target group
+//! and the listener rules from ELBv2's typed answers.
+
+use std::sync::{Arc, Mutex};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use serde_json::{json, Value};
+
+use crate::aws::errors::call_error;
+use crate::aws::Clients;
+use crate::error::Result;
+use crate::traffic::alb::RuleView;
+
+/// An interceptor keeping the body of the response it saw (one operation at a time).
+#[derive(Debug, Clone, Default)]
+pub struct RawBody(Arc<Mutex<Option<Vec<u8>>>>);
+
+impl RawBody {
+    /// The body parsed as JSON, if it was JSON.
+    pub fn json(&self) -> Option<Value> {
+        let bytes = self.0.lock().ok()?.clone()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+impl Intercept for RawBody {
+    fn name(&self) -> &'static str {
+        "mcpctl-archive-raw-body"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        ctx: &AfterDeserializationInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let (Some(bytes), Ok(mut slot)) = (ctx.response().body().bytes(), self.0.lock()) {
+            *slot = Some(bytes.to_vec());
+        }
+        Ok(())
+    }
+}
+
+/// `DescribeTaskDefinition` of `task_definition` (ARN or `family[:revision]`) as ECS returned
+/// it: `{"taskDefinition": {...}, "tags": [...]}`.
+pub async fn task_definition(c: &Clients, task_definition: &str) -> Result<Option<Value>> {
+    let raw = RawBody::default();
+    c.ecs
+        .describe_task_definition()
+        .task_definition(task_definition)
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+        .customize()
+        .interceptor(raw.clone())
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "ecs:DescribeTaskDefinition",
+                &format!("task definition {task_definition}"),
+                e,
+            )
+        })?;
+    Ok(raw.json())
+}
+
+/// `DescribeServices` of one service as ECS returned it (the `services[0]` object).
+pub async fn service(c: &Clients, cluster: &str, name: &str) -> Result<Option<Value>> {
+    let raw = RawBody::default();
+    c.ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(name)
+        .include(aws_sdk_ecs::types::ServiceField::Tags)
+        .customize()
+        .interceptor(raw.clone())
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "ecs:DescribeServices",
+                &format!("service {name} in cluster {cluster}"),
+                e,
+            )
+        })?;
+    Ok(raw
+        .json()
+        .and_then(|v| v["services"].as_array().and_then(|a| a.first().cloned())))
+}
+
+/// The target group's settings, attributes and tags, in the API's field names.
+pub async fn target_group(c: &Clients, name: &str) -> Result<Option<Value>> {
+    let what = format!("target group {name}");
+    let out = match c.elb.describe_target_groups().names(name).send().await {
+        Ok(o) => o,
+        Err(e) if crate::aws::errors::code(&e) == Some("TargetGroupNotFound") => return Ok(None),
+        Err(e) => {
+            return Err(call_error(
+                "elasticloadbalancing:DescribeTargetGroups",
+                &what,
+                e,
+            ))
+        }
+    };
+    let Some(tg) = out.target_groups().first() else {
+        return Ok(None);
+    };
+    let arn = tg.target_group_arn().unwrap_or_default();
+    let attrs = c
+        .elb
+        .describe_target_group_attributes()
+        .target_group_arn(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "elasticloadbalancing:DescribeTargetGroupAttributes",
+                &what,
+                e,
+            )
+        })?;
+    let tags = crate::traffic::alb::tags_of(c, &[arn.to_string()]).await?;
+    Ok(Some(json!({
+        "TargetGroupName": tg.target_group_name(),
+        "TargetGroupArn": arn,
+        "Protocol": tg.protocol().map(|p| p.as_str()),
+        "Port": tg.port(),
+        "VpcId": tg.vpc_id(),
+        "TargetType": tg.target_type().map(|t| t.as_str()),
+        "HealthCheckProtocol": tg.health_check_protocol().map(|p| p.as_str()),
+        "HealthCheckPort": tg.health_check_port(),
+        "HealthCheckPath": tg.health_check_path(),
+        "HealthCheckEnabled": tg.health_check_enabled(),
+        "HealthCheckIntervalSeconds": tg.health_check_interval_seconds(),
+        "HealthCheckTimeoutSeconds": tg.health_check_timeout_seconds(),
+        "HealthyThresholdCount": tg.healthy_threshold_count(),
+        "UnhealthyThresholdCount": tg.unhealthy_threshold_count(),
+        "Matcher": tg.matcher().and_then(|m| m.http_code()),
+        "LoadBalancerArns": tg.load_balancer_arns(),
+        "Attributes": attrs.attributes().iter().map(|a| json!({"Key": a.key(), "Value": a.value()})).collect::<Vec<_>>(),
+        "Tags": tags.get(arn).cloned().unwrap_or_default(),
+    })))
+}
+
+/// Listener rules in the API's field names (forward actions exactly; others by type).
+pub fn rules(rules: &[&RuleView]) -> Value {
+    Value::Array(
+        rules
+            .iter()
+            .map(|r| {
+                let actions: Vec<Value> = match r.forward() {
+                    Ok(f) => vec![f.to_api_json()],
+                    Err(_) => r
+                        .actions
+                        .iter()
+                        .map(|a| json!({"Type": a.r#type().map(|t| t.as_str()), "Order": a.order()}))
+                        .collect(),
+                };
+                json!({
+                    "RuleArn": r.arn,
+                    "Priority": r.priority.map(|p| p.to_string()).unwrap_or_else(|| "default".into()),
+                    "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": r.path_patterns}}],
+                    "Actions": actions,
+                    "Tags": r.tags,
+                })
+            })
+            .collect(),
+    )
+}
