@@ -4,7 +4,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
@@ -424,6 +424,17 @@ async fn bad_orders_are_refused_and_change_nothing() {
     refused_without_change(&unhealthy, &["cutover", "--yes"], 3, "no healthy targets").await;
     refused_without_change(
         &unhealthy,
+        &["cleanup", "--stack", "stateful", "--yes"],
+        3,
+        "still gets production traffic",
+    )
+    .await;
+    assert!(
+        !unhealthy.stacks.path().join("archive").exists(),
+        "a refused cleanup writes no archive"
+    );
+    refused_without_change(
+        &unhealthy,
         &["cutover", "--weight", "1000", "--yes"],
         2,
         "whole percentage from 1 to 100",
@@ -451,4 +462,277 @@ async fn force_overrides_the_health_gate() {
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(text(&o).contains("--force"), "{}", text(&o));
     assert_eq!(f.weights().await, vec![(f.stateless_tg.clone(), 1)]);
+}
+
+/// Stack files for moto: the repository's stacks with the service settings moto's CreateService
+/// stores (as the `up` tests use), same names, in a temporary directory that also receives
+/// cleanup's archive.
+fn moto_stacks() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["stateful", "stateless"] {
+        std::fs::write(
+            dir.path().join(format!("{name}.yaml")),
+            format!(
+                "extends: {}\nservice:\n  circuit_breaker_rollback: false\n  enable_execute_command: false\n  health_check_grace_period_seconds: 0\n",
+                common::aws::repo_stack(name)
+            ),
+        )
+        .expect("write stack file");
+    }
+    dir
+}
+
+/// The story's view of AWS, read with boto3 (independently of mcpctl's code).
+struct Story {
+    aws: common::aws::Aws,
+    stacks: tempfile::TempDir,
+}
+
+impl Story {
+    fn start() -> Story {
+        Story {
+            aws: common::aws::Aws::start(),
+            stacks: moto_stacks(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut all = args.to_vec();
+        let dir = self.stacks.path().to_str().unwrap().to_string();
+        all.extend(["--stacks-dir", &dir]);
+        self.aws.mcpctl(&all)
+    }
+
+    fn ok(&self, args: &[&str]) -> Output {
+        let o = self.run(args);
+        assert_eq!(code(&o), 0, "mcpctl {args:?}: {}", text(&o));
+        o
+    }
+
+    fn up(&self, stack: &str) {
+        self.ok(&["up", "--stack", stack, "--image", common::aws::IMAGE, "--no-wait"]);
+    }
+
+    /// The production rule's actions and tags exactly as AWS returns them.
+    fn production(&self) -> serde_json::Value {
+        self.aws.boto(
+            "lb = elb.describe_load_balancers(Names=['fastmcp-alb'])['LoadBalancers'][0]['LoadBalancerArn']\n\
+             l = [l for l in elb.describe_listeners(LoadBalancerArn=lb)['Listeners'] if l['Port'] == 80][0]['ListenerArn']\n\
+             r = [r for r in elb.describe_rules(ListenerArn=l)['Rules'] if any('/ossserver/*' in (c.get('PathPatternConfig', {}).get('Values') or c.get('Values', [])) for c in r['Conditions'])]\n\
+             result = [{'arn': x['RuleArn'], 'priority': x['Priority'], 'actions': x['Actions'], 'tags': {t['Key']: t['Value'] for t in elb.describe_tags(ResourceArns=[x['RuleArn']])['TagDescriptions'][0]['Tags']}} for x in r]",
+        )
+    }
+
+    /// target group name -> ARN.
+    fn target_groups(&self) -> BTreeMap<String, String> {
+        serde_json::from_value(self.aws.boto(
+            "result = {t['TargetGroupName']: t['TargetGroupArn'] for t in elb.describe_target_groups()['TargetGroups']}",
+        ))
+        .unwrap()
+    }
+
+    /// (target group name, weight) of the production rule's forward.
+    fn routing(&self) -> Vec<(String, i64)> {
+        let p = self.production();
+        let rules = p.as_array().unwrap();
+        assert_eq!(rules.len(), 1, "exactly one /ossserver/* rule: {p}");
+        let a = &rules[0]["actions"][0];
+        let names: BTreeMap<String, String> = self
+            .target_groups()
+            .into_iter()
+            .map(|(n, a)| (a, n))
+            .collect();
+        let name = |arn: &str| names.get(arn).cloned().unwrap_or_else(|| format!("MISSING {arn}"));
+        match a["ForwardConfig"]["TargetGroups"].as_array() {
+            Some(tgs) => tgs
+                .iter()
+                .map(|t| (name(t["TargetGroupArn"].as_str().unwrap()), t["Weight"].as_i64().unwrap_or(1)))
+                .collect(),
+            None => vec![(name(a["TargetGroupArn"].as_str().unwrap()), 1)],
+        }
+    }
+
+    fn archives(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(self.stacks.path().join("archive"))
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+}
+
+const OLD_TG: &str = "opensearch-mcp-tg";
+const NEW_TG: &str = "opensearch-mcp-tg-stateless";
+
+#[test]
+fn the_whole_migration_story() {
+    let s = Story::start();
+    // Deploy alongside: two target groups, two rules.
+    s.up("stateful");
+    s.up("stateless");
+    let tgs = s.target_groups();
+    assert!(tgs.contains_key(OLD_TG) && tgs.contains_key(NEW_TG), "{tgs:?}");
+    assert_eq!(s.routing(), vec![(OLD_TG.to_string(), 1)]);
+    let before_cutover = s.production()[0]["actions"].clone();
+    // The stateless tasks register as healthy targets (moto reports registered IPs healthy).
+    s.aws.boto(&format!(
+        "elb.register_targets(TargetGroupArn='{}', Targets=[{{'Id': '10.0.1.10', 'Port': 9898}}, {{'Id': '10.0.2.10', 'Port': 9898}}])",
+        tgs[NEW_TG]
+    ));
+
+    // Canary.
+    s.ok(&["cutover", "--weight", "10", "--yes"]);
+    assert_eq!(
+        s.routing(),
+        vec![(OLD_TG.to_string(), 90), (NEW_TG.to_string(), 10)]
+    );
+    let tags = s.production()[0]["tags"].clone();
+    assert!(
+        tags["mcpctl:cutover-replaced"].as_str().unwrap().contains("tg:opensearch-mcp-tg=1"),
+        "{tags}"
+    );
+    // Full cutover.
+    s.ok(&["cutover", "--yes"]);
+    assert_eq!(s.routing(), vec![(NEW_TG.to_string(), 1)]);
+
+    // Rollback drill: exactly the pre-cutover actions.
+    let started = Instant::now();
+    let o = s.ok(&["rollback", "--yes", "--output", "json"]);
+    let wall = started.elapsed();
+    assert_eq!(s.production()[0]["actions"], before_cutover);
+    println!(
+        "rollback (full story, moto): ModifyRule {:.1} ms, whole command {:.0} ms",
+        json(&o)["switch_ms"].as_f64().unwrap(),
+        wall.as_secs_f64() * 1000.0
+    );
+    // Again: nothing to do, nothing changed.
+    let snapshot = s.aws.rules();
+    let o = s.ok(&["rollback", "--yes"]);
+    assert!(text(&o).contains("Nothing to do"), "{}", text(&o));
+    assert_eq!(s.aws.rules(), snapshot);
+
+    // Cleanup of a live stack is refused (canary: stateful still gets 50%).
+    s.ok(&["cutover", "--weight", "50", "--yes"]);
+    let snapshot = s.aws.rules();
+    let o = s.run(&["cleanup", "--stack", "stateful", "--yes"]);
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert!(text(&o).contains("still gets production traffic"), "{}", text(&o));
+    assert_eq!(s.aws.rules(), snapshot);
+    assert!(s.target_groups().contains_key(OLD_TG));
+    assert!(s.archives().is_empty(), "a refused cleanup writes no archive");
+
+    // After full cutover: cleanup archives, removes the stack, hands the rule over.
+    s.ok(&["cutover", "--yes"]);
+    let o = s.ok(&["cleanup", "--stack", "stateful", "--yes", "--output", "json"]);
+    let report = json(&o);
+    assert_eq!(report["done"], true);
+    let archives = s.archives();
+    assert_eq!(archives.len(), 1, "{archives:?}");
+    let archive = &archives[0];
+    let name = archive.file_name().unwrap().to_string_lossy().to_string();
+    assert!(name.starts_with("stateful-") && name.ends_with('Z'), "{name}");
+    for f in ["stack.yaml", "task-definition.json", "service.json", "target-group.json", "listener-rules.json", "archive.json"] {
+        assert!(archive.join(f).is_file(), "archive lacks {f}");
+    }
+    let td: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(archive.join("task-definition.json")).unwrap()).unwrap();
+    assert_eq!(td["taskDefinition"]["family"], "opensearch-mcp-server");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(archive.join("archive.json")).unwrap()).unwrap();
+    assert_eq!(manifest["status"], "finished");
+
+    // Stack resources gone, through the AWS API.
+    let gone = s.aws.boto(
+        "svc = ecs.describe_services(cluster='fastmcp-time-server-cluster', services=['opensearch-mcp-server'])['services']\n\
+         tds = ecs.list_task_definitions(familyPrefix='opensearch-mcp-server', status='ACTIVE')['taskDefinitionArns']\n\
+         lgs = [g['logGroupName'] for g in logs.describe_log_groups(logGroupNamePrefix='/ecs/opensearch-mcp-server')['logGroups']]\n\
+         repos = [r['repositoryName'] for r in ecr.describe_repositories()['repositories']]\n\
+         clusters = [c['status'] for c in ecs.describe_clusters(clusters=['fastmcp-time-server-cluster'])['clusters']]\n\
+         lbs = [l['LoadBalancerName'] for l in elb.describe_load_balancers()['LoadBalancers']]\n\
+         result = {'service': [x['status'] for x in svc], 'tds': tds, 'logs': lgs, 'repos': repos, 'clusters': clusters, 'lbs': lbs}",
+    );
+    assert!(gone["service"].as_array().unwrap().iter().all(|s| s != "ACTIVE"), "{gone}");
+    let tds: Vec<String> = serde_json::from_value(gone["tds"].clone()).unwrap();
+    assert!(tds.iter().all(|a| a.contains("opensearch-mcp-server-stateless:")), "stateful revisions deregistered, stateless kept: {tds:?}");
+    assert!(!tds.is_empty());
+    assert_eq!(gone["logs"], serde_json::json!(["/ecs/opensearch-mcp-server-stateless"]));
+    // ECR is kept without --delete-images; shared resources are untouched.
+    assert!(gone["repos"].as_array().unwrap().iter().any(|r| r == "opensearch-mcp-server"), "{gone}");
+    assert_eq!(gone["clusters"], serde_json::json!(["ACTIVE"]));
+    assert_eq!(gone["lbs"], serde_json::json!(["fastmcp-alb"]));
+    let tgs = s.target_groups();
+    assert!(!tgs.contains_key(OLD_TG) && tgs.contains_key(NEW_TG), "{tgs:?}");
+    // /ossserver/* still forwards to stateless, now owned by it.
+    assert_eq!(s.routing(), vec![(NEW_TG.to_string(), 1)]);
+    assert_eq!(s.production()[0]["tags"]["mcpctl:stack"], "stateless");
+    assert_eq!(s.aws.rules().as_array().unwrap().len(), 2);
+
+    // Rollback now refuses and says how to bring stateful back.
+    let snapshot = s.aws.rules();
+    let o = s.run(&["rollback", "--yes"]);
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    let msg = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(msg.contains(&format!("mcpctl up --stack {}", archive.display())), "{msg}");
+    assert_eq!(s.aws.rules(), snapshot);
+
+    // `up` from the archive brings stateful back; rollback then works.
+    s.up(archive.to_str().unwrap());
+    let tgs = s.target_groups();
+    assert!(tgs.contains_key(OLD_TG), "{tgs:?}");
+    assert_eq!(s.routing(), vec![(NEW_TG.to_string(), 1)], "up leaves a cut-over rule alone");
+    s.ok(&["rollback", "--yes"]);
+    assert_eq!(s.routing(), vec![(OLD_TG.to_string(), 1)]);
+    let actions = &s.production()[0]["actions"];
+    let expected = before_cutover.to_string().replace(
+        before_cutover[0]["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"].as_str().unwrap(),
+        &tgs[OLD_TG],
+    );
+    assert_eq!(actions.to_string(), expected, "same routing, the recreated group's ARN");
+}
+
+#[test]
+fn a_cleanup_stopped_halfway_finishes_when_run_again() {
+    let s = Story::start();
+    s.up("stateful");
+    s.up("stateless");
+    let tgs = s.target_groups();
+    s.aws.boto(&format!(
+        "elb.register_targets(TargetGroupArn='{}', Targets=[{{'Id': '10.0.1.10', 'Port': 9898}}])",
+        tgs[NEW_TG]
+    ));
+    s.ok(&["cutover", "--yes"]);
+
+    // Freeze at DeleteTargetGroup: the service and the rule hand-over are done by then.
+    let proxy = common::aws::FreezingProxy::start(s.aws.moto.port, "Action=DeleteTargetGroup");
+    let dir = s.stacks.path().to_str().unwrap().to_string();
+    let mut cmd = s.aws.mcpctl_cmd(&["cleanup", "--stack", "stateful", "--yes", "--stacks-dir", &dir]);
+    cmd.env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = common::ChildGuard::spawn("mcpctl cleanup", &mut cmd);
+    assert!(
+        proxy.wait_frozen(std::time::Duration::from_secs(60)),
+        "cleanup never reached DeleteTargetGroup"
+    );
+    child.kill();
+    let archives = s.archives();
+    assert_eq!(archives.len(), 1);
+    let manifest = std::fs::read_to_string(archives[0].join("archive.json")).unwrap();
+    assert!(manifest.contains("\"started\""), "{manifest}");
+    assert!(s.target_groups().contains_key(OLD_TG), "stopped before the target group went");
+
+    // Run again: continues with the same archive and finishes.
+    let o = s.ok(&["cleanup", "--stack", "stateful", "--yes", "--output", "json"]);
+    let report = json(&o);
+    assert_eq!(report["continued"], true, "{report}");
+    assert_eq!(s.archives(), archives, "no second archive");
+    assert!(archives[0].join("service.json").is_file(), "the first run's capture is kept");
+    let manifest = std::fs::read_to_string(archives[0].join("archive.json")).unwrap();
+    assert!(manifest.contains("\"finished\""), "{manifest}");
+    assert!(!s.target_groups().contains_key(OLD_TG));
+    assert_eq!(s.routing(), vec![(NEW_TG.to_string(), 1)]);
+
+    // And once more: nothing to do.
+    let o = s.ok(&["cleanup", "--stack", "stateful", "--yes"]);
+    assert!(text(&o).contains("Nothing to do"), "{}", text(&o));
 }
