@@ -644,7 +644,7 @@ fn the_whole_migration_story() {
     // Stack resources gone, through the AWS API.
     let gone = s.aws.boto(
         "svc = ecs.describe_services(cluster='fastmcp-time-server-cluster', services=['opensearch-mcp-server'])['services']\n\
-         tds = ecs.list_task_definitions(familyPrefix='opensearch-mcp-server', status='ACTIVE')['taskDefinitionArns']\n\
+         tds = ecs.list_task_definitions(status='ACTIVE')['taskDefinitionArns']\n\
          lgs = [g['logGroupName'] for g in logs.describe_log_groups(logGroupNamePrefix='/ecs/opensearch-mcp-server')['logGroups']]\n\
          repos = [r['repositoryName'] for r in ecr.describe_repositories()['repositories']]\n\
          clusters = [c['status'] for c in ecs.describe_clusters(clusters=['fastmcp-time-server-cluster'])['clusters']]\n\

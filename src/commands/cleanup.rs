@@ -195,14 +195,6 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
         None => Vec::new(),
     };
     let tg = alb::target_group(&c, &names.target_group).await?;
-    let svc = service::describe(&c, &stack.cluster, &names.service).await?;
-    let svc_live = svc
-        .as_ref()
-        .is_some_and(|s| matches!(s.status(), Some("ACTIVE") | Some("DRAINING")));
-    let revisions = task_definition::active_revisions(&c, &names.task_family).await?;
-    let log_group = logs::observe(&c, &names.log_group).await?;
-    let repo = ecr::observe(&c, &names.ecr_repository).await?;
-
     let owners = owners(&c, &rules, &global.stacks_dir).await?;
     let tg_arn = tg.as_ref().map(|t| t.arn.as_str());
     let (rule_plans, blockers) = plan_rules(
@@ -228,6 +220,15 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
             stack.name
         )));
     }
+
+    // The safety checks passed: read the rest of what the stack owns.
+    let svc = service::describe(&c, &stack.cluster, &names.service).await?;
+    let svc_live = svc
+        .as_ref()
+        .is_some_and(|s| matches!(s.status(), Some("ACTIVE") | Some("DRAINING")));
+    let revisions = task_definition::active_revisions(&c, &names.task_family).await?;
+    let log_group = logs::observe(&c, &names.log_group).await?;
+    let repo = ecr::observe(&c, &names.ecr_repository).await?;
 
     let mut steps = Vec::new();
     if let Some(s) = svc.as_ref().filter(|_| svc_live) {
