@@ -4,18 +4,18 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 use std::time::Instant;
 
 use aws_sdk_elasticloadbalancingv2 as elbv2;
-use common::Moto;
 use elbv2::types::{Action, ActionTypeEnum, RuleCondition, TargetDescription, TargetTypeEnum};
 
-/// The stateful and stateless target groups, the ALB's listener and the production rule,
-/// created directly in moto the way the old scripts left them.
+/// The shared resources (`common::aws::Aws`: cluster, ALB with its HTTP:80 listener, roles), the
+/// stateful and stateless target groups and their rules created directly in moto, the way the
+/// old scripts left them.
 struct Fixture {
-    moto: Moto,
+    aws: common::aws::Aws,
     elb: elbv2::Client,
     stacks: tempfile::TempDir,
     listener_arn: String,
@@ -24,40 +24,7 @@ struct Fixture {
     production_rule: String,
 }
 
-/// A `stacks/` copy in a temporary directory (cleanup writes its archive there).
-fn copy_stacks() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for f in ["shared.yaml", "stateful.yaml", "stateless.yaml"] {
-        std::fs::copy(
-            common::workspace_root().join("stacks").join(f),
-            dir.path().join(f),
-        )
-        .expect("copy stack file");
-    }
-    dir
-}
-
-/// Default-for-az subnets of moto's default VPC, read with EC2's query API (no EC2 SDK here).
-fn default_subnets(moto: &Moto) -> Vec<String> {
-    use std::io::{Read, Write};
-    let body = "Action=DescribeSubnets&Version=2016-11-15&Filter.1.Name=default-for-az&Filter.1.Value.1=true";
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", moto.port)).expect("connect moto");
-    let req = format!(
-        "POST / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        moto.port,
-        body.len()
-    );
-    s.write_all(req.as_bytes()).expect("write");
-    let mut out = String::new();
-    s.read_to_string(&mut out).expect("read");
-    out.split("<subnetId>")
-        .skip(1)
-        .filter_map(|p| p.split("</subnetId>").next())
-        .map(str::to_string)
-        .collect()
-}
-
-async fn elb_client(moto: &Moto) -> elbv2::Client {
+async fn elb_client(moto: &common::Moto) -> elbv2::Client {
     let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(&moto.endpoint)
@@ -90,38 +57,13 @@ impl Fixture {
     /// `/ossserver/*` → stateful). `stateless_healthy` registers two IP targets in the
     /// stateless group (moto reports registered targets as healthy).
     async fn start(with_stateless: bool, stateless_healthy: bool) -> Fixture {
-        let moto = Moto::start();
-        let elb = elb_client(&moto).await;
-        let subnets = default_subnets(&moto);
-        assert!(subnets.len() >= 2, "moto's default VPC has subnets");
-        let lb = elb
-            .create_load_balancer()
-            .name("fastmcp-alb")
-            .set_subnets(Some(subnets[..2].to_vec()))
-            .send()
-            .await
-            .expect("create ALB");
-        let lb = &lb.load_balancers()[0];
-        let vpc = lb.vpc_id().unwrap().to_string();
-        let listener = elb
-            .create_listener()
-            .load_balancer_arn(lb.load_balancer_arn().unwrap())
-            .protocol(elbv2::types::ProtocolEnum::Http)
-            .port(80)
-            .default_actions(
-                Action::builder()
-                    .r#type(ActionTypeEnum::FixedResponse)
-                    .fixed_response_config(
-                        elbv2::types::FixedResponseActionConfig::builder()
-                            .status_code("404")
-                            .build(),
-                    )
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("create listener");
-        let listener_arn = listener.listeners()[0].listener_arn().unwrap().to_string();
+        let aws = common::aws::Aws::start();
+        let elb = elb_client(&aws.moto).await;
+        let vpc = aws.shared["vpc"].as_str().expect("vpc").to_string();
+        let listener_arn = aws.shared["listener"]
+            .as_str()
+            .expect("listener")
+            .to_string();
         let stateful_tg = create_tg(&elb, "opensearch-mcp-tg", &vpc).await;
         let production_rule =
             create_rule(&elb, &listener_arn, 100, "/ossserver/*", &stateful_tg).await;
@@ -142,9 +84,9 @@ impl Fixture {
         }
         register_ips(&elb, &stateful_tg, &["10.0.1.20"]).await;
         Fixture {
-            moto,
+            aws,
             elb,
-            stacks: copy_stacks(),
+            stacks: moto_stacks(),
             listener_arn,
             stateful_tg,
             stateless_tg,
@@ -154,7 +96,10 @@ impl Fixture {
 
     /// Run mcpctl against this moto; returns the process output.
     fn mcpctl(&self, args: &[&str]) -> Output {
-        run_mcpctl(&self.moto, self.stacks.path(), args)
+        let dir = self.stacks.path().to_str().unwrap().to_string();
+        let mut all = args.to_vec();
+        all.extend(["--stacks-dir", &dir]);
+        self.aws.mcpctl(&all)
     }
 
     /// The listener's rules as AWS returns them (priority, conditions, actions, tags), for
@@ -275,20 +220,6 @@ async fn register_ips(elb: &elbv2::Client, tg: &str, ips: &[&str]) {
         req = req.targets(TargetDescription::builder().id(*ip).port(9898).build());
     }
     req.send().await.expect("register targets");
-}
-
-fn run_mcpctl(moto: &Moto, stacks: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(common::mcpctl_bin());
-    cmd.args(args)
-        .arg("--stacks-dir")
-        .arg(stacks)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ACCOUNT_ID", "123456789012");
-    for (k, v) in moto.aws_env() {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run mcpctl")
 }
 
 fn code(o: &Output) -> i32 {
@@ -510,7 +441,14 @@ impl Story {
     }
 
     fn up(&self, stack: &str) {
-        self.ok(&["up", "--stack", stack, "--image", common::aws::IMAGE, "--no-wait"]);
+        self.ok(&[
+            "up",
+            "--stack",
+            stack,
+            "--image",
+            common::aws::IMAGE,
+            "--no-wait",
+        ]);
     }
 
     /// The production rule's actions and tags exactly as AWS returns them.
@@ -542,11 +480,21 @@ impl Story {
             .into_iter()
             .map(|(n, a)| (a, n))
             .collect();
-        let name = |arn: &str| names.get(arn).cloned().unwrap_or_else(|| format!("MISSING {arn}"));
+        let name = |arn: &str| {
+            names
+                .get(arn)
+                .cloned()
+                .unwrap_or_else(|| format!("MISSING {arn}"))
+        };
         match a["ForwardConfig"]["TargetGroups"].as_array() {
             Some(tgs) => tgs
                 .iter()
-                .map(|t| (name(t["TargetGroupArn"].as_str().unwrap()), t["Weight"].as_i64().unwrap_or(1)))
+                .map(|t| {
+                    (
+                        name(t["TargetGroupArn"].as_str().unwrap()),
+                        t["Weight"].as_i64().unwrap_or(1),
+                    )
+                })
                 .collect(),
             None => vec![(name(a["TargetGroupArn"].as_str().unwrap()), 1)],
         }
@@ -571,7 +519,10 @@ fn the_whole_migration_story() {
     s.up("stateful");
     s.up("stateless");
     let tgs = s.target_groups();
-    assert!(tgs.contains_key(OLD_TG) && tgs.contains_key(NEW_TG), "{tgs:?}");
+    assert!(
+        tgs.contains_key(OLD_TG) && tgs.contains_key(NEW_TG),
+        "{tgs:?}"
+    );
     assert_eq!(s.routing(), vec![(OLD_TG.to_string(), 1)]);
     let before_cutover = s.production()[0]["actions"].clone();
     // The stateless tasks register as healthy targets (moto reports registered IPs healthy).
@@ -588,7 +539,10 @@ fn the_whole_migration_story() {
     );
     let tags = s.production()[0]["tags"].clone();
     assert!(
-        tags["mcpctl:cutover-replaced"].as_str().unwrap().contains("tg:opensearch-mcp-tg=1"),
+        tags["mcpctl:cutover-replaced"]
+            .as_str()
+            .unwrap()
+            .contains("tg:opensearch-mcp-tg=1"),
         "{tags}"
     );
     // Full cutover.
@@ -616,29 +570,51 @@ fn the_whole_migration_story() {
     let snapshot = s.aws.rules();
     let o = s.run(&["cleanup", "--stack", "stateful", "--yes"]);
     assert_eq!(code(&o), 3, "{}", text(&o));
-    assert!(text(&o).contains("still gets production traffic"), "{}", text(&o));
+    assert!(
+        text(&o).contains("still gets production traffic"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(s.aws.rules(), snapshot);
     assert!(s.target_groups().contains_key(OLD_TG));
-    assert!(s.archives().is_empty(), "a refused cleanup writes no archive");
+    assert!(
+        s.archives().is_empty(),
+        "a refused cleanup writes no archive"
+    );
 
     // After full cutover: cleanup archives, removes the stack, hands the rule over.
     s.ok(&["cutover", "--yes"]);
-    let o = s.ok(&["cleanup", "--stack", "stateful", "--yes", "--output", "json"]);
+    let o = s.ok(&[
+        "cleanup", "--stack", "stateful", "--yes", "--output", "json",
+    ]);
     let report = json(&o);
     assert_eq!(report["done"], true);
     let archives = s.archives();
     assert_eq!(archives.len(), 1, "{archives:?}");
     let archive = &archives[0];
     let name = archive.file_name().unwrap().to_string_lossy().to_string();
-    assert!(name.starts_with("stateful-") && name.ends_with('Z'), "{name}");
-    for f in ["stack.yaml", "task-definition.json", "service.json", "target-group.json", "listener-rules.json", "archive.json"] {
+    assert!(
+        name.starts_with("stateful-") && name.ends_with('Z'),
+        "{name}"
+    );
+    for f in [
+        "stack.yaml",
+        "task-definition.json",
+        "service.json",
+        "target-group.json",
+        "listener-rules.json",
+        "archive.json",
+    ] {
         assert!(archive.join(f).is_file(), "archive lacks {f}");
     }
-    let td: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(archive.join("task-definition.json")).unwrap()).unwrap();
+    let td: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(archive.join("task-definition.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(td["taskDefinition"]["family"], "opensearch-mcp-server");
     let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(archive.join("archive.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(archive.join("archive.json")).unwrap())
+            .unwrap();
     assert_eq!(manifest["status"], "finished");
 
     // Stack resources gone, through the AWS API.
@@ -651,17 +627,41 @@ fn the_whole_migration_story() {
          lbs = [l['LoadBalancerName'] for l in elb.describe_load_balancers()['LoadBalancers']]\n\
          result = {'service': [x['status'] for x in svc], 'tds': tds, 'logs': lgs, 'repos': repos, 'clusters': clusters, 'lbs': lbs}",
     );
-    assert!(gone["service"].as_array().unwrap().iter().all(|s| s != "ACTIVE"), "{gone}");
+    assert!(
+        gone["service"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s != "ACTIVE"),
+        "{gone}"
+    );
     let tds: Vec<String> = serde_json::from_value(gone["tds"].clone()).unwrap();
-    assert!(tds.iter().all(|a| a.contains("opensearch-mcp-server-stateless:")), "stateful revisions deregistered, stateless kept: {tds:?}");
+    assert!(
+        tds.iter()
+            .all(|a| a.contains("opensearch-mcp-server-stateless:")),
+        "stateful revisions deregistered, stateless kept: {tds:?}"
+    );
     assert!(!tds.is_empty());
-    assert_eq!(gone["logs"], serde_json::json!(["/ecs/opensearch-mcp-server-stateless"]));
+    assert_eq!(
+        gone["logs"],
+        serde_json::json!(["/ecs/opensearch-mcp-server-stateless"])
+    );
     // ECR is kept without --delete-images; shared resources are untouched.
-    assert!(gone["repos"].as_array().unwrap().iter().any(|r| r == "opensearch-mcp-server"), "{gone}");
+    assert!(
+        gone["repos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "opensearch-mcp-server"),
+        "{gone}"
+    );
     assert_eq!(gone["clusters"], serde_json::json!(["ACTIVE"]));
     assert_eq!(gone["lbs"], serde_json::json!(["fastmcp-alb"]));
     let tgs = s.target_groups();
-    assert!(!tgs.contains_key(OLD_TG) && tgs.contains_key(NEW_TG), "{tgs:?}");
+    assert!(
+        !tgs.contains_key(OLD_TG) && tgs.contains_key(NEW_TG),
+        "{tgs:?}"
+    );
     // /ossserver/* still forwards to stateless, now owned by it.
     assert_eq!(s.routing(), vec![(NEW_TG.to_string(), 1)]);
     assert_eq!(s.production()[0]["tags"]["mcpctl:stack"], "stateless");
@@ -672,22 +672,35 @@ fn the_whole_migration_story() {
     let o = s.run(&["rollback", "--yes"]);
     assert_eq!(code(&o), 3, "{}", text(&o));
     let msg = String::from_utf8_lossy(&o.stderr).to_string();
-    assert!(msg.contains(&format!("mcpctl up --stack {}", archive.display())), "{msg}");
+    assert!(
+        msg.contains(&format!("mcpctl up --stack {}", archive.display())),
+        "{msg}"
+    );
     assert_eq!(s.aws.rules(), snapshot);
 
     // `up` from the archive brings stateful back; rollback then works.
     s.up(archive.to_str().unwrap());
     let tgs = s.target_groups();
     assert!(tgs.contains_key(OLD_TG), "{tgs:?}");
-    assert_eq!(s.routing(), vec![(NEW_TG.to_string(), 1)], "up leaves a cut-over rule alone");
+    assert_eq!(
+        s.routing(),
+        vec![(NEW_TG.to_string(), 1)],
+        "up leaves a cut-over rule alone"
+    );
     s.ok(&["rollback", "--yes"]);
     assert_eq!(s.routing(), vec![(OLD_TG.to_string(), 1)]);
     let actions = &s.production()[0]["actions"];
     let expected = before_cutover.to_string().replace(
-        before_cutover[0]["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"].as_str().unwrap(),
+        before_cutover[0]["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"]
+            .as_str()
+            .unwrap(),
         &tgs[OLD_TG],
     );
-    assert_eq!(actions.to_string(), expected, "same routing, the recreated group's ARN");
+    assert_eq!(
+        actions.to_string(),
+        expected,
+        "same routing, the recreated group's ARN"
+    );
 }
 
 #[test]
@@ -705,7 +718,14 @@ fn a_cleanup_stopped_halfway_finishes_when_run_again() {
     // Freeze at DeleteTargetGroup: the service and the rule hand-over are done by then.
     let proxy = common::aws::FreezingProxy::start(s.aws.moto.port, "Action=DeleteTargetGroup");
     let dir = s.stacks.path().to_str().unwrap().to_string();
-    let mut cmd = s.aws.mcpctl_cmd(&["cleanup", "--stack", "stateful", "--yes", "--stacks-dir", &dir]);
+    let mut cmd = s.aws.mcpctl_cmd(&[
+        "cleanup",
+        "--stack",
+        "stateful",
+        "--yes",
+        "--stacks-dir",
+        &dir,
+    ]);
     cmd.env("AWS_ENDPOINT_URL", &proxy.endpoint)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
@@ -719,14 +739,22 @@ fn a_cleanup_stopped_halfway_finishes_when_run_again() {
     assert_eq!(archives.len(), 1);
     let manifest = std::fs::read_to_string(archives[0].join("archive.json")).unwrap();
     assert!(manifest.contains("\"started\""), "{manifest}");
-    assert!(s.target_groups().contains_key(OLD_TG), "stopped before the target group went");
+    assert!(
+        s.target_groups().contains_key(OLD_TG),
+        "stopped before the target group went"
+    );
 
     // Run again: continues with the same archive and finishes.
-    let o = s.ok(&["cleanup", "--stack", "stateful", "--yes", "--output", "json"]);
+    let o = s.ok(&[
+        "cleanup", "--stack", "stateful", "--yes", "--output", "json",
+    ]);
     let report = json(&o);
     assert_eq!(report["continued"], true, "{report}");
     assert_eq!(s.archives(), archives, "no second archive");
-    assert!(archives[0].join("service.json").is_file(), "the first run's capture is kept");
+    assert!(
+        archives[0].join("service.json").is_file(),
+        "the first run's capture is kept"
+    );
     let manifest = std::fs::read_to_string(archives[0].join("archive.json")).unwrap();
     assert!(manifest.contains("\"finished\""), "{manifest}");
     assert!(!s.target_groups().contains_key(OLD_TG));
