@@ -87,7 +87,7 @@ impl McpHttp {
         &self.url
     }
 
-    /// `initialize`, then `notifications/initialized`, as every MCP client starts.
+    /// `initialize` (the first half of the handshake; [`McpHttp::initialized`] is the second).
     pub async fn initialize(&self) -> Result<Session, Failure> {
         let params = json!({
             "protocolVersion": self.protocol_version,
@@ -112,13 +112,16 @@ impl McpHttp {
             ),
             None => "unknown".to_string(),
         };
-        let session = Session {
+        Ok(Session {
             id: session_id,
             protocol_version: version.to_string(),
             server,
-        };
-        self.notify(&session, "notifications/initialized").await?;
-        Ok(session)
+        })
+    }
+
+    /// `notifications/initialized`, which completes the handshake on the session.
+    pub async fn initialized(&self, session: &Session) -> Result<(), Failure> {
+        self.notify(session, "notifications/initialized").await
     }
 
     /// `tools/call`; a result with `isError: true` is a [`OutcomeKind::ToolError`].

@@ -236,6 +236,7 @@ async fn one_call(
         if s.id.is_some() {
             out.sessions_issued += 1;
         }
+        client.initialized(&s).await?;
         *session = Some(s);
     }
     let s = session.as_ref().expect("session set above");
