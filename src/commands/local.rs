@@ -13,8 +13,8 @@ use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::local::opensearch::{self, find_on_path, find_osmem, INSTALL_HINT};
 use crate::local::router::{Router, Rule, STATUS_PATH};
-use crate::local::supervisor::{log_tail, logs_dir, Supervisor};
-use crate::local::targets::{Health, Target, TargetGroup};
+use crate::local::supervisor::{log_tail, logs_dir, ChildSpec, Supervisor};
+use crate::local::targets::{OnHealthChange, Target, TargetGroup};
 use crate::local::LocalStack;
 
 /// The server binary's name, looked up beside mcpctl, then on PATH.
@@ -149,14 +149,17 @@ async fn serve(args: &LocalArgs, global: &GlobalArgs, plan: &Plan, sup: &Supervi
             let port = free_port()?;
             let log = plan.logs.join("osmem-server.log");
             let tx = exit_tx.clone();
+            let spec = ChildSpec {
+                name: "osmem-server".into(),
+                program: bin.clone(),
+                args: vec!["-addr".into(), format!("127.0.0.1:{port}")],
+                env: Vec::new(),
+                log: log.clone(),
+                keep_stdin: true,
+            };
             let started = sup
                 .spawn(
-                    "osmem-server",
-                    bin,
-                    &["-addr".into(), format!("127.0.0.1:{port}")],
-                    &[],
-                    &log,
-                    true,
+                    &spec,
                     Box::new(move |how| {
                         let _ = tx.send((usize::MAX, None, how));
                     }),
@@ -192,14 +195,17 @@ async fn serve(args: &LocalArgs, global: &GlobalArgs, plan: &Plan, sup: &Supervi
             let name = format!("{}-{}", stack.name, ri + 1);
             let log = plan.logs.join(format!("{name}.log"));
             let tx = exit_tx.clone();
+            let spec = ChildSpec {
+                name,
+                program: plan.server_bin.clone(),
+                args: Vec::new(),
+                env,
+                log,
+                keep_stdin: false,
+            };
             let started = sup
                 .spawn(
-                    &name,
-                    &plan.server_bin,
-                    &[],
-                    &env,
-                    &log,
-                    false,
+                    &spec,
                     Box::new(move |how| {
                         let _ = tx.send((si, Some(ri), how));
                     }),
@@ -216,21 +222,20 @@ async fn serve(args: &LocalArgs, global: &GlobalArgs, plan: &Plan, sup: &Supervi
 
     // Health checks and the router.
     let quiet = global.output.is_json();
-    let on_change: Arc<dyn Fn(&str, usize, &Target, Health) + Send + Sync> =
-        Arc::new(move |stack, i, t, h| {
-            if !quiet {
-                eprintln!(
-                    "local: {stack} replica {} (127.0.0.1:{}) is now {}: {}",
-                    i + 1,
-                    t.port,
-                    serde_json::to_value(h)
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from))
-                        .unwrap_or_default(),
-                    t.status().reason
-                );
-            }
-        });
+    let on_change: OnHealthChange = Arc::new(move |stack, i, t, h| {
+        if !quiet {
+            eprintln!(
+                "local: {stack} replica {} (127.0.0.1:{}) is now {}: {}",
+                i + 1,
+                t.port,
+                serde_json::to_value(h)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                t.status().reason
+            );
+        }
+    });
     let check_http = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .build()

@@ -25,6 +25,23 @@ struct Running {
     done: tokio::sync::watch::Receiver<bool>,
 }
 
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct ChildSpec {
+    /// A name for messages (`stateless-2`, `osmem-server`).
+    pub name: String,
+    /// The program.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Environment added to mcpctl's own.
+    pub env: Vec<(String, String)>,
+    /// File that receives its stdout and stderr (appended).
+    pub log: PathBuf,
+    /// Give it a stdin pipe (returned in [`Started`]) instead of /dev/null.
+    pub keep_stdin: bool,
+}
+
 /// A started child: its pid, and (for osmem) the stdin it watches.
 #[derive(Debug)]
 pub struct Started {
@@ -35,18 +52,17 @@ pub struct Started {
 }
 
 impl Supervisor {
-    /// Start `program` with `args` and `env` (added to mcpctl's own environment), output
-    /// appended to `log`. `on_exit` runs when the process ends, with how it ended.
-    pub fn spawn(
-        &self,
-        name: &str,
-        program: &Path,
-        args: &[String],
-        env: &[(String, String)],
-        log: &Path,
-        keep_stdin: bool,
-        on_exit: OnExit,
-    ) -> Result<Started, String> {
+    /// Start a child in its own process group, output appended to its log. `on_exit` runs
+    /// when the process ends, with how it ended.
+    pub fn spawn(&self, spec: &ChildSpec, on_exit: OnExit) -> Result<Started, String> {
+        let ChildSpec {
+            name,
+            program,
+            args,
+            env,
+            log,
+            keep_stdin,
+        } = spec;
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -58,7 +74,7 @@ impl Supervisor {
         let mut cmd = Command::new(program);
         cmd.args(args)
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(if keep_stdin {
+            .stdin(if *keep_stdin {
                 Stdio::piped()
             } else {
                 Stdio::null()
@@ -75,7 +91,7 @@ impl Supervisor {
         let stdin = child.stdin.take();
         let (tx, rx) = tokio::sync::watch::channel(false);
         self.lock().push(Running {
-            name: name.to_string(),
+            name: name.clone(),
             pid,
             done: rx,
         });
@@ -187,14 +203,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sup = Supervisor::default();
         let (tx, rx) = tokio::sync::oneshot::channel();
+        let spec = |name: &str, script: &str, log: &str| ChildSpec {
+            name: name.into(),
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: vec![("GREETING".into(), "started".into())],
+            log: dir.path().join(log),
+            keep_stdin: false,
+        };
         let started = sup
             .spawn(
-                "sleeper",
-                Path::new("/bin/sh"),
-                &["-c".into(), "echo started; exec sleep 30".into()],
-                &[],
-                &dir.path().join("s.log"),
-                false,
+                &spec("sleeper", "echo $GREETING; exec sleep 30", "s.log"),
                 Box::new(move |how| {
                     let _ = tx.send(how);
                 }),
@@ -204,12 +223,7 @@ mod tests {
         // A shell that ignores SIGTERM has to be killed.
         let (tx2, rx2) = tokio::sync::oneshot::channel();
         sup.spawn(
-            "stubborn",
-            Path::new("/bin/sh"),
-            &["-c".into(), "trap '' TERM; sleep 30 & wait".into()],
-            &[],
-            &dir.path().join("t.log"),
-            false,
+            &spec("stubborn", "trap '' TERM; sleep 30 & wait", "t.log"),
             Box::new(move |how| {
                 let _ = tx2.send(how);
             }),

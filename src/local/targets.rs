@@ -13,6 +13,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+/// Called when a target's health changes: (stack, replica index, target, new health).
+pub type OnHealthChange = Arc<dyn Fn(&str, usize, &Target, Health) + Send + Sync>;
+
 /// The status codes that count as a passing check (`200`, `200-299`, `200,202`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Matcher(Vec<(u16, u16)>);
@@ -246,7 +249,7 @@ impl TargetGroup {
         self: Arc<Self>,
         http: reqwest::Client,
         interval: Duration,
-        on_change: Arc<dyn Fn(&str, usize, &Target, Health) + Send + Sync>,
+        on_change: OnHealthChange,
     ) {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -77,14 +77,14 @@ pub fn arguments_for(schema: &Map<String, Value>, hints: &Hints) -> Value {
     for (name, prop) in props {
         let is_index = name == "index" || name == "index_name";
         if required.contains(&name.as_str()) || (is_index && hints.index.is_some()) {
-            args.insert(name.clone(), value_for(name, prop, hints));
+            args.insert(name.clone(), value_for(name, prop, hints, schema));
         }
     }
     Value::Object(args)
 }
 
-/// A value for one property.
-fn value_for(name: &str, prop: &Value, hints: &Hints) -> Value {
+/// A value for one property; `root` resolves `$ref`s into `$defs`.
+fn value_for(name: &str, prop: &Value, hints: &Hints, root: &Map<String, Value>) -> Value {
     if let Some(default) = prop.get("default") {
         if !default.is_null() {
             return default.clone();
@@ -132,12 +132,41 @@ fn value_for(name: &str, prop: &Value, hints: &Hints) -> Value {
         return Value::Bool(false);
     }
     if wants("array") {
-        return json!([]);
+        // One item when items are objects (e.g. the searches of an msearch), else none.
+        let item = prop.get("items").map(|i| resolve_ref(i, root));
+        return match item.and_then(Value::as_object) {
+            Some(item) if item.contains_key("properties") => {
+                let mut args = arguments_for(item, hints);
+                let has_query = item
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| p.contains_key("query"));
+                if let (true, Value::Object(map)) = (has_query, &mut args) {
+                    map.entry("query").or_insert(json!({"match_all": {}}));
+                }
+                json!([args])
+            }
+            _ => json!([]),
+        };
     }
     if wants("object") {
         return json!({});
     }
     Value::String(String::new())
+}
+
+/// Follow a local `{"$ref": "#/$defs/Name"}` (or `#/definitions/Name`) within `root`.
+fn resolve_ref<'a>(schema: &'a Value, root: &'a Map<String, Value>) -> &'a Value {
+    let Some(reference) = schema.get("$ref").and_then(Value::as_str) else {
+        return schema;
+    };
+    let mut parts = reference.trim_start_matches("#/").split('/');
+    let (Some(section), Some(name)) = (parts.next(), parts.next()) else {
+        return schema;
+    };
+    root.get(section)
+        .and_then(|defs| defs.get(name))
+        .unwrap_or(schema)
 }
 
 /// The JSON types a property allows (`type` as a string or a list, or `anyOf` branches).
@@ -199,6 +228,23 @@ mod tests {
         assert_eq!(
             arguments_for(&s, &h),
             json!({"index":"movies","id":"318","query":{"match_all":{}},"size":3,"verbose":false,"level":"cluster"})
+        );
+    }
+
+    #[test]
+    fn arrays_of_objects_get_one_item_through_refs() {
+        let h = Hints {
+            index: Some("movies".into()),
+            doc_id: None,
+        };
+        let s = schema(json!({
+            "$defs": {"Item": {"type": "object", "properties": {"index": {"type": ["string", "null"]}, "query": {}}}},
+            "properties": {"searches": {"type": "array", "items": {"$ref": "#/$defs/Item"}}},
+            "required": ["searches"]
+        }));
+        assert_eq!(
+            arguments_for(&s, &h),
+            json!({"searches": [{"index": "movies", "query": {"match_all": {}}}]})
         );
     }
 

@@ -17,7 +17,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::arguments::{arguments_for, Hints};
+use super::driver::McpHttp;
 use super::endpoint::health_url;
+use super::outcome::{Failure, OutcomeKind};
 
 /// How to reach the endpoint.
 #[derive(Debug, Clone)]
@@ -92,8 +94,73 @@ pub async fn connect(opts: &ProbeOptions) -> Result<McpClient, String> {
     .with_protocol_version(version);
     match tokio::time::timeout(opts.timeout, info.serve(transport)).await {
         Err(_) => Err(format!("no answer within {:?}", opts.timeout)),
-        Ok(Err(e)) => Err(one_line(&describe_init_error(&e, &opts.url), 400)),
+        Ok(Err(e)) => {
+            let (text, cannot_connect) = match &e {
+                ClientInitializeError::TransportError { error, .. } => {
+                    transport_error_text(error.error.as_ref())
+                }
+                other => (other.to_string(), false),
+            };
+            let url = &opts.url;
+            let message = if cannot_connect {
+                format!("{text} — is the server running, and is the host and port of {url} right?")
+            } else if let Some(found) = diagnose(opts).await {
+                found
+            } else {
+                format!("{text} — is {url} an MCP streamable HTTP endpoint?")
+            };
+            Err(one_line(&message, 400))
+        }
         Ok(Ok(client)) => Ok(client),
+    }
+}
+
+/// Replay the handshake with the precise driver to say which request failed and how (rmcp
+/// often reports only "Transport channel closed"). Tries a few times: behind a load balancer
+/// the failure may depend on which replica answers.
+async fn diagnose(opts: &ProbeOptions) -> Option<String> {
+    let driver = McpHttp::new(
+        reqwest::Client::new(),
+        opts.url.clone(),
+        &opts.protocol_version,
+        opts.timeout,
+        opts.bearer.clone(),
+    );
+    for _ in 0..3 {
+        let session = match driver.initialize().await {
+            Ok(s) => s,
+            Err(f) => return Some(format!("initialize: {f}{}", hint_for(&f))),
+        };
+        let failed = match driver.initialized(&session).await {
+            Err(f) => Some(("notifications/initialized", f)),
+            Ok(()) => driver
+                .list_tools(&session)
+                .await
+                .err()
+                .map(|f| ("tools/list", f)),
+        };
+        driver.close(&session).await;
+        if let Some((method, f)) = failed {
+            let issued = match &session.id {
+                Some(id) => format!(" (after initialize issued session {id})"),
+                None => String::new(),
+            };
+            return Some(format!("{method}{issued}: {f}{}", hint_for(&f)));
+        }
+    }
+    None
+}
+
+fn hint_for(f: &Failure) -> &'static str {
+    match f.kind {
+        OutcomeKind::SessionNotFound => {
+            " — the request reached a replica that does not know the session: a stateful MCP \
+             server behind a load balancer without session affinity (run it with MCP_STATELESS=true)"
+        }
+        OutcomeKind::BadResponse | OutcomeKind::HttpError => {
+            " — is this URL an MCP streamable HTTP endpoint?"
+        }
+        _ => "",
     }
 }
 
@@ -299,21 +366,6 @@ fn finish(opts: &ProbeOptions, steps: Vec<Step>) -> ProbeReport {
         url: opts.url.to_string(),
         steps,
         passed,
-    }
-}
-
-/// What went wrong in `initialize`, without rmcp's internal type names, with a hint.
-fn describe_init_error(e: &ClientInitializeError, url: &reqwest::Url) -> String {
-    let (text, cannot_connect) = match e {
-        ClientInitializeError::TransportError { error, .. } => {
-            transport_error_text(error.error.as_ref())
-        }
-        other => (other.to_string(), false),
-    };
-    if cannot_connect {
-        format!("{text} — is the server running, and is the host and port of {url} right?")
-    } else {
-        format!("{text} — is {url} an MCP streamable HTTP endpoint?")
     }
 }
 

@@ -1,0 +1,404 @@
+//! `mcpctl local` as users and the quickstart drive it: real `opensearch-mcp-server` replicas
+//! behind the round-robin router, a real osmem-server, load from `mcpctl verify`, the official
+//! Python MCP SDK client, and replicas killed or frozen mid-run.
+//!
+//! The tests in this file run one at a time (each drives thousands of requests on a 2-core box).
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A running `mcpctl local`, stopped with SIGTERM on drop (SIGKILL if it does not stop).
+struct Local {
+    child: Child,
+    ready: Value,
+    _dir: tempfile::TempDir,
+}
+
+impl Local {
+    fn start(stacks: &[&str]) -> Local {
+        let dir = tempfile::tempdir().unwrap();
+        let ready_file = dir.path().join("ready.json");
+        let mut cmd = Command::new(mcpctl_bin());
+        cmd.arg("--stacks-dir")
+            .arg(workspace_root().join("stacks"))
+            .arg("local");
+        for s in stacks {
+            cmd.args(["--stack", s]);
+        }
+        cmd.args([
+            "--replicas",
+            "3",
+            "--port",
+            "0",
+            "--health-interval",
+            "200ms",
+        ])
+        .arg("--server-bin")
+        .arg(server_bin())
+        .arg("--ready-file")
+        .arg(&ready_file)
+        .arg("--logs-dir")
+        .arg(dir.path().join("logs"))
+        .env("MCPCTL_VENV", venv())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        let child = cmd.spawn().expect("start mcpctl local");
+        let mut local = Local {
+            child,
+            ready: Value::Null,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while !ready_file.exists() {
+            if let Ok(Some(status)) = local.child.try_wait() {
+                panic!("mcpctl local exited before it was ready: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mcpctl local not ready within 90s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        local.ready = serde_json::from_str(&std::fs::read_to_string(&ready_file).unwrap()).unwrap();
+        local
+    }
+
+    fn stack(&self, name: &str) -> &Value {
+        self.ready["stacks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no stack {name} in {}", self.ready))
+    }
+
+    fn mcp_url(&self, name: &str) -> String {
+        self.stack(name)["mcp_url"].as_str().unwrap().to_string()
+    }
+
+    fn replica_pids(&self, name: &str) -> Vec<i32> {
+        self.stack(name)["replicas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["pid"].as_i64().unwrap() as i32)
+            .collect()
+    }
+
+    /// The router's view of a stack's replicas: (pid, health, requests).
+    fn targets(&self, name: &str) -> Vec<(i32, String, u64)> {
+        let url = self.ready["status_url"].as_str().unwrap();
+        let (code, body) = http_send("GET", url, b"", "application/json");
+        assert_eq!(code, 200, "{body}");
+        let status: Value = serde_json::from_str(&body).unwrap();
+        status["stacks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stack"] == name)
+            .unwrap()["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["pid"].as_i64().unwrap() as i32,
+                    t["health"].as_str().unwrap().to_string(),
+                    t["requests"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn wait_for_health(&self, stack: &str, pid: i32, health: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let t = self.targets(stack);
+            if t.iter().any(|(p, h, _)| *p == pid && h == health) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "replica {pid} not {health} within {within:?}: {t:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, and the exit status (bounded wait).
+    fn stop(&mut self) -> std::process::ExitStatus {
+        signal(self.child.id() as i32, libc::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mcpctl local did not stop within 30s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            signal(self.child.id() as i32, libc::SIGTERM);
+            for _ in 0..300 {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn signal(pid: i32, sig: i32) {
+    // SAFETY: kill(2) on a pid this test started (or one of its replicas).
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
+fn alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    let exists = unsafe { libc::kill(pid, 0) } == 0;
+    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.split_whitespace().nth(2) == Some("Z"))
+        .unwrap_or(false);
+    exists && !zombie
+}
+
+fn verify_load(url: &str, requests: u32, concurrency: u32) -> (Output, Value) {
+    let out = Command::new(mcpctl_bin())
+        .args(["--output", "json", "verify", url, "--requests"])
+        .arg(requests.to_string())
+        .arg("--concurrency")
+        .arg(concurrency.to_string())
+        .output()
+        .expect("run mcpctl verify");
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify printed no JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out, report)
+}
+
+#[test]
+fn stateless_has_zero_failures_and_stateful_shows_session_not_found_through_the_router() {
+    let _one = serial();
+    let mut local = Local::start(&["stateless", "stateful"]);
+
+    let (out, report) = verify_load(&local.mcp_url("stateless"), 5000, 32);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert_eq!(report["outcomes"]["success"], 5000, "{report}");
+    assert_eq!(report["failed"], 0, "zero failures of any kind: {report}");
+    assert_eq!(report["sessions_issued"], 0, "{report}");
+    // Round robin with no affinity: every replica took its share.
+    let targets = local.targets("stateless");
+    let total: u64 = targets.iter().map(|t| t.2).sum();
+    assert!(total >= 5000 + 32, "{targets:?}");
+    for (pid, health, requests) in &targets {
+        assert_eq!(health, "healthy");
+        assert!(
+            *requests >= total / 3 - 5,
+            "replica {pid} got {requests} of {total}"
+        );
+    }
+
+    let (out, report) = verify_load(&local.mcp_url("stateful"), 5000, 32);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(
+        report["outcomes"]["session_not_found"].as_u64().unwrap() > 1000,
+        "{report}"
+    );
+    assert!(report["sessions_issued"].as_u64().unwrap() > 0, "{report}");
+    assert!(stderr.contains("calls failed"), "{stderr}");
+
+    // SIGTERM stops every child: nothing is left running.
+    let mut pids = local.replica_pids("stateless");
+    pids.extend(local.replica_pids("stateful"));
+    assert!(pids.iter().all(|p| alive(*p)));
+    let status = local.stop();
+    assert_eq!(status.code(), Some(0), "{status}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pids.iter().any(|p| alive(*p)) {
+        assert!(
+            Instant::now() < deadline,
+            "replicas still running after mcpctl local stopped"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let osmem_port = local.ready["opensearch"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        std::net::TcpStream::connect(format!("127.0.0.1:{osmem_port}")).is_err(),
+        "osmem-server still listening"
+    );
+}
+
+#[test]
+fn a_killed_replica_costs_only_its_in_flight_requests() {
+    let _one = serial();
+    let local = Local::start(&["stateless"]);
+    let url = local.mcp_url("stateless");
+    let victim = local.replica_pids("stateless")[1];
+
+    let load = Command::new(mcpctl_bin())
+        .args([
+            "--output",
+            "json",
+            "verify",
+            &url,
+            "--requests",
+            "6000",
+            "--concurrency",
+            "32",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kill it once the load is well under way.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while local.targets("stateless").iter().map(|t| t.2).sum::<u64>() < 1000 {
+        assert!(Instant::now() < deadline, "load did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(victim, libc::SIGKILL);
+    local.wait_for_health("stateless", victim, "stopped", Duration::from_secs(5));
+    let after_kill = local.targets("stateless");
+    let victim_requests = after_kill.iter().find(|t| t.0 == victim).unwrap().2;
+
+    let out = load.wait_with_output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The run completes: every call has an outcome.
+    let success = report["outcomes"]["success"].as_u64().unwrap();
+    let failed = report["failed"].as_u64().unwrap();
+    assert_eq!(success + failed, 6000, "{report}");
+    // At most the requests in flight on it (32 clients, a third of them on each replica).
+    assert!(failed <= 32, "{failed} failures: {report}");
+    for kind in [
+        "session_not_found",
+        "jsonrpc_error",
+        "tool_error",
+        "timeout",
+    ] {
+        assert_eq!(report["outcomes"][kind], 0, "{kind}: {report}");
+    }
+    assert_eq!(
+        out.status.code(),
+        Some(if failed == 0 { 0 } else { 1 }),
+        "{report}"
+    );
+    // The router sent it nothing after it went away; the others took the rest.
+    let end = local.targets("stateless");
+    assert_eq!(
+        end.iter().find(|t| t.0 == victim).unwrap().2,
+        victim_requests,
+        "{end:?}"
+    );
+    for ((pid, _, before), (_, health, now)) in after_kill.iter().zip(&end) {
+        if *pid != victim {
+            assert_eq!(health, "healthy");
+            assert!(now > before, "replica {pid} took no more traffic: {end:?}");
+        }
+    }
+}
+
+#[test]
+fn an_unhealthy_replica_gets_no_traffic_until_it_recovers() {
+    let _one = serial();
+    let local = Local::start(&["stateless"]);
+    let url = local.mcp_url("stateless");
+    let frozen = local.replica_pids("stateless")[2];
+
+    // Frozen (SIGSTOP): the process is alive but its health checks time out.
+    signal(frozen, libc::SIGSTOP);
+    struct Thaw(i32);
+    impl Drop for Thaw {
+        fn drop(&mut self) {
+            signal(self.0, libc::SIGCONT);
+        }
+    }
+    let thaw = Thaw(frozen);
+    local.wait_for_health("stateless", frozen, "unhealthy", Duration::from_secs(15));
+    let before = local.targets("stateless");
+    let (out, report) = verify_load(&url, 300, 8);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    let during = local.targets("stateless");
+    let count = |t: &[(i32, String, u64)]| t.iter().find(|t| t.0 == frozen).unwrap().2;
+    assert_eq!(
+        count(&during),
+        count(&before),
+        "an unhealthy replica got traffic: {during:?}"
+    );
+
+    // Thawed: after the healthy threshold it is back in the rotation.
+    drop(thaw);
+    local.wait_for_health("stateless", frozen, "healthy", Duration::from_secs(15));
+    let (out, report) = verify_load(&url, 300, 8);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    let after = local.targets("stateless");
+    assert!(
+        count(&after) > count(&during),
+        "recovered replica got no traffic: {after:?}"
+    );
+}
+
+#[test]
+fn the_official_python_sdk_client_works_through_the_router_when_stateless() {
+    let _one = serial();
+    let local = Local::start(&["stateless", "stateful"]);
+    let script: PathBuf = workspace_root().join("tests/data/sdk_client_rounds.py");
+    let rounds = |url: &str, n: &str| -> (Option<i32>, Value) {
+        let out = Command::new(venv_bin("python"))
+            .arg(&script)
+            .args([url, n])
+            .output()
+            .expect("run the Python SDK client");
+        let summary = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "no JSON summary ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code(), summary)
+    };
+
+    let (code, summary) = rounds(&local.mcp_url("stateless"), "60");
+    assert_eq!(code, Some(0), "{summary}");
+    assert_eq!(summary["ok"], 60, "{summary}");
+
+    // The same client against the stateful stack: the user's original failure.
+    let (code, summary) = rounds(&local.mcp_url("stateful"), "10");
+    assert_eq!(code, Some(1), "{summary}");
+    assert!(summary["ok"].as_u64().unwrap() < 10, "{summary}");
+}
