@@ -198,11 +198,7 @@ fn verify_gives_clear_errors_for_dead_non_mcp_and_garbage_endpoints() {
     let cases = [
         (&dead, "Connection refused", "is the server running"),
         (&not_mcp, "HTTP 4", "an MCP streamable HTTP endpoint?"),
-        (
-            &garbage,
-            "could not parse JSON",
-            "an MCP streamable HTTP endpoint?",
-        ),
+        (&garbage, "is not JSON", "an MCP streamable HTTP endpoint?"),
     ];
     for (url, seen, hint) in cases {
         let out = mcpctl(&["verify", url, "--timeout", "5s"]);
