@@ -549,7 +549,15 @@ fn the_whole_migration_story() {
     s.ok(&["cutover", "--yes"]);
     assert_eq!(s.routing(), vec![(NEW_TG.to_string(), 1)]);
 
-    // Rollback drill: exactly the pre-cutover actions.
+    // Rollback drill: exactly the pre-cutover actions (a dry run first changes nothing).
+    let snapshot = s.aws.rules();
+    let o = s.ok(&["rollback", "--dry-run"]);
+    assert!(
+        text(&o).contains("elasticloadbalancing:ModifyRule"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(s.aws.rules(), snapshot);
     let started = Instant::now();
     let o = s.ok(&["rollback", "--yes", "--output", "json"]);
     let wall = started.elapsed();
@@ -584,6 +592,32 @@ fn the_whole_migration_story() {
 
     // After full cutover: cleanup archives, removes the stack, hands the rule over.
     s.ok(&["cutover", "--yes"]);
+    // A dry run first: the steps in order, nothing written or changed.
+    let snapshot = s.aws.rules();
+    let o = s.ok(&["cleanup", "--stack", "stateful", "--dry-run"]);
+    let out = text(&o);
+    let order: Vec<usize> = [
+        "ecs:UpdateService",
+        "ecs:DeleteService",
+        "elasticloadbalancing:AddTags",
+        "elasticloadbalancing:DeleteTargetGroup",
+        "logs:DeleteLogGroup",
+        "ecs:DeregisterTaskDefinition",
+    ]
+    .iter()
+    .map(|c| {
+        out.find(c)
+            .unwrap_or_else(|| panic!("dry run lacks {c}: {out}"))
+    })
+    .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "steps out of order: {out}"
+    );
+    assert!(out.contains("hand over to stack stateless"), "{out}");
+    assert!(!out.contains("ecr:DeleteRepository"), "{out}");
+    assert!(s.archives().is_empty(), "a dry run writes no archive");
+    assert_eq!(s.aws.rules(), snapshot);
     let o = s.ok(&[
         "cleanup", "--stack", "stateful", "--yes", "--output", "json",
     ]);
@@ -763,4 +797,15 @@ fn a_cleanup_stopped_halfway_finishes_when_run_again() {
     // And once more: nothing to do.
     let o = s.ok(&["cleanup", "--stack", "stateful", "--yes"]);
     assert!(text(&o).contains("Nothing to do"), "{}", text(&o));
+
+    // The images go only when asked for.
+    let o = s.ok(&["cleanup", "--stack", "stateful", "--delete-images", "--yes"]);
+    assert!(text(&o).contains("ecr:DeleteRepository"), "{}", text(&o));
+    let repos = s.aws.boto(
+        "result = sorted(r['repositoryName'] for r in ecr.describe_repositories()['repositories'])",
+    );
+    assert_eq!(
+        repos,
+        serde_json::json!(["opensearch-mcp-server-stateless"])
+    );
 }

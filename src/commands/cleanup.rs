@@ -408,7 +408,7 @@ fn print_plan(r: &CleanupReport) {
             RuleFate::HandOver { to_stack, .. } => format!("keep, hand over to stack {to_stack}"),
             RuleFate::DropGroup { forward } => format!("keep, forward only to {forward}"),
         };
-        println!("Rule {}: {what}", rule.label);
+        println!("Listener {}: {what}", rule.label);
     }
     if !r.calls.is_empty() {
         println!(
