@@ -284,3 +284,52 @@ fn bad_input_is_refused_with_exit_code_2() {
         assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn verify_stack_finds_the_url_through_the_alb_rule_in_aws() {
+    use common::aws::{repo_stack, stack_file, Aws, IMAGE};
+    let aws = Aws::start();
+    let dir = tempfile::tempdir().unwrap();
+    let stack = stack_file(
+        dir.path(),
+        "stateless",
+        &format!(
+            "extends: {}\nservice:\n  circuit_breaker_rollback: false\n  enable_execute_command: false\n  health_check_grace_period_seconds: 0\n",
+            repo_stack("stateless")
+        ),
+    )
+    .display()
+    .to_string();
+
+    // Before `up`: no rule routes the stack's path, and the message says what to run.
+    let out = aws.mcpctl(&["verify", "--stack", &stack, "--timeout", "3s"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("routes /ossserver-stateless/ossmcp")
+            && stderr.contains("mcpctl up --stack"),
+        "{stderr}"
+    );
+
+    aws.mcpctl_json(&["up", "--stack", &stack, "--image", IMAGE, "--no-wait"]);
+    let dns = aws.boto("result = elb.describe_load_balancers(Names=['fastmcp-alb'])['LoadBalancers'][0]['DNSName']");
+    let dns = dns.as_str().unwrap();
+    // The emulated ALB's DNS name does not resolve here: verify names the URL it derived and
+    // fails cleanly.
+    let out = aws.mcpctl(&["verify", "--stack", &stack, "--timeout", "3s"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let url = format!("http://{dns}/ossserver-stateless/ossmcp");
+    assert!(
+        stderr.contains(&format!(
+            "stateless: {url} (the ALB rule forwards to opensearch-mcp-tg-stateless)"
+        )),
+        "{stderr}"
+    );
+    assert!(stdout.contains(&format!("verify {url}")), "{stdout}");
+    assert!(
+        stdout.contains("health /ossserver-stateless/health"),
+        "{stdout}"
+    );
+}

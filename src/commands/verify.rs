@@ -23,8 +23,12 @@ const DEFAULT_COMPARE_REQUESTS: u64 = 1000;
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The MCP endpoint, e.g. http://127.0.0.1:8080/ossserver-stateless/ossmcp.
-    #[arg(value_name = "URL", required_unless_present = "compare")]
+    #[arg(value_name = "URL", required_unless_present_any = ["compare", "stacks"])]
     pub url: Option<String>,
+    /// Verify a deployed stack: its URL through the ALB (DNS name, listener, the rule that
+    /// routes its MCP_PATH) is read from AWS. Twice or more: compare them under the same load.
+    #[arg(long = "stack", value_name = "NAME", conflicts_with_all = ["url", "compare"])]
+    pub stacks: Vec<String>,
     /// Run the same load against each endpoint and print them side by side
     /// (e.g. the stateful and the stateless deployment).
     #[arg(long, num_args = 2.., value_name = "URL", conflicts_with = "url")]
@@ -65,6 +69,9 @@ pub async fn run(args: VerifyArgs, global: &GlobalArgs) -> Result<()> {
     if args.concurrency == 0 {
         return Err(Error::bad_input("--concurrency must be at least 1"));
     }
+    if !args.stacks.is_empty() {
+        return verify_stacks(&args, global).await;
+    }
     if !args.compare.is_empty() {
         let urls = args
             .compare
@@ -77,15 +84,55 @@ pub async fn run(args: VerifyArgs, global: &GlobalArgs) -> Result<()> {
     let url = parse_url(args.url.as_deref().unwrap_or_default()).map_err(Error::bad_input)?;
     match args.requests {
         Some(requests) => load(&args, vec![url], requests, global).await,
-        None => check(&args, url, global).await,
+        None => check(&args, url, None, global).await,
+    }
+}
+
+/// `--stack`: find each stack's URL in AWS, then probe, load-test or compare.
+async fn verify_stacks(args: &VerifyArgs, global: &GlobalArgs) -> Result<()> {
+    let mut endpoints = Vec::new();
+    for name in &args.stacks {
+        let stack = crate::stack::load(name, &global.stacks_dir)?;
+        let clients = crate::aws::Clients::for_stack(global, &stack).await;
+        let found = crate::probe::alb::endpoint(&clients, &stack).await?;
+        if !global.output.is_json() {
+            eprintln!(
+                "{}: {} (the ALB rule forwards to {})",
+                found.stack,
+                found.mcp_url,
+                found.routed_to.join(", ")
+            );
+        }
+        endpoints.push(found);
+    }
+    let urls = endpoints
+        .iter()
+        .map(|e| parse_url(&e.mcp_url).map_err(Error::failed))
+        .collect::<Result<Vec<_>>>()?;
+    if urls.len() > 1 {
+        let requests = args.requests.unwrap_or(DEFAULT_COMPARE_REQUESTS);
+        return load(args, urls, requests, global).await;
+    }
+    let url = urls.into_iter().next().expect("one stack");
+    match args.requests {
+        Some(requests) => load(args, vec![url], requests, global).await,
+        None => {
+            let health = parse_url(&endpoints[0].health_url).map_err(Error::failed)?;
+            check(args, url, Some(health), global).await
+        }
     }
 }
 
 /// The functional probe.
-async fn check(args: &VerifyArgs, url: reqwest::Url, global: &GlobalArgs) -> Result<()> {
+async fn check(
+    args: &VerifyArgs,
+    url: reqwest::Url,
+    stack_health: Option<reqwest::Url>,
+    global: &GlobalArgs,
+) -> Result<()> {
     let health_url = match &args.health_url {
         Some(h) => Some(parse_url(h).map_err(Error::bad_input)?),
-        None => None,
+        None => stack_health,
     };
     let opts = ProbeOptions {
         url,

@@ -1,0 +1,127 @@
+//! Where a deployed stack answers: `verify --stack NAME` reads the ALB's DNS name, the
+//! listener's protocol and port, and the listener rule that routes the stack's MCP path.
+
+use serde::Serialize;
+
+use crate::aws::{listener_rule, load_balancer, Clients};
+use crate::error::{Error, Result};
+use crate::local::pattern::path_matches;
+use crate::plan::observed::RuleInfo;
+use crate::stack::Stack;
+
+/// A stack's endpoint through the ALB.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StackEndpoint {
+    /// The stack's name.
+    pub stack: String,
+    /// `http(s)://DNS[:port]/MCP_PATH`.
+    pub mcp_url: String,
+    /// `http(s)://DNS[:port]/health path`.
+    pub health_url: String,
+    /// The target groups the matching rule forwards to (by name), for "who answers".
+    pub routed_to: Vec<String>,
+}
+
+/// Find the stack's endpoint in AWS. Errors say what is missing and which command creates it.
+pub async fn endpoint(c: &Clients, stack: &Stack) -> Result<StackEndpoint> {
+    let mcp_path = stack.env.get("MCP_PATH").cloned().ok_or_else(|| {
+        Error::bad_input(format!("stack {} has no MCP_PATH in its env", stack.name))
+    })?;
+    let alb = load_balancer::require(c, &stack.load_balancer.reference).await?;
+    let port = stack.load_balancer.listener_port as i32;
+    let listener = load_balancer::listener(c, &alb.arn, port)
+        .await?
+        .ok_or_else(|| {
+            Error::failed(format!(
+                "load balancer {} has no listener on port {port}; run `mcpctl up --stack {}`",
+                alb.name, stack.name
+            ))
+        })?;
+    let rules = listener_rule::rules(c, &listener.arn).await?;
+    let rule = routing_rule(&rules, &mcp_path).ok_or_else(|| {
+        Error::failed(format!(
+            "no listener rule on port {port} of {} routes {mcp_path}; run `mcpctl up --stack {}`",
+            alb.name, stack.name
+        ))
+    })?;
+    let https = listener.protocol.eq_ignore_ascii_case("HTTPS");
+    let scheme = if https { "https" } else { "http" };
+    let default_port = if https { 443 } else { 80 };
+    let authority = if port == default_port {
+        alb.dns_name.clone()
+    } else {
+        format!("{}:{port}", alb.dns_name)
+    };
+    Ok(StackEndpoint {
+        stack: stack.name.clone(),
+        mcp_url: format!("{scheme}://{authority}{mcp_path}"),
+        health_url: format!("{scheme}://{authority}{}", stack.health_check.path),
+        routed_to: rule
+            .forwards
+            .iter()
+            .map(|f| target_group_name(&f.target_group_arn))
+            .collect(),
+    })
+}
+
+/// The rule the ALB uses for `path`: the first by priority whose path patterns match it.
+pub fn routing_rule<'a>(rules: &'a [RuleInfo], path: &str) -> Option<&'a RuleInfo> {
+    let mut sorted: Vec<&RuleInfo> = rules.iter().filter(|r| r.priority.is_some()).collect();
+    sorted.sort_by_key(|r| r.priority);
+    sorted
+        .into_iter()
+        .find(|r| r.path_patterns.iter().any(|p| path_matches(p, path)))
+}
+
+/// `opensearch-mcp-tg` from `arn:aws:elasticloadbalancing:...:targetgroup/opensearch-mcp-tg/id`.
+pub fn target_group_name(arn: &str) -> String {
+    arn.split("targetgroup/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or(arn)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::observed::Forward;
+
+    fn rule(priority: Option<i32>, patterns: &[&str], tg: &str) -> RuleInfo {
+        RuleInfo {
+            arn: format!("rule-{tg}"),
+            priority,
+            path_patterns: patterns.iter().map(|p| p.to_string()).collect(),
+            forwards: vec![Forward {
+                target_group_arn: format!(
+                    "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/{tg}/abc"
+                ),
+                weight: None,
+            }],
+            tags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_first_matching_rule_by_priority_routes_the_path() {
+        let rules = vec![
+            rule(
+                Some(110),
+                &["/ossserver-stateless/*"],
+                "opensearch-mcp-tg-stateless",
+            ),
+            rule(Some(100), &["/ossserver/*"], "opensearch-mcp-tg"),
+            rule(Some(5), &["/ossserver/ossmcp"], "override"),
+            rule(None, &[], "default"),
+        ];
+        let r = routing_rule(&rules, "/ossserver/ossmcp").unwrap();
+        assert_eq!(
+            target_group_name(&r.forwards[0].target_group_arn),
+            "override"
+        );
+        let r = routing_rule(&rules, "/ossserver-stateless/ossmcp").unwrap();
+        assert_eq!(r.priority, Some(110));
+        assert!(routing_rule(&rules, "/other").is_none());
+        assert_eq!(target_group_name("not-an-arn"), "not-an-arn");
+    }
+}
