@@ -381,9 +381,38 @@ async fn bad_orders_are_refused_and_change_nothing() {
     // Not a terminal and no --yes: nobody to ask, so nothing happens.
     register_ips(&unhealthy.elb, &unhealthy.stateless_tg, &["10.0.3.10"]).await;
     refused_without_change(&unhealthy, &["cutover"], 2, "pass --yes").await;
-    // --force overrides the health gate (here the group is healthy now; the gate passes anyway).
-    let o = unhealthy.mcpctl(&["cutover", "--weight", "50", "--yes", "--force"]);
+    let o = unhealthy.mcpctl(&["cutover", "--weight", "50", "--yes"]);
     assert_eq!(code(&o), 0, "{}", text(&o));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forced_cleanup_during_a_canary_keeps_the_path_on_the_other_stack() {
+    let f = Fixture::start(true, true).await;
+    let o = f.mcpctl(&["cutover", "--weight", "50", "--yes"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let o = f.mcpctl(&["cleanup", "--stack", "stateful", "--yes", "--force"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    // The old group left the production rule, which now belongs to the stateless stack.
+    assert_eq!(f.weights().await, vec![(f.stateless_tg.clone(), 50)]);
+    assert_eq!(
+        f.tags(&f.production_rule)
+            .await
+            .get("mcpctl:stack")
+            .map(String::as_str),
+        Some("stateless")
+    );
+    let gone = f
+        .elb
+        .describe_target_groups()
+        .names("opensearch-mcp-tg")
+        .send()
+        .await;
+    assert!(gone.is_err(), "the stateful target group was deleted");
+    assert_eq!(
+        f.rules().await.len(),
+        3,
+        "default, production and stateless rules remain"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -323,6 +323,19 @@ mod tests {
     }
 
     #[test]
+    fn stacks_must_share_the_listener() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks");
+        let env = |k: &str| (k == "AWS_ACCOUNT_ID").then(|| "123456789012".to_string());
+        let a = crate::stack::load_with_env("stateful", &dir, &env).unwrap();
+        let mut b = crate::stack::load_with_env("stateless", &dir, &env).unwrap();
+        assert!(super::same_listener(&a, &b).is_ok());
+        b.load_balancer.listener_port = 8080;
+        let e = super::same_listener(&a, &b).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("port 80 / 8080"), "{e}");
+    }
+
+    #[test]
     fn weight_1000_is_bad_input_with_what_to_write() {
         let e = parse(&["--weight", "1000"]).unwrap_err();
         assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation);
