@@ -349,7 +349,7 @@ fn an_unhealthy_replica_gets_no_traffic_until_it_recovers() {
         }
     }
     let thaw = Thaw(frozen);
-    local.wait_for_health("stateless", frozen, "unhealthy", Duration::from_secs(15));
+    local.wait_for_health("stateless", frozen, "unhealthy", Duration::from_secs(30));
     let before = local.targets("stateless");
     let (out, report) = verify_load(&url, 300, 8);
     assert_eq!(out.status.code(), Some(0), "{report}");

@@ -46,6 +46,9 @@ pub struct LocalArgs {
     /// Time between health checks of each replica.
     #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
     pub health_interval: Duration,
+    /// How long one health check may take before it counts as failed.
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    pub health_timeout: Duration,
     /// How long replicas get to become healthy.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub startup_timeout: Duration,
@@ -245,6 +248,7 @@ async fn serve(args: &LocalArgs, global: &GlobalArgs, plan: &Plan, sup: &Supervi
         background.spawn(g.clone().run_health_checks(
             check_http.clone(),
             args.health_interval,
+            args.health_timeout,
             on_change.clone(),
         ));
     }

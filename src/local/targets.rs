@@ -244,11 +244,13 @@ impl TargetGroup {
         self.targets.iter().all(|t| t.health() == Health::Healthy)
     }
 
-    /// Check every target every `interval` until the process ends; report state changes.
+    /// Check every target every `interval` (each check limited to `timeout`) until the process
+    /// ends; report state changes.
     pub async fn run_health_checks(
         self: Arc<Self>,
         http: reqwest::Client,
         interval: Duration,
+        timeout: Duration,
         on_change: OnHealthChange,
     ) {
         let mut ticker = tokio::time::interval(interval);
@@ -264,7 +266,7 @@ impl TargetGroup {
                         return;
                     }
                     let url = format!("http://127.0.0.1:{}{}", t.port, group.settings.path);
-                    let (passed, reason) = match http.get(&url).timeout(interval).send().await {
+                    let (passed, reason) = match http.get(&url).timeout(timeout).send().await {
                         Ok(resp) => {
                             let code = resp.status().as_u16();
                             (
@@ -273,7 +275,7 @@ impl TargetGroup {
                             )
                         }
                         Err(e) if e.is_timeout() => {
-                            (false, format!("health check timed out after {interval:?}"))
+                            (false, format!("health check timed out after {timeout:?}"))
                         }
                         Err(e) => (
                             false,
