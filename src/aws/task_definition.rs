@@ -211,8 +211,9 @@ pub async fn register(
     ))
 }
 
-/// ARNs of every ACTIVE revision of exactly `family` (`ListTaskDefinitions` matches by prefix,
-/// so `opensearch-mcp-server` would also list `opensearch-mcp-server-stateless`: filtered).
+/// ARNs of every ACTIVE revision of exactly `family`. Each ARN's family is checked again, so a
+/// prefix match (`opensearch-mcp-server` vs `opensearch-mcp-server-stateless`) can never pick
+/// another stack's revisions.
 pub async fn active_revisions(c: &Clients, family: &str) -> Result<Vec<String>> {
     let mut arns = Vec::new();
     let mut token = None;

@@ -223,9 +223,8 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
 
     // The safety checks passed: read the rest of what the stack owns.
     let svc = service::describe(&c, &stack.cluster, &names.service).await?;
-    let svc_live = svc
-        .as_ref()
-        .is_some_and(|s| matches!(s.status(), Some("ACTIVE") | Some("DRAINING")));
+    // DRAINING: already deleted, ECS is stopping its tasks; INACTIVE: gone.
+    let svc_live = svc.as_ref().is_some_and(|s| s.status() == Some("ACTIVE"));
     let revisions = task_definition::active_revisions(&c, &names.task_family).await?;
     let log_group = logs::observe(&c, &names.log_group).await?;
     let repo = ecr::observe(&c, &names.ecr_repository).await?;
