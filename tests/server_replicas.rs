@@ -93,7 +93,7 @@ impl RoundRobinClient {
             .and_then(|m| m.pointer("/result/content/0/text"))
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if called.status != 200 || !text.contains("\"index\":\"movies\"") {
+        if called.status != 200 || !text.contains("\"index\": \"movies\"") {
             return Round::Failed(format!(
                 "tools/call list_indices: HTTP {} {}",
                 called.status, called.body
@@ -269,10 +269,11 @@ fn the_official_python_sdk_client_interoperates() {
         );
         assert_eq!(v["tools"].as_array().unwrap().len(), 16, "{v}");
         assert_eq!(v["list_indices"]["is_error"], false, "{v}");
-        let rows: Value =
+        // One text block per index, as the Python server sent them.
+        let movies: Value =
             serde_json::from_str(v["list_indices"]["text"][0].as_str().unwrap()).unwrap();
-        assert_eq!(rows[0]["index"], "movies");
-        assert_eq!(rows[0]["docs.count"], "12");
+        assert_eq!(movies["index"], "movies");
+        assert_eq!(movies["docs.count"], "12");
         assert_eq!(v["search_index"]["is_error"], false, "{v}");
         let hits: Value =
             serde_json::from_str(v["search_index"]["text"][0].as_str().unwrap()).unwrap();

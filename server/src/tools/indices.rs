@@ -2,12 +2,12 @@
 //! get_segments.
 
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::CallToolResult;
+use rmcp::model::{CallToolResult, ContentBlock};
 use rmcp::{schemars, tool, tool_router};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{check_index, check_segment, respond, text_result, McpServer};
+use super::{check_index, check_segment, respond, McpServer};
 use crate::opensearch::BackendError;
 
 /// The fields (and their order) the Python server returned for each index.
@@ -50,29 +50,46 @@ pub struct OptionalIndexArgs {
     pub index: Option<String>,
 }
 
-/// The `list_indices` text: a JSON array with only the Python server's fields from each
-/// `_cat/indices` row, in its order (written by hand: `serde_json` maps sort their keys).
-pub fn list_indices_json(rows: &[Value]) -> String {
-    let mut out = String::with_capacity(64 + rows.len() * 128);
-    out.push('[');
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+/// One index as the Python FastMCP server rendered it: a JSON object of the six fields, in
+/// order, indented by two spaces (pydantic's `to_json(indent=2)`). Written by hand because
+/// `serde_json` maps sort their keys.
+pub fn list_indices_text(row: &Value) -> String {
+    let mut out = String::from("{\n");
+    for (j, field) in LIST_INDICES_FIELDS.iter().enumerate() {
+        if j > 0 {
+            out.push_str(",\n");
         }
-        out.push('{');
-        for (j, field) in LIST_INDICES_FIELDS.iter().enumerate() {
-            if j > 0 {
-                out.push(',');
-            }
-            let value = row.get(*field).unwrap_or(&Value::Null);
-            out.push_str(&Value::from(*field).to_string());
-            out.push(':');
-            out.push_str(&value.to_string());
-        }
-        out.push('}');
+        let value = row.get(*field).unwrap_or(&Value::Null);
+        out.push_str("  ");
+        out.push_str(&Value::from(*field).to_string());
+        out.push_str(": ");
+        out.push_str(&value.to_string());
     }
-    out.push(']');
+    out.push_str("\n}");
     out
+}
+
+/// The `list_indices` result exactly as the Python FastMCP server sent it for a tool returning a
+/// list of dicts: one text block per index, and `structuredContent` `{"result": [...]}`.
+pub fn list_indices_result(rows: &[Value]) -> CallToolResult {
+    let content = rows
+        .iter()
+        .map(|r| ContentBlock::text(list_indices_text(r)))
+        .collect();
+    let structured: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            Value::Object(
+                LIST_INDICES_FIELDS
+                    .iter()
+                    .map(|f| (f.to_string(), r.get(*f).cloned().unwrap_or(Value::Null)))
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut result = CallToolResult::success(content);
+    result.structured_content = Some(serde_json::json!({ "result": structured }));
+    result
 }
 
 /// `_cat/...` path with an optional index filter.
@@ -94,7 +111,7 @@ fn optional_index(index: Option<String>) -> Result<Option<String>, CallToolResul
 impl McpServer {
     /// List indices with their document counts, size, health and status.
     #[tool(
-        description = "List indices: for each, index, docs.count, docs.deleted, store.size, health, status (the same fields as the Python server).",
+        description = "List indices: for each, index, docs.count, docs.deleted, store.size, health, status (one JSON text block per index, as the Python server returned them).",
         annotations(read_only_hint = true)
     )]
     pub async fn list_indices(
@@ -107,7 +124,7 @@ impl McpServer {
         };
         let path = cat_path("indices", index.as_deref());
         match self.backend().get(&path, &[("format", "json")]).await {
-            Ok(Value::Array(rows)) => text_result(list_indices_json(&rows)),
+            Ok(Value::Array(rows)) => list_indices_result(&rows),
             Ok(other) => super::backend_error(
                 "list_indices",
                 BackendError::BadResponse(format!("expected a JSON array, got {other}")),
@@ -220,16 +237,22 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn list_indices_keeps_exactly_the_python_fields_in_order() {
+    fn list_indices_has_the_python_fastmcp_shape() {
         let row = json!({"health":"yellow","status":"open","index":"movies","uuid":"u","pri":"1","rep":"1",
             "docs.count":"12","docs.deleted":"0","store.size":"1.5kb","pri.store.size":"1.5kb"});
-        let text = list_indices_json(&[row]);
+        // Byte for byte what FastMCP (pydantic_core.to_json(indent=2)) sent for this index.
         assert_eq!(
-            text,
-            r#"[{"index":"movies","docs.count":"12","docs.deleted":"0","store.size":"1.5kb","health":"yellow","status":"open"}]"#
+            list_indices_text(&row),
+            "{\n  \"index\": \"movies\",\n  \"docs.count\": \"12\",\n  \"docs.deleted\": \"0\",\n  \"store.size\": \"1.5kb\",\n  \"health\": \"yellow\",\n  \"status\": \"open\"\n}"
         );
-        let parsed: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(parsed[0].as_object().unwrap().len(), 6);
-        assert_eq!(list_indices_json(&[]), "[]");
+        let r = list_indices_result(&[row.clone(), row]);
+        assert_eq!(r.content.len(), 2, "one block per index");
+        let s = r.structured_content.unwrap();
+        assert_eq!(s["result"].as_array().unwrap().len(), 2);
+        assert_eq!(s["result"][0].as_object().unwrap().len(), 6);
+        assert_eq!(s["result"][0]["store.size"], "1.5kb");
+        let empty = list_indices_result(&[]);
+        assert!(empty.content.is_empty());
+        assert_eq!(empty.structured_content.unwrap(), json!({"result": []}));
     }
 }
