@@ -219,6 +219,59 @@ fn is_json(req: &Request) -> bool {
         .unwrap_or(false)
 }
 
+enum BodyRead {
+    Complete(bytes::Bytes),
+    TooLarge,
+    Failed(String),
+}
+
+/// Past the limit, keep reading (and dropping) up to this much so the client gets the 413
+/// instead of a connection reset; bigger bodies are cut off.
+const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Read the body up to `max` bytes. An oversize body is drained (bounded in size and time)
+/// before the caller answers 413.
+async fn read_body(body: Body, max: usize) -> BodyRead {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut buf = bytes::BytesMut::new();
+    let mut over = false;
+    let mut seen = 0usize;
+    let drain_until = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let next = if over {
+            match tokio::time::timeout_at(drain_until, stream.next()).await {
+                Ok(n) => n,
+                Err(_) => return BodyRead::TooLarge,
+            }
+        } else {
+            stream.next().await
+        };
+        match next {
+            None => break,
+            Some(Err(_)) if over => return BodyRead::TooLarge,
+            Some(Err(e)) => return BodyRead::Failed(e.to_string()),
+            Some(Ok(chunk)) => {
+                seen += chunk.len();
+                if over || seen > max {
+                    over = true;
+                    buf.clear();
+                    if seen > DRAIN_LIMIT {
+                        return BodyRead::TooLarge;
+                    }
+                } else {
+                    buf.extend_from_slice(&chunk);
+                }
+            }
+        }
+    }
+    if over {
+        BodyRead::TooLarge
+    } else {
+        BodyRead::Complete(buf.freeze())
+    }
+}
+
 /// Bearer token, body limit, JSON-RPC errors for unparseable bodies, and the log details.
 async fn mcp_guard(State(g): State<Arc<GuardConfig>>, req: Request, next: Next) -> Response {
     if let Some(token) = &g.token {
@@ -260,27 +313,22 @@ async fn mcp_guard(State(g): State<Arc<GuardConfig>>, req: Request, next: Next) 
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > g.max_body as u64) {
+    if declared.is_some_and(|n| n > DRAIN_LIMIT as u64) {
+        // Far too big to drain: answer at once (the client may see the connection close).
         return too_large();
     }
     let json_body = is_json(&req);
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, g.max_body).await {
-        Ok(b) => b,
-        Err(e) => {
-            let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-            while let Some(s) = src {
-                if s.is::<http_body_util::LengthLimitError>() {
-                    return too_large();
-                }
-                src = s.source();
-            }
+    let bytes = match read_body(body, g.max_body).await {
+        BodyRead::Complete(b) => b,
+        BodyRead::TooLarge => return too_large(),
+        BodyRead::Failed(e) => {
             return jsonrpc_error(
                 StatusCode::BAD_REQUEST,
                 None,
                 -32600,
                 format!("Invalid Request: could not read the body: {e}"),
-            );
+            )
         }
     };
     let mut info = RpcInfo::default();
