@@ -72,8 +72,8 @@ pub fn sort_by_priority(rules: &mut [RuleInfo]) {
     rules.sort_by_key(|r| r.priority.unwrap_or(i32::MAX));
 }
 
-/// Every rule of the listener with its tags, sorted by priority (default rule last).
-pub async fn rules(c: &Clients, listener_arn: &str) -> Result<Vec<RuleInfo>> {
+/// Every rule of the listener exactly as `DescribeRules` returns it (all pages, AWS's order).
+pub async fn describe_all(c: &Clients, listener_arn: &str) -> Result<Vec<Rule>> {
     let mut raw = Vec::new();
     let mut marker = None;
     loop {
@@ -97,6 +97,12 @@ pub async fn rules(c: &Clients, listener_arn: &str) -> Result<Vec<RuleInfo>> {
             _ => break,
         }
     }
+    Ok(raw)
+}
+
+/// Every rule of the listener with its tags, sorted by priority (default rule last).
+pub async fn rules(c: &Clients, listener_arn: &str) -> Result<Vec<RuleInfo>> {
+    let raw = describe_all(c, listener_arn).await?;
     let arns: Vec<String> = raw
         .iter()
         .filter_map(|r| r.rule_arn().map(str::to_string))
