@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_elasticloadbalancingv2::types::{Action, Rule, Tag, TargetHealthStateEnum};
+use aws_sdk_elasticloadbalancingv2::types::Action;
 use serde::Serialize;
 
 use super::forward::{Forward, ForwardError};
@@ -54,59 +54,26 @@ impl RuleView {
 
 /// Every rule of a listener (default rule last), sorted by priority, with actions and tags.
 pub async fn listener_rules(c: &Clients, listener_arn: &str) -> Result<Vec<RuleView>> {
-    let mut rules: Vec<Rule> = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let out = c
-            .elb
-            .describe_rules()
-            .listener_arn(listener_arn)
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .map_err(|e| call_error("elasticloadbalancing:DescribeRules", listener_arn, e))?;
-        rules.extend(out.rules().iter().cloned());
-        match out.next_marker() {
-            Some(m) if !m.is_empty() && Some(m) != marker.as_deref() => marker = Some(m.into()),
-            _ => break,
-        }
-    }
+    let rules = crate::aws::listener_rule::describe_all(c, listener_arn).await?;
     let arns: Vec<String> = rules
         .iter()
         .filter_map(|r| r.rule_arn().map(str::to_string))
         .collect();
     let tags = tags_of(c, &arns).await?;
     let mut views: Vec<RuleView> = rules
-        .into_iter()
+        .iter()
         .map(|r| {
             let arn = r.rule_arn().unwrap_or_default().to_string();
-            let priority = if r.is_default() == Some(true) {
-                None
-            } else {
-                r.priority().and_then(|p| p.parse().ok())
-            };
-            let path_patterns = r
-                .conditions()
-                .iter()
-                .filter(|c| c.field() == Some("path-pattern"))
-                .flat_map(|c| {
-                    let from_config = c
-                        .path_pattern_config()
-                        .map(|p| p.values().to_vec())
-                        .unwrap_or_default();
-                    if from_config.is_empty() {
-                        c.values().to_vec()
-                    } else {
-                        from_config
-                    }
-                })
-                .collect();
             RuleView {
                 tags: tags.get(&arn).cloned().unwrap_or_default(),
-                arn,
-                priority,
-                path_patterns,
+                priority: if r.is_default() == Some(true) {
+                    None
+                } else {
+                    r.priority().and_then(|p| p.parse().ok())
+                },
+                path_patterns: crate::aws::listener_rule::path_patterns(r),
                 actions: r.actions().to_vec(),
+                arn,
             }
         })
         .collect();
@@ -114,30 +81,16 @@ pub async fn listener_rules(c: &Clients, listener_arn: &str) -> Result<Vec<RuleV
     Ok(views)
 }
 
-/// Tags of up to any number of ELB resources (asked 20 at a time, the API's limit).
+/// Tags of any number of ELB resources, by ARN.
 pub async fn tags_of(
     c: &Clients,
     arns: &[String],
 ) -> Result<HashMap<String, HashMap<String, String>>> {
-    let mut all = HashMap::new();
-    for chunk in arns.chunks(20) {
-        let out = c
-            .elb
-            .describe_tags()
-            .set_resource_arns(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|e| call_error("elasticloadbalancing:DescribeTags", &chunk.join(", "), e))?;
-        for d in out.tag_descriptions() {
-            let map = d
-                .tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
-                .collect();
-            all.insert(d.resource_arn().unwrap_or_default().to_string(), map);
-        }
-    }
-    Ok(all)
+    Ok(crate::aws::target_group::tags_of(c, arns)
+        .await?
+        .into_iter()
+        .map(|(arn, tags)| (arn, tags.into_iter().collect()))
+        .collect())
 }
 
 /// A target group found by name.
@@ -190,28 +143,10 @@ pub struct Health {
 
 /// Count the healthy targets of a target group (`DescribeTargetHealth`).
 pub async fn health(c: &Clients, target_group_arn: &str) -> Result<Health> {
-    let out = c
-        .elb
-        .describe_target_health()
-        .target_group_arn(target_group_arn)
-        .send()
-        .await
-        .map_err(|e| {
-            call_error(
-                "elasticloadbalancing:DescribeTargetHealth",
-                target_group_arn,
-                e,
-            )
-        })?;
-    let descs = out.target_health_descriptions();
+    let targets = crate::aws::target_group::health(c, target_group_arn).await?;
     Ok(Health {
-        healthy: descs
-            .iter()
-            .filter(|d| {
-                d.target_health().and_then(|h| h.state()) == Some(&TargetHealthStateEnum::Healthy)
-            })
-            .count(),
-        total: descs.len(),
+        healthy: targets.iter().filter(|t| t.state == "healthy").count(),
+        total: targets.len(),
     })
 }
 
@@ -224,22 +159,6 @@ pub async fn set_forward(c: &Clients, rule_arn: &str, forward: &Forward) -> Resu
         .send()
         .await
         .map_err(|e| call_error("elasticloadbalancing:ModifyRule", rule_arn, e))?;
-    Ok(())
-}
-
-/// Add or overwrite tags on an ELB resource (`AddTags`).
-pub async fn add_tags(c: &Clients, arn: &str, tags: &[(String, String)]) -> Result<()> {
-    let tags: Vec<Tag> = tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
-    c.elb
-        .add_tags()
-        .resource_arns(arn)
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .map_err(|e| call_error("elasticloadbalancing:AddTags", arn, e))?;
     Ok(())
 }
 
@@ -361,7 +280,15 @@ impl RuleChange {
     pub async fn apply(&self, c: &Clients) -> Result<()> {
         match self {
             RuleChange::SetForward { rule_arn, forward } => set_forward(c, rule_arn, forward).await,
-            RuleChange::AddTags { rule_arn, tags } => add_tags(c, rule_arn, tags).await,
+            RuleChange::AddTags { rule_arn, tags } => {
+                crate::aws::target_group::add_tags(
+                    c,
+                    rule_arn,
+                    tags,
+                    &format!("listener rule {rule_arn}"),
+                )
+                .await
+            }
             RuleChange::RemoveTags { rule_arn, keys } => remove_tags(c, rule_arn, keys).await,
             RuleChange::Delete { rule_arn } => delete_rule(c, rule_arn).await,
         }
