@@ -22,13 +22,25 @@
 //! The YAML crate is `serde-saphyr` (`serde_yaml` is deprecated upstream; this one is
 //! maintained and reports line and column for every value and error).
 
+/// `at!(section.key)`: a getter for one key of a stack file, for the resolver.
+macro_rules! at {
+    ($top:ident) => {
+        |f: &StackFile| f.$top.as_ref()
+    };
+    ($sec:ident . $key:ident) => {
+        |f: &StackFile| f.$sec.as_ref().and_then(|s| s.value.$key.as_ref())
+    };
+}
+
 mod file;
 mod interpolate;
 mod layers;
 mod model;
+mod own_settings;
 mod render;
 mod resolve;
 pub mod rules;
+mod shared_settings;
 
 use std::path::{Path, PathBuf};
 

@@ -2,14 +2,11 @@
 //! extends; `env`, `secrets` and `tags` merge by name), interpolate, parse, default, validate.
 //! Every problem is collected, so the user sees all of them at once.
 
-use std::path::PathBuf;
-
 use indexmap::IndexMap;
 use serde_saphyr::Spanned;
 
 use super::file::{StackFile, Text, TextList, TextMap};
 use super::layers::{key_text, Layer, Place};
-use super::model::*;
 use super::rules;
 
 /// Collects values and problems while resolving one stack.
@@ -21,16 +18,7 @@ pub struct Resolver<'a> {
 }
 
 /// A resolved value and where it was written.
-type Val = (String, Place);
-
-macro_rules! at {
-    ($top:ident) => {
-        |f: &StackFile| f.$top.as_ref()
-    };
-    ($sec:ident . $key:ident) => {
-        |f: &StackFile| f.$sec.as_ref().and_then(|s| s.value.$key.as_ref())
-    };
-}
+pub(super) type Val = (String, Place);
 
 impl<'a> Resolver<'a> {
     /// A resolver over `layers` (child first) taking `${VAR}` values from `lookup`.
@@ -42,17 +30,20 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn error(&mut self, place: &Place, msg: impl std::fmt::Display) {
+    pub(super) fn error(&mut self, place: &Place, msg: impl std::fmt::Display) {
         self.errors.push(format!("{place}: {msg}"));
     }
 
-    fn pick<T>(&self, get: impl Fn(&'a StackFile) -> Option<&'a T>) -> Option<(&'a Layer, &'a T)> {
+    pub(super) fn pick<T>(
+        &self,
+        get: impl Fn(&'a StackFile) -> Option<&'a T>,
+    ) -> Option<(&'a Layer, &'a T)> {
         self.layers
             .iter()
             .find_map(|l| get(&l.file).map(|t| (l, t)))
     }
 
-    fn interp(&mut self, layer: &Layer, t: &Text) -> Option<Val> {
+    pub(super) fn interp(&mut self, layer: &Layer, t: &Text) -> Option<Val> {
         match layer.interpolate(t, self.lookup) {
             Ok(v) => Some((v, layer.place(t.referenced))),
             Err((place, msg)) => {
@@ -63,13 +54,13 @@ impl<'a> Resolver<'a> {
     }
 
     /// An optional value; `None` when absent, empty or broken (then an error is recorded).
-    fn opt(&mut self, get: impl Fn(&'a StackFile) -> Option<&'a Text>) -> Option<Val> {
+    pub(super) fn opt(&mut self, get: impl Fn(&'a StackFile) -> Option<&'a Text>) -> Option<Val> {
         let (layer, t) = self.pick(get)?;
         self.interp(layer, t).filter(|(v, _)| !v.is_empty())
     }
 
     /// A required value: missing or empty is an error with an example of what to write.
-    fn req(
+    pub(super) fn req(
         &mut self,
         key: &str,
         example: &str,
@@ -101,7 +92,7 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn top_place(&self) -> Place {
+    pub(super) fn top_place(&self) -> Place {
         Place {
             file: self.layers[0].display.clone(),
             line: 0,
@@ -110,7 +101,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// A whole number within `lo..=hi`, or `default` when absent.
-    fn int(
+    pub(super) fn int(
         &mut self,
         key: &str,
         default: i64,
@@ -141,7 +132,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// `true` / `false`, or `default` when absent.
-    fn boolean(
+    pub(super) fn boolean(
         &mut self,
         key: &str,
         default: bool,
@@ -164,7 +155,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// A list (the stack file's list replaces the shared one).
-    fn list(
+    pub(super) fn list(
         &mut self,
         get: impl Fn(&'a StackFile) -> Option<&'a Spanned<TextList>>,
     ) -> (Vec<Val>, Option<Place>) {
@@ -181,7 +172,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// A mapping merged across layers: shared entries first, the stack file's override by name.
-    fn map(
+    pub(super) fn map(
         &mut self,
         get: impl Fn(&'a StackFile) -> Option<&'a Spanned<TextMap>>,
     ) -> IndexMap<String, (Val, Place)> {
@@ -198,13 +189,13 @@ impl<'a> Resolver<'a> {
         out
     }
 
-    fn check(&mut self, place: &Place, r: rules::Check) {
+    pub(super) fn check(&mut self, place: &Place, r: rules::Check) {
         if let Err(m) = r {
             self.error(place, m);
         }
     }
 
-    fn name(
+    pub(super) fn name(
         &mut self,
         key: &str,
         example: &str,
@@ -217,408 +208,6 @@ impl<'a> Resolver<'a> {
                 v
             }
             None => String::new(),
-        }
-    }
-
-    /// Resolve the whole stack. `default_name` is the file stem.
-    pub fn stack(&mut self, default_name: &str, source: PathBuf) -> Stack {
-        let name = match self.opt(at!(name)) {
-            Some((v, place)) => {
-                self.check(&place, rules::ecs_name(&v));
-                v
-            }
-            None => default_name.to_string(),
-        };
-        let region = match self.opt(at!(region)) {
-            Some((v, place)) => {
-                self.check(&place, rules::region(&v));
-                v
-            }
-            None => "us-east-1".to_string(),
-        };
-        let cluster = self.name(
-            "cluster",
-            "cluster: fastmcp-time-server-cluster",
-            rules::ecs_name,
-            at!(cluster),
-        );
-
-        let lb_name = self.opt(at!(load_balancer.name));
-        let lb_arn = self.opt(at!(load_balancer.arn));
-        let reference = match (lb_name, lb_arn) {
-            (Some((n, p)), None) => {
-                self.check(&p, rules::elb_name(&n, "load balancer"));
-                LoadBalancerRef::Name(n)
-            }
-            (None, Some((a, p))) => {
-                self.check(&p, rules::load_balancer_arn(&a));
-                LoadBalancerRef::Arn(a)
-            }
-            (Some(_), Some((_, p))) => {
-                self.error(
-                    &p,
-                    "give the load balancer by `name` or by `arn`, not both; remove one",
-                );
-                LoadBalancerRef::Name(String::new())
-            }
-            (None, None) => {
-                let place = self.top_place();
-                self.error(&place, "missing `load_balancer.name` (or `load_balancer.arn`); add e.g. `load_balancer: { name: fastmcp-alb }`");
-                LoadBalancerRef::Name(String::new())
-            }
-        };
-        let listener_port = self
-            .int(
-                "load_balancer.listener_port",
-                80,
-                1,
-                65535,
-                at!(load_balancer.listener_port),
-            )
-            .map_or(80, |v| v.0) as u16;
-
-        let (subnets, _) = self.list(|f| f.network.as_ref().and_then(|s| s.value.subnets.as_ref()));
-        let (groups, _) = self.list(|f| {
-            f.network
-                .as_ref()
-                .and_then(|s| s.value.security_groups.as_ref())
-        });
-        for (s, p) in &subnets {
-            self.check(p, rules::resource_id(s, "subnet"));
-        }
-        for (s, p) in &groups {
-            self.check(p, rules::resource_id(s, "sg"));
-        }
-        let network = Network {
-            subnets: subnets.into_iter().map(|v| v.0).collect(),
-            security_groups: groups.into_iter().map(|v| v.0).collect(),
-            assign_public_ip: self.boolean(
-                "network.assign_public_ip",
-                true,
-                at!(network.assign_public_ip),
-            ),
-        };
-
-        let execution_role_arn = self.name(
-            "roles.execution_role_arn",
-            "execution_role_arn: arn:aws:iam::${AWS_ACCOUNT_ID}:role/ecsTaskExecutionRole",
-            rules::role_arn,
-            at!(roles.execution_role_arn),
-        );
-        let task_role_arn = self.opt(at!(roles.task_role_arn)).map(|(v, p)| {
-            self.check(&p, rules::role_arn(&v));
-            v
-        });
-
-        let names = ResourceNames {
-            ecr_repository: self.name(
-                "names.ecr_repository",
-                "ecr_repository: opensearch-mcp-server-stateless",
-                rules::ecr_repository,
-                at!(names.ecr_repository),
-            ),
-            service: self.name(
-                "names.service",
-                "service: opensearch-mcp-server-stateless",
-                rules::ecs_name,
-                at!(names.service),
-            ),
-            task_family: self.name(
-                "names.task_family",
-                "task_family: opensearch-mcp-server-stateless",
-                rules::ecs_name,
-                at!(names.task_family),
-            ),
-            container: match self.opt(at!(names.container)) {
-                Some((v, p)) => {
-                    self.check(&p, rules::ecs_name(&v));
-                    v
-                }
-                None => "opensearch-mcp-server".to_string(),
-            },
-            target_group: self.name(
-                "names.target_group",
-                "target_group: opensearch-mcp-tg-stateless",
-                |s| rules::elb_name(s, "target group"),
-                at!(names.target_group),
-            ),
-            log_group: self.name(
-                "names.log_group",
-                "log_group: /ecs/opensearch-mcp-server-stateless",
-                rules::log_group,
-                at!(names.log_group),
-            ),
-        };
-
-        let image = self.opt(at!(image)).map(|(v, _)| v);
-        let container_port = self
-            .int("container.port", 9898, 1, 65535, at!(container.port))
-            .map_or(9898, |v| v.0) as u16;
-        let cpu = self.int("container.cpu", 512, 1, 16384, at!(container.cpu));
-        let memory = self.int("container.memory", 1024, 1, 122880, at!(container.memory));
-        let (cpu, memory) = match (cpu, memory) {
-            (Some((c, cp)), Some((m, mp))) => {
-                if let Err((field, msg)) = rules::fargate_pair(c as u32, m as u32) {
-                    let place = if field == "cpu" { cp } else { mp };
-                    let place = place
-                        .or_else(|| {
-                            self.pick(at!(container))
-                                .map(|(l, s)| l.place(s.referenced))
-                        })
-                        .unwrap_or_else(|| self.top_place());
-                    self.error(&place, msg);
-                }
-                (c as u32, m as u32)
-            }
-            _ => (512, 1024),
-        };
-
-        let service = ServiceSettings {
-            desired_count: self
-                .int(
-                    "service.desired_count",
-                    2,
-                    0,
-                    1000,
-                    at!(service.desired_count),
-                )
-                .map_or(2, |v| v.0) as i32,
-            min_healthy_percent: self
-                .int(
-                    "service.min_healthy_percent",
-                    100,
-                    0,
-                    100,
-                    at!(service.min_healthy_percent),
-                )
-                .map_or(100, |v| v.0) as i32,
-            max_percent: self
-                .int(
-                    "service.max_percent",
-                    200,
-                    100,
-                    200,
-                    at!(service.max_percent),
-                )
-                .map_or(200, |v| v.0) as i32,
-            circuit_breaker_rollback: self.boolean(
-                "service.circuit_breaker_rollback",
-                true,
-                at!(service.circuit_breaker_rollback),
-            ),
-            enable_execute_command: self.boolean(
-                "service.enable_execute_command",
-                true,
-                at!(service.enable_execute_command),
-            ),
-            health_check_grace_period_seconds: self
-                .int(
-                    "service.health_check_grace_period_seconds",
-                    60,
-                    0,
-                    2_147_483_647,
-                    at!(service.health_check_grace_period_seconds),
-                )
-                .map_or(60, |v| v.0) as i32,
-        };
-
-        let (patterns, list_place) = self.list(|f| {
-            f.routing
-                .as_ref()
-                .and_then(|s| s.value.path_patterns.as_ref())
-        });
-        match &list_place {
-            None => {
-                let place = self.top_place();
-                self.error(&place, "missing `routing.path_patterns`; add e.g. `routing: { path_patterns: [\"/ossserver-stateless/*\"] }`");
-            }
-            Some(p) if patterns.is_empty() => self.error(p, "`routing.path_patterns` is empty; list at least one path, e.g. [\"/ossserver-stateless/*\"]"),
-            Some(p) if patterns.len() > 5 => self.error(p, "an ALB rule takes at most 5 path patterns; split them or use a wildcard"),
-            _ => {}
-        }
-        for (v, p) in &patterns {
-            self.check(p, rules::path(v));
-        }
-        let priority = match self.opt(at!(routing.priority)) {
-            Some((v, p)) => match v.trim().parse::<i64>() {
-                Ok(n) => {
-                    self.check(&p, rules::priority(n));
-                    Some(n as i32)
-                }
-                Err(_) => {
-                    self.error(&p, format!("`routing.priority` must be a whole number 1-50000, got `{v}`; write e.g. `priority: 110`"));
-                    None
-                }
-            },
-            None => None,
-        };
-        let routing = Routing {
-            path_patterns: patterns.into_iter().map(|v| v.0).collect(),
-            priority,
-        };
-
-        let hc_path = match self.req(
-            "health_check.path",
-            "path: /ossserver-stateless/health",
-            at!(health_check.path),
-        ) {
-            Some((v, p)) => {
-                self.check(&p, rules::path(&v));
-                v
-            }
-            None => String::new(),
-        };
-        let interval = self.int(
-            "health_check.interval_seconds",
-            30,
-            5,
-            300,
-            at!(health_check.interval_seconds),
-        );
-        let timeout = self.int(
-            "health_check.timeout_seconds",
-            5,
-            2,
-            120,
-            at!(health_check.timeout_seconds),
-        );
-        if let (Some((i, _)), Some((t, tp))) = (&interval, &timeout) {
-            if t >= i {
-                let place = tp.clone().unwrap_or_else(|| self.top_place());
-                self.error(&place, format!("`health_check.timeout_seconds` ({t}) must be less than `interval_seconds` ({i})"));
-            }
-        }
-        let health_check = HealthCheck {
-            path: hc_path,
-            interval_seconds: interval.map_or(30, |v| v.0) as i32,
-            timeout_seconds: timeout.map_or(5, |v| v.0) as i32,
-            healthy_threshold: self
-                .int(
-                    "health_check.healthy_threshold",
-                    2,
-                    2,
-                    10,
-                    at!(health_check.healthy_threshold),
-                )
-                .map_or(2, |v| v.0) as i32,
-            unhealthy_threshold: self
-                .int(
-                    "health_check.unhealthy_threshold",
-                    3,
-                    2,
-                    10,
-                    at!(health_check.unhealthy_threshold),
-                )
-                .map_or(3, |v| v.0) as i32,
-            matcher: self
-                .opt(at!(health_check.matcher))
-                .map_or_else(|| "200".to_string(), |v| v.0),
-            deregistration_delay_seconds: self
-                .int(
-                    "health_check.deregistration_delay_seconds",
-                    30,
-                    0,
-                    3600,
-                    at!(health_check.deregistration_delay_seconds),
-                )
-                .map_or(30, |v| v.0) as i32,
-        };
-
-        let log_retention_days = match self.opt(at!(logs.retention_days)) {
-            None => Some(30),
-            Some((v, p)) if v.trim() == "never" => {
-                let _ = p;
-                None
-            }
-            Some((v, p)) => match v.trim().parse::<i32>() {
-                Ok(n) if rules::RETENTION_DAYS.contains(&n) => Some(n),
-                _ => {
-                    let ok = rules::RETENTION_DAYS
-                        .iter()
-                        .map(i32::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    self.error(&p, format!("`logs.retention_days` is `{v}`; CloudWatch Logs accepts {ok} or `never`"));
-                    Some(30)
-                }
-            },
-        };
-        let ecr = EcrSettings {
-            scan_on_push: self.boolean("ecr.scan_on_push", true, at!(ecr.scan_on_push)),
-            keep_images: self
-                .int("ecr.keep_images", 10, 1, 1000, at!(ecr.keep_images))
-                .map_or(10, |v| v.0) as i32,
-        };
-
-        let mut env = IndexMap::new();
-        for (k, ((v, _), kp)) in self.map(at!(env)) {
-            self.check(&kp, rules::env_name(&k));
-            env.insert(k, v);
-        }
-        if !env.contains_key("MCP_PORT") {
-            env.insert("MCP_PORT".to_string(), container_port.to_string());
-        } else if env["MCP_PORT"] != container_port.to_string() {
-            let place = self
-                .pick(at!(env))
-                .map(|(l, m)| l.place(m.referenced))
-                .unwrap_or_else(|| self.top_place());
-            self.error(&place, format!("env MCP_PORT is {} but container.port is {container_port}; they must match (or leave MCP_PORT out)", env["MCP_PORT"]));
-        }
-        let mut secrets = IndexMap::new();
-        for (k, ((v, vp), kp)) in self.map(at!(secrets)) {
-            self.check(&kp, rules::env_name(&k));
-            self.check(&vp, rules::secret_arn(&v));
-            if env.contains_key(&k) {
-                self.error(
-                    &kp,
-                    format!("`{k}` is both in `env` and in `secrets`; keep it only in `secrets`"),
-                );
-            }
-            secrets.insert(k, v);
-        }
-        let mut tags = IndexMap::new();
-        for (k, ((v, vp), kp)) in self.map(at!(tags)) {
-            if k.is_empty() || k.len() > 128 || k.starts_with("aws:") {
-                self.error(
-                    &kp,
-                    format!(
-                        "tag key `{k}` is not allowed: 1-128 characters, not starting with `aws:`"
-                    ),
-                );
-            }
-            if v.len() > 256 {
-                self.error(&vp, "a tag value is at most 256 characters");
-            }
-            tags.insert(k, v);
-        }
-
-        Stack {
-            name,
-            source,
-            region,
-            cluster,
-            load_balancer: LoadBalancer {
-                reference,
-                listener_port,
-            },
-            network,
-            roles: Roles {
-                execution_role_arn,
-                task_role_arn,
-            },
-            names,
-            image,
-            container_port,
-            cpu,
-            memory,
-            service,
-            routing,
-            health_check,
-            log_retention_days,
-            ecr,
-            env,
-            secrets,
-            tags,
         }
     }
 }

@@ -1,0 +1,125 @@
+//! The settings stacks usually share (written once in `shared.yaml`): name, region, cluster,
+//! load balancer, network, roles.
+
+use super::file::StackFile;
+use super::model::*;
+use super::resolve::Resolver;
+use super::rules;
+
+/// The shared part of a stack.
+pub(super) struct SharedSettings {
+    pub name: String,
+    pub region: String,
+    pub cluster: String,
+    pub load_balancer: LoadBalancer,
+    pub network: Network,
+    pub roles: Roles,
+}
+
+impl Resolver<'_> {
+    /// Resolve the shared settings; `default_name` is the file stem.
+    pub(super) fn shared_settings(&mut self, default_name: &str) -> SharedSettings {
+        let name = match self.opt(at!(name)) {
+            Some((v, place)) => {
+                self.check(&place, rules::ecs_name(&v));
+                v
+            }
+            None => default_name.to_string(),
+        };
+        let region = match self.opt(at!(region)) {
+            Some((v, place)) => {
+                self.check(&place, rules::region(&v));
+                v
+            }
+            None => "us-east-1".to_string(),
+        };
+        let cluster = self.name(
+            "cluster",
+            "cluster: fastmcp-time-server-cluster",
+            rules::ecs_name,
+            at!(cluster),
+        );
+
+        let lb_name = self.opt(at!(load_balancer.name));
+        let lb_arn = self.opt(at!(load_balancer.arn));
+        let reference = match (lb_name, lb_arn) {
+            (Some((n, p)), None) => {
+                self.check(&p, rules::elb_name(&n, "load balancer"));
+                LoadBalancerRef::Name(n)
+            }
+            (None, Some((a, p))) => {
+                self.check(&p, rules::load_balancer_arn(&a));
+                LoadBalancerRef::Arn(a)
+            }
+            (Some(_), Some((_, p))) => {
+                self.error(
+                    &p,
+                    "give the load balancer by `name` or by `arn`, not both; remove one",
+                );
+                LoadBalancerRef::Name(String::new())
+            }
+            (None, None) => {
+                let place = self.top_place();
+                self.error(&place, "missing `load_balancer.name` (or `load_balancer.arn`); add e.g. `load_balancer: { name: fastmcp-alb }`");
+                LoadBalancerRef::Name(String::new())
+            }
+        };
+        let listener_port = self
+            .int(
+                "load_balancer.listener_port",
+                80,
+                1,
+                65535,
+                at!(load_balancer.listener_port),
+            )
+            .map_or(80, |v| v.0) as u16;
+
+        let (subnets, _) = self.list(|f| f.network.as_ref().and_then(|s| s.value.subnets.as_ref()));
+        let (groups, _) = self.list(|f| {
+            f.network
+                .as_ref()
+                .and_then(|s| s.value.security_groups.as_ref())
+        });
+        for (s, p) in &subnets {
+            self.check(p, rules::resource_id(s, "subnet"));
+        }
+        for (s, p) in &groups {
+            self.check(p, rules::resource_id(s, "sg"));
+        }
+        let network = Network {
+            subnets: subnets.into_iter().map(|v| v.0).collect(),
+            security_groups: groups.into_iter().map(|v| v.0).collect(),
+            assign_public_ip: self.boolean(
+                "network.assign_public_ip",
+                true,
+                at!(network.assign_public_ip),
+            ),
+        };
+
+        let execution_role_arn = self.name(
+            "roles.execution_role_arn",
+            "execution_role_arn: arn:aws:iam::${AWS_ACCOUNT_ID}:role/ecsTaskExecutionRole",
+            rules::role_arn,
+            at!(roles.execution_role_arn),
+        );
+        let task_role_arn = self.opt(at!(roles.task_role_arn)).map(|(v, p)| {
+            self.check(&p, rules::role_arn(&v));
+            v
+        });
+
+        SharedSettings {
+            name,
+            region,
+            cluster,
+            load_balancer: LoadBalancer {
+                reference,
+                listener_port,
+            },
+            network,
+            roles: Roles {
+                execution_role_arn,
+                task_role_arn,
+            },
+        }
+    }
+}
