@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::errors::code;
 use super::{
-    ecr, image, listener_rule, load_balancer, logs, service, target_group, task_definition, Clients,
+    ecr, iam_role, image, listener_rule, load_balancer, logs, service, target_group,
+    task_definition, Clients,
 };
 use crate::error::{Error, Result};
 use crate::plan::observed::{Observed, Shared};
@@ -31,7 +32,15 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
             "roles.execution_role_arn",
             Some(&stack.roles.execution_role_arn),
         ),
-        ("roles.task_role_arn", stack.roles.task_role_arn.as_ref()),
+        (
+            "roles.task_role_arn",
+            // A managed task role is created when missing; only a referenced one must exist.
+            stack
+                .roles
+                .task_role_arn
+                .as_ref()
+                .filter(|_| stack.roles.managed_task_role.is_none()),
+        ),
     ] {
         let Some(arn) = arn else { continue };
         let name = arn.rsplit('/').next().unwrap_or(arn);
@@ -78,6 +87,10 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
             alb,
             listener,
             rules,
+        },
+        task_role: match &stack.roles.managed_task_role {
+            Some(r) => iam_role::observe(c, &r.name).await?,
+            None => None,
         },
         repository: ecr::observe(c, &stack.names.ecr_repository).await?,
         log_group: logs::observe(c, &stack.names.log_group).await?,
@@ -231,6 +244,21 @@ pub async fn apply(
             );
         }
         _ => {}
+    }
+
+    // Task role (managed ones only).
+    if let (Some(spec), Some(ch)) = (&desired.task_role, plan.get(Kind::TaskRole)) {
+        match (&observed.task_role, ch.action) {
+            (None, _) => {
+                let arn = iam_role::create(c, spec).await?;
+                record(Kind::TaskRole, Action::Create, &spec.name, &arn);
+            }
+            (Some(o), Action::Update) => {
+                iam_role::update(c, spec, ch).await?;
+                record(Kind::TaskRole, Action::Update, &spec.name, &o.arn);
+            }
+            _ => {}
+        }
     }
 
     // Task definition.

@@ -20,6 +20,7 @@ pub mod calls;
 pub mod deploy;
 pub mod ecr;
 pub mod errors;
+pub mod iam_role;
 pub mod image;
 pub mod listener_rule;
 pub mod load_balancer;
@@ -66,6 +67,11 @@ impl Clients {
         }
         let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(5);
         let shared = loader.retry_config(retry).load().await;
+        Clients::from_config(&shared)
+    }
+
+    /// Clients from an already loaded SDK configuration.
+    pub fn from_config(shared: &aws_config::SdkConfig) -> Clients {
         let calls = CallLog::default();
         let region = shared
             .region()
@@ -73,27 +79,27 @@ impl Clients {
             .unwrap_or_else(|| "us-east-1".to_string());
         Clients {
             ecr: aws_sdk_ecr::Client::from_conf(
-                aws_sdk_ecr::config::Builder::from(&shared)
+                aws_sdk_ecr::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),
             ecs: aws_sdk_ecs::Client::from_conf(
-                aws_sdk_ecs::config::Builder::from(&shared)
+                aws_sdk_ecs::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),
             elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(
-                aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared)
+                aws_sdk_elasticloadbalancingv2::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(
-                aws_sdk_cloudwatchlogs::config::Builder::from(&shared)
+                aws_sdk_cloudwatchlogs::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),
             iam: aws_sdk_iam::Client::from_conf(
-                aws_sdk_iam::config::Builder::from(&shared)
+                aws_sdk_iam::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),

@@ -8,13 +8,14 @@ use serde::Serialize;
 
 use super::plan::{preflight_error, prepare};
 use crate::aws::deploy::{apply, Applied, ImageSource};
+use crate::aws::iam_role::role_mapping_guidance;
 use crate::aws::image::docker_problem;
 use crate::aws::wait::{wait_service, Quiet, Spinner};
 use crate::aws::Call;
 use crate::cli::GlobalArgs;
 use crate::error::Result;
 use crate::output::print_json;
-use crate::plan::{render_text, Plan};
+use crate::plan::{render_text, Kind, Plan};
 
 /// Arguments of `mcpctl up`.
 #[derive(Debug, Args)]
@@ -39,6 +40,8 @@ struct UpOutput<'a> {
     plan: &'a Plan,
     applied: Option<&'a Applied>,
     waited: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_mapping: Option<String>,
     calls: Vec<Call>,
     mutating_calls: usize,
 }
@@ -132,6 +135,23 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
             waited = true;
         }
     }
+    // Fine-grained access control: say how to map the managed task role.
+    let role_mapping = p
+        .stack
+        .roles
+        .managed_task_role
+        .as_ref()
+        .filter(|r| r.fine_grained_access_control && r.opensearch_domain_arn.is_some())
+        .and(p.stack.roles.task_role_arn.as_deref())
+        .map(|arn| {
+            role_mapping_guidance(arn, p.stack.env.get("OPENSEARCH_HOST").map(String::as_str))
+        });
+    let role_touched = applied
+        .as_ref()
+        .is_some_and(|a| a.done.iter().any(|d| d.kind == Kind::TaskRole));
+    if let (false, true, Some(g)) = (json, role_touched, &role_mapping) {
+        println!("{g}");
+    }
     let calls = p.clients.calls.all();
     let mutating_calls = calls.iter().filter(|c| c.is_mutating()).count();
     if json {
@@ -141,6 +161,7 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
             plan,
             applied: applied.as_ref(),
             waited,
+            role_mapping,
             calls,
             mutating_calls,
         })?;

@@ -83,6 +83,127 @@ pub fn canonical_json(text: &str) -> String {
     }
 }
 
+/// Name of the inline policy on a managed task role.
+pub const TASK_ROLE_POLICY: &str = "OpenSearchAccess";
+/// Tag that marks a task role as managed by mcpctl (shared by stacks, so not `mcpctl:stack`).
+pub const MANAGED_ROLE_TAG: &str = "mcpctl:managed";
+
+/// A managed task role: trust policy for ECS tasks, one inline least-privilege policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskRoleSpec {
+    /// Role name.
+    pub name: String,
+    /// Trust policy (canonical JSON).
+    pub trust_policy: String,
+    /// The inline `OpenSearchAccess` policy (canonical JSON).
+    pub policy: String,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+}
+
+impl TaskRoleSpec {
+    /// Comparable fields: policies as normalised statements.
+    pub fn fields(&self) -> Fields {
+        let mut v = vec![
+            f("trust_policy", policy_statements(&self.trust_policy)),
+            f(
+                &format!("policy {TASK_ROLE_POLICY}"),
+                policy_statements(&self.policy),
+            ),
+        ];
+        v.extend(tag_fields(&self.tags));
+        v
+    }
+}
+
+/// The trust policy that lets ECS tasks assume the role.
+pub fn task_trust_policy() -> String {
+    canonical_json(
+        &serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole"
+            }]
+        })
+        .to_string(),
+    )
+}
+
+/// The least-privilege policy for the read-only server: `es:ESHttpGet`, `es:ESHttpHead` and
+/// `es:ESHttpPost` (search, count, msearch and explain are POSTs) on the domain and its
+/// paths — no PUT or DELETE, the server never writes; `aoss:APIAccessAll` on a Serverless
+/// collection (its data access policy does the fine-grained part).
+pub fn opensearch_policy(domain: Option<&str>, collection: Option<&str>) -> String {
+    let mut statements = Vec::new();
+    if let Some(d) = domain {
+        statements.push(serde_json::json!({
+            "Effect": "Allow",
+            "Action": ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost"],
+            "Resource": [d, format!("{d}/*")]
+        }));
+    }
+    if let Some(c) = collection {
+        statements.push(serde_json::json!({
+            "Effect": "Allow",
+            "Action": ["aoss:APIAccessAll"],
+            "Resource": [c]
+        }));
+    }
+    canonical_json(
+        &serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string(),
+    )
+}
+
+/// A policy document as its statements, normalised (no `Sid`, single values as lists, lists
+/// sorted), one per `; ` — so that documents AWS reformatted compare equal and a difference
+/// reads as the statements that differ.
+pub fn policy_statements(doc: &str) -> String {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(doc) else {
+        return doc.to_string();
+    };
+    let statements = match &v["Statement"] {
+        serde_json::Value::Array(a) => a.clone(),
+        serde_json::Value::Null => Vec::new(),
+        one => vec![one.clone()],
+    };
+    let mut out: Vec<String> = statements
+        .into_iter()
+        .map(|mut st| {
+            if let Some(m) = st.as_object_mut() {
+                m.remove("Sid");
+                for key in ["Action", "NotAction", "Resource", "NotResource"] {
+                    if let Some(val) = m.get_mut(key) {
+                        normalise_list(val);
+                    }
+                }
+                if let Some(serde_json::Value::Object(p)) = m.get_mut("Principal") {
+                    for val in p.values_mut() {
+                        normalise_list(val);
+                    }
+                }
+            }
+            canonical_json(&st.to_string())
+        })
+        .collect();
+    out.sort();
+    format!(
+        "version {}: {}",
+        v["Version"].as_str().unwrap_or("(none)"),
+        out.join("; ")
+    )
+}
+
+fn normalise_list(val: &mut serde_json::Value) {
+    let mut items: Vec<serde_json::Value> = match val.take() {
+        serde_json::Value::Array(a) => a,
+        other => vec![other],
+    };
+    items.sort_by_key(|i| i.to_string());
+    *val = serde_json::Value::Array(items);
+}
+
 /// The CloudWatch log group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LogGroupSpec {
@@ -342,6 +463,8 @@ pub struct Desired {
     pub repository: RepositorySpec,
     /// Log group.
     pub log_group: LogGroupSpec,
+    /// The managed task role, if the stack has one.
+    pub task_role: Option<TaskRoleSpec>,
     /// Task definition.
     pub task_definition: TaskDefinitionSpec,
     /// Target group.
@@ -397,6 +520,23 @@ impl Desired {
                 retention_days: stack.log_retention_days,
                 tags: tags.clone(),
             },
+            task_role: stack.roles.managed_task_role.as_ref().map(|r| {
+                let mut tags: Vec<(String, String)> = stack
+                    .tags
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                tags.push((MANAGED_ROLE_TAG.to_string(), "true".to_string()));
+                TaskRoleSpec {
+                    name: r.name.clone(),
+                    trust_policy: task_trust_policy(),
+                    policy: opensearch_policy(
+                        r.opensearch_domain_arn.as_deref(),
+                        r.opensearch_collection_arn.as_deref(),
+                    ),
+                    tags,
+                }
+            }),
             task_definition: TaskDefinitionSpec {
                 family: stack.names.task_family.clone(),
                 cpu: stack.cpu.to_string(),

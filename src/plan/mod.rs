@@ -28,6 +28,8 @@ pub enum Kind {
     Repository,
     /// CloudWatch log group.
     LogGroup,
+    /// The managed IAM task role.
+    TaskRole,
     /// ECS task definition.
     TaskDefinition,
     /// Target group.
@@ -45,6 +47,7 @@ impl Kind {
             Kind::Listener => "listener",
             Kind::Repository => "ECR repository",
             Kind::LogGroup => "log group",
+            Kind::TaskRole => "IAM task role",
             Kind::TaskDefinition => "task definition",
             Kind::TargetGroup => "target group",
             Kind::ListenerRule => "listener rule",
@@ -260,6 +263,25 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
             .unwrap_or_default(),
         adopt,
     ));
+
+    // Task role (when the stack manages one).
+    if let Some(r) = &desired.task_role {
+        let o = observed.task_role.as_ref();
+        let adopt = o.is_some_and(|o| {
+            !o.spec
+                .tags
+                .iter()
+                .any(|(k, _)| k == desired::MANAGED_ROLE_TAG)
+        });
+        changes.push(change(
+            Kind::TaskRole,
+            &r.name,
+            o.is_some(),
+            o.map(|o| diff(&r.fields(), &o.spec.fields()))
+                .unwrap_or_default(),
+            adopt,
+        ));
+    }
 
     // Task definition.
     let t = &desired.task_definition;

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::desired::{
-    LogGroupSpec, RepositorySpec, ServiceSpec, TargetGroupSpec, TaskDefinitionSpec,
+    LogGroupSpec, RepositorySpec, ServiceSpec, TargetGroupSpec, TaskDefinitionSpec, TaskRoleSpec,
 };
 
 /// The shared ALB.
@@ -117,6 +117,15 @@ pub struct ObservedLogGroup {
     pub tags: Vec<(String, String)>,
 }
 
+/// An existing task role (the managed one).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedTaskRole {
+    /// ARN.
+    pub arn: String,
+    /// Its trust policy, inline `OpenSearchAccess` policy ("" when absent) and tags.
+    pub spec: TaskRoleSpec,
+}
+
 /// The latest active revision of the task definition family.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObservedTaskDefinition {
@@ -169,6 +178,8 @@ pub struct Observed {
     pub repository: Option<ObservedRepository>,
     /// Log group.
     pub log_group: Option<ObservedLogGroup>,
+    /// The managed task role.
+    pub task_role: Option<ObservedTaskRole>,
     /// Latest active task definition revision.
     pub task_definition: Option<ObservedTaskDefinition>,
     /// Target group.

@@ -61,6 +61,10 @@ fn applied(d: &Desired) -> Observed {
     );
     Observed {
         shared,
+        task_role: d.task_role.as_ref().map(|r| ObservedTaskRole {
+            arn: "arn:aws:iam::123456789012:role/ecsTaskRole".into(),
+            spec: r.clone(),
+        }),
         repository: Some(ObservedRepository {
             arn: "repo".into(),
             uri: "uri".into(),
@@ -120,7 +124,7 @@ fn from_nothing_everything_is_created_with_the_preferred_priority() {
         p.changes.iter().all(|c| c.action == Action::Create),
         "{p:#?}"
     );
-    assert_eq!(p.changes.len(), 7);
+    assert_eq!(p.changes.len(), 8);
     assert_eq!(p.rule_priority, Some(110));
     assert!(p.problems.is_empty());
     // network defaults to the ALB's, sorted
@@ -297,4 +301,35 @@ fn an_image_to_be_built_is_not_drift() {
     let o = applied(&desired(&s));
     let p = plan(&Desired::new(&s, &shared(), None), &o);
     assert!(p.is_noop(), "{}", render_text(&p));
+}
+
+#[test]
+fn a_widened_domain_is_one_policy_update_and_a_role_by_arn_is_not_planned() {
+    let s = stack("stateless");
+    let o = applied(&desired(&s));
+    let mut s2 = s.clone();
+    s2.roles
+        .managed_task_role
+        .as_mut()
+        .unwrap()
+        .opensearch_domain_arn = Some("arn:aws:es:us-east-1:123456789012:domain/other".into());
+    let p = plan(&desired(&s2), &o);
+    let changed: Vec<&Change> = p
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Unchanged)
+        .collect();
+    assert_eq!(changed.len(), 1, "{}", render_text(&p));
+    assert_eq!(changed[0].kind, Kind::TaskRole);
+    assert_eq!(changed[0].fields.len(), 1);
+    assert_eq!(changed[0].fields[0].field, "policy OpenSearchAccess");
+    assert!(changed[0].fields[0].to.contains("domain/other/*"));
+    assert!(changed[0].fields[0]
+        .from
+        .contains("domain/opensearch-mcp/*"));
+
+    let mut by_arn = s.clone();
+    by_arn.roles.managed_task_role = None;
+    let p = plan(&desired(&by_arn), &o);
+    assert!(p.get(Kind::TaskRole).is_none());
 }

@@ -165,6 +165,17 @@ pub struct NetworkFile {
 pub struct RolesFile {
     pub execution_role_arn: Option<Text>,
     pub task_role_arn: Option<Text>,
+    pub task_role: Option<Spanned<TaskRoleFile>>,
+}
+
+/// `roles.task_role:` — a task role mcpctl creates and keeps least-privilege.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskRoleFile {
+    pub name: Option<Text>,
+    pub opensearch_domain_arn: Option<Text>,
+    pub opensearch_collection_arn: Option<Text>,
+    pub fine_grained_access_control: Option<Text>,
 }
 
 /// `names:`

@@ -97,8 +97,26 @@ pub struct Network {
 pub struct Roles {
     /// The shared task execution role (pulls the image, writes logs).
     pub execution_role_arn: String,
-    /// The role the server runs as (OpenSearch access), if any.
+    /// The role the server runs as (OpenSearch access), if any: given by ARN (then never
+    /// modified), or the ARN of the managed role below.
     pub task_role_arn: Option<String>,
+    /// The task role mcpctl manages (`roles.task_role:`), if the stack asks for one.
+    pub managed_task_role: Option<ManagedTaskRole>,
+}
+
+/// A task role that `up` creates (trusted by `ecs-tasks.amazonaws.com`) and whose inline
+/// `OpenSearchAccess` policy it keeps exactly least-privilege for the read-only server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManagedTaskRole {
+    /// Role name (`ecsTaskRole`).
+    pub name: String,
+    /// OpenSearch Service domain ARN: grants `es:ESHttpGet`, `es:ESHttpHead`, `es:ESHttpPost`
+    /// on the domain and `domain/*`.
+    pub opensearch_domain_arn: Option<String>,
+    /// OpenSearch Serverless collection ARN: grants `aoss:APIAccessAll` on it.
+    pub opensearch_collection_arn: Option<String>,
+    /// The domain uses fine-grained access control: `up` prints the role-mapping step.
+    pub fine_grained_access_control: bool,
 }
 
 /// The names of a stack's own resources. Deterministic: `up` finds them again by these names.

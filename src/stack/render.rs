@@ -53,6 +53,18 @@ struct Roles {
     execution_role_arn: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     task_role_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    task_role: Option<TaskRole>,
+}
+
+#[derive(Serialize)]
+struct TaskRole {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    opensearch_domain_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    opensearch_collection_arn: Option<String>,
+    fine_grained_access_control: bool,
 }
 
 #[derive(Serialize)]
@@ -142,7 +154,16 @@ pub fn to_yaml(stack: &Stack) -> String {
         },
         roles: Roles {
             execution_role_arn: e(&s.roles.execution_role_arn),
-            task_role_arn: s.roles.task_role_arn.as_deref().map(e),
+            task_role_arn: match &s.roles.managed_task_role {
+                Some(_) => None,
+                None => s.roles.task_role_arn.as_deref().map(e),
+            },
+            task_role: s.roles.managed_task_role.as_ref().map(|t| TaskRole {
+                name: e(&t.name),
+                opensearch_domain_arn: t.opensearch_domain_arn.as_deref().map(e),
+                opensearch_collection_arn: t.opensearch_collection_arn.as_deref().map(e),
+                fine_grained_access_control: t.fine_grained_access_control,
+            }),
         },
         names: Names {
             ecr_repository: e(&s.names.ecr_repository),

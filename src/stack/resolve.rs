@@ -11,7 +11,7 @@ use super::rules;
 
 /// Collects values and problems while resolving one stack.
 pub struct Resolver<'a> {
-    layers: &'a [Layer],
+    pub(super) layers: &'a [Layer],
     lookup: &'a dyn Fn(&str) -> Option<String>,
     /// Every problem found, as `file:line:col: message`.
     pub errors: Vec<String>,

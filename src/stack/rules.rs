@@ -193,6 +193,53 @@ pub fn role_arn(s: &str) -> Check {
     Ok(())
 }
 
+/// IAM role names: 1-64 of letters, digits and `+ = , . @ _ -`.
+pub fn iam_role_name(s: &str) -> Check {
+    if s.is_empty() || s.len() > 64 || !chars_ok(s, &['+', '=', ',', '.', '@', '_', '-']) {
+        return Err(format!(
+            "`{s}` is not a valid IAM role name: 1-64 letters, digits and `+=,.@_-` (e.g. `ecsTaskRole`)"
+        ));
+    }
+    Ok(())
+}
+
+/// OpenSearch Service domain ARN: `arn:aws:es:REGION:ACCOUNT:domain/NAME`.
+pub fn opensearch_domain_arn(s: &str) -> Check {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "es"
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("domain/")
+            .is_some_and(|n| !n.is_empty() && !n.contains('/') && !n.contains('*'));
+    if !ok {
+        return Err(format!(
+            "`{s}` is not an OpenSearch domain ARN: write `arn:aws:es:us-east-1:${{AWS_ACCOUNT_ID}}:domain/DOMAIN_NAME` (no wildcard: the policy grants the domain and `domain/*` itself)"
+        ));
+    }
+    Ok(())
+}
+
+/// OpenSearch Serverless collection ARN: `arn:aws:aoss:REGION:ACCOUNT:collection/ID`.
+pub fn opensearch_collection_arn(s: &str) -> Check {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "aoss"
+        && parts[5]
+            .strip_prefix("collection/")
+            .is_some_and(|n| !n.is_empty());
+    if !ok {
+        return Err(format!(
+            "`{s}` is not an OpenSearch Serverless collection ARN: write `arn:aws:aoss:us-east-1:${{AWS_ACCOUNT_ID}}:collection/COLLECTION_ID`"
+        ));
+    }
+    Ok(())
+}
+
 /// Secrets Manager or SSM Parameter Store ARN.
 pub fn secret_arn(s: &str) -> Check {
     let ok = s.starts_with("arn:aws") && (s.contains(":secretsmanager:") || s.contains(":ssm:"));

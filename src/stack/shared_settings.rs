@@ -1,7 +1,13 @@
 //! The settings stacks usually share (written once in `shared.yaml`): name, region, cluster,
 //! load balancer, network, roles.
 
-use super::file::StackFile;
+use serde_saphyr::Spanned;
+
+use super::file::{StackFile, TaskRoleFile};
+
+fn managed_in(f: &StackFile) -> Option<&Spanned<TaskRoleFile>> {
+    f.roles.as_ref().and_then(|r| r.value.task_role.as_ref())
+}
 use super::model::*;
 use super::resolve::Resolver;
 use super::rules;
@@ -102,10 +108,7 @@ impl Resolver<'_> {
             rules::role_arn,
             at!(roles.execution_role_arn),
         );
-        let task_role_arn = self.opt(at!(roles.task_role_arn)).map(|(v, p)| {
-            self.check(&p, rules::role_arn(&v));
-            v
-        });
+        let (task_role_arn, managed_task_role) = self.task_role(&execution_role_arn);
 
         SharedSettings {
             name,
@@ -119,7 +122,74 @@ impl Resolver<'_> {
             roles: Roles {
                 execution_role_arn,
                 task_role_arn,
+                managed_task_role,
             },
         }
+    }
+
+    /// `roles.task_role_arn` (an existing role) or `roles.task_role` (a managed one): the
+    /// nearest file that names either decides; both in one file is an error.
+    fn task_role(&mut self, execution_role_arn: &str) -> (Option<String>, Option<ManagedTaskRole>) {
+        let decider = self.layers.iter().find(|l| {
+            let r = l.file.roles.as_ref().map(|r| &r.value);
+            r.is_some_and(|r| r.task_role_arn.is_some() || r.task_role.is_some())
+        });
+        let Some(layer) = decider else {
+            return (None, None);
+        };
+        let roles = &layer.file.roles.as_ref().expect("decider has roles").value;
+        if let (Some(a), Some(_)) = (&roles.task_role_arn, &roles.task_role) {
+            let place = layer.place(a.referenced);
+            self.error(&place, "give either `task_role_arn` (an existing role, left alone) or `task_role` (a role mcpctl manages), not both");
+            return (None, None);
+        }
+        if roles.task_role.is_none() {
+            let arn = self.opt(at!(roles.task_role_arn)).map(|(v, p)| {
+                self.check(&p, rules::role_arn(&v));
+                v
+            });
+            return (arn, None);
+        }
+        let place = layer.place(roles.task_role.as_ref().expect("checked").referenced);
+        let name = match self.req("roles.task_role.name", "name: ecsTaskRole", |f| {
+            managed_in(f).and_then(|t| t.value.name.as_ref())
+        }) {
+            Some((v, p)) => {
+                self.check(&p, rules::iam_role_name(&v));
+                v
+            }
+            None => String::new(),
+        };
+        let domain = self
+            .opt(|f| managed_in(f).and_then(|t| t.value.opensearch_domain_arn.as_ref()))
+            .map(|(v, p)| {
+                self.check(&p, rules::opensearch_domain_arn(&v));
+                v
+            });
+        let collection = self
+            .opt(|f| managed_in(f).and_then(|t| t.value.opensearch_collection_arn.as_ref()))
+            .map(|(v, p)| {
+                self.check(&p, rules::opensearch_collection_arn(&v));
+                v
+            });
+        if domain.is_none() && collection.is_none() {
+            self.error(&place, "`roles.task_role` needs `opensearch_domain_arn` (OpenSearch Service) or `opensearch_collection_arn` (Serverless) to grant access to; e.g. `opensearch_domain_arn: arn:aws:es:us-east-1:${AWS_ACCOUNT_ID}:domain/my-domain`");
+        }
+        let fgac = self.boolean("roles.task_role.fine_grained_access_control", true, |f| {
+            managed_in(f).and_then(|t| t.value.fine_grained_access_control.as_ref())
+        });
+        // Same account and partition as the execution role.
+        let arn = execution_role_arn
+            .split_once(":role/")
+            .map(|(prefix, _)| format!("{prefix}:role/{name}"));
+        (
+            arn,
+            Some(ManagedTaskRole {
+                name,
+                opensearch_domain_arn: domain,
+                opensearch_collection_arn: collection,
+                fine_grained_access_control: fgac,
+            }),
+        )
     }
 }

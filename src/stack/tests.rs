@@ -246,3 +246,50 @@ fn a_list_where_a_value_belongs() {
         "{m}"
     );
 }
+
+#[test]
+fn the_shared_task_role_is_managed_and_its_arn_derived() {
+    let s = load_with_env("stateless", &repo_stacks(), &env).unwrap();
+    let t = s.roles.managed_task_role.as_ref().unwrap();
+    assert_eq!(t.name, "ecsTaskRole");
+    assert_eq!(
+        t.opensearch_domain_arn.as_deref(),
+        Some("arn:aws:es:us-east-1:123456789012:domain/opensearch-mcp")
+    );
+    assert!(t.fine_grained_access_control);
+    assert_eq!(
+        s.roles.task_role_arn.as_deref(),
+        Some("arn:aws:iam::123456789012:role/ecsTaskRole")
+    );
+}
+
+#[test]
+fn a_stack_can_reference_an_existing_task_role_instead() {
+    let text = format!("{GOOD}roles:\n  task_role_arn: arn:aws:iam::123456789012:role/existing\n");
+    let d = dir_with("s", &text);
+    let s = load_with_env("s", d.path(), &env).unwrap();
+    assert_eq!(s.roles.managed_task_role, None);
+    assert_eq!(
+        s.roles.task_role_arn.as_deref(),
+        Some("arn:aws:iam::123456789012:role/existing")
+    );
+    let back = tempfile::tempdir().unwrap();
+    std::fs::write(back.path().join("stack.yaml"), to_yaml(&s)).unwrap();
+    let again = load_with_env(back.path().to_str().unwrap(), Path::new("x"), &|_| None).unwrap();
+    assert_eq!(again.roles, s.roles);
+}
+
+#[test]
+fn task_role_mistakes() {
+    let both = format!(
+        "{GOOD}roles:\n  task_role_arn: arn:aws:iam::123456789012:role/x\n  task_role:\n    name: y\n"
+    );
+    assert!(
+        err("s", &both).starts_with("s.yaml:16:18: give either `task_role_arn`"),
+        "{}",
+        err("s", &both)
+    );
+    let bad = format!("{GOOD}roles:\n  task_role:\n    opensearch_domain_arn: arn:aws:es:us-east-1:123456789012:domain/*\n");
+    let m = err("s", &bad);
+    assert!(m.starts_with("s.yaml:17:28: `arn:aws:es:us-east-1:123456789012:domain/*` is not an OpenSearch domain ARN"), "{m}");
+}
