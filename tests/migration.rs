@@ -278,6 +278,8 @@ async fn canary_full_cutover_rollback_and_rollback_again() {
     let report = json(&o);
     assert_eq!(report["changed"], true);
     assert_eq!(report["record"]["record"], "keep");
+    assert_eq!(report["routing_after"], "opensearch-mcp-tg-stateless 100%");
+    assert_eq!(report["target_health"]["healthy"], 2);
     assert_eq!(f.weights().await, vec![(f.stateless_tg.clone(), 1)]);
     assert_eq!(f.tags(&f.production_rule).await, tags);
 

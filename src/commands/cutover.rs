@@ -61,6 +61,10 @@ pub struct CutoverReport {
     pub before: Forward,
     /// Routing after.
     pub after: Forward,
+    /// Routing before, as people read it (`opensearch-mcp-tg 100%`).
+    pub routing_before: String,
+    /// Routing after, as people read it.
+    pub routing_after: String,
     /// Groups the old routing sent traffic to that the new one drops.
     pub dropped: Vec<String>,
     /// What happens to the record of the replaced routing.
@@ -183,6 +187,8 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
         path_patterns: rule.path_patterns.clone(),
         target_health: health,
         forced: health.healthy == 0,
+        routing_before: change.before.to_string(),
+        routing_after: change.after.to_string(),
         before: change.before.clone(),
         after: change.after.clone(),
         dropped: change.dropped.clone(),

@@ -45,6 +45,10 @@ pub struct RuleRollback {
     pub before: Forward,
     /// Routing after the rollback.
     pub after: Forward,
+    /// Routing now, as people read it (`opensearch-mcp-tg-stateless 100%`).
+    pub routing_before: String,
+    /// Routing after, as people read it.
+    pub routing_after: String,
 }
 
 /// What `rollback` found and did, for `--output json`.
@@ -137,6 +141,8 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
             priority: rule.priority,
             path_patterns: rule.path_patterns.clone(),
             decision: label,
+            routing_before: current.to_string(),
+            routing_after: after.to_string(),
             before: current,
             after,
         });

@@ -47,11 +47,7 @@ pub fn target_group_name(arn: &str) -> &str {
 
 /// Target group stickiness of a forward action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(
-    rename_all = "kebab-case",
-    tag = "stickiness",
-    content = "duration_seconds"
-)]
+#[serde(rename_all = "kebab-case")]
 pub enum Stickiness {
     /// The action does not say (only possible without a forward config).
     Unset,
@@ -445,6 +441,10 @@ mod tests {
         assert_eq!(
             f.to_string(),
             "opensearch-mcp-tg 90% (weight 90) + opensearch-mcp-tg-stateless 10% (weight 10), sticky 300s"
+        );
+        assert_eq!(
+            serde_json::to_value(f.stickiness).unwrap(),
+            serde_json::json!({"on": 300})
         );
         let json = f.to_api_json();
         assert_eq!(json["ForwardConfig"]["TargetGroups"][1]["Weight"], 10);
