@@ -144,6 +144,20 @@ async fn serve(args: &LocalArgs, global: &GlobalArgs, plan: &Plan, sup: &Supervi
     let (exit_tx, mut exit_rx) = mpsc::unbounded_channel::<Exit>();
     let mut signals = Signals::new()?;
 
+    // The router's port first: nothing starts if it is taken.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .map_err(|e| {
+            Error::failed(format!(
+                "the router cannot listen on 127.0.0.1:{}: {e}; pass --port N (or --port 0 for any free port)",
+                args.port
+            ))
+        })?;
+    let router_port = listener
+        .local_addr()
+        .map_err(|e| Error::failed(e.to_string()))?
+        .port();
+
     // OpenSearch: the user's, or osmem-server seeded with the sample index.
     let mut _osmem_stdin = None;
     let opensearch_url = match (&plan.opensearch_url, &plan.osmem_bin) {
@@ -264,18 +278,6 @@ async fn serve(args: &LocalArgs, global: &GlobalArgs, plan: &Plan, sup: &Supervi
         })
         .collect();
     let router = Router::new(rules);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
-        .await
-        .map_err(|e| {
-            Error::failed(format!(
-                "the router cannot listen on 127.0.0.1:{}: {e}; pass --port N (or --port 0 for any free port)",
-                args.port
-            ))
-        })?;
-    let router_port = listener
-        .local_addr()
-        .map_err(|e| Error::failed(e.to_string()))?
-        .port();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let app = router.clone().app();
     background.spawn(async move {
