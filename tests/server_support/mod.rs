@@ -13,7 +13,7 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
 
-use crate::common::{free_port, http_send, server_bin, ChildGuard};
+use crate::common::{free_port, server_bin, ChildGuard};
 
 /// The default MCP path.
 pub const MCP_PATH: &str = "/ossserver-stateless/ossmcp";
@@ -32,20 +32,31 @@ pub struct Server {
     pub log: PathBuf,
     /// The health path it serves.
     pub health_path: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Server {
     /// Start against `opensearch_url` with extra environment, and wait until health answers.
+    /// If the free port was taken by another process meanwhile (tests run in parallel), start
+    /// again on another one.
     pub fn start(opensearch_url: &str, env: &[(&str, &str)]) -> Server {
-        let s = Server::spawn(opensearch_url, env);
-        assert!(
-            s.wait_healthy(Duration::from_secs(15)),
-            "opensearch-mcp-server did not become healthy on port {}; log:\n{}",
-            s.port,
-            s.log_text()
-        );
-        s
+        for _attempt in 0..3 {
+            let mut s = Server::spawn(opensearch_url, env);
+            if s.wait_healthy(Duration::from_secs(15)) {
+                return s;
+            }
+            let exited = s.guard.child.try_wait().ok().flatten().is_some();
+            if exited && s.stderr_text().contains("cannot listen") {
+                continue;
+            }
+            panic!(
+                "opensearch-mcp-server did not become healthy on port {}; stderr:\n{}\nlog:\n{}",
+                s.port,
+                s.stderr_text(),
+                s.log_text()
+            );
+        }
+        panic!("opensearch-mcp-server could not get a free port in 3 attempts");
     }
 
     /// Start without waiting.
@@ -54,6 +65,7 @@ impl Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = dir.path().join("server.log");
         let out = std::fs::File::create(&log).expect("log file");
+        let err = std::fs::File::create(dir.path().join("server.err")).expect("stderr file");
         let mut cmd = Command::new(server_bin());
         cmd.env_clear()
             .env("MCP_HOST", "127.0.0.1")
@@ -61,7 +73,7 @@ impl Server {
             .env("OPENSEARCH_HOST", opensearch_url)
             .env("OPENSEARCH_TIMEOUT", "5")
             .stdout(Stdio::from(out))
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::from(err));
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -81,23 +93,29 @@ impl Server {
             base: format!("http://127.0.0.1:{port}"),
             guard,
             log,
-            _dir: dir,
+            dir,
         }
     }
 
-    /// Poll the health endpoint until it answers 200 (bounded).
-    pub fn wait_healthy(&self, timeout: Duration) -> bool {
+    /// Poll the health endpoint until it answers 200 (bounded); false if it never does or the
+    /// process exits.
+    pub fn wait_healthy(&mut self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                let (status, _) = http_send("GET", &self.url(&self.health_path), b"", "text/plain");
-                if status == 200 {
-                    return true;
-                }
+            if self.guard.child.try_wait().ok().flatten().is_some() {
+                return false;
+            }
+            if get_status(self.port, &self.health_path) == Some(200) {
+                return true;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
         false
+    }
+
+    /// What the server wrote to stderr.
+    pub fn stderr_text(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.err")).unwrap_or_default()
     }
 
     /// `http://127.0.0.1:PORT{path}`
@@ -114,6 +132,25 @@ impl Server {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+}
+
+/// `GET path` on 127.0.0.1:port; the status, or `None` if nothing answered properly.
+fn get_status(port: u16, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).ok()?;
+    String::from_utf8_lossy(&out)
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// An rmcp client connected to `url`.
