@@ -447,7 +447,7 @@ fn status_shows_resources_and_routes_and_logs_reads_the_log_group() {
     up(&aws, "stateless");
     let st = aws.mcpctl_json(&["status", "--stack", "stateless"]);
     let resources = st["resources"].as_array().unwrap();
-    assert_eq!(resources.len(), 5);
+    assert_eq!(resources.len(), 6);
     assert!(resources.iter().all(|r| !r["id"].is_null()), "{st:#}");
     assert_eq!(st["desired"], 2);
     assert_eq!(st["routes"].as_array().unwrap().len(), 1);

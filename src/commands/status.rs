@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::aws::target_group::TargetHealth;
 use crate::aws::{
-    ecr, listener_rule, load_balancer, logs, service, target_group, task_definition, Clients,
+    ecr, iam_role, listener_rule, load_balancer, logs, service, target_group, task_definition,
+    Clients,
 };
 use crate::cli::GlobalArgs;
 use crate::error::Result;
@@ -119,6 +120,29 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
             None => missing("task definition", &s.names.task_family),
         },
     );
+    if let Some(role) = &s.roles.managed_task_role {
+        resources.push(match iam_role::observe(c, &role.name).await? {
+            Some(r) => {
+                let want = crate::plan::desired::opensearch_policy(
+                    role.opensearch_domain_arn.as_deref(),
+                    role.opensearch_collection_arn.as_deref(),
+                );
+                let same = crate::plan::desired::policy_statements(&r.spec.policy)
+                    == crate::plan::desired::policy_statements(&want);
+                ResourceStatus {
+                    kind: "IAM task role",
+                    name: role.name.clone(),
+                    id: Some(r.arn),
+                    state: if same {
+                        "OpenSearchAccess policy as the stack wants".into()
+                    } else {
+                        "OpenSearchAccess policy differs from the stack: run `mcpctl plan`".into()
+                    },
+                }
+            }
+            None => missing("IAM task role", &role.name),
+        });
+    }
     let tg = target_group::observe(c, &s.names.target_group).await?;
     let targets = match &tg {
         Some(t) => target_group::health(c, &t.arn).await?,

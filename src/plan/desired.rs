@@ -6,9 +6,9 @@
 
 use serde::Serialize;
 
-use crate::stack::Stack;
-
-use super::observed::Shared;
+pub use super::documents::{
+    canonical_json, lifecycle_policy, opensearch_policy, policy_statements, task_trust_policy,
+};
 
 /// Named, comparable field values of a resource (normalised: sorted where AWS reorders).
 pub type Fields = Vec<(String, String)>;
@@ -48,41 +48,6 @@ impl RepositorySpec {
     }
 }
 
-/// The lifecycle policy that keeps the last `n` images.
-pub fn lifecycle_policy(n: i32) -> String {
-    let policy = serde_json::json!({
-        "rules": [{
-            "rulePriority": 1,
-            "description": format!("keep the last {n} images"),
-            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": n},
-            "action": {"type": "expire"}
-        }]
-    });
-    canonical_json(&policy.to_string())
-}
-
-/// JSON text with object keys sorted and no spaces, so that documents compare by content
-/// (AWS returns policies reformatted). Text that is not JSON is returned as it is.
-pub fn canonical_json(text: &str) -> String {
-    fn sort(v: serde_json::Value) -> serde_json::Value {
-        match v {
-            serde_json::Value::Object(m) => {
-                let sorted: std::collections::BTreeMap<String, serde_json::Value> =
-                    m.into_iter().map(|(k, v)| (k, sort(v))).collect();
-                serde_json::Value::Object(sorted.into_iter().collect())
-            }
-            serde_json::Value::Array(a) => {
-                serde_json::Value::Array(a.into_iter().map(sort).collect())
-            }
-            other => other,
-        }
-    }
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v) => sort(v).to_string(),
-        Err(_) => text.to_string(),
-    }
-}
-
 /// Name of the inline policy on a managed task role.
 pub const TASK_ROLE_POLICY: &str = "OpenSearchAccess";
 /// Tag that marks a task role as managed by mcpctl (shared by stacks, so not `mcpctl:stack`).
@@ -114,94 +79,6 @@ impl TaskRoleSpec {
         v.extend(tag_fields(&self.tags));
         v
     }
-}
-
-/// The trust policy that lets ECS tasks assume the role.
-pub fn task_trust_policy() -> String {
-    canonical_json(
-        &serde_json::json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                "Action": "sts:AssumeRole"
-            }]
-        })
-        .to_string(),
-    )
-}
-
-/// The least-privilege policy for the read-only server: `es:ESHttpGet`, `es:ESHttpHead` and
-/// `es:ESHttpPost` (search, count, msearch and explain are POSTs) on the domain and its
-/// paths — no PUT or DELETE, the server never writes; `aoss:APIAccessAll` on a Serverless
-/// collection (its data access policy does the fine-grained part).
-pub fn opensearch_policy(domain: Option<&str>, collection: Option<&str>) -> String {
-    let mut statements = Vec::new();
-    if let Some(d) = domain {
-        statements.push(serde_json::json!({
-            "Effect": "Allow",
-            "Action": ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost"],
-            "Resource": [d, format!("{d}/*")]
-        }));
-    }
-    if let Some(c) = collection {
-        statements.push(serde_json::json!({
-            "Effect": "Allow",
-            "Action": ["aoss:APIAccessAll"],
-            "Resource": [c]
-        }));
-    }
-    canonical_json(
-        &serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string(),
-    )
-}
-
-/// A policy document as its statements, normalised (no `Sid`, single values as lists, lists
-/// sorted), one per `; ` — so that documents AWS reformatted compare equal and a difference
-/// reads as the statements that differ.
-pub fn policy_statements(doc: &str) -> String {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(doc) else {
-        return doc.to_string();
-    };
-    let statements = match &v["Statement"] {
-        serde_json::Value::Array(a) => a.clone(),
-        serde_json::Value::Null => Vec::new(),
-        one => vec![one.clone()],
-    };
-    let mut out: Vec<String> = statements
-        .into_iter()
-        .map(|mut st| {
-            if let Some(m) = st.as_object_mut() {
-                m.remove("Sid");
-                for key in ["Action", "NotAction", "Resource", "NotResource"] {
-                    if let Some(val) = m.get_mut(key) {
-                        normalise_list(val);
-                    }
-                }
-                if let Some(serde_json::Value::Object(p)) = m.get_mut("Principal") {
-                    for val in p.values_mut() {
-                        normalise_list(val);
-                    }
-                }
-            }
-            canonical_json(&st.to_string())
-        })
-        .collect();
-    out.sort();
-    format!(
-        "version {}: {}",
-        v["Version"].as_str().unwrap_or("(none)"),
-        out.join("; ")
-    )
-}
-
-fn normalise_list(val: &mut serde_json::Value) {
-    let mut items: Vec<serde_json::Value> = match val.take() {
-        serde_json::Value::Array(a) => a,
-        other => vec![other],
-    };
-    items.sort_by_key(|i| i.to_string());
-    *val = serde_json::Value::Array(items);
 }
 
 /// The CloudWatch log group.
@@ -477,125 +354,3 @@ pub struct Desired {
 
 /// The container health check command.
 pub const HEALTH_COMMAND: [&str; 3] = ["CMD", "opensearch-mcp-server", "--check-health"];
-
-impl Desired {
-    /// Desired state of `stack`, deploying `image` (`None`: to be built by `up`). The tasks'
-    /// network defaults to the ALB's subnets and security groups.
-    pub fn new(stack: &Stack, shared: &Shared, image: Option<String>) -> Desired {
-        let tags = stack.resource_tags();
-        let mut subnets = if stack.network.subnets.is_empty() {
-            shared.alb.subnets.clone()
-        } else {
-            stack.network.subnets.clone()
-        };
-        subnets.sort();
-        let mut security_groups = if stack.network.security_groups.is_empty() {
-            shared.alb.security_groups.clone()
-        } else {
-            stack.network.security_groups.clone()
-        };
-        security_groups.sort();
-        let mut env: Vec<(String, String)> = stack
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        env.sort();
-        let mut secrets: Vec<(String, String)> = stack
-            .secrets
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        secrets.sort();
-        Desired {
-            stack: stack.name.clone(),
-            repository: RepositorySpec {
-                name: stack.names.ecr_repository.clone(),
-                scan_on_push: stack.ecr.scan_on_push,
-                lifecycle_policy: lifecycle_policy(stack.ecr.keep_images),
-                tags: tags.clone(),
-            },
-            log_group: LogGroupSpec {
-                name: stack.names.log_group.clone(),
-                retention_days: stack.log_retention_days,
-                tags: tags.clone(),
-            },
-            task_role: stack.roles.managed_task_role.as_ref().map(|r| {
-                let mut tags: Vec<(String, String)> = stack
-                    .tags
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                tags.push((MANAGED_ROLE_TAG.to_string(), "true".to_string()));
-                TaskRoleSpec {
-                    name: r.name.clone(),
-                    trust_policy: task_trust_policy(),
-                    policy: opensearch_policy(
-                        r.opensearch_domain_arn.as_deref(),
-                        r.opensearch_collection_arn.as_deref(),
-                    ),
-                    tags,
-                }
-            }),
-            task_definition: TaskDefinitionSpec {
-                family: stack.names.task_family.clone(),
-                cpu: stack.cpu.to_string(),
-                memory: stack.memory.to_string(),
-                execution_role_arn: stack.roles.execution_role_arn.clone(),
-                task_role_arn: stack.roles.task_role_arn.clone(),
-                container: stack.names.container.clone(),
-                image,
-                port: i32::from(stack.container_port),
-                env,
-                secrets,
-                log_group: stack.names.log_group.clone(),
-                log_region: stack.region.clone(),
-                log_stream_prefix: "ecs".to_string(),
-                health_check: ContainerHealthCheck {
-                    command: HEALTH_COMMAND.iter().map(|s| s.to_string()).collect(),
-                    interval: 30,
-                    timeout: 5,
-                    retries: 3,
-                    start_period: 10,
-                },
-            },
-            target_group: TargetGroupSpec {
-                name: stack.names.target_group.clone(),
-                port: i32::from(stack.container_port),
-                vpc_id: shared.alb.vpc_id.clone(),
-                health_check_path: stack.health_check.path.clone(),
-                interval: stack.health_check.interval_seconds,
-                timeout: stack.health_check.timeout_seconds,
-                healthy_threshold: stack.health_check.healthy_threshold,
-                unhealthy_threshold: stack.health_check.unhealthy_threshold,
-                matcher: stack.health_check.matcher.clone(),
-                deregistration_delay: stack.health_check.deregistration_delay_seconds,
-                tags: tags.clone(),
-            },
-            rule: ListenerRuleSpec {
-                listener_port: i32::from(stack.load_balancer.listener_port),
-                path_patterns: stack.routing.path_patterns.clone(),
-                preferred_priority: stack.routing.priority,
-                target_group: stack.names.target_group.clone(),
-                tags: tags.clone(),
-            },
-            service: ServiceSpec {
-                name: stack.names.service.clone(),
-                cluster: stack.cluster.clone(),
-                desired_count: stack.service.desired_count,
-                subnets,
-                security_groups,
-                assign_public_ip: stack.network.assign_public_ip,
-                container: stack.names.container.clone(),
-                container_port: i32::from(stack.container_port),
-                target_group: stack.names.target_group.clone(),
-                min_healthy_percent: stack.service.min_healthy_percent,
-                max_percent: stack.service.max_percent,
-                circuit_breaker_rollback: stack.service.circuit_breaker_rollback,
-                enable_execute_command: stack.service.enable_execute_command,
-                health_check_grace_period_seconds: stack.service.health_check_grace_period_seconds,
-                tags,
-            },
-        }
-    }
-}

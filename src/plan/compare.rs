@@ -1,0 +1,404 @@
+//! The comparison itself: [`plan`] walks the resources in apply order and lists what differs.
+
+use super::desired::{self, Desired, Fields};
+use super::observed::{Observed, RuleInfo};
+use super::rules::{choose_priority, find_own_rule};
+use super::{Action, Change, FieldChange, Kind, Plan};
+
+/// Compare wanted and observed fields; `observed` only counts the tag keys `desired` names.
+pub fn diff(desired: &Fields, observed: &Fields) -> Vec<FieldChange> {
+    desired
+        .iter()
+        .filter_map(|(k, want)| {
+            let have = observed
+                .iter()
+                .find(|(ok, _)| ok == k)
+                .map(|(_, v)| v.as_str());
+            (have != Some(want.as_str())).then(|| FieldChange {
+                field: k.clone(),
+                from: have.unwrap_or("(none)").to_string(),
+                to: want.clone(),
+            })
+        })
+        .chain(observed.iter().filter_map(|(k, have)| {
+            let untracked_tag = k.starts_with("tag ");
+            (!untracked_tag && !desired.iter().any(|(dk, _)| dk == k)).then(|| FieldChange {
+                field: k.clone(),
+                from: have.clone(),
+                to: "(none)".to_string(),
+            })
+        }))
+        .collect()
+}
+
+fn change(kind: Kind, name: &str, exists: bool, fields: Vec<FieldChange>, adopt: bool) -> Change {
+    let action = match (exists, fields.is_empty()) {
+        (false, _) => Action::Create,
+        (true, true) => Action::Unchanged,
+        (true, false) => Action::Update,
+    };
+    Change {
+        kind,
+        name: name.to_string(),
+        action,
+        fields: if exists { fields } else { Vec::new() },
+        adopt,
+        note: None,
+    }
+}
+
+fn owner_problem(
+    kind: Kind,
+    name: &str,
+    tags: &[(String, String)],
+    stack: &str,
+    key: &str,
+) -> Option<String> {
+    match crate::aws::stack_tag(tags) {
+        Some(other) if other != stack => Some(format!(
+            "{} `{name}` belongs to stack `{other}` (tag mcpctl:stack={other}); give stack `{stack}` its own `names.{key}`",
+            kind.label()
+        )),
+        _ => None,
+    }
+}
+
+/// Words in an env name that suggest a credential.
+const CREDENTIAL_WORDS: [&str; 4] = ["PASSWORD", "SECRET", "TOKEN", "KEY"];
+
+/// The plan: pure comparison of `desired` with `observed`.
+pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
+    let stack = desired.stack.as_str();
+    let mut changes = Vec::new();
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+
+    // Listener.
+    let port = desired.rule.listener_port;
+    let mut listener = change(
+        Kind::Listener,
+        &format!("HTTP:{port}"),
+        observed.shared.listener.is_some(),
+        Vec::new(),
+        false,
+    );
+    if listener.action == Action::Create {
+        listener.note = Some("HTTP, default action: fixed 404 response".into());
+    }
+    changes.push(listener);
+
+    // ECR repository.
+    let r = &desired.repository;
+    let o = observed.repository.as_ref();
+    if let Some(o) = o {
+        problems.extend(owner_problem(
+            Kind::Repository,
+            &r.name,
+            &o.tags,
+            stack,
+            "ecr_repository",
+        ));
+    }
+    let adopt = o.is_some_and(|o| crate::aws::stack_tag(&o.tags).is_none());
+    changes.push(change(
+        Kind::Repository,
+        &r.name,
+        o.is_some(),
+        o.map(|o| diff(&r.fields(), &o.spec.fields()))
+            .unwrap_or_default(),
+        adopt,
+    ));
+
+    // Log group.
+    let l = &desired.log_group;
+    let o = observed.log_group.as_ref();
+    if let Some(o) = o {
+        problems.extend(owner_problem(
+            Kind::LogGroup,
+            &l.name,
+            &o.tags,
+            stack,
+            "log_group",
+        ));
+    }
+    let adopt = o.is_some_and(|o| crate::aws::stack_tag(&o.tags).is_none());
+    changes.push(change(
+        Kind::LogGroup,
+        &l.name,
+        o.is_some(),
+        o.map(|o| diff(&l.fields(), &o.spec.fields()))
+            .unwrap_or_default(),
+        adopt,
+    ));
+
+    // Task role (when the stack manages one).
+    if let Some(r) = &desired.task_role {
+        let o = observed.task_role.as_ref();
+        let adopt = o.is_some_and(|o| {
+            !o.spec
+                .tags
+                .iter()
+                .any(|(k, _)| k == desired::MANAGED_ROLE_TAG)
+        });
+        changes.push(change(
+            Kind::TaskRole,
+            &r.name,
+            o.is_some(),
+            o.map(|o| diff(&r.fields(), &o.spec.fields()))
+                .unwrap_or_default(),
+            adopt,
+        ));
+    }
+
+    // Task definition.
+    let t = &desired.task_definition;
+    let o = observed.task_definition.as_ref();
+    let mut td_fields = o.map(|o| {
+        let mut have = o.spec.fields();
+        if t.image.is_none() {
+            have.retain(|(k, _)| k != "image");
+        }
+        diff(&t.fields(), &have)
+    });
+    let td_name = match o {
+        Some(o) => format!("{}:{}", t.family, o.revision),
+        None => t.family.clone(),
+    };
+    let mut td = change(
+        Kind::TaskDefinition,
+        &td_name,
+        o.is_some(),
+        td_fields.take().unwrap_or_default(),
+        false,
+    );
+    if t.image.is_none() {
+        td.note = Some(
+            "image: built from server/ and pushed by `up`; a new digest registers a new revision"
+                .into(),
+        );
+    }
+    if td.action != Action::Unchanged {
+        let next = o.map_or(1, |o| o.revision + 1);
+        let note = format!("registers {}:{next}", t.family);
+        td.note = Some(match td.note.take() {
+            Some(n) => format!("{note}; {n}"),
+            None => note,
+        });
+    }
+    let td_changes = td.action != Action::Unchanged;
+    changes.push(td);
+
+    // Target group.
+    let g = &desired.target_group;
+    let o = observed.target_group.as_ref();
+    if let Some(o) = o {
+        problems.extend(owner_problem(
+            Kind::TargetGroup,
+            &g.name,
+            &o.tags,
+            stack,
+            "target_group",
+        ));
+        let mut have = o.spec.fixed_fields();
+        for (k, v) in have.iter_mut() {
+            match k.as_str() {
+                "protocol" => *v = o.protocol.clone(),
+                "target_type" => *v = o.target_type.clone(),
+                _ => {}
+            }
+        }
+        for fc in diff(&g.fixed_fields(), &have) {
+            problems.push(format!(
+                "target group `{}` has {} {} but the stack needs {}; AWS cannot change that on an existing target group: move traffic off it and delete it, or give the stack another `names.target_group`",
+                g.name, fc.field, fc.from, fc.to
+            ));
+        }
+    }
+    let adopt = o.is_some_and(|o| crate::aws::stack_tag(&o.tags).is_none());
+    changes.push(change(
+        Kind::TargetGroup,
+        &g.name,
+        o.is_some(),
+        o.map(|o| diff(&g.fields(), &o.spec.fields()))
+            .unwrap_or_default(),
+        adopt,
+    ));
+
+    // Listener rule.
+    let want = &desired.rule;
+    let tg_arn = observed.target_group.as_ref().map(|t| t.arn.as_str());
+    let own = find_own_rule(&observed.shared.rules, want, tg_arn, stack);
+    let rule_name = want.path_patterns.join(",");
+    let (rule_change, priority) = match own {
+        Some(rule) => (rule_change(want, rule, tg_arn, &rule_name), rule.priority),
+        None => {
+            let used: Vec<i32> = observed
+                .shared
+                .rules
+                .iter()
+                .filter_map(|r| r.priority)
+                .collect();
+            let p = choose_priority(want.preferred_priority, &used);
+            let mut c = change(Kind::ListenerRule, &rule_name, false, Vec::new(), false);
+            c.note = Some(match want.preferred_priority {
+                Some(pref) if pref == p => {
+                    format!("priority {p}, forward to {}", want.target_group)
+                }
+                Some(pref) => format!(
+                    "priority {p} ({pref} is taken), forward to {}",
+                    want.target_group
+                ),
+                None => format!("priority {p} (next free), forward to {}", want.target_group),
+            });
+            (c, Some(p))
+        }
+    };
+    changes.push(rule_change);
+
+    // Service.
+    let s = &desired.service;
+    let o = observed.service.as_ref().filter(|o| o.status == "ACTIVE");
+    if let Some(o) = o {
+        problems.extend(owner_problem(
+            Kind::Service,
+            &s.name,
+            &o.tags,
+            stack,
+            "service",
+        ));
+        if !o.launch_type.is_empty() && o.launch_type != "FARGATE" {
+            problems.push(format!(
+                "ECS service `{}` uses launch type {}; mcpctl deploys on FARGATE and ECS cannot change it in place: delete the service or give the stack another `names.service`",
+                s.name, o.launch_type
+            ));
+        }
+    }
+    let mut svc_fields = o
+        .map(|o| diff(&s.fields(), &o.spec.fields()))
+        .unwrap_or_default();
+    if let Some(o) = o {
+        let current = o
+            .task_definition
+            .rsplit('/')
+            .next()
+            .unwrap_or(&o.task_definition)
+            .to_string();
+        let latest = observed
+            .task_definition
+            .as_ref()
+            .map(|t| format!("{}:{}", t.spec.family, t.revision));
+        if td_changes {
+            let next = observed
+                .task_definition
+                .as_ref()
+                .map_or(1, |t| t.revision + 1);
+            svc_fields.insert(
+                0,
+                FieldChange {
+                    field: "task_definition".into(),
+                    from: current,
+                    to: format!("{}:{next}", t.family),
+                },
+            );
+        } else if latest.as_deref() != Some(current.as_str()) {
+            svc_fields.insert(
+                0,
+                FieldChange {
+                    field: "task_definition".into(),
+                    from: current,
+                    to: latest.unwrap_or_default(),
+                },
+            );
+        }
+    }
+    let adopt = o.is_some_and(|o| crate::aws::stack_tag(&o.tags).is_none());
+    let mut svc = change(Kind::Service, &s.name, o.is_some(), svc_fields, adopt);
+    if svc.action == Action::Create {
+        svc.note = Some(format!(
+            "{} task(s) on FARGATE in cluster {}",
+            s.desired_count, s.cluster
+        ));
+    }
+    changes.push(svc);
+
+    for (k, _) in &desired.task_definition.env {
+        let upper = k.to_ascii_uppercase();
+        if CREDENTIAL_WORDS.iter().any(|w| upper.contains(w)) {
+            warnings.push(format!(
+                "env {k} looks like a credential but is given as plain `env` (visible in the task definition); put it under `secrets:` as a Secrets Manager or SSM parameter ARN"
+            ));
+        }
+    }
+
+    Plan {
+        stack: stack.to_string(),
+        changes,
+        problems,
+        warnings,
+        rule_priority: priority,
+        rule_arn: own.map(|r| r.arn.clone()),
+    }
+}
+
+fn rule_change(
+    want: &desired::ListenerRuleSpec,
+    rule: &RuleInfo,
+    tg_arn: Option<&str>,
+    name: &str,
+) -> Change {
+    let mut want_paths = want.path_patterns.clone();
+    want_paths.sort();
+    let mut have_paths = rule.path_patterns.clone();
+    have_paths.sort();
+    let mut desired_fields: Fields = vec![("path_patterns".into(), want_paths.join(","))];
+    let mut observed_fields: Fields = vec![("path_patterns".into(), have_paths.join(","))];
+    let forward_text = |arn: &str| {
+        if Some(arn) == tg_arn {
+            want.target_group.clone()
+        } else {
+            arn.to_string()
+        }
+    };
+    if !rule.routed_by_cutover() {
+        desired_fields.push(("forward".into(), want.target_group.clone()));
+        let have = match rule.forwards.as_slice() {
+            [one] => forward_text(&one.target_group_arn),
+            many => many
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}={}",
+                        forward_text(&f.target_group_arn),
+                        f.weight.unwrap_or(1)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        observed_fields.push(("forward".into(), have));
+    }
+    desired_fields.extend(
+        want.tags
+            .iter()
+            .map(|(k, v)| (format!("tag {k}"), v.clone())),
+    );
+    observed_fields.extend(
+        rule.tags
+            .iter()
+            .map(|(k, v)| (format!("tag {k}"), v.clone())),
+    );
+    // A rule handed over to another stack by cleanup keeps that stack's tag.
+    let handed_over = rule.routed_by_cutover();
+    let fields: Vec<FieldChange> = diff(&desired_fields, &observed_fields)
+        .into_iter()
+        .filter(|f| !(handed_over && f.field.starts_with("tag ")))
+        .collect();
+    let adopt = crate::aws::stack_tag(&rule.tags).is_none();
+    let mut c = change(Kind::ListenerRule, name, true, fields, adopt);
+    c.note = Some(match (rule.priority, rule.routed_by_cutover()) {
+        (Some(p), true) => format!("priority {p}; routing managed by cutover, left as it is"),
+        (Some(p), false) => format!("priority {p}"),
+        (None, _) => "default rule".to_string(),
+    });
+    c
+}

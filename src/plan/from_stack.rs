@@ -1,0 +1,128 @@
+//! [`Desired::new`]: the desired state of a stack, from the stack file and the shared
+//! resources (the tasks' network defaults to the ALB's subnets and security groups).
+
+use super::desired::*;
+use super::observed::Shared;
+use crate::stack::Stack;
+
+impl Desired {
+    /// Desired state of `stack`, deploying `image` (`None`: to be built by `up`). The tasks'
+    /// network defaults to the ALB's subnets and security groups.
+    pub fn new(stack: &Stack, shared: &Shared, image: Option<String>) -> Desired {
+        let tags = stack.resource_tags();
+        let mut subnets = if stack.network.subnets.is_empty() {
+            shared.alb.subnets.clone()
+        } else {
+            stack.network.subnets.clone()
+        };
+        subnets.sort();
+        let mut security_groups = if stack.network.security_groups.is_empty() {
+            shared.alb.security_groups.clone()
+        } else {
+            stack.network.security_groups.clone()
+        };
+        security_groups.sort();
+        let mut env: Vec<(String, String)> = stack
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        env.sort();
+        let mut secrets: Vec<(String, String)> = stack
+            .secrets
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        secrets.sort();
+        Desired {
+            stack: stack.name.clone(),
+            repository: RepositorySpec {
+                name: stack.names.ecr_repository.clone(),
+                scan_on_push: stack.ecr.scan_on_push,
+                lifecycle_policy: lifecycle_policy(stack.ecr.keep_images),
+                tags: tags.clone(),
+            },
+            log_group: LogGroupSpec {
+                name: stack.names.log_group.clone(),
+                retention_days: stack.log_retention_days,
+                tags: tags.clone(),
+            },
+            task_role: stack.roles.managed_task_role.as_ref().map(|r| {
+                let mut tags: Vec<(String, String)> = stack
+                    .tags
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                tags.push((MANAGED_ROLE_TAG.to_string(), "true".to_string()));
+                TaskRoleSpec {
+                    name: r.name.clone(),
+                    trust_policy: task_trust_policy(),
+                    policy: opensearch_policy(
+                        r.opensearch_domain_arn.as_deref(),
+                        r.opensearch_collection_arn.as_deref(),
+                    ),
+                    tags,
+                }
+            }),
+            task_definition: TaskDefinitionSpec {
+                family: stack.names.task_family.clone(),
+                cpu: stack.cpu.to_string(),
+                memory: stack.memory.to_string(),
+                execution_role_arn: stack.roles.execution_role_arn.clone(),
+                task_role_arn: stack.roles.task_role_arn.clone(),
+                container: stack.names.container.clone(),
+                image,
+                port: i32::from(stack.container_port),
+                env,
+                secrets,
+                log_group: stack.names.log_group.clone(),
+                log_region: stack.region.clone(),
+                log_stream_prefix: "ecs".to_string(),
+                health_check: ContainerHealthCheck {
+                    command: HEALTH_COMMAND.iter().map(|s| s.to_string()).collect(),
+                    interval: 30,
+                    timeout: 5,
+                    retries: 3,
+                    start_period: 10,
+                },
+            },
+            target_group: TargetGroupSpec {
+                name: stack.names.target_group.clone(),
+                port: i32::from(stack.container_port),
+                vpc_id: shared.alb.vpc_id.clone(),
+                health_check_path: stack.health_check.path.clone(),
+                interval: stack.health_check.interval_seconds,
+                timeout: stack.health_check.timeout_seconds,
+                healthy_threshold: stack.health_check.healthy_threshold,
+                unhealthy_threshold: stack.health_check.unhealthy_threshold,
+                matcher: stack.health_check.matcher.clone(),
+                deregistration_delay: stack.health_check.deregistration_delay_seconds,
+                tags: tags.clone(),
+            },
+            rule: ListenerRuleSpec {
+                listener_port: i32::from(stack.load_balancer.listener_port),
+                path_patterns: stack.routing.path_patterns.clone(),
+                preferred_priority: stack.routing.priority,
+                target_group: stack.names.target_group.clone(),
+                tags: tags.clone(),
+            },
+            service: ServiceSpec {
+                name: stack.names.service.clone(),
+                cluster: stack.cluster.clone(),
+                desired_count: stack.service.desired_count,
+                subnets,
+                security_groups,
+                assign_public_ip: stack.network.assign_public_ip,
+                container: stack.names.container.clone(),
+                container_port: i32::from(stack.container_port),
+                target_group: stack.names.target_group.clone(),
+                min_healthy_percent: stack.service.min_healthy_percent,
+                max_percent: stack.service.max_percent,
+                circuit_breaker_rollback: stack.service.circuit_breaker_rollback,
+                enable_execute_command: stack.service.enable_execute_command,
+                health_check_grace_period_seconds: stack.service.health_check_grace_period_seconds,
+                tags,
+            },
+        }
+    }
+}
