@@ -555,3 +555,98 @@ fn up_fails_after_the_timeout_with_counts_and_events() {
     );
     assert!(err.contains("recent service events:"), "{err}");
 }
+
+/// No Docker engine runs here, so this test puts a stand-in `docker` CLI first on PATH: it
+/// records its arguments and stdin and prints what `docker push` prints. What is tested is
+/// mcpctl's side: the ECR login with the password from moto's real `GetAuthorizationToken`,
+/// the build and push of `REPO:latest`, and deploying `REPO@DIGEST` — a rebuilt image with a
+/// new digest gives a new revision, the same digest none.
+#[test]
+fn without_image_up_builds_pushes_and_deploys_by_digest() {
+    let aws = Aws::start();
+    let dir = tempfile::tempdir().unwrap();
+    let stack = moto_stateless(dir.path(), "");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let log = dir.path().join("docker.log");
+    let digest_file = dir.path().join("digest");
+    let script = format!(
+        "#!/bin/sh\necho \"$@\" >> {log}\ncase \"$1\" in\n  info) echo 27.0.0 ;;\n  login) echo \"password=$(cat)\" >> {log}; echo 'Login Succeeded' ;;\n  build) echo 'built' ;;\n  push) echo \"The push refers to repository [$2]\"; echo \"latest: digest: $(cat {digest}) size: 1570\" ;;\n  *) exit 1 ;;\nesac\n",
+        log = log.display(),
+        digest = digest_file.display()
+    );
+    let docker = bin.join("docker");
+    std::fs::write(&docker, script).unwrap();
+    std::fs::set_permissions(&docker, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |digest: &str| -> Value {
+        std::fs::write(&digest_file, digest).unwrap();
+        let out = aws
+            .mcpctl_cmd(&["--output", "json", "up", "--stack", &stack, "--no-wait"])
+            .env("PATH", &path)
+            .env_remove("MCPCTL_IMAGE")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let d1 = format!("sha256:{}", "a".repeat(64));
+    let d2 = format!("sha256:{}", "b".repeat(64));
+    let repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/opensearch-mcp-server-stateless";
+
+    run(&d1);
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(calls.contains("login --username AWS --password-stdin 123456789012.dkr.ecr.us-east-1.amazonaws.com\npassword=123456789012-auth-token\n"), "{calls}");
+    assert!(
+        calls.contains(&format!("build -f server/Dockerfile -t {repo}:latest .")),
+        "{calls}"
+    );
+    assert!(calls.contains(&format!("push {repo}:latest")), "{calls}");
+    let image = aws.boto("result = ecs.describe_task_definition(taskDefinition='opensearch-mcp-server-stateless')['taskDefinition']['containerDefinitions'][0]['image']");
+    assert_eq!(image, serde_json::json!(format!("{repo}@{d1}")));
+
+    let same = run(&d1);
+    assert_eq!(
+        mutating(&same),
+        Vec::<String>::new(),
+        "same digest, nothing to change"
+    );
+    let rebuilt = run(&d2);
+    assert_eq!(
+        mutating(&rebuilt),
+        vec!["RegisterTaskDefinition", "UpdateService"]
+    );
+    assert_eq!(aws.revisions("opensearch-mcp-server-stateless"), vec![1, 2]);
+}
+
+#[test]
+fn a_docker_without_a_running_engine_is_a_clear_error_before_any_change() {
+    let aws = Aws::start();
+    let dir = tempfile::tempdir().unwrap();
+    let docker = dir.path().join("docker");
+    std::fs::write(&docker, "#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(&docker, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = aws
+        .mcpctl_cmd(&["up", "--stack", "stateless", "--no-wait"])
+        .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
+        .env_remove("MCPCTL_IMAGE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`docker info` failed (Cannot connect to the Docker daemon"),
+        "{err}"
+    );
+    assert!(err.contains("pass --image URI"), "{err}");
+    let repos = aws.boto("result = len(ecr.describe_repositories()['repositories'])");
+    assert_eq!(repos, 0);
+}
