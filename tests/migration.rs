@@ -649,6 +649,19 @@ fn the_whole_migration_story() {
     assert!(!out.contains("ecr:DeleteRepository"), "{out}");
     assert!(s.archives().is_empty(), "a dry run writes no archive");
     assert_eq!(s.aws.rules(), snapshot);
+    // The task role is shared: --delete-role refuses while the stateless service runs as it.
+    let o = s.run(&["cleanup", "--stack", "stateful", "--yes", "--delete-role"]);
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert!(
+        text(&o).contains("still used by service(s) opensearch-mcp-server-stateless"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        s.archives().is_empty(),
+        "a refused cleanup writes no archive"
+    );
+    assert_eq!(s.aws.rules(), snapshot);
     let o = s.ok(&[
         "cleanup", "--stack", "stateful", "--yes", "--output", "json",
     ]);
@@ -839,4 +852,25 @@ fn a_cleanup_stopped_halfway_finishes_when_run_again() {
         repos,
         serde_json::json!(["opensearch-mcp-server-stateless"])
     );
+
+    // The last stack goes with the task role mcpctl manages (nothing else runs as it now);
+    // the shared execution role stays.
+    let role_of = |name: &str| {
+        s.aws.boto(&format!(
+            "try:\n    result = iam.get_role(RoleName='{name}')['Role']['RoleName']\nexcept iam.exceptions.NoSuchEntityException:\n    result = None"
+        ))
+    };
+    assert_eq!(role_of("ecsTaskRole"), "ecsTaskRole");
+    let o = s.ok(&[
+        "cleanup",
+        "--stack",
+        "stateless",
+        "--yes",
+        "--force",
+        "--delete-role",
+    ]);
+    assert!(text(&o).contains("iam:DeleteRole"), "{}", text(&o));
+    assert_eq!(role_of("ecsTaskRole"), serde_json::Value::Null);
+    assert_eq!(role_of("ecsTaskExecutionRole"), "ecsTaskExecutionRole");
+    assert!(s.target_groups().is_empty(), "{:?}", s.target_groups());
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::archive::{self, capture, Archive};
-use crate::aws::{ecr, logs, service, target_group, task_definition, Clients};
+use crate::aws::{ecr, iam_role, logs, service, target_group, task_definition, Clients};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::output::print_json;
@@ -33,6 +33,10 @@ pub struct CleanupArgs {
     /// Write nothing, change nothing: print the archive path and the exact calls.
     #[arg(long)]
     pub dry_run: bool,
+    /// Also delete the task role mcpctl manages for the stack (`roles.task_role`), unless
+    /// another service still runs as it. Roles given by ARN are never deleted.
+    #[arg(long)]
+    pub delete_role: bool,
     /// Clean up even while a listener rule still sends traffic to the stack's target group.
     #[arg(long)]
     pub force: bool,
@@ -61,6 +65,8 @@ enum Step {
     Deregister { arn: String },
     /// `DeleteRepository` (only with `--delete-images`).
     DeleteRepository,
+    /// Delete the managed task role (only with `--delete-role`).
+    DeleteRole { name: String },
 }
 
 impl Step {
@@ -96,6 +102,10 @@ impl Step {
                 "ecr:DeleteRepository",
                 json!({"repositoryName": s.names.ecr_repository, "force": true}),
             ),
+            Step::DeleteRole { name } => PlannedCall::new(
+                "iam:DeleteRole",
+                json!({"RoleName": name, "before": "iam:DeleteRolePolicy / iam:DetachRolePolicy for each of its policies"}),
+            ),
         }
     }
 
@@ -114,6 +124,7 @@ impl Step {
             Step::DeleteLogGroup => logs::delete(c, &s.names.log_group).await,
             Step::Deregister { arn } => task_definition::deregister(c, arn).await,
             Step::DeleteRepository => ecr::delete(c, &s.names.ecr_repository).await,
+            Step::DeleteRole { name } => iam_role::delete(c, name).await,
         }
     }
 }
@@ -177,6 +188,51 @@ async fn owners(
         .collect())
 }
 
+/// What `--delete-role` does with the stack's task role.
+enum RoleFate {
+    /// Delete the managed role with this name.
+    Delete(String),
+    /// Keep it (with the reason to print, if any).
+    Kept(Option<String>),
+}
+
+/// The task role `--delete-role` may delete: only one mcpctl manages for the stack
+/// (`roles.task_role`, tagged `mcpctl:managed`) that no other service runs as. A role still in
+/// use is a refusal (exit 3) before anything changes.
+async fn managed_role(c: &Clients, stack: &Stack) -> Result<RoleFate> {
+    let Some(managed) = &stack.roles.managed_task_role else {
+        let why = match &stack.roles.task_role_arn {
+            Some(arn) => format!("task role {arn}: given by ARN, mcpctl never deletes it"),
+            None => "no task role to delete (the stack has no `roles.task_role`)".to_string(),
+        };
+        return Ok(RoleFate::Kept(Some(why)));
+    };
+    let Some(role) = iam_role::observe(c, &managed.name).await? else {
+        return Ok(RoleFate::Kept(None));
+    };
+    let tag = crate::plan::desired::MANAGED_ROLE_TAG;
+    if !role.spec.tags.iter().any(|(k, _)| k == tag) {
+        return Ok(RoleFate::Kept(Some(format!(
+            "task role {}: not tagged {tag}, so mcpctl did not create it and leaves it alone",
+            managed.name
+        ))));
+    }
+    let users: Vec<String> = iam_role::users(c, &stack.cluster, &role.arn)
+        .await?
+        .into_iter()
+        .filter(|s| *s != stack.names.service)
+        .collect();
+    if !users.is_empty() {
+        return Err(Error::refused(format!(
+            "--delete-role: task role {} is still used by service(s) {} in cluster {}; clean those up first or leave out --delete-role; nothing was changed",
+            managed.name,
+            users.join(", "),
+            stack.cluster
+        )));
+    }
+    Ok(RoleFate::Delete(managed.name.clone()))
+}
+
 /// Run `mcpctl cleanup`.
 pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
     let stack = stack::load(&args.stack, &global.stacks_dir)?;
@@ -228,6 +284,11 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
     let revisions = task_definition::active_revisions(&c, &names.task_family).await?;
     let log_group = logs::observe(&c, &names.log_group).await?;
     let repo = ecr::observe(&c, &names.ecr_repository).await?;
+    let role = if args.delete_role {
+        managed_role(&c, &stack).await?
+    } else {
+        RoleFate::Kept(None)
+    };
 
     let mut steps = Vec::new();
     if let Some(s) = svc.as_ref().filter(|_| svc_live) {
@@ -273,9 +334,20 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
             .map(|arn| Step::Deregister { arn: arn.clone() }),
     );
     let mut kept = vec![format!(
-        "shared: cluster {}, load balancer {}, its listeners, VPC, subnets, security groups, IAM roles",
-        stack.cluster, stack.load_balancer.reference
+        "shared: cluster {}, load balancer {}, its listeners, VPC, subnets, security groups, {}",
+        stack.cluster,
+        stack.load_balancer.reference,
+        if matches!(role, RoleFate::Delete(_)) {
+            "the execution role"
+        } else {
+            "IAM roles (--delete-role deletes the task role mcpctl manages when no other service uses it)"
+        }
     )];
+    match &role {
+        RoleFate::Delete(name) => steps.push(Step::DeleteRole { name: name.clone() }),
+        RoleFate::Kept(Some(why)) => kept.push(why.clone()),
+        RoleFate::Kept(None) => {}
+    }
     if repo.is_some() {
         if args.delete_images {
             steps.push(Step::DeleteRepository);
