@@ -210,3 +210,44 @@ fn an_unknown_stack_name_lists_the_stacks() {
     assert!(err.contains("no stack named `statless`: stacks/statless.yaml does not exist; stacks in stacks: shared, stateful, stateless"), "{err}");
     assert_eq!(counter.hits.load(Ordering::SeqCst), 0);
 }
+
+#[test]
+fn missing_credentials_and_an_unreachable_endpoint_are_explained() {
+    let mut cmd = Command::new(common::mcpctl_bin());
+    cmd.args(["plan", "--stack", "stateless"])
+        .current_dir(common::workspace_root())
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCOUNT_ID", "123456789012")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: ecs:DescribeClusters on cluster fastmcp-time-server-cluster failed: dispatch failure"), "{err}");
+    assert!(err.contains("no AWS credentials found: pass --profile, set AWS_PROFILE, or run `aws configure` / `aws sso login`"), "{err}");
+
+    // Credentials, but nothing listening at the endpoint (retried, then explained).
+    let out = cmd
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Connection refused"), "{err}");
+    assert!(
+        err.contains(
+            "could not reach AWS: check the network, --region, and AWS_ENDPOINT_URL if set"
+        ),
+        "{err}"
+    );
+}

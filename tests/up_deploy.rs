@@ -479,6 +479,37 @@ fn status_shows_resources_and_routes_and_logs_reads_the_log_group() {
         "{text}"
     );
     assert!(!text.contains("too old"), "{text}");
+
+    // --follow: existing events once, then new ones as they arrive.
+    let mut cmd = aws.mcpctl_cmd(&["logs", "--stack", "stateless", "--since", "1h", "--follow"]);
+    cmd.stdout(std::process::Stdio::piped());
+    let mut follow = common::ChildGuard::spawn("mcpctl logs --follow", &mut cmd);
+    let stdout = follow.child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the existing event");
+    assert!(first.contains("list_indices"), "{first}");
+    aws.boto(
+        "import time\n\
+         logs.put_log_events(logGroupName='/ecs/opensearch-mcp-server-stateless', logStreamName='ecs/opensearch-mcp-server/task1',\n\
+           logEvents=[{'timestamp': int(time.time() * 1000), 'message': 'a new line while following'}])",
+    );
+    let next = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the new event while following");
+    assert!(next.ends_with("task1 a new line while following"), "{next}");
+    follow.kill();
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert!(
+        rest.iter().all(|l| !l.contains("list_indices")),
+        "no event twice: {rest:?}"
+    );
 }
 
 /// moto reports 2 running tasks and a COMPLETED rollout; the waiter must still wait for two

@@ -20,10 +20,14 @@ pub struct AwsError {
 
 impl std::fmt::Display for AwsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let code = self.code.as_deref().unwrap_or("error");
+        let code = self
+            .code
+            .as_deref()
+            .map(|c| format!("{c}: "))
+            .unwrap_or_default();
         write!(
             f,
-            "{} on {} failed: {code}: {}; {}",
+            "{} on {} failed: {code}{}; {}",
             self.action,
             self.resource,
             self.message,
