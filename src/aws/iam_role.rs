@@ -263,6 +263,7 @@ mod tests {
         let p: serde_json::Value = serde_json::from_str(&opensearch_policy(
             Some("arn:aws:es:us-east-1:123456789012:domain/d"),
             None,
+            false,
         ))
         .unwrap();
         let st = &p["Statement"][0];
@@ -281,11 +282,23 @@ mod tests {
         let aoss: serde_json::Value = serde_json::from_str(&opensearch_policy(
             None,
             Some("arn:aws:aoss:us-east-1:123456789012:collection/abc"),
+            true,
         ))
         .unwrap();
         assert_eq!(
             aoss["Statement"][0]["Action"],
             serde_json::json!(["aoss:APIAccessAll"])
+        );
+        // ECS Exec on: the ssmmessages channels, nothing else.
+        assert_eq!(aoss["Statement"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            aoss["Statement"][1]["Action"],
+            serde_json::json!([
+                "ssmmessages:CreateControlChannel",
+                "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel",
+                "ssmmessages:OpenDataChannel"
+            ])
         );
     }
 

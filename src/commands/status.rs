@@ -126,6 +126,7 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
                 let want = crate::plan::desired::opensearch_policy(
                     role.opensearch_domain_arn.as_deref(),
                     role.opensearch_collection_arn.as_deref(),
+                    s.service.enable_execute_command,
                 );
                 let same = crate::plan::desired::policy_statements(&r.spec.policy)
                     == crate::plan::desired::policy_statements(&want);

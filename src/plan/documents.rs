@@ -55,7 +55,11 @@ pub fn task_trust_policy() -> String {
 /// `es:ESHttpPost` (search, count, msearch and explain are POSTs) on the domain and its
 /// paths — no PUT or DELETE, the server never writes; `aoss:APIAccessAll` on a Serverless
 /// collection (its data access policy does the fine-grained part).
-pub fn opensearch_policy(domain: Option<&str>, collection: Option<&str>) -> String {
+///
+/// With ECS Exec enabled on the service (`service.enable_execute_command`), the task role also
+/// needs the four `ssmmessages` channel actions ECS Exec uses (on `*`, as AWS documents), or
+/// `aws ecs execute-command` fails.
+pub fn opensearch_policy(domain: Option<&str>, collection: Option<&str>, ecs_exec: bool) -> String {
     let mut statements = Vec::new();
     if let Some(d) = domain {
         statements.push(serde_json::json!({
@@ -69,6 +73,18 @@ pub fn opensearch_policy(domain: Option<&str>, collection: Option<&str>) -> Stri
             "Effect": "Allow",
             "Action": ["aoss:APIAccessAll"],
             "Resource": [c]
+        }));
+    }
+    if ecs_exec {
+        statements.push(serde_json::json!({
+            "Effect": "Allow",
+            "Action": [
+                "ssmmessages:CreateControlChannel",
+                "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel",
+                "ssmmessages:OpenDataChannel"
+            ],
+            "Resource": "*"
         }));
     }
     canonical_json(

@@ -60,6 +60,7 @@ impl Desired {
                     policy: opensearch_policy(
                         r.opensearch_domain_arn.as_deref(),
                         r.opensearch_collection_arn.as_deref(),
+                        stack.service.enable_execute_command,
                     ),
                     tags,
                 }
