@@ -49,6 +49,15 @@ fn up_creates_the_role_with_the_exact_policy_then_leaves_it_alone_then_updates_o
     let file = stack(dir.path(), "mcpServerRole", "movies", "");
     let first = aws.mcpctl_json(&["up", "--stack", &file, "--image", IMAGE, "--no-wait"]);
     let ops = mutating(&first);
+    // FGAC is on by default: the role-mapping step names the role to map.
+    let mapping = first["role_mapping"].as_str().unwrap();
+    assert!(
+        mapping.contains(&format!(
+            "backend role: arn:aws:iam::{ACCOUNT}:role/mcpServerRole"
+        )),
+        "{mapping}"
+    );
+    assert!(mapping.contains("_plugins/_security/api/rolesmapping/readall"));
     assert!(
         ops.contains(&"CreateRole".to_string()) && ops.contains(&"PutRolePolicy".to_string()),
         "{ops:?}"

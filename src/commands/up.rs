@@ -69,6 +69,18 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
         print!("{}", render_text(&p.plan));
     }
     if !p.plan.problems.is_empty() {
+        if json {
+            let calls = p.clients.calls.all();
+            print_json(&UpOutput {
+                stack: &p.stack.name,
+                plan: &p.plan,
+                applied: None,
+                waited: false,
+                role_mapping: None,
+                mutating_calls: calls.iter().filter(|c| c.is_mutating()).count(),
+                calls,
+            })?;
+        }
         return Err(preflight_error(&p.stack, &p.plan.problems));
     }
     let building = matches!(source, ImageSource::Build(_));
