@@ -171,3 +171,37 @@ pub fn rules(rules: &[&RuleView]) -> Value {
             .collect(),
     )
 }
+
+/// Write what still exists of the stack into the archive: `task-definition.json` (of
+/// `task_definition`), `service.json`, `target-group.json` and `listener-rules.json` (of
+/// `rules`). A file an earlier, interrupted cleanup already wrote is kept, never overwritten
+/// with a poorer capture.
+pub async fn live_configuration(
+    c: &Clients,
+    archive: &mut super::Archive,
+    stack: &crate::stack::Stack,
+    task_definition: Option<&str>,
+    service_exists: bool,
+    rules: &[&RuleView],
+) -> Result<()> {
+    let has = |a: &super::Archive, f: &str| a.manifest.files.iter().any(|x| x == f);
+    if let (false, Some(td)) = (has(archive, "task-definition.json"), task_definition) {
+        if let Some(v) = self::task_definition(c, td).await? {
+            archive.write_json("task-definition.json", &v)?;
+        }
+    }
+    if !has(archive, "service.json") && service_exists {
+        if let Some(v) = service(c, &stack.cluster, &stack.names.service).await? {
+            archive.write_json("service.json", &v)?;
+        }
+    }
+    if !has(archive, "target-group.json") {
+        if let Some(v) = target_group(c, &stack.names.target_group).await? {
+            archive.write_json("target-group.json", &v)?;
+        }
+    }
+    if !has(archive, "listener-rules.json") && !rules.is_empty() {
+        archive.write_json("listener-rules.json", &self::rules(rules))?;
+    }
+    Ok(())
+}

@@ -1,19 +1,22 @@
 //! `mcpctl cleanup`: archive a stack's live configuration, then remove its resources.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+mod checks;
+mod steps;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 use serde::Serialize;
-use serde_json::json;
 
+use self::checks::{managed_role, owners, RoleFate};
+use self::steps::Step;
 use crate::archive::{self, capture, Archive};
-use crate::aws::{ecr, iam_role, logs, service, target_group, task_definition, Clients};
+use crate::aws::{ecr, logs, service, task_definition, Clients};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::output::print_json;
-use crate::stack::{self, Stack, STACK_TAG};
+use crate::stack::{self, STACK_TAG};
 use crate::traffic::alb::{self, RuleChange, RuleView};
 use crate::traffic::call::PlannedCall;
 use crate::traffic::handover::{plan_rules, RuleFate, RulePlan};
@@ -45,90 +48,6 @@ pub struct CleanupArgs {
     pub timeout: Duration,
 }
 
-/// One step of a cleanup, in the order it runs. Each step was planned from what exists now,
-/// so a cleanup stopped halfway plans only what is left when run again.
-#[derive(Debug, Clone)]
-enum Step {
-    /// `UpdateService desiredCount=0`.
-    ScaleToZero,
-    /// Wait until the service runs no task (no call).
-    WaitDrained,
-    /// `DeleteService`.
-    DeleteService,
-    /// A listener rule change (delete, hand over, drop the group).
-    Rule(RuleChange),
-    /// `DeleteTargetGroup`.
-    DeleteTargetGroup { arn: String },
-    /// `DeleteLogGroup`.
-    DeleteLogGroup,
-    /// `DeregisterTaskDefinition`.
-    Deregister { arn: String },
-    /// `DeleteRepository` (only with `--delete-images`).
-    DeleteRepository,
-    /// Delete the managed task role (only with `--delete-role`).
-    DeleteRole { name: String },
-}
-
-impl Step {
-    fn planned(&self, s: &Stack) -> PlannedCall {
-        let (cluster, svc) = (&s.cluster, &s.names.service);
-        match self {
-            Step::ScaleToZero => PlannedCall::new(
-                "ecs:UpdateService",
-                json!({"cluster": cluster, "service": svc, "desiredCount": 0}),
-            ),
-            Step::WaitDrained => PlannedCall::new(
-                "wait",
-                json!({"until": format!("service {svc} runs 0 tasks"), "poll": "ecs:DescribeServices"}),
-            ),
-            Step::DeleteService => PlannedCall::new(
-                "ecs:DeleteService",
-                json!({"cluster": cluster, "service": svc}),
-            ),
-            Step::Rule(change) => change.planned(),
-            Step::DeleteTargetGroup { arn } => PlannedCall::new(
-                "elasticloadbalancing:DeleteTargetGroup",
-                json!({"TargetGroupArn": arn}),
-            ),
-            Step::DeleteLogGroup => PlannedCall::new(
-                "logs:DeleteLogGroup",
-                json!({"logGroupName": s.names.log_group}),
-            ),
-            Step::Deregister { arn } => PlannedCall::new(
-                "ecs:DeregisterTaskDefinition",
-                json!({"taskDefinition": arn}),
-            ),
-            Step::DeleteRepository => PlannedCall::new(
-                "ecr:DeleteRepository",
-                json!({"repositoryName": s.names.ecr_repository, "force": true}),
-            ),
-            Step::DeleteRole { name } => PlannedCall::new(
-                "iam:DeleteRole",
-                json!({"RoleName": name, "before": "iam:DeleteRolePolicy / iam:DetachRolePolicy for each of its policies"}),
-            ),
-        }
-    }
-
-    async fn apply(&self, c: &Clients, s: &Stack, timeout: Duration) -> Result<()> {
-        let (cluster, svc) = (&s.cluster, &s.names.service);
-        match self {
-            Step::ScaleToZero => service::scale_to_zero(c, cluster, svc).await,
-            Step::WaitDrained => {
-                service::wait_drained(c, cluster, svc, timeout, Duration::from_secs(2)).await
-            }
-            Step::DeleteService => service::delete(c, cluster, svc).await,
-            Step::Rule(change) => change.apply(c).await,
-            Step::DeleteTargetGroup { arn } => {
-                target_group::delete(c, arn, &s.names.target_group).await
-            }
-            Step::DeleteLogGroup => logs::delete(c, &s.names.log_group).await,
-            Step::Deregister { arn } => task_definition::deregister(c, arn).await,
-            Step::DeleteRepository => ecr::delete(c, &s.names.ecr_repository).await,
-            Step::DeleteRole { name } => iam_role::delete(c, name).await,
-        }
-    }
-}
-
 /// What `cleanup` found and did, for `--output json`.
 #[derive(Debug, Serialize)]
 pub struct CleanupReport {
@@ -148,89 +67,6 @@ pub struct CleanupReport {
     pub dry_run: bool,
     /// True when every step ran.
     pub done: bool,
-}
-
-/// Which stack owns each target group: its `mcpctl:stack` tag, else the stack file naming it.
-async fn owners(
-    c: &Clients,
-    rules: &[RuleView],
-    stacks_dir: &Path,
-) -> Result<HashMap<String, String>> {
-    let mut arns: Vec<String> = rules
-        .iter()
-        .filter_map(|r| r.forward().ok())
-        .flat_map(|f| f.groups.into_iter().map(|g| g.arn))
-        .collect();
-    arns.sort();
-    arns.dedup();
-    let by_file: HashMap<String, String> = std::fs::read_dir(stacks_dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
-        .filter_map(|e| stack::load(&e.path().to_string_lossy(), stacks_dir).ok())
-        .map(|s| (s.names.target_group, s.name))
-        .collect();
-    let tags = alb::tags_of(c, &arns).await?;
-    Ok(arns
-        .into_iter()
-        .filter_map(|arn| {
-            let owner = tags
-                .get(&arn)
-                .and_then(|t| t.get(STACK_TAG).cloned())
-                .or_else(|| {
-                    by_file
-                        .get(crate::traffic::forward::target_group_name(&arn))
-                        .cloned()
-                })?;
-            Some((arn, owner))
-        })
-        .collect())
-}
-
-/// What `--delete-role` does with the stack's task role.
-enum RoleFate {
-    /// Delete the managed role with this name.
-    Delete(String),
-    /// Keep it (with the reason to print, if any).
-    Kept(Option<String>),
-}
-
-/// The task role `--delete-role` may delete: only one mcpctl manages for the stack
-/// (`roles.task_role`, tagged `mcpctl:managed`) that no other service runs as. A role still in
-/// use is a refusal (exit 3) before anything changes.
-async fn managed_role(c: &Clients, stack: &Stack) -> Result<RoleFate> {
-    let Some(managed) = &stack.roles.managed_task_role else {
-        let why = match &stack.roles.task_role_arn {
-            Some(arn) => format!("task role {arn}: given by ARN, mcpctl never deletes it"),
-            None => "no task role to delete (the stack has no `roles.task_role`)".to_string(),
-        };
-        return Ok(RoleFate::Kept(Some(why)));
-    };
-    let Some(role) = iam_role::observe(c, &managed.name).await? else {
-        return Ok(RoleFate::Kept(None));
-    };
-    let tag = crate::plan::desired::MANAGED_ROLE_TAG;
-    if !role.spec.tags.iter().any(|(k, _)| k == tag) {
-        return Ok(RoleFate::Kept(Some(format!(
-            "task role {}: not tagged {tag}, so mcpctl did not create it and leaves it alone",
-            managed.name
-        ))));
-    }
-    let users: Vec<String> = iam_role::users(c, &stack.cluster, &role.arn)
-        .await?
-        .into_iter()
-        .filter(|s| *s != stack.names.service)
-        .collect();
-    if !users.is_empty() {
-        return Err(Error::refused(format!(
-            "--delete-role: task role {} is still used by service(s) {} in cluster {}; clean those up first or leave out --delete-role; nothing was changed",
-            managed.name,
-            users.join(", "),
-            stack.cluster
-        )));
-    }
-    Ok(RoleFate::Delete(managed.name.clone()))
 }
 
 /// Run `mcpctl cleanup`.
@@ -411,35 +247,23 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
         Some(a) => a,
         None => Archive::create(&global.stacks_dir, &stack, now)?,
     };
-    let has = |a: &Archive, f: &str| a.manifest.files.iter().any(|x| x == f);
-    let td_ref = svc
+    let task_definition = svc
         .as_ref()
         .and_then(|s| s.task_definition().map(str::to_string))
         .or_else(|| revisions.last().cloned());
-    if let (false, Some(td)) = (has(&arch, "task-definition.json"), td_ref) {
-        if let Some(v) = capture::task_definition(&c, &td).await? {
-            arch.write_json("task-definition.json", &v)?;
-        }
-    }
-    if !has(&arch, "service.json") && svc.is_some() {
-        if let Some(v) = capture::service(&c, &stack.cluster, &names.service).await? {
-            arch.write_json("service.json", &v)?;
-        }
-    }
-    if !has(&arch, "target-group.json") {
-        if let Some(v) = capture::target_group(&c, &names.target_group).await? {
-            arch.write_json("target-group.json", &v)?;
-        }
-    }
-    if !has(&arch, "listener-rules.json") {
-        let touched: Vec<&RuleView> = rules
-            .iter()
-            .filter(|r| report.rules.iter().any(|p| p.rule_arn == r.arn))
-            .collect();
-        if !touched.is_empty() {
-            arch.write_json("listener-rules.json", &capture::rules(&touched))?;
-        }
-    }
+    let touched: Vec<&RuleView> = rules
+        .iter()
+        .filter(|r| report.rules.iter().any(|p| p.rule_arn == r.arn))
+        .collect();
+    capture::live_configuration(
+        &c,
+        &mut arch,
+        &stack,
+        task_definition.as_deref(),
+        svc.is_some(),
+        &touched,
+    )
+    .await?;
 
     for (i, step) in steps.iter().enumerate() {
         if !json_out {

@@ -1,0 +1,96 @@
+//! The steps of a cleanup: each one the exact call it makes (for `--dry-run` and JSON) and the
+//! call itself, through the resource modules in `aws/`.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::aws::{ecr, iam_role, logs, service, target_group, task_definition, Clients};
+use crate::error::Result;
+use crate::stack::Stack;
+use crate::traffic::alb::RuleChange;
+use crate::traffic::call::PlannedCall;
+
+/// One step of a cleanup, in the order it runs. Each step was planned from what exists now,
+/// so a cleanup stopped halfway plans only what is left when run again.
+#[derive(Debug, Clone)]
+pub(super) enum Step {
+    /// `UpdateService desiredCount=0`.
+    ScaleToZero,
+    /// Wait until the service runs no task (no call).
+    WaitDrained,
+    /// `DeleteService`.
+    DeleteService,
+    /// A listener rule change (delete, hand over, drop the group).
+    Rule(RuleChange),
+    /// `DeleteTargetGroup`.
+    DeleteTargetGroup { arn: String },
+    /// `DeleteLogGroup`.
+    DeleteLogGroup,
+    /// `DeregisterTaskDefinition`.
+    Deregister { arn: String },
+    /// `DeleteRepository` (only with `--delete-images`).
+    DeleteRepository,
+    /// Delete the managed task role (only with `--delete-role`).
+    DeleteRole { name: String },
+}
+
+impl Step {
+    pub(super) fn planned(&self, s: &Stack) -> PlannedCall {
+        let (cluster, svc) = (&s.cluster, &s.names.service);
+        match self {
+            Step::ScaleToZero => PlannedCall::new(
+                "ecs:UpdateService",
+                json!({"cluster": cluster, "service": svc, "desiredCount": 0}),
+            ),
+            Step::WaitDrained => PlannedCall::new(
+                "wait",
+                json!({"until": format!("service {svc} runs 0 tasks"), "poll": "ecs:DescribeServices"}),
+            ),
+            Step::DeleteService => PlannedCall::new(
+                "ecs:DeleteService",
+                json!({"cluster": cluster, "service": svc}),
+            ),
+            Step::Rule(change) => change.planned(),
+            Step::DeleteTargetGroup { arn } => PlannedCall::new(
+                "elasticloadbalancing:DeleteTargetGroup",
+                json!({"TargetGroupArn": arn}),
+            ),
+            Step::DeleteLogGroup => PlannedCall::new(
+                "logs:DeleteLogGroup",
+                json!({"logGroupName": s.names.log_group}),
+            ),
+            Step::Deregister { arn } => PlannedCall::new(
+                "ecs:DeregisterTaskDefinition",
+                json!({"taskDefinition": arn}),
+            ),
+            Step::DeleteRepository => PlannedCall::new(
+                "ecr:DeleteRepository",
+                json!({"repositoryName": s.names.ecr_repository, "force": true}),
+            ),
+            Step::DeleteRole { name } => PlannedCall::new(
+                "iam:DeleteRole",
+                json!({"RoleName": name, "before": "iam:DeleteRolePolicy / iam:DetachRolePolicy for each of its policies"}),
+            ),
+        }
+    }
+
+    pub(super) async fn apply(&self, c: &Clients, s: &Stack, timeout: Duration) -> Result<()> {
+        let (cluster, svc) = (&s.cluster, &s.names.service);
+        match self {
+            Step::ScaleToZero => service::scale_to_zero(c, cluster, svc).await,
+            Step::WaitDrained => {
+                service::wait_drained(c, cluster, svc, timeout, Duration::from_secs(2)).await
+            }
+            Step::DeleteService => service::delete(c, cluster, svc).await,
+            Step::Rule(change) => change.apply(c).await,
+            Step::DeleteTargetGroup { arn } => {
+                target_group::delete(c, arn, &s.names.target_group).await
+            }
+            Step::DeleteLogGroup => logs::delete(c, &s.names.log_group).await,
+            Step::Deregister { arn } => task_definition::deregister(c, arn).await,
+            Step::DeleteRepository => ecr::delete(c, &s.names.ecr_repository).await,
+            Step::DeleteRole { name } => iam_role::delete(c, name).await,
+        }
+    }
+}
