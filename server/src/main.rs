@@ -14,6 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use axum::serve::ListenerExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
@@ -128,6 +129,10 @@ async fn serve(cfg: Config, started: Instant) -> ExitCode {
     );
 
     let stop_accepting = CancellationToken::new();
+    // Small JSON answers: send them at once rather than waiting on Nagle's algorithm.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(stop_accepting.clone().cancelled_owned())
         .into_future();
