@@ -68,7 +68,7 @@ async fn opensearch_stopping_mid_run_gives_tool_errors_and_health_stays_up() {
         assert!(msg.contains(&format!("{tool} failed")), "{msg}");
         assert!(msg.contains("cannot reach OpenSearch"), "{msg}");
         assert!(
-            start.elapsed() < Duration::from_secs(4),
+            start.elapsed() < Duration::from_secs(5),
             "{tool} took {:?}",
             start.elapsed()
         );
@@ -102,7 +102,7 @@ async fn a_hung_opensearch_is_cut_off_at_opensearch_timeout() {
     let took = start.elapsed();
     assert!(msg.contains("did not answer within 1.5s"), "{msg}");
     assert!(
-        took >= Duration::from_millis(1400) && took < Duration::from_secs(3),
+        took >= Duration::from_millis(1400) && took < Duration::from_secs(4),
         "took {took:?}"
     );
 
@@ -110,7 +110,7 @@ async fn a_hung_opensearch_is_cut_off_at_opensearch_timeout() {
     let (status, body, took) = health(&server, "").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["opensearch"]["status"], "error");
-    assert!(took < Duration::from_secs(3), "health took {took:?}");
+    assert!(took < Duration::from_secs(4), "health took {took:?}");
     client.cancel().await.ok();
 }
 
@@ -249,7 +249,7 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits() {
     let code = tokio::task::block_in_place(|| wait_exit(&mut server, Duration::from_secs(8)));
     assert_eq!(code, Some(0));
     assert!(
-        signalled.elapsed() < Duration::from_secs(5),
+        signalled.elapsed() < Duration::from_secs(6),
         "{:?}",
         signalled.elapsed()
     );
@@ -286,7 +286,7 @@ async fn sigterm_is_not_held_up_by_open_session_streams_in_stateful_mode() {
     let code = tokio::task::block_in_place(|| wait_exit(&mut server, Duration::from_secs(10)));
     assert_eq!(code, Some(0));
     assert!(
-        signalled.elapsed() < Duration::from_secs(3),
+        signalled.elapsed() < Duration::from_secs(5),
         "shutdown waited for the stream: {:?}",
         signalled.elapsed()
     );
