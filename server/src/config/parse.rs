@@ -37,6 +37,7 @@ pub(super) fn split_host(raw: &str) -> Result<HostParts, ConfigError> {
     Ok((scheme, host, authority.port_u16()))
 }
 
+/// `MCP_HOST`: an IP address (or `localhost`).
 pub(super) fn parse_listen_host(v: &str) -> Option<IpAddr> {
     if v.eq_ignore_ascii_case("localhost") {
         return Some(IpAddr::from([127, 0, 0, 1]));
@@ -44,6 +45,7 @@ pub(super) fn parse_listen_host(v: &str) -> Option<IpAddr> {
     v.trim_matches(['[', ']']).parse().ok()
 }
 
+/// A comma-separated list, trimmed, empty items dropped.
 pub(super) fn split_list(v: Option<String>) -> Vec<String> {
     v.map(|v| {
         v.split(',')
@@ -54,6 +56,7 @@ pub(super) fn split_list(v: Option<String>) -> Vec<String> {
     .unwrap_or_default()
 }
 
+/// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`), or `default` when unset.
 pub(super) fn parse_bool(
     variable: &'static str,
     v: Option<String>,
@@ -70,6 +73,7 @@ pub(super) fn parse_bool(
     }
 }
 
+/// A TCP port 1–65535, or `default` when unset.
 pub(super) fn parse_port(
     variable: &'static str,
     v: Option<String>,
@@ -85,6 +89,7 @@ pub(super) fn parse_port(
     }
 }
 
+/// A whole number, or `default` when unset.
 pub(super) fn parse_num<T: std::str::FromStr>(
     variable: &'static str,
     v: Option<String>,
@@ -115,6 +120,7 @@ pub(super) fn parse_seconds(
     }
 }
 
+/// A URL path starting with `/` (trailing `/` dropped), or `None` when unset.
 pub(super) fn parse_path(
     variable: &'static str,
     v: Option<String>,
