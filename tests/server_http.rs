@@ -85,6 +85,17 @@ async fn a_non_localhost_host_works_when_allowed() {
     )
     .await;
     assert_eq!(r.status, 403, "{}", r.body);
+    // MCP_ALLOWED_HOSTS=* (what the stack files default to) accepts any name.
+    let any = Server::start(&osmem.url, &[("MCP_ALLOWED_HOSTS", "*")]);
+    let r = mcp_post(
+        &http,
+        &any.mcp_url(),
+        &initialize_request(1),
+        None,
+        &[("host", "whatever.example.net:8443")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     // Health is not Host-checked: ALB health checks address the target by IP.
     let h = http
         .get(allowed.url("/ossserver/health"))
