@@ -62,6 +62,14 @@ pub async fn require(c: &Clients, lb: &LoadBalancerRef) -> Result<Alb> {
 
 /// The listener on `port`, if any.
 pub async fn listener(c: &Clients, alb_arn: &str, port: i32) -> Result<Option<Listener>> {
+    Ok(listeners(c, alb_arn)
+        .await?
+        .into_iter()
+        .find(|l| l.port == port))
+}
+
+/// Every listener of the ALB (cleanup looks for rules naming a target group on all of them).
+pub async fn listeners(c: &Clients, alb_arn: &str) -> Result<Vec<Listener>> {
     let out = c
         .elb
         .describe_listeners()
@@ -78,15 +86,15 @@ pub async fn listener(c: &Clients, alb_arn: &str, port: i32) -> Result<Option<Li
     Ok(out
         .listeners()
         .iter()
-        .find(|l| l.port() == Some(port))
         .map(|l| Listener {
             arn: l.listener_arn().unwrap_or_default().to_string(),
-            port,
+            port: l.port().unwrap_or_default(),
             protocol: l
                 .protocol()
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_default(),
-        }))
+        })
+        .collect())
 }
 
 /// Create an HTTP listener on `port` whose default action is a fixed 404 response.
