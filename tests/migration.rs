@@ -874,3 +874,43 @@ fn a_cleanup_stopped_halfway_finishes_when_run_again() {
     assert_eq!(role_of("ecsTaskExecutionRole"), "ecsTaskExecutionRole");
     assert!(s.target_groups().is_empty(), "{:?}", s.target_groups());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cleanup_sees_rules_on_every_listener_of_the_alb() {
+    let f = Fixture::start(true, true).await;
+    let o = f.mcpctl(&["cutover", "--yes"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    // Someone routes /reports/* on another listener to the stateful group.
+    let lb = f.aws.shared["load_balancer"].as_str().unwrap();
+    let other = f
+        .elb
+        .create_listener()
+        .load_balancer_arn(lb)
+        .protocol(elbv2::types::ProtocolEnum::Http)
+        .port(8080)
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::FixedResponse)
+                .fixed_response_config(
+                    elbv2::types::FixedResponseActionConfig::builder()
+                        .status_code("404")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create listener")
+        .listeners()[0]
+        .listener_arn()
+        .unwrap()
+        .to_string();
+    create_rule(&f.elb, &other, 5, "/reports/*", &f.stateful_tg).await;
+    refused_without_change(
+        &f,
+        &["cleanup", "--stack", "stateful", "--yes"],
+        3,
+        "rule 5 (/reports/*) is not a rule of stack stateful but forwards only to this stack's target group",
+    )
+    .await;
+}

@@ -220,6 +220,19 @@ pub async fn find_listener(
     )
 }
 
+/// The rules of every listener of the ALB (empty when the ALB does not exist), each listener's
+/// sorted by priority.
+pub async fn all_rules(c: &Clients, lb: &crate::stack::LoadBalancerRef) -> Result<Vec<RuleView>> {
+    let Some(alb) = crate::aws::load_balancer::find(c, lb).await? else {
+        return Ok(Vec::new());
+    };
+    let mut all = Vec::new();
+    for l in crate::aws::load_balancer::listeners(c, &alb.arn).await? {
+        all.extend(listener_rules(c, &l.arn).await?);
+    }
+    Ok(all)
+}
+
 /// One change to a listener rule, described before it is made and then made.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RuleChange {

@@ -171,9 +171,12 @@ pub fn plan_rules(
             }
             (false, Some(rest)) => RuleFate::DropGroup { forward: rest },
             (false, None) => {
-                let owner = rule.tags.get(STACK_TAG).cloned().unwrap_or_default();
+                let whose = match rule.tags.get(STACK_TAG) {
+                    Some(owner) => format!("belongs to stack {owner}"),
+                    None => format!("is not a rule of stack {stack}"),
+                };
                 blockers.hard.push(format!(
-                    "{label} (stack {owner}) forwards only to this stack's target group; point it elsewhere (mcpctl cutover) or clean up stack {owner} first"
+                    "{label} {whose} but forwards only to this stack's target group; point it at another target group or delete it first (aws elbv2 modify-rule / delete-rule)"
                 ));
                 continue;
             }

@@ -76,16 +76,9 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
     let names = &stack.names;
 
     // Observe everything first; nothing is written or changed before the checks pass.
-    let listener = alb::find_listener(
-        &c,
-        &stack.load_balancer.reference,
-        stack.load_balancer.listener_port,
-    )
-    .await?;
-    let rules = match &listener {
-        Some(l) => alb::listener_rules(&c, &l.arn).await?,
-        None => Vec::new(),
-    };
+    // Rules on every listener of the ALB: one naming the target group anywhere would keep
+    // DeleteTargetGroup from succeeding.
+    let rules = alb::all_rules(&c, &stack.load_balancer.reference).await?;
     let tg = alb::target_group(&c, &names.target_group).await?;
     let owners = owners(&c, &rules, &global.stacks_dir).await?;
     let tg_arn = tg.as_ref().map(|t| t.arn.as_str());
