@@ -172,6 +172,20 @@ fn bad_environment_values_stop_startup_naming_the_variable() {
         err.contains("OPENSEARCH_USERNAME") && !err.contains("hunter2-secret"),
         "{err}"
     );
+    // IAM without a region: exit 1 saying what to set.
+    let (code, err) = run_with_env(
+        &[
+            ("OPENSEARCH_USE_IAM", "true"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", "/nonexistent"),
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("OPENSEARCH_USE_IAM") && err.contains("AWS_REGION"),
+        "{err}"
+    );
     // A port already taken: exit 1 naming MCP_HOST/MCP_PORT.
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
