@@ -227,6 +227,26 @@ fn a_second_up_plans_no_changes_and_makes_no_mutating_call() {
     assert_eq!(aws.target_group_names(), tgs_before);
     let plan_text = aws.mcpctl(&["plan", "--stack", &stack, "--image", IMAGE]);
     assert!(String::from_utf8_lossy(&plan_text.stdout).ends_with("No changes.\n"));
+
+    // The image is checked in the stack's repository: IMAGE was never pushed there...
+    let plan = aws.mcpctl_json(&["plan", "--stack", &stack, "--image", IMAGE]);
+    let warnings = plan["plan"]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0]
+        .as_str()
+        .unwrap()
+        .contains("is not in ECR repository opensearch-mcp-server-stateless"));
+    // ...and an image that was pushed passes.
+    let digest = aws.boto(
+        "m = json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.docker.distribution.manifest.v2+json', 'config': {'mediaType': 'application/vnd.docker.container.image.v1+json', 'size': 1, 'digest': 'sha256:' + 'c' * 64}, 'layers': []})\n\
+         result = ecr.put_image(repositoryName='opensearch-mcp-server-stateless', imageManifest=m, imageTag='v1')['image']['imageId']['imageDigest']",
+    );
+    let pushed = format!(
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/opensearch-mcp-server-stateless@{}",
+        digest.as_str().unwrap()
+    );
+    let plan = aws.mcpctl_json(&["plan", "--stack", &stack, "--image", &pushed]);
+    assert_eq!(plan["plan"]["warnings"], serde_json::json!([]));
 }
 
 #[test]

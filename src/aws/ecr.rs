@@ -163,3 +163,54 @@ pub async fn delete(c: &Clients, name: &str) -> Result<()> {
         )),
     }
 }
+
+/// Whether `image` (`REPO_URI@sha256:...` or `REPO_URI:TAG`) exists in the repository whose
+/// URI is `repo_uri`. `None` when the image is not in that repository (nothing to check).
+pub async fn image_exists(
+    c: &Clients,
+    repo_name: &str,
+    repo_uri: &str,
+    image: &str,
+) -> Result<Option<bool>> {
+    let Some(rest) = image.strip_prefix(repo_uri) else {
+        return Ok(None);
+    };
+    let id = if let Some(digest) = rest.strip_prefix('@') {
+        aws_sdk_ecr::types::ImageIdentifier::builder()
+            .image_digest(digest)
+            .build()
+    } else if let Some(tag) = rest.strip_prefix(':') {
+        aws_sdk_ecr::types::ImageIdentifier::builder()
+            .image_tag(tag)
+            .build()
+    } else if rest.is_empty() {
+        aws_sdk_ecr::types::ImageIdentifier::builder()
+            .image_tag("latest")
+            .build()
+    } else {
+        return Ok(None);
+    };
+    match c
+        .ecr
+        .describe_images()
+        .repository_name(repo_name)
+        .image_ids(id)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(Some(!o.image_details().is_empty())),
+        Err(e)
+            if matches!(
+                code(&e),
+                Some("ImageNotFoundException") | Some("RepositoryNotFoundException")
+            ) =>
+        {
+            Ok(Some(false))
+        }
+        Err(e) => Err(call_error(
+            "ecr:DescribeImages",
+            &format!("image {image}"),
+            e,
+        )),
+    }
+}

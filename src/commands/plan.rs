@@ -4,7 +4,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::aws::deploy::observe;
-use crate::aws::Clients;
+use crate::aws::{ecr, Clients};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::output::print_json;
@@ -55,6 +55,15 @@ pub async fn prepare(
     let mut all = problems;
     all.append(&mut plan.problems);
     plan.problems = all;
+    // The image, when it is in the stack's own repository: does it exist?
+    if let (Some(image), Some(repo)) = (&desired.task_definition.image, &observed.repository) {
+        if ecr::image_exists(&clients, &repo.spec.name, &repo.uri, image).await? == Some(false) {
+            plan.warnings.push(format!(
+                "image {image} is not in ECR repository {}: ECS will fail to pull it (push it first, or leave out --image/`image:` to build and push server/)",
+                repo.spec.name
+            ));
+        }
+    }
     Ok(Prepared {
         stack,
         clients,
