@@ -765,7 +765,14 @@ fn the_whole_migration_story() {
         vec![(NEW_TG.to_string(), 1)],
         "up leaves a cut-over rule alone"
     );
-    s.ok(&["rollback", "--yes"]);
+    // The recreated group has no targets yet: rollback goes ahead (it is the way back) and warns.
+    let o = s.ok(&["rollback", "--yes"]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("warning: target group opensearch-mcp-tg has no healthy targets"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(s.routing(), vec![(OLD_TG.to_string(), 1)]);
     let actions = &s.production()[0]["actions"];
     let expected = before_cutover.to_string().replace(

@@ -64,6 +64,9 @@ pub struct RollbackReport {
     pub changed: bool,
     /// Milliseconds the routing switch (`ModifyRule`) took, when it was made.
     pub switch_ms: Option<f64>,
+    /// Target groups the restored routing sends traffic to that have no healthy target
+    /// (rollback goes ahead — it is the way back — but says so).
+    pub warnings: Vec<String>,
 }
 
 /// Run `mcpctl rollback`.
@@ -105,6 +108,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
         dry_run: args.dry_run,
         changed: false,
         switch_ms: None,
+        warnings: Vec::new(),
     };
     let mut switches = Vec::new();
     let mut bookkeeping = Vec::new();
@@ -128,6 +132,17 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
                 let after = recorded
                     .resolve(&arns)
                     .map_err(|missing| missing_groups(rule, &missing, global))?;
+                for g in after.groups.iter().filter(|g| g.weight > 0) {
+                    let h = alb::health(&aws, &g.arn).await?;
+                    if h.healthy == 0 {
+                        report.warnings.push(format!(
+                            "target group {} has no healthy targets ({} of {}): requests sent there will fail until its service is healthy (`mcpctl status`)",
+                            g.name(),
+                            h.healthy,
+                            h.total
+                        ));
+                    }
+                }
                 switches.push(RuleChange::SetForward {
                     rule_arn: rule.arn.clone(),
                     forward: after.clone(),
@@ -152,6 +167,9 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
     let json = global.output.is_json();
     if !json {
         print_plan(&report, &listener.load_balancer, listener.port);
+        for w in &report.warnings {
+            eprintln!("warning: {w}");
+        }
     }
     if !args.dry_run && !changes.is_empty() {
         if !switches.is_empty() {
