@@ -2,19 +2,27 @@
 //! observes it (by deterministic name and the `mcpctl:stack` tag) and applies a planned change.
 //!
 //! # Public API
-//! * [`Clients::connect`]`(profile, region)` — ECR, ECS, ELBv2, CloudWatch Logs and IAM clients
-//!   from the default credential chain (profiles, SSO, env, container credentials), honouring
-//!   `--profile`, `--region` and `AWS_ENDPOINT_URL` like every AWS tool; throttling is retried
-//!   by the SDK's standard retry mode. Every call goes through [`CallLog`], so a command can say
-//!   which calls it made (and tests can prove a re-run made no mutating call).
-//! * [`load_balancer`] — find the ALB (name or ARN), its VPC, subnets, security groups and the
-//!   listener on a port ([`load_balancer::find`], [`load_balancer::listener`]).
-//! * [`target_group`] — [`target_group::observe`] by name, [`target_group::health`].
-//! * [`listener_rule`] — [`listener_rule::rules`] (sorted by priority, with tags and forward
-//!   weights), [`listener_rule::observe`] (the stack's own rule).
-//! * [`ecr`], [`logs`], [`task_definition`], [`service`] — observe/apply per resource.
+//! * [`Clients::connect`]`(profile, region)`, [`Clients::for_stack`]`(global, stack)` (the
+//!   stack's region unless `--region`), [`Clients::from_config`]`(sdk_config)` — ECR, ECS,
+//!   ELBv2, CloudWatch Logs and IAM clients from the default credential chain (profiles, SSO,
+//!   env, container credentials), honouring `--profile`, `--region` and `AWS_ENDPOINT_URL` like
+//!   every AWS tool; throttling is retried by the SDK's standard retry mode (5 attempts). Every
+//!   call goes through [`CallLog`] (`clients.calls`), so a command can say which calls it made
+//!   (and tests can prove a re-run made no mutating call).
+//! * [`load_balancer`] — [`load_balancer::find`] the ALB (name or ARN: VPC, subnets, security
+//!   groups, DNS name), [`load_balancer::listener`] on a port, `create_listener`, `cluster`.
+//! * [`target_group`] — `observe` by name, `create`, `update`, [`target_group::health`],
+//!   `tags_of`/`add_tags` for any ELB resource.
+//! * [`listener_rule`] — [`listener_rule::rules`]: every rule of a listener sorted by priority
+//!   (moto and AWS do not promise an order), with tags and forward weights; `create`, `update`,
+//!   `forward_to`. The stack's own rule is [`crate::plan::find_own_rule`].
+//! * [`ecr`], [`logs`], [`task_definition`], [`service`], [`iam_role`] — observe/apply per
+//!   resource (and delete helpers for `cleanup`; `iam_role::users` lists the services running
+//!   as a role, for `cleanup --delete-role`).
+//! * [`deploy`] — `observe` a stack (with preflight problems) and `apply` a plan in order.
+//! * [`image`] — docker build, ECR login with `GetAuthorizationToken`, push, deploy by digest.
 //! * [`wait`] — the deployment waiter (pure assessment of recorded service states + polling).
-//! * [`AwsError`] helpers: [`call_error`] names the call, the resource and what to check.
+//! * [`call_error`] — an AWS error naming the IAM action, the resource and what to check.
 
 pub mod calls;
 pub mod deploy;
