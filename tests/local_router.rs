@@ -303,7 +303,10 @@ fn a_killed_replica_costs_only_its_in_flight_requests() {
     let success = report["outcomes"]["success"].as_u64().unwrap();
     let failed = report["failed"].as_u64().unwrap();
     assert_eq!(success + failed, 6000, "{report}");
-    eprintln!("killed replica: {failed} of 6000 calls failed: {}", report["outcomes"]);
+    eprintln!(
+        "killed replica: {failed} of 6000 calls failed: {}",
+        report["outcomes"]
+    );
     // At most the requests in flight on it (32 clients, a third of them on each replica).
     assert!(failed <= 32, "{failed} failures: {report}");
     for kind in [
