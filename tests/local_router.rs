@@ -138,9 +138,9 @@ impl Local {
         }
     }
 
-    /// SIGTERM, and the exit status (bounded wait).
-    fn stop(&mut self) -> std::process::ExitStatus {
-        signal(self.child.id() as i32, libc::SIGTERM);
+    /// Send `sig` (SIGTERM, or SIGINT as Ctrl-C does), and the exit status (bounded wait).
+    fn stop(&mut self, sig: i32) -> std::process::ExitStatus {
+        signal(self.child.id() as i32, sig);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -241,7 +241,7 @@ fn stateless_has_zero_failures_and_stateful_shows_session_not_found_through_the_
     let mut pids = local.replica_pids("stateless");
     pids.extend(local.replica_pids("stateful"));
     assert!(pids.iter().all(|p| alive(*p)));
-    let status = local.stop();
+    let status = local.stop(libc::SIGTERM);
     assert_eq!(status.code(), Some(0), "{status}");
     let deadline = Instant::now() + Duration::from_secs(10);
     while pids.iter().any(|p| alive(*p)) {
@@ -380,7 +380,7 @@ fn an_unhealthy_replica_gets_no_traffic_until_it_recovers() {
 #[test]
 fn the_official_python_sdk_client_works_through_the_router_when_stateless() {
     let _one = serial();
-    let local = Local::start(&["stateless", "stateful"]);
+    let mut local = Local::start(&["stateless", "stateful"]);
     let script: PathBuf = workspace_root().join("tests/data/sdk_client_rounds.py");
     let rounds = |url: &str, n: &str| -> (Option<i32>, Value) {
         let out = Command::new(venv_bin("python"))
@@ -405,4 +405,18 @@ fn the_official_python_sdk_client_works_through_the_router_when_stateless() {
     let (code, summary) = rounds(&local.mcp_url("stateful"), "10");
     assert_eq!(code, Some(1), "{summary}");
     assert!(summary["ok"].as_u64().unwrap() < 10, "{summary}");
+
+    // Ctrl-C (SIGINT) stops everything too.
+    let mut pids = local.replica_pids("stateless");
+    pids.extend(local.replica_pids("stateful"));
+    let status = local.stop(libc::SIGINT);
+    assert_eq!(status.code(), Some(0), "{status}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pids.iter().any(|p| alive(*p)) {
+        assert!(
+            Instant::now() < deadline,
+            "replicas still running after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
