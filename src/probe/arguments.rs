@@ -17,11 +17,37 @@ impl Hints {
     /// Learn what a tool's result reveals: an index from `list_indices`-like output, a document
     /// id from `search`-like output. Unknown shapes teach nothing.
     pub fn learn(&mut self, result_text: &str) {
-        let Ok(value) = serde_json::from_str::<Value>(result_text) else {
-            return;
-        };
+        if let Ok(value) = serde_json::from_str::<Value>(result_text) {
+            self.learn_value(&value);
+        }
+    }
+
+    /// Learn from a whole tool result: its `structuredContent` (bare, or wrapped as
+    /// `{"result": ...}` the way FastMCP-style servers return lists), then each text block on
+    /// its own (such servers send one JSON text block per list item).
+    pub fn learn_result(&mut self, result: &rmcp::model::CallToolResult) {
+        if let Some(structured) = &result.structured_content {
+            self.learn_value(structured.get("result").unwrap_or(structured));
+        }
+        let rows: Vec<Value> = result
+            .content
+            .iter()
+            .filter_map(|c| c.as_text())
+            .filter_map(|t| serde_json::from_str::<Value>(&t.text).ok())
+            .collect();
+        match rows.as_slice() {
+            [one] => self.learn_value(one),
+            many if many.iter().all(Value::is_object) => {
+                self.learn_value(&Value::Array(many.to_vec()))
+            }
+            many => many.iter().for_each(|v| self.learn_value(v)),
+        }
+    }
+
+    /// Learn from one parsed JSON value.
+    fn learn_value(&mut self, value: &Value) {
         if self.index.is_none() {
-            self.index = pick_index(&value);
+            self.index = pick_index(value);
         }
         if self.doc_id.is_none() {
             if let Some(hit) = value.pointer("/hits/hits/0") {
@@ -193,6 +219,28 @@ mod tests {
 
     fn schema(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn learns_an_index_from_one_text_block_per_row_or_structured_content() {
+        use rmcp::model::{CallToolResult, ContentBlock};
+        let rows = [
+            json!({"index": "empty", "docs.count": "0"}),
+            json!({"index": "movies", "docs.count": "12"}),
+        ];
+        let blocks: Vec<ContentBlock> = rows
+            .iter()
+            .map(|r| ContentBlock::text(serde_json::to_string_pretty(r).unwrap()))
+            .collect();
+        let mut h = Hints::default();
+        h.learn_result(&CallToolResult::success(blocks));
+        assert_eq!(h.index.as_deref(), Some("movies"));
+
+        let mut structured = CallToolResult::success(vec![]);
+        structured.structured_content = Some(json!({"result": rows}));
+        let mut h = Hints::default();
+        h.learn_result(&structured);
+        assert_eq!(h.index.as_deref(), Some("movies"));
     }
 
     #[test]

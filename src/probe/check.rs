@@ -272,7 +272,7 @@ pub async fn probe(opts: &ProbeOptions) -> ProbeReport {
                     let detail = format!("isError with {args}: {}", one_line(&text, 160));
                     steps.push(step(&name, StepStatus::Fail, started, detail));
                 } else {
-                    hints.learn(&text);
+                    hints.learn_result(&result);
                     let detail = format!("{args} → {}", one_line(&text, 100));
                     steps.push(step(&name, StepStatus::Pass, started, detail));
                 }
