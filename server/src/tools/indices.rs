@@ -107,6 +107,18 @@ fn optional_index(index: Option<String>) -> Result<Option<String>, CallToolResul
     }
 }
 
+impl McpServer {
+    /// A `_cat/{api}[/{index}]?format=json` call answered as the tool's result.
+    async fn cat_json(&self, tool: &str, api: &str, index: Option<String>) -> CallToolResult {
+        let index = match optional_index(index) {
+            Ok(i) => i,
+            Err(e) => return e,
+        };
+        let path = cat_path(api, index.as_deref());
+        respond(tool, self.backend().get(&path, &[("format", "json")]).await)
+    }
+}
+
 #[tool_router(router = indices_router, vis = "pub(super)")]
 impl McpServer {
     /// List indices with their document counts, size, health and status.
@@ -199,15 +211,7 @@ impl McpServer {
         &self,
         Parameters(args): Parameters<OptionalIndexArgs>,
     ) -> CallToolResult {
-        let index = match optional_index(args.index) {
-            Ok(i) => i,
-            Err(e) => return e,
-        };
-        let path = cat_path("shards", index.as_deref());
-        respond(
-            "get_shards",
-            self.backend().get(&path, &[("format", "json")]).await,
-        )
+        self.cat_json("get_shards", "shards", args.index).await
     }
 
     /// Lucene segments per shard.
@@ -219,15 +223,7 @@ impl McpServer {
         &self,
         Parameters(args): Parameters<OptionalIndexArgs>,
     ) -> CallToolResult {
-        let index = match optional_index(args.index) {
-            Ok(i) => i,
-            Err(e) => return e,
-        };
-        let path = cat_path("segments", index.as_deref());
-        respond(
-            "get_segments",
-            self.backend().get(&path, &[("format", "json")]).await,
-        )
+        self.cat_json("get_segments", "segments", args.index).await
     }
 }
 
