@@ -13,25 +13,11 @@ mod common;
 use std::io::Read;
 use std::time::Duration;
 
-use common::aws::{repo_stack, stack_file, Aws, FreezingProxy, IMAGE};
+use common::aws::{mutating, repo_stack, stack_file, Aws, FreezingProxy, IMAGE};
 use serde_json::Value;
 
 fn up(aws: &Aws, stack: &str) -> Value {
     aws.mcpctl_json(&["up", "--stack", stack, "--image", IMAGE, "--no-wait"])
-}
-
-fn mutating(out: &Value) -> Vec<String> {
-    out["calls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["operation"].as_str().unwrap().to_string())
-        .filter(|op| {
-            !["Describe", "List", "Get"]
-                .iter()
-                .any(|p| op.starts_with(p))
-        })
-        .collect()
 }
 
 /// The stateless stack with the service settings moto's CreateService can store.

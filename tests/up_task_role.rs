@@ -5,22 +5,8 @@
 
 mod common;
 
-use common::aws::{repo_stack, stack_file, Aws, ACCOUNT, IMAGE};
+use common::aws::{mutating, repo_stack, stack_file, Aws, ACCOUNT, IMAGE};
 use serde_json::{json, Value};
-
-fn mutating(out: &Value) -> Vec<String> {
-    out["calls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["operation"].as_str().unwrap().to_string())
-        .filter(|op| {
-            !["Describe", "List", "Get"]
-                .iter()
-                .any(|p| op.starts_with(p))
-        })
-        .collect()
-}
 
 /// The stateless stack with service settings moto's CreateService stores (see up_deploy.rs),
 /// and a task role named `role` for domain `domain`.

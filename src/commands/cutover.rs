@@ -261,17 +261,7 @@ fn print_plan(r: &CutoverReport) {
             println!("Rollback record: {REPLACED_TAG} = {value} (on the rule)")
         }
     }
-    println!(
-        "Calls{}:",
-        if r.dry_run {
-            " (dry run, not made)"
-        } else {
-            ""
-        }
-    );
-    for c in &r.calls {
-        println!("  {c}");
-    }
+    crate::traffic::call::print_calls("Calls", &r.calls, r.dry_run);
 }
 
 fn print_outcome(r: &CutoverReport) {

@@ -256,19 +256,7 @@ fn print_plan(r: &RollbackReport, alb: &str, port: u16) {
         println!("Routing now:   {}", rule.before);
         println!("Routing after: {}", rule.after);
     }
-    if !r.calls.is_empty() {
-        println!(
-            "Calls{}:",
-            if r.dry_run {
-                " (dry run, not made)"
-            } else {
-                ""
-            }
-        );
-        for c in &r.calls {
-            println!("  {c}");
-        }
-    }
+    crate::traffic::call::print_calls("Calls", &r.calls, r.dry_run);
 }
 
 #[cfg(test)]

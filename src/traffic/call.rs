@@ -31,6 +31,19 @@ impl fmt::Display for PlannedCall {
     }
 }
 
+/// Print `heading` (with "(dry run, not made)" on a dry run) and one indented line per call;
+/// nothing when there are no calls.
+pub fn print_calls(heading: &str, calls: &[PlannedCall], dry_run: bool) {
+    if calls.is_empty() {
+        return;
+    }
+    let note = if dry_run { " (dry run, not made)" } else { "" };
+    println!("{heading}{note}:");
+    for c in calls {
+        println!("  {c}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -285,3 +285,18 @@ fn pipe(
     }
     let _ = to.shutdown(std::net::Shutdown::Both);
 }
+
+/// The mutating operations (not Describe/List/Get) in the `calls` of `up --output json`.
+pub fn mutating(out: &serde_json::Value) -> Vec<String> {
+    out["calls"]
+        .as_array()
+        .expect("`calls` in the JSON output")
+        .iter()
+        .map(|c| c["operation"].as_str().unwrap_or_default().to_string())
+        .filter(|op| {
+            !["Describe", "List", "Get"]
+                .iter()
+                .any(|p| op.starts_with(p))
+        })
+        .collect()
+}

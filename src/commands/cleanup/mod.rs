@@ -298,19 +298,7 @@ fn print_plan(r: &CleanupReport) {
         };
         println!("Listener {}: {what}", rule.label);
     }
-    if !r.calls.is_empty() {
-        println!(
-            "Steps{}:",
-            if r.dry_run {
-                " (dry run, not made)"
-            } else {
-                ""
-            }
-        );
-        for c in &r.calls {
-            println!("  {c}");
-        }
-    }
+    crate::traffic::call::print_calls("Steps", &r.calls, r.dry_run);
     for k in &r.kept {
         println!("Kept: {k}");
     }
