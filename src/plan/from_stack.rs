@@ -2,8 +2,22 @@
 //! resources (the tasks' network defaults to the ALB's subnets and security groups).
 
 use super::desired::*;
-use super::observed::Shared;
+use super::observed::{Alb, Shared};
 use crate::stack::Stack;
+
+/// The server's `Host` allow-list variable.
+const ALLOWED_HOSTS: &str = "MCP_ALLOWED_HOSTS";
+
+/// `MCP_ALLOWED_HOSTS` when the stack does not set it: the ALB's DNS name (what clients put
+/// in `Host` through the ALB) and the loopback names the container health check uses. A custom
+/// domain in front of the ALB must be listed in the stack's `env`.
+fn default_allowed_hosts(alb: &Alb) -> String {
+    let mut hosts = vec!["localhost", "127.0.0.1"];
+    if !alb.dns_name.is_empty() {
+        hosts.insert(0, alb.dns_name.as_str());
+    }
+    hosts.join(",")
+}
 
 impl Desired {
     /// Desired state of `stack`, deploying `image` (`None`: to be built by `up`). The tasks'
@@ -27,6 +41,12 @@ impl Desired {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        if !stack.env.contains_key(ALLOWED_HOSTS) {
+            env.push((
+                ALLOWED_HOSTS.to_string(),
+                default_allowed_hosts(&shared.alb),
+            ));
+        }
         env.sort();
         let mut secrets: Vec<(String, String)> = stack
             .secrets

@@ -142,6 +142,28 @@ fn applied_state_plans_no_changes() {
 }
 
 #[test]
+fn allowed_hosts_default_to_the_alb_dns_name_unless_the_stack_sets_them() {
+    let s = stack("stateless");
+    let env = desired(&s).task_definition.env;
+    let hosts = env.iter().find(|(k, _)| k == "MCP_ALLOWED_HOSTS").unwrap();
+    assert_eq!(
+        hosts.1,
+        "fastmcp-alb-1.us-east-1.elb.amazonaws.com,localhost,127.0.0.1"
+    );
+    let mut custom = s.clone();
+    custom
+        .env
+        .insert("MCP_ALLOWED_HOSTS".into(), "mcp.example.com".into());
+    let env = desired(&custom).task_definition.env;
+    let set: Vec<&String> = env
+        .iter()
+        .filter(|(k, _)| k == "MCP_ALLOWED_HOSTS")
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(set, vec!["mcp.example.com"]);
+}
+
+#[test]
 fn one_env_change_is_one_new_revision_and_one_service_update() {
     let s = stack("stateless");
     let before = desired(&s);
