@@ -73,6 +73,27 @@ pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
     false
 }
 
+/// The first line from a child's pipe that satisfies `wanted`, waiting at most `timeout`; the
+/// pipe is drained afterwards (in a thread) so the child never blocks on a full pipe.
+pub fn first_line_matching(
+    pipe: impl std::io::Read + Send + 'static,
+    timeout: Duration,
+    wanted: impl Fn(&str) -> bool + Send + 'static,
+) -> Option<String> {
+    use std::io::{BufRead, BufReader};
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if !sent && wanted(&line) {
+                sent = tx.send(line).is_ok();
+            }
+        }
+    });
+    rx.recv_timeout(timeout).ok()
+}
+
 /// A child process killed (and reaped) on drop.
 pub struct ChildGuard {
     /// The process.
@@ -128,15 +149,24 @@ impl Moto {
 
     /// Start `moto_server` with extra environment variables.
     pub fn start_with_env(env: &[(&str, &str)]) -> Moto {
-        let port = free_port();
+        // Port 0: moto picks a free port itself and prints it, so no other process can take
+        // the port between our choosing it and moto binding it.
         let mut cmd = Command::new(venv_bin("moto_server"));
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        cmd.args(["-H", "127.0.0.1", "-p", "0"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let guard = ChildGuard::spawn("moto_server", &mut cmd);
+        let mut guard = ChildGuard::spawn("moto_server", &mut cmd);
+        let stderr = guard.child.stderr.take().expect("piped stderr");
+        const PREFIX: &str = "Running on http://127.0.0.1:";
+        let line = first_line_matching(stderr, Duration::from_secs(30), |l| l.contains(PREFIX))
+            .expect("moto_server did not say where it listens within 30s");
+        let port: u16 = line[line.find(PREFIX).unwrap_or(0) + PREFIX.len()..]
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("no port in moto_server's line {line:?}: {e}"));
         assert!(
             wait_for_port(port, Duration::from_secs(30)),
             "moto_server did not listen on 127.0.0.1:{port} within 30s"
@@ -190,22 +220,33 @@ impl Osmem {
         Self::start_bin(&bin)
     }
 
+    /// Start osmem-server on a port it picks itself (`-addr 127.0.0.1:0`) and read the URL from
+    /// its first stdout line, so no other process can take the port in between.
     fn start_bin(bin: &Path) -> Osmem {
-        let port = free_port();
         let mut cmd = Command::new(bin);
-        cmd.args(["-addr", &format!("127.0.0.1:{port}"), "-no-stdin-watch"])
-            .stdout(Stdio::null())
+        cmd.args(["-addr", "127.0.0.1:0", "-no-stdin-watch"])
+            .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        let guard = ChildGuard::spawn("osmem-server", &mut cmd);
+        let mut guard = ChildGuard::spawn("osmem-server", &mut cmd);
+        let stdout = guard.child.stdout.take().expect("piped stdout");
+        let first = first_line_matching(stdout, Duration::from_secs(30), |_| true)
+            .expect("osmem-server printed no start-up line within 30s");
+        let info: serde_json::Value = serde_json::from_str(&first)
+            .unwrap_or_else(|e| panic!("osmem-server start-up line {first:?}: {e}"));
+        let url = info["url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no url in osmem-server start-up line {first:?}"))
+            .to_string();
+        let port = url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {url}"));
         assert!(
             wait_for_port(port, Duration::from_secs(30)),
-            "osmem-server did not listen on 127.0.0.1:{port} within 30s"
+            "osmem-server did not listen on {url} within 30s"
         );
-        Osmem {
-            url: format!("http://127.0.0.1:{port}"),
-            port,
-            guard,
-        }
+        Osmem { url, port, guard }
     }
 
     /// Start osmem-server seeded with the sample `movies` index (see `seed_movies`).
