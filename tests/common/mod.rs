@@ -65,8 +65,12 @@ pub fn free_port() -> u16 {
 pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
+        // A connection to itself (TCP simultaneous open, possible when nothing listens yet on
+        // a port in the ephemeral range) is not a listener.
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            if s.local_addr().ok() != s.peer_addr().ok() {
+                return true;
+            }
         }
         std::thread::sleep(Duration::from_millis(25));
     }
