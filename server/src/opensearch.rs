@@ -154,6 +154,18 @@ impl Backend {
         }
     }
 
+    /// A failed send or body read: a timeout, or OpenSearch unreachable (with the cause).
+    fn transport_error(&self, e: &opensearch::Error) -> BackendError {
+        if e.is_timeout() {
+            BackendError::Timeout(self.timeout)
+        } else {
+            BackendError::Unreachable {
+                url: self.url.clone(),
+                reason: error_chain(e),
+            }
+        }
+    }
+
     async fn send_once(
         &self,
         method: Method,
@@ -178,27 +190,12 @@ impl Backend {
             .client
             .send(method, path, headers, query, bytes, None)
             .await
-            .map_err(|e| {
-                if e.is_timeout() {
-                    BackendError::Timeout(self.timeout)
-                } else {
-                    BackendError::Unreachable {
-                        url: self.url.clone(),
-                        reason: error_chain(&e),
-                    }
-                }
-            })?;
+            .map_err(|e| self.transport_error(&e))?;
         let status = response.status_code().as_u16();
-        let text = response.text().await.map_err(|e| {
-            if e.is_timeout() {
-                BackendError::Timeout(self.timeout)
-            } else {
-                BackendError::Unreachable {
-                    url: self.url.clone(),
-                    reason: error_chain(&e),
-                }
-            }
-        })?;
+        let text = response
+            .text()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
         if !(200..300).contains(&status) {
             return Err(BackendError::Status {
                 status,
