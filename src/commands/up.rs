@@ -10,7 +10,7 @@ use super::plan::{preflight_error, prepare};
 use crate::aws::deploy::{apply, Applied, ImageSource};
 use crate::aws::iam_role::role_mapping_guidance;
 use crate::aws::image::docker_problem;
-use crate::aws::wait::{wait_service, Quiet, Spinner};
+use crate::aws::wait::{wait_service, Progress, Quiet, Spinner};
 use crate::aws::Call;
 use crate::cli::GlobalArgs;
 use crate::error::Result;
@@ -114,30 +114,23 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
             }
         } else {
             let svc = &p.desired.service;
-            if json {
-                wait_service(
-                    &p.clients,
-                    &svc.cluster,
-                    &svc.name,
-                    &a.target_group_arn,
-                    &a.task_definition_arn,
-                    args.timeout,
-                    &mut Quiet,
-                )
-                .await?;
+            let mut ui: Box<dyn Progress> = if json {
+                Box::new(Quiet)
             } else {
-                let mut ui = Spinner::new(&svc.name);
-                wait_service(
-                    &p.clients,
-                    &svc.cluster,
-                    &svc.name,
-                    &a.target_group_arn,
-                    &a.task_definition_arn,
-                    args.timeout,
-                    &mut ui,
-                )
-                .await?;
-                drop(ui);
+                Box::new(Spinner::new(&svc.name))
+            };
+            wait_service(
+                &p.clients,
+                &svc.cluster,
+                &svc.name,
+                &a.target_group_arn,
+                &a.task_definition_arn,
+                args.timeout,
+                ui.as_mut(),
+            )
+            .await?;
+            drop(ui);
+            if !json {
                 println!(
                     "Service {} is steady on {}.",
                     svc.name,
