@@ -13,6 +13,8 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
 
+pub mod capture;
+
 use crate::common::{free_port, server_bin, ChildGuard};
 
 /// The default MCP path.

@@ -108,7 +108,14 @@ pub struct OpenSearchConfig {
     pub default_index: Option<String>,
     /// Cap on `size` for searches.
     pub max_results: u32,
+    /// Byte budget of one OpenSearch answer (`MCP_MAX_RESPONSE_BYTES`).
+    pub max_response_bytes: usize,
+    /// Let search bodies hold scripts (`OPENSEARCH_ALLOW_SCRIPTS`).
+    pub allow_scripts: bool,
 }
+
+/// Default byte budget of one OpenSearch answer: 2 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 2 * 1024 * 1024;
 
 impl OpenSearchConfig {
     /// The base URL, e.g. `https://search-x.eu-west-1.es.amazonaws.com:443`.
@@ -387,6 +394,13 @@ impl OpenSearchConfig {
             });
         }
         let default_index = get("OPENSEARCH_DEFAULT_INDEX");
+        if let Some(i) = &default_index {
+            use crate::opensearch::path::{IndexExpr, IndexRule};
+            IndexExpr::parse(i, IndexRule::Pattern).map_err(|e| ConfigError {
+                variable: "OPENSEARCH_DEFAULT_INDEX",
+                message: e.to_string(),
+            })?;
+        }
         let max_results =
             parse_num::<u32>("OPENSEARCH_MAX_RESULTS", get("OPENSEARCH_MAX_RESULTS"), 100)?;
         if !(1..=10_000).contains(&max_results) {
@@ -395,7 +409,27 @@ impl OpenSearchConfig {
                 message: format!("{max_results} is out of range; use 1 to 10000"),
             });
         }
+        let max_response_bytes = parse_num::<usize>(
+            "MCP_MAX_RESPONSE_BYTES",
+            get("MCP_MAX_RESPONSE_BYTES"),
+            DEFAULT_MAX_RESPONSE_BYTES,
+        )?;
+        if !(1024..=1024 * 1024 * 1024).contains(&max_response_bytes) {
+            return Err(ConfigError {
+                variable: "MCP_MAX_RESPONSE_BYTES",
+                message: format!(
+                    "{max_response_bytes} is out of range; use 1024 to 1073741824 bytes"
+                ),
+            });
+        }
+        let allow_scripts = parse_bool(
+            "OPENSEARCH_ALLOW_SCRIPTS",
+            get("OPENSEARCH_ALLOW_SCRIPTS"),
+            false,
+        )?;
         Ok(OpenSearchConfig {
+            max_response_bytes,
+            allow_scripts,
             host,
             port,
             use_ssl,

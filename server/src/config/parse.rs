@@ -34,7 +34,16 @@ pub(super) fn split_host(raw: &str) -> Result<HostParts, ConfigError> {
     if host.is_empty() {
         return Err(bad("has no host name"));
     }
-    Ok((scheme, host, authority.port_u16()))
+    // A port that is there must be a port: `localhost:notaport` is an error, not 9200.
+    let after_host = &rest[rest.rfind(']').map_or(0, |i| i + 1)..];
+    let port = match after_host.rsplit_once(':') {
+        None => None,
+        Some((_, p)) => match p.parse::<u16>() {
+            Ok(p) if p > 0 && !rest.starts_with(':') => Some(p),
+            _ => return Err(bad("has a port that is not a number from 1 to 65535")),
+        },
+    };
+    Ok((scheme, host, port))
 }
 
 /// `MCP_HOST`: an IP address (or `localhost`).

@@ -73,6 +73,16 @@ fn every_bad_value_names_its_variable() {
         ("OPENSEARCH_MAX_RETRIES", "many"),
         ("OPENSEARCH_MAX_RESULTS", "0"),
         ("OPENSEARCH_SERVICE", "s3"),
+        ("OPENSEARCH_HOST", "localhost:notaport"),
+        ("OPENSEARCH_HOST", "localhost:"),
+        ("OPENSEARCH_HOST", "localhost:0"),
+        ("OPENSEARCH_HOST", "http://localhost:99999"),
+        ("OPENSEARCH_DEFAULT_INDEX", "../_cluster"),
+        ("OPENSEARCH_DEFAULT_INDEX", "http:evil"),
+        ("OPENSEARCH_DEFAULT_INDEX", "Movies"),
+        ("MCP_MAX_RESPONSE_BYTES", "lots"),
+        ("MCP_MAX_RESPONSE_BYTES", "10"),
+        ("OPENSEARCH_ALLOW_SCRIPTS", "perhaps"),
     ];
     for (var, value) in cases {
         let err = load(&[(var, value)]).unwrap_err();
@@ -129,4 +139,22 @@ fn iam_uses_the_chosen_service() {
             service: "aoss".into()
         }
     );
+}
+
+#[test]
+fn response_budget_and_scripts_defaults() {
+    let c = load(&[]).unwrap();
+    assert_eq!(c.opensearch.max_response_bytes, 2 * 1024 * 1024);
+    assert!(!c.opensearch.allow_scripts);
+    let c = load(&[
+        ("MCP_MAX_RESPONSE_BYTES", "65536"),
+        ("OPENSEARCH_ALLOW_SCRIPTS", "true"),
+        ("OPENSEARCH_DEFAULT_INDEX", "logs-*"),
+        ("OPENSEARCH_HOST", "[::1]:9201"),
+    ])
+    .unwrap();
+    assert_eq!(c.opensearch.max_response_bytes, 65536);
+    assert!(c.opensearch.allow_scripts);
+    assert_eq!(c.opensearch.default_index.as_deref(), Some("logs-*"));
+    assert_eq!(c.opensearch.url(), "http://[::1]:9201");
 }

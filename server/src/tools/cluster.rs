@@ -7,7 +7,7 @@ use rmcp::{schemars, tool, tool_router};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{backend_error, check_index, check_segment, json_result, respond, McpServer};
+use super::{backend_error, get_json, json_result, non_empty, paths, respond, McpServer};
 
 /// Cluster state metrics OpenSearch accepts.
 const STATE_METRICS: [&str; 9] = [
@@ -80,16 +80,8 @@ impl McpServer {
         &self,
         Parameters(args): Parameters<ClusterHealthArgs>,
     ) -> CallToolResult {
-        let path = match args.index.filter(|i| !i.trim().is_empty()) {
-            Some(i) => {
-                if let Err(e) = check_index(&i) {
-                    return e;
-                }
-                format!("_cluster/health/{i}")
-            }
-            None => "_cluster/health".to_string(),
-        };
-        respond("cluster_health", self.backend().get(&path, &[]).await)
+        let path = paths::cluster_health(non_empty(args.index).as_deref());
+        get_json(self.backend(), "cluster_health", path, &[]).await
     }
 
     /// Cluster state, optionally some metrics only.
@@ -101,32 +93,19 @@ impl McpServer {
         &self,
         Parameters(args): Parameters<ClusterStateArgs>,
     ) -> CallToolResult {
-        let metric = args.metric.filter(|m| !m.trim().is_empty());
-        let index = args.index.filter(|i| !i.trim().is_empty());
+        // Spaces after commas are accepted and dropped, as before.
+        let metric = non_empty(args.metric).map(|m| m.replace(' ', ""));
+        let index = non_empty(args.index);
         if let Some(m) = &metric {
-            if let Some(bad) = m
-                .split(',')
-                .map(str::trim)
-                .find(|p| !STATE_METRICS.contains(p))
-            {
+            if let Some(bad) = m.split(',').find(|p| !STATE_METRICS.contains(p)) {
                 return super::tool_error(format!(
                     "'{bad}' is not a cluster state metric; use some of {}",
                     STATE_METRICS.join(", ")
                 ));
             }
         }
-        let path = match (metric, index) {
-            (None, None) => "_cluster/state".to_string(),
-            (Some(m), None) => format!("_cluster/state/{}", m.replace(' ', "")),
-            (m, Some(i)) => {
-                if let Err(e) = check_index(&i) {
-                    return e;
-                }
-                let m = m.unwrap_or_else(|| "_all".into());
-                format!("_cluster/state/{}/{i}", m.replace(' ', ""))
-            }
-        };
-        respond("get_cluster_state", self.backend().get(&path, &[]).await)
+        let path = paths::cluster_state(metric.as_deref(), index.as_deref());
+        get_json(self.backend(), "get_cluster_state", path, &[]).await
     }
 
     /// One line per node: name, ip, roles, heap, cpu, load.
@@ -149,22 +128,11 @@ impl McpServer {
         annotations(read_only_hint = true)
     )]
     pub async fn get_nodes(&self, Parameters(args): Parameters<NodesArgs>) -> CallToolResult {
-        let mut path = "_nodes".to_string();
-        for (what, part) in [("node id", args.node_id), ("metric", args.metric)] {
-            match part.filter(|p| !p.trim().is_empty()) {
-                Some(p) => {
-                    if let Err(e) = check_segment(what, &p) {
-                        return e;
-                    }
-                    path.push('/');
-                    path.push_str(&p);
-                }
-                // `_nodes/{metric}` alone would be read as a node id: say "all nodes".
-                None if what == "node id" => path.push_str("/_all"),
-                None => {}
-            }
-        }
-        respond("get_nodes", self.backend().get(&path, &[]).await)
+        let path = paths::nodes(
+            non_empty(args.node_id).as_deref(),
+            non_empty(args.metric).as_deref(),
+        );
+        get_json(self.backend(), "get_nodes", path, &[]).await
     }
 
     /// Disk allocation per node.

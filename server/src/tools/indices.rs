@@ -7,7 +7,8 @@ use rmcp::{schemars, tool, tool_router};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{check_index, check_segment, respond, McpServer};
+use super::{get_json, non_empty, path_error, paths, McpServer};
+use crate::opensearch::path::IndexRule;
 use crate::opensearch::BackendError;
 
 /// The fields (and their order) the Python server returned for each index.
@@ -92,30 +93,16 @@ pub fn list_indices_result(rows: &[Value]) -> CallToolResult {
     result
 }
 
-/// `_cat/...` path with an optional index filter.
-fn cat_path(api: &str, index: Option<&str>) -> String {
-    match index {
-        Some(i) => format!("_cat/{api}/{i}"),
-        None => format!("_cat/{api}"),
-    }
-}
-
-fn optional_index(index: Option<String>) -> Result<Option<String>, CallToolResult> {
-    match index.filter(|i| !i.trim().is_empty()) {
-        Some(i) => check_index(&i).map(|_| Some(i)),
-        None => Ok(None),
-    }
-}
-
 impl McpServer {
     /// A `_cat/{api}[/{index}]?format=json` call answered as the tool's result.
-    async fn cat_json(&self, tool: &str, api: &str, index: Option<String>) -> CallToolResult {
-        let index = match optional_index(index) {
-            Ok(i) => i,
-            Err(e) => return e,
-        };
-        let path = cat_path(api, index.as_deref());
-        respond(tool, self.backend().get(&path, &[("format", "json")]).await)
+    async fn cat_json(
+        &self,
+        tool: &str,
+        api: &'static str,
+        index: Option<String>,
+    ) -> CallToolResult {
+        let path = paths::cat(api, non_empty(index).as_deref());
+        get_json(self.backend(), tool, path, &[("format", "json")]).await
     }
 }
 
@@ -130,12 +117,11 @@ impl McpServer {
         &self,
         Parameters(args): Parameters<ListIndicesArgs>,
     ) -> CallToolResult {
-        let index = match optional_index(args.index) {
-            Ok(i) => i,
-            Err(e) => return e,
+        let path = match paths::cat("indices", non_empty(args.index).as_deref()) {
+            Ok(p) => p,
+            Err(e) => return path_error(e),
         };
-        let path = cat_path("indices", index.as_deref());
-        match self.backend().get(&path, &[("format", "json")]).await {
+        match self.backend().get(path, &[("format", "json")]).await {
             Ok(Value::Array(rows)) => list_indices_result(&rows),
             Ok(other) => super::backend_error(
                 "list_indices",
@@ -154,14 +140,12 @@ impl McpServer {
         &self,
         Parameters(args): Parameters<IndexArgs>,
     ) -> CallToolResult {
-        let index = match self.index_or_default(args.index) {
+        let index = match self.index_or_default(args.index, IndexRule::Pattern) {
             Ok(i) => i,
             Err(e) => return e,
         };
-        respond(
-            "get_index_mapping",
-            self.backend().get(&format!("{index}/_mapping"), &[]).await,
-        )
+        let path = paths::on_index(index.as_str(), "_mapping");
+        get_json(self.backend(), "get_index_mapping", path, &[]).await
     }
 
     /// Settings, mappings and aliases of an index.
@@ -170,11 +154,12 @@ impl McpServer {
         annotations(read_only_hint = true)
     )]
     pub async fn get_index_info(&self, Parameters(args): Parameters<IndexArgs>) -> CallToolResult {
-        let index = match self.index_or_default(args.index) {
+        let index = match self.index_or_default(args.index, IndexRule::Pattern) {
             Ok(i) => i,
             Err(e) => return e,
         };
-        respond("get_index_info", self.backend().get(&index, &[]).await)
+        let path = paths::index_info(index.as_str());
+        get_json(self.backend(), "get_index_info", path, &[]).await
     }
 
     /// Statistics of an index (docs, store, indexing, search...).
@@ -186,20 +171,12 @@ impl McpServer {
         &self,
         Parameters(args): Parameters<IndexStatsArgs>,
     ) -> CallToolResult {
-        let index = match self.index_or_default(args.index) {
+        let index = match self.index_or_default(args.index, IndexRule::Pattern) {
             Ok(i) => i,
             Err(e) => return e,
         };
-        let path = match args.metric.filter(|m| !m.trim().is_empty()) {
-            Some(m) => {
-                if let Err(e) = check_segment("metric", &m) {
-                    return e;
-                }
-                format!("{index}/_stats/{m}")
-            }
-            None => format!("{index}/_stats"),
-        };
-        respond("get_index_stats", self.backend().get(&path, &[]).await)
+        let path = paths::index_stats(index.as_str(), non_empty(args.metric).as_deref());
+        get_json(self.backend(), "get_index_stats", path, &[]).await
     }
 
     /// Shards: which node holds each primary and replica, state, docs and size.

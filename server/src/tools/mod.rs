@@ -5,7 +5,9 @@
 //! OpenSearch client, the tool router and the server info are built once per process.
 
 mod cluster;
+mod guards;
 mod indices;
+mod paths;
 mod search;
 
 use std::sync::Arc;
@@ -23,7 +25,8 @@ use serde_json::{json, Value};
 
 use crate::config::OpenSearchConfig;
 use crate::http::ToolOutcome;
-use crate::opensearch::{Backend, BackendError};
+use crate::opensearch::path::{IndexExpr, IndexRule, PathError};
+use crate::opensearch::{Backend, BackendError, RequestPath};
 
 /// URI of the configuration resource.
 pub const CONFIG_RESOURCE_URI: &str = "config://opensearch";
@@ -34,6 +37,8 @@ pub struct AppState {
     pub backend: Backend,
     default_index: Option<String>,
     max_results: u32,
+    allow_scripts: bool,
+    search_timeout: String,
     config_json: String,
     tools: ToolRouter<McpServer>,
     info: ServerConfig,
@@ -72,6 +77,8 @@ impl AppState {
             backend,
             default_index: cfg.default_index.clone(),
             max_results: cfg.max_results,
+            allow_scripts: cfg.allow_scripts,
+            search_timeout: guards::search_timeout(cfg.timeout),
             config_json,
             tools,
             info,
@@ -104,16 +111,21 @@ impl McpServer {
         &self.state.backend
     }
 
-    /// The index to use: the argument, else `OPENSEARCH_DEFAULT_INDEX`.
-    fn index_or_default(&self, index: Option<String>) -> Result<String, CallToolResult> {
-        match index.filter(|i| !i.trim().is_empty()) {
-            Some(i) => check_index(&i).map(|_| i),
+    /// The index to use: the argument, else `OPENSEARCH_DEFAULT_INDEX` (checked with `rule`).
+    fn index_or_default(
+        &self,
+        index: Option<String>,
+        rule: IndexRule,
+    ) -> Result<IndexExpr, CallToolResult> {
+        let index = match non_empty(index) {
+            Some(i) => i,
             None => self.state.default_index.clone().ok_or_else(|| {
                 tool_error(
                     "no index given and OPENSEARCH_DEFAULT_INDEX is not set; pass the `index` argument",
                 )
-            }),
-        }
+            })?,
+        };
+        IndexExpr::parse(&index, rule).map_err(path_error)
     }
 
     /// `size` capped at `OPENSEARCH_MAX_RESULTS`.
@@ -215,68 +227,25 @@ fn respond(what: &str, r: Result<Value, BackendError>) -> CallToolResult {
     }
 }
 
-/// Refuse index names that would change the request path (`..`, `/`, `?`, `#`, spaces...).
-fn check_index(index: &str) -> Result<(), CallToolResult> {
-    let bad = index == "."
-        || index == ".."
-        || index.starts_with('_')
-        || index.chars().any(|c| {
-            matches!(
-                c,
-                '/' | '\\' | '?' | '#' | '"' | '<' | '>' | '|' | ' ' | '%'
-            ) || c.is_control()
-        });
-    if bad {
-        Err(tool_error(format!(
-            "'{index}' is not a valid index name or pattern (no spaces, /, \\, ?, #, \", <, >, |, % and no leading _)"
-        )))
-    } else {
-        Ok(())
-    }
+/// An argument that cannot be part of a request path, as a tool error (nothing was sent).
+fn path_error(e: PathError) -> CallToolResult {
+    tool_error(e.to_string())
 }
 
-/// Refuse a free-form path segment (metric list, node id) that would change the request path.
-fn check_segment(what: &str, value: &str) -> Result<(), CallToolResult> {
-    let ok = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ',' | '_' | '-' | '.' | '*' | ':'));
-    if ok {
-        Ok(())
-    } else {
-        Err(tool_error(format!(
-            "'{value}' is not a valid {what} (letters, digits, and , _ - . * : only)"
-        )))
-    }
+/// `None` for a missing, empty or blank argument.
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn index_names_cannot_escape_the_path() {
-        for bad in [
-            "../_cluster",
-            "a/b",
-            "a?b",
-            "_all",
-            "a b",
-            "..",
-            "x#y",
-            "%2e",
-        ] {
-            assert!(check_index(bad).is_err(), "{bad}");
-        }
-        for ok in ["movies", "logs-*", "a,b", ".kibana", "movies-2024.01"] {
-            assert!(check_index(ok).is_ok(), "{ok}");
-        }
-    }
-
-    #[test]
-    fn segments_are_plain() {
-        assert!(check_segment("metric", "os,jvm").is_ok());
-        assert!(check_segment("metric", "os/../x").is_err());
-        assert!(check_segment("metric", "").is_err());
+/// A GET of `path` (or the argument's refusal) answered as the tool's result.
+async fn get_json(
+    backend: &Backend,
+    what: &str,
+    path: Result<RequestPath, PathError>,
+    query: &[(&str, &str)],
+) -> CallToolResult {
+    match path {
+        Ok(p) => respond(what, backend.get(p, query).await),
+        Err(e) => path_error(e),
     }
 }

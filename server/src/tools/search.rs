@@ -6,8 +6,9 @@ use rmcp::{schemars, tool, tool_router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{check_index, respond, tool_error, McpServer};
-use crate::opensearch::RequestBody;
+use super::{guards, path_error, paths, respond, tool_error, McpServer};
+use crate::opensearch::path::IndexRule;
+use crate::opensearch::{BackendError, RequestBody};
 
 /// Top-level keys of a search request body; an object with none of them is a bare query clause.
 const BODY_KEYS: [&str; 14] = [
@@ -40,7 +41,7 @@ pub struct SearchArgs {
     pub query: Option<Value>,
     /// How many hits to return (default 10), capped at OPENSEARCH_MAX_RESULTS.
     pub size: Option<u64>,
-    /// Offset of the first hit (for paging).
+    /// Offset of the first hit (for paging); `from + size` at most 10000 (deeper: `search_after`).
     pub from: Option<u64>,
 }
 
@@ -117,9 +118,48 @@ impl McpServer {
         body.insert("size".into(), json!(self.cap_size(wanted)));
     }
 
-    fn index_for(&self, index: Option<String>) -> Result<String, CallToolResult> {
-        self.index_or_default(index)
+    /// The guard rails every search body passes: no scripts (unless allowed), `from + size`
+    /// within the result window, and the server-side `timeout`.
+    fn guard(&self, body: &mut Map<String, Value>) -> Result<(), String> {
+        guards::check_window(body)?;
+        // Checked on the whole body: `query`, `aggs`, `sort`, `script_fields`... at any depth.
+        if let Some(key) = body
+            .keys()
+            .find(|k| guards::SCRIPT_KEYS.contains(&k.as_str()))
+        {
+            guards::check_scripts(&json!({ key: null }), self.state.allow_scripts)?;
+        }
+        for v in body.values() {
+            guards::check_scripts(v, self.state.allow_scripts)?;
+        }
+        guards::set_timeout(body, &self.state.search_timeout);
+        Ok(())
     }
+
+    /// Only the `query` of a body (for count and explain), checked for scripts.
+    fn query_only(&self, query: Value) -> Result<Value, String> {
+        let mut b = search_body(Some(query))?;
+        let q = b
+            .remove("query")
+            .unwrap_or_else(|| json!({"match_all": {}}));
+        guards::check_scripts(&q, self.state.allow_scripts)?;
+        Ok(q)
+    }
+}
+
+/// A `_search` answer with `size: 0` as the `_count` answer it stands for:
+/// `{"count": N, "_shards": {...}}` (plus `timed_out: true` when the count is partial).
+fn count_answer(v: Value) -> Result<Value, BackendError> {
+    let count = v
+        .pointer("/hits/total/value")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| BackendError::BadResponse(format!("no hits.total.value in {v}")))?;
+    let mut out =
+        json!({ "count": count, "_shards": v.get("_shards").cloned().unwrap_or(Value::Null) });
+    if v.get("timed_out") == Some(&Value::Bool(true)) {
+        out["timed_out"] = Value::Bool(true);
+    }
+    Ok(out)
 }
 
 #[tool_router(router = search_router, vis = "pub(super)")]
@@ -130,9 +170,13 @@ impl McpServer {
         annotations(read_only_hint = true)
     )]
     pub async fn search_index(&self, Parameters(args): Parameters<SearchArgs>) -> CallToolResult {
-        let index = match self.index_for(args.index) {
+        let index = match self.index_or_default(args.index, IndexRule::Pattern) {
             Ok(i) => i,
             Err(e) => return e,
+        };
+        let path = match paths::on_index(index.as_str(), "_search") {
+            Ok(p) => p,
+            Err(e) => return path_error(e),
         };
         let mut body = match search_body(args.query) {
             Ok(b) => b,
@@ -142,13 +186,13 @@ impl McpServer {
         if let Some(from) = args.from {
             body.insert("from".into(), json!(from));
         }
+        if let Err(e) = self.guard(&mut body) {
+            return tool_error(e);
+        }
         respond(
             "search_index",
             self.backend()
-                .post(
-                    &format!("{index}/_search"),
-                    RequestBody::Json(Value::Object(body)),
-                )
+                .post(path, &[], RequestBody::Json(Value::Object(body)))
                 .await,
         )
     }
@@ -159,26 +203,31 @@ impl McpServer {
         annotations(read_only_hint = true)
     )]
     pub async fn count(&self, Parameters(args): Parameters<CountArgs>) -> CallToolResult {
-        let index = match self.index_for(args.index) {
+        let index = match self.index_or_default(args.index, IndexRule::Pattern) {
             Ok(i) => i,
             Err(e) => return e,
         };
-        let body = match search_body(args.query) {
-            Ok(mut b) => {
-                // _count accepts only `query`.
-                let q = b
-                    .remove("query")
-                    .unwrap_or_else(|| json!({"match_all": {}}));
-                json!({ "query": q })
-            }
+        let path = match paths::on_index(index.as_str(), "_search") {
+            Ok(p) => p,
+            Err(e) => return path_error(e),
+        };
+        let query = match self.query_only(args.query.unwrap_or(Value::Null)) {
+            Ok(q) => q,
             Err(e) => return tool_error(e),
         };
-        respond(
-            "count",
-            self.backend()
-                .post(&format!("{index}/_count"), RequestBody::Json(body))
-                .await,
-        )
+        // `_count` takes no `timeout`: count with a `size: 0` search that does.
+        let body = json!({
+            "query": query,
+            "size": 0,
+            "track_total_hits": true,
+            "timeout": self.state.search_timeout,
+        });
+        let answer = self
+            .backend()
+            .post(path, &[], RequestBody::Json(body))
+            .await
+            .and_then(count_answer);
+        respond("count", answer)
     }
 
     /// Explain how a document scores (or why it does not match) for a query.
@@ -187,34 +236,22 @@ impl McpServer {
         annotations(read_only_hint = true)
     )]
     pub async fn explain(&self, Parameters(args): Parameters<ExplainArgs>) -> CallToolResult {
-        let index = match self.index_for(args.index) {
+        let index = match self.index_or_default(args.index, IndexRule::Single) {
             Ok(i) => i,
             Err(e) => return e,
         };
-        if args.id.is_empty()
-            || args
-                .id
-                .chars()
-                .any(|c| matches!(c, '/' | '?' | '#') || c.is_control())
-        {
-            return tool_error(format!(
-                "'{}' is not a usable document id (empty, or contains / ? #)",
-                args.id
-            ));
-        }
-        let body = match search_body(Some(args.query)) {
-            Ok(mut b) => {
-                json!({ "query": b.remove("query").unwrap_or_else(|| json!({"match_all": {}})) })
-            }
+        let path = match paths::explain(index.as_str(), &args.id) {
+            Ok(p) => p,
+            Err(e) => return path_error(e),
+        };
+        let query = match self.query_only(args.query) {
+            Ok(q) => q,
             Err(e) => return tool_error(e),
         };
         respond(
             "explain",
             self.backend()
-                .post(
-                    &format!("{index}/_explain/{}", args.id),
-                    RequestBody::Json(body),
-                )
+                .post(path, &[], RequestBody::Json(json!({ "query": query })))
                 .await,
         )
     }
@@ -237,22 +274,23 @@ impl McpServer {
         let default_index = args.index;
         let mut ndjson = String::new();
         for (n, item) in args.searches.into_iter().enumerate() {
-            let index = match item.index.or_else(|| default_index.clone()) {
-                Some(i) => match check_index(&i) {
-                    Ok(()) => i,
-                    Err(e) => return e,
-                },
-                None => match self.index_or_default(None) {
-                    Ok(i) => i,
-                    Err(e) => return e,
-                },
+            // The index goes into the NDJSON header, not the path; still an index expression.
+            let index = match self.index_or_default(
+                item.index.or_else(|| default_index.clone()),
+                IndexRule::Pattern,
+            ) {
+                Ok(i) => i,
+                Err(e) => return e,
             };
             let mut body = match search_body(item.query) {
                 Ok(b) => b,
                 Err(e) => return tool_error(format!("search {n}: {e}")),
             };
             self.apply_size(&mut body, item.size);
-            ndjson.push_str(&json!({ "index": index }).to_string());
+            if let Err(e) = self.guard(&mut body) {
+                return tool_error(format!("search {n}: {e}"));
+            }
+            ndjson.push_str(&json!({ "index": index.as_str() }).to_string());
             ndjson.push('\n');
             ndjson.push_str(&Value::Object(body).to_string());
             ndjson.push('\n');
@@ -260,7 +298,7 @@ impl McpServer {
         respond(
             "msearch",
             self.backend()
-                .post("_msearch", RequestBody::NdJson(ndjson))
+                .post("_msearch", &[], RequestBody::NdJson(ndjson))
                 .await,
         )
     }

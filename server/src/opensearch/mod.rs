@@ -1,18 +1,32 @@
 //! The one OpenSearch client of the process: built once at start-up (basic auth or SigV4),
-//! shared by every request, with a per-call deadline (`OPENSEARCH_TIMEOUT`) and bounded retries
-//! on connection errors and 502/503/504 (`OPENSEARCH_MAX_RETRIES`).
+//! shared by every request, with a per-call deadline (`OPENSEARCH_TIMEOUT`), bounded retries
+//! on connection errors and 502/503/504 (`OPENSEARCH_MAX_RETRIES`), and a byte budget per
+//! answer (`MCP_MAX_RESPONSE_BYTES`, read as a stream that stops past it).
+//!
+//! Requests go only to paths built by [`path::RequestPath`] on the configured origin: the URL
+//! is checked before anything is sent, and redirects are never followed.
+
+pub mod path;
+mod transport;
 
 use std::time::Duration;
 
-use opensearch::auth::Credentials;
-use opensearch::cert::CertificateValidation;
-use opensearch::http::headers::{HeaderMap, HeaderValue, CONTENT_TYPE};
-use opensearch::http::transport::{SingleNodeConnectionPool, TransportBuilder};
-use opensearch::http::Method;
 use serde_json::Value;
+use url::Url;
 
 use crate::config::{OpenSearchAuth, OpenSearchConfig};
 use crate::credentials::CachedCredentials;
+pub use path::{PathError, RequestPath};
+use transport::{Auth, Read, SendError};
+
+/// HTTP methods the tools use (all reads; `POST` carries a search body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+}
 
 /// Why an OpenSearch call failed, in words a tool result can show.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +53,17 @@ pub enum BackendError {
     /// The answer was not JSON.
     #[error("OpenSearch returned a response that is not JSON: {0}")]
     BadResponse(String),
+    /// The answer is larger than the byte budget; it was not read past the budget.
+    #[error("the answer is too large: {} (MCP_MAX_RESPONSE_BYTES is {limit}); narrow it: ask for fewer hits (`size`), only some fields (`_source`: [\"field\", ...] in the query body), or use `count` for totals", match .size { Some(n) => format!("{n} bytes"), None => format!("more than {limit} bytes") })]
+    TooLarge {
+        /// The size OpenSearch announced, when it did.
+        size: Option<u64>,
+        /// The budget.
+        limit: usize,
+    },
+    /// The request path would not stay on the configured OpenSearch; nothing was sent.
+    #[error(transparent)]
+    Refused(#[from] PathError),
 }
 
 /// A request body.
@@ -52,10 +77,13 @@ pub enum RequestBody {
 /// The shared OpenSearch client.
 #[derive(Clone)]
 pub struct Backend {
-    client: opensearch::OpenSearch,
+    http: reqwest::Client,
+    auth: Auth,
+    base: Url,
     url: String,
     timeout: Duration,
     max_retries: u32,
+    max_response_bytes: usize,
 }
 
 impl Backend {
@@ -63,19 +91,14 @@ impl Backend {
     /// chain once; credentials are cached and refreshed before they expire (no client rebuild).
     pub async fn connect(cfg: &OpenSearchConfig) -> anyhow::Result<Backend> {
         let url = cfg.url();
-        let pool = SingleNodeConnectionPool::new(url::Url::parse(&url)?);
-        let mut builder = TransportBuilder::new(pool)
-            .timeout(cfg.timeout)
-            .disable_proxy();
-        if cfg.use_ssl && !cfg.ssl_verify {
-            builder = builder.cert_validation(CertificateValidation::None);
-        }
-        builder = match &cfg.auth {
-            OpenSearchAuth::None => builder,
-            OpenSearchAuth::Basic { username, password } => builder.auth(Credentials::Basic(
-                username.clone(),
-                password.expose().to_string(),
-            )),
+        let base = Url::parse(&url)?;
+        let http = transport::client(cfg.timeout, !cfg.use_ssl || cfg.ssl_verify)?;
+        let auth = match &cfg.auth {
+            OpenSearchAuth::None => Auth::None,
+            OpenSearchAuth::Basic { username, password } => Auth::Basic {
+                username: username.clone(),
+                password: password.clone(),
+            },
             OpenSearchAuth::Iam { service } => {
                 let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
                 let region = sdk.region().cloned().ok_or_else(|| {
@@ -86,18 +109,21 @@ impl Backend {
                 let chain = sdk.credentials_provider().ok_or_else(|| {
                     anyhow::anyhow!("OPENSEARCH_USE_IAM: the AWS credential chain is empty")
                 })?;
-                let cached = CachedCredentials::shared(chain);
-                builder
-                    .auth(Credentials::AwsSigV4(cached, region))
-                    .service_name(service)
+                Auth::SigV4 {
+                    credentials: CachedCredentials::shared(chain),
+                    region: region.to_string(),
+                    service: service.clone(),
+                }
             }
         };
-        let transport = builder.build()?;
         Ok(Backend {
-            client: opensearch::OpenSearch::new(transport),
+            http,
+            auth,
+            base,
             url,
             timeout: cfg.timeout,
             max_retries: cfg.max_retries,
+            max_response_bytes: cfg.max_response_bytes,
         })
     }
 
@@ -112,30 +138,55 @@ impl Backend {
     }
 
     /// `GET path?query` → JSON.
-    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, BackendError> {
+    pub async fn get(
+        &self,
+        path: impl Into<RequestPath>,
+        query: &[(&str, &str)],
+    ) -> Result<Value, BackendError> {
         self.request(Method::Get, path, query, None, self.timeout)
             .await
     }
 
-    /// `POST path` with a body → JSON.
-    pub async fn post(&self, path: &str, body: RequestBody) -> Result<Value, BackendError> {
-        self.request(Method::Post, path, &[], Some(body), self.timeout)
+    /// `POST path?query` with a body → JSON.
+    pub async fn post(
+        &self,
+        path: impl Into<RequestPath>,
+        query: &[(&str, &str)],
+        body: RequestBody,
+    ) -> Result<Value, BackendError> {
+        self.request(Method::Post, path, query, Some(body), self.timeout)
             .await
     }
 
     /// Send one request, retrying connection failures and 502/503/504, all within `deadline`.
+    /// The URL is built and checked first (same origin, the path's exact segments); a path that
+    /// fails the check is refused without a connection.
     pub async fn request(
         &self,
         method: Method,
-        path: &str,
+        path: impl Into<RequestPath>,
         query: &[(&str, &str)],
         body: Option<RequestBody>,
         deadline: Duration,
     ) -> Result<Value, BackendError> {
+        let mut url = path.into().url(&self.base)?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let body = match body {
+            None => None,
+            Some(RequestBody::Json(v)) => Some((
+                bytes::Bytes::from(
+                    serde_json::to_vec(&v).map_err(|e| BackendError::BadResponse(e.to_string()))?,
+                ),
+                "application/json",
+            )),
+            Some(RequestBody::NdJson(s)) => Some((bytes::Bytes::from(s), "application/x-ndjson")),
+        };
         let attempt_all = async {
             let mut attempt = 0u32;
             loop {
-                let result = self.send_once(method, path, query, body.as_ref()).await;
+                let result = self.send_once(method, &url, body.clone()).await;
                 let retryable = match &result {
                     Err(BackendError::Unreachable { .. }) => true,
                     Err(BackendError::Status { status, .. }) => matches!(status, 502..=504),
@@ -155,54 +206,53 @@ impl Backend {
     }
 
     /// A failed send or body read: a timeout, or OpenSearch unreachable (with the cause).
-    fn transport_error(&self, e: &opensearch::Error) -> BackendError {
-        if e.is_timeout() {
-            BackendError::Timeout(self.timeout)
-        } else {
-            BackendError::Unreachable {
+    fn transport_error(&self, e: &SendError) -> BackendError {
+        match e {
+            SendError::Http(h) if h.is_timeout() => BackendError::Timeout(self.timeout),
+            e => BackendError::Unreachable {
                 url: self.url.clone(),
                 reason: error_chain(e),
-            }
+            },
         }
     }
 
     async fn send_once(
         &self,
         method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&RequestBody>,
+        url: &Url,
+        body: Option<(bytes::Bytes, &'static str)>,
     ) -> Result<Value, BackendError> {
-        let mut headers = HeaderMap::new();
-        let bytes: Option<Vec<u8>> = match body {
-            None => None,
-            Some(RequestBody::Json(v)) => Some(serde_json::to_vec(v).unwrap_or_default()),
-            Some(RequestBody::NdJson(s)) => {
-                headers.insert(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("application/x-ndjson"),
-                );
-                Some(s.clone().into_bytes())
+        let method = match method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+        };
+        let read = transport::send(
+            &self.http,
+            &self.auth,
+            method,
+            url.clone(),
+            body,
+            self.max_response_bytes,
+        )
+        .await
+        .map_err(|e| self.transport_error(&e))?;
+        let (status, bytes) = match read {
+            Read::Body(status, bytes) => (status, bytes),
+            Read::TooLarge(size) => {
+                return Err(BackendError::TooLarge {
+                    size,
+                    limit: self.max_response_bytes,
+                })
             }
         };
-        let query = if query.is_empty() { None } else { Some(query) };
-        let response = self
-            .client
-            .send(method, path, headers, query, bytes, None)
-            .await
-            .map_err(|e| self.transport_error(&e))?;
-        let status = response.status_code().as_u16();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| self.transport_error(&e))?;
         if !(200..300).contains(&status) {
             return Err(BackendError::Status {
                 status,
-                reason: error_reason(&text),
+                reason: error_reason(&String::from_utf8_lossy(&bytes)),
             });
         }
-        serde_json::from_str(&text).map_err(|_| BackendError::BadResponse(truncate(&text, 300)))
+        serde_json::from_slice(&bytes)
+            .map_err(|_| BackendError::BadResponse(truncate(&String::from_utf8_lossy(&bytes), 300)))
     }
 }
 

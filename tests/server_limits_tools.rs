@@ -1,0 +1,285 @@
+//! Story (issue 9, items 3 and 9): an OpenSearch answer larger than MCP_MAX_RESPONSE_BYTES is a
+//! tool error that says how to narrow it, and memory stays bounded while eight such answers are
+//! refused at once; searches carry a server-side timeout, `from + size` is capped and scripts
+//! are refused unless OPENSEARCH_ALLOW_SCRIPTS=true.
+
+mod common;
+mod server_support;
+
+use std::time::{Duration, Instant};
+
+use common::{http_send, Osmem};
+use serde_json::{json, Value};
+use server_support::capture::Capture;
+use server_support::{call, err_text, ok_json, rmcp_client, text, Server};
+
+/// Documents of `big`: 100 of 2 MB each, as in the issue.
+const BIG_DOCS: usize = 100;
+const DOC_BYTES: usize = 2_000_000;
+
+/// Load `big` into osmem in bulk requests of ten documents (20 MB each).
+fn seed_big(osmem: &Osmem) {
+    let payload = "x".repeat(DOC_BYTES);
+    for batch in 0..BIG_DOCS / 10 {
+        let mut bulk = String::with_capacity(10 * (DOC_BYTES + 64));
+        for n in 0..10 {
+            let id = batch * 10 + n;
+            bulk.push_str(&format!(
+                "{{\"index\":{{\"_index\":\"big\",\"_id\":\"{id}\"}}}}\n"
+            ));
+            bulk.push_str(&format!("{{\"n\":{id},\"blob\":\"{payload}\"}}\n"));
+        }
+        let (status, body) = http_send(
+            "POST",
+            &format!("{}/_bulk?refresh=true", osmem.url),
+            bulk.as_bytes(),
+            "application/x-ndjson",
+        );
+        assert_eq!(status, 200, "bulk load: {}", &body[..body.len().min(300)]);
+    }
+}
+
+/// Peak resident memory (VmHWM) of a process, in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmHWM in /proc/PID/status");
+    kb * 1024
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn oversized_answers_are_refused_with_bounded_memory() {
+    let osmem = Osmem::start();
+    seed_big(&osmem);
+    let server = Server::start(&osmem.url, &[("OPENSEARCH_TIMEOUT", "60")]);
+    let url = server.mcp_url();
+
+    // Eight 200 MB answers at once, bounded in time.
+    let calls = (0..8).map(|_| {
+        let url = url.clone();
+        tokio::spawn(async move {
+            let client = rmcp_client(&url).await;
+            let r = call(
+                &client,
+                "search_index",
+                json!({"index": "big", "size": 100}),
+            )
+            .await;
+            client.cancel().await.ok();
+            r
+        })
+    });
+    let started = Instant::now();
+    let results = tokio::time::timeout(Duration::from_secs(120), futures::future::join_all(calls))
+        .await
+        .expect("eight oversized searches finish within 120 s");
+    for r in results {
+        let msg = err_text(&r.expect("task"));
+        assert!(msg.contains("too large"), "{msg}");
+        assert!(msg.contains("bytes") && msg.contains("2097152"), "{msg}");
+        for hint in ["`size`", "`_source`", "`count`"] {
+            assert!(msg.contains(hint), "no {hint} hint: {msg}");
+        }
+    }
+    let peak = peak_rss(server.guard.pid());
+    eprintln!(
+        "8 oversized searches in {:?}; server peak RSS {} MB",
+        started.elapsed(),
+        peak / (1024 * 1024)
+    );
+    assert!(
+        peak < 150 * 1024 * 1024,
+        "peak RSS {} MB is over 150 MB",
+        peak / (1024 * 1024)
+    );
+
+    // Narrowed the way the message says, the same data comes back.
+    let client = rmcp_client(&url).await;
+    let v = ok_json(
+        &call(
+            &client,
+            "search_index",
+            json!({"index": "big", "query": {"query": {"match_all": {}}, "_source": ["n"]}, "size": 100}),
+        )
+        .await,
+    );
+    assert_eq!(v["hits"]["hits"].as_array().unwrap().len(), 100);
+    let v = ok_json(&call(&client, "search_index", json!({"index": "big", "size": 1})).await);
+    assert_eq!(
+        v["hits"]["hits"][0]["_source"]["blob"]
+            .as_str()
+            .unwrap()
+            .len(),
+        DOC_BYTES
+    );
+    let v = ok_json(&call(&client, "count", json!({"index": "big"})).await);
+    assert_eq!(v["count"], BIG_DOCS);
+    client.cancel().await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_budget_applies_to_every_tool() {
+    let osmem = Osmem::start_with_movies();
+    let server = Server::start(&osmem.url, &[("MCP_MAX_RESPONSE_BYTES", "1024")]);
+    let client = rmcp_client(&server.mcp_url()).await;
+    let msg = err_text(&call(&client, "get_index_info", json!({"index": "movies"})).await);
+    assert!(msg.contains("too large") && msg.contains("1024"), "{msg}");
+    let msg = err_text(&call(&client, "search_index", json!({"index": "movies"})).await);
+    assert!(msg.contains("too large"), "{msg}");
+    // Small answers still pass.
+    let v = ok_json(&call(&client, "count", json!({"index": "movies"})).await);
+    assert_eq!(v["count"], 12);
+    client.cancel().await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn searches_carry_a_timeout_and_a_capped_window() {
+    let osmem = Osmem::start_with_movies();
+    let relay = Capture::start_relay(Some(osmem.port));
+    // Server::spawn sets OPENSEARCH_TIMEOUT=5: the server-side timeout is 90% of it.
+    let server = Server::start(&relay.url, &[]);
+    let client = rmcp_client(&server.mcp_url()).await;
+
+    let v = ok_json(
+        &call(
+            &client,
+            "search_index",
+            json!({"index": "movies", "size": 2}),
+        )
+        .await,
+    );
+    assert_eq!(v["hits"]["hits"].as_array().unwrap().len(), 2);
+    let v = ok_json(
+        &call(
+            &client,
+            "count",
+            json!({"index": "movies", "query": {"term": {"genres": "Comedy"}}}),
+        )
+        .await,
+    );
+    assert_eq!(v["count"], 4);
+    assert!(v["_shards"]["total"].as_u64().is_some(), "{v}");
+    let v = ok_json(
+        &call(
+            &client,
+            "msearch",
+            json!({"index": "movies", "searches": [{"query": {"match_all": {}}, "size": 1}]}),
+        )
+        .await,
+    );
+    assert_eq!(v["responses"].as_array().unwrap().len(), 1);
+    let sent = relay.sent_text();
+    assert_eq!(
+        sent.matches("\"timeout\":\"4500ms\"").count(),
+        3,
+        "search, count and msearch each carry the timeout:\n{sent}"
+    );
+
+    // from + size beyond 10000: refused before any request.
+    let before = relay.request_lines().len();
+    for args in [
+        json!({"index": "movies", "from": 9999, "size": 2}),
+        json!({"index": "movies", "query": {"query": {"match_all": {}}, "from": 10000}, "size": 1}),
+    ] {
+        let msg = err_text(&call(&client, "search_index", args).await);
+        assert!(
+            msg.contains("10000") && msg.contains("search_after"),
+            "{msg}"
+        );
+    }
+    let msg = err_text(
+        &call(
+            &client,
+            "msearch",
+            json!({"index": "movies", "searches": [{"query": {"from": 20000, "query": {"match_all": {}}}}]}),
+        )
+        .await,
+    );
+    assert!(msg.contains("search 0") && msg.contains("10000"), "{msg}");
+    assert_eq!(relay.request_lines().len(), before);
+    // At the edge it goes through.
+    let v = ok_json(
+        &call(
+            &client,
+            "search_index",
+            json!({"index": "movies", "from": 9995, "size": 5}),
+        )
+        .await,
+    );
+    assert_eq!(v["hits"]["hits"].as_array().unwrap().len(), 0);
+    client.cancel().await.ok();
+}
+
+/// Script-bearing arguments for every search tool.
+fn script_calls() -> Vec<(&'static str, Value)> {
+    let script = json!({"source": "doc['year'].value > 1990"});
+    vec![
+        (
+            "search_index",
+            json!({"index": "movies", "query": {"script": {"script": script}}}),
+        ),
+        (
+            "search_index",
+            json!({"index": "movies", "query": {"bool": {"filter": [{"match_all": {}}, {"function_score": {"script_score": {"script": script}}}]}}}),
+        ),
+        (
+            "search_index",
+            json!({"index": "movies", "query": {"query": {"match_all": {}}, "script_fields": {"x": {"script": script}}}}),
+        ),
+        (
+            "search_index",
+            json!({"index": "movies", "query": {"query": {"match_all": {}}, "runtime_mappings": {"y": {"type": "long"}}}}),
+        ),
+        (
+            "search_index",
+            json!({"index": "movies", "query": {"query": {"match_all": {}}, "sort": [{"_script": {"type": "number", "script": script}}]}}),
+        ),
+        (
+            "count",
+            json!({"index": "movies", "query": {"script": {"script": script}}}),
+        ),
+        (
+            "explain",
+            json!({"index": "movies", "id": "1", "query": {"script": {"script": script}}}),
+        ),
+        (
+            "msearch",
+            json!({"index": "movies", "searches": [{"query": {"match_all": {}}}, {"query": {"query": {"match_all": {}}, "aggs": {"a": {"scripted_metric": {}}}}}]}),
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_are_refused_unless_allowed() {
+    let osmem = Osmem::start_with_movies();
+    let relay = Capture::start_relay(Some(osmem.port));
+    let server = Server::start(&relay.url, &[]);
+    let client = rmcp_client(&server.mcp_url()).await;
+    let before = relay.request_lines().len();
+    for (tool, args) in script_calls() {
+        let msg = err_text(&call(&client, tool, args.clone()).await);
+        assert!(
+            msg.contains("scripts are not allowed") && msg.contains("OPENSEARCH_ALLOW_SCRIPTS"),
+            "{tool} {args}: {msg}"
+        );
+    }
+    assert_eq!(relay.request_lines().len(), before, "a script was sent");
+    client.cancel().await.ok();
+
+    // Allowed: the requests go to OpenSearch (osmem answers what it supports).
+    let relay = Capture::start_relay(Some(osmem.port));
+    let server = Server::start(&relay.url, &[("OPENSEARCH_ALLOW_SCRIPTS", "true")]);
+    let client = rmcp_client(&server.mcp_url()).await;
+    let before = relay.request_lines().len();
+    for (tool, args) in script_calls() {
+        let r = call(&client, tool, args.clone()).await;
+        let t = text(&r);
+        assert!(!t.contains("scripts are not allowed"), "{tool} {args}: {t}");
+    }
+    assert_eq!(relay.request_lines().len(), before + script_calls().len());
+    client.cancel().await.ok();
+}

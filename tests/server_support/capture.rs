@@ -1,0 +1,112 @@
+//! A TCP listener on 127.0.0.1 that counts every connection made to it and keeps what clients
+//! send; optionally relays each connection to a target (osmem), so requests still get answers.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The listener; stops accepting when dropped.
+pub struct Capture {
+    /// The port it listens on.
+    pub port: u16,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    connections: Arc<AtomicUsize>,
+    sent: Arc<Mutex<Vec<u8>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Capture {
+    /// A listener that answers nothing (the SSRF target: nothing may reach it).
+    pub fn start() -> Capture {
+        Self::start_relay(None)
+    }
+
+    /// A listener relaying to 127.0.0.1:`target` (or answering nothing when `None`).
+    pub fn start_relay(target: Option<u16>) -> Capture {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("local addr").port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (count, record, halt) = (connections.clone(), sent.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !halt.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                count.fetch_add(1, Ordering::SeqCst);
+                let _ = client.set_nonblocking(false);
+                let record = record.clone();
+                std::thread::spawn(move || relay(client, target, record));
+            }
+        });
+        Capture {
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            connections,
+            sent,
+            stop,
+        }
+    }
+
+    /// How many connections were accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// Everything clients sent so far, as text.
+    pub fn sent_text(&self) -> String {
+        String::from_utf8_lossy(&self.sent.lock().unwrap()).to_string()
+    }
+
+    /// The request lines (`METHOD /path HTTP/1.1`) sent so far, in order.
+    pub fn request_lines(&self) -> Vec<String> {
+        self.sent_text()
+            .lines()
+            .filter(|l| l.ends_with(" HTTP/1.1") && l.contains(" /"))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Copy `client` → target (recording it) and target → `client`; without a target, record
+/// what arrives (for at most 5 s) and close.
+fn relay(mut client: TcpStream, target: Option<u16>, record: Arc<Mutex<Vec<u8>>>) {
+    if target.is_none() {
+        let _ = client.set_read_timeout(Some(Duration::from_secs(5)));
+    }
+    let upstream = target.and_then(|p| TcpStream::connect(("127.0.0.1", p)).ok());
+    let mut upstream_w = upstream.as_ref().and_then(|u| u.try_clone().ok());
+    if let (Some(mut up), Ok(mut back)) = (upstream, client.try_clone()) {
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut up, &mut back);
+        });
+    }
+    let mut buf = [0u8; 16384];
+    while let Ok(n) = client.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        record.lock().unwrap().extend_from_slice(&buf[..n]);
+        match upstream_w.as_mut() {
+            Some(w) if w.write_all(&buf[..n]).is_ok() => {}
+            Some(_) => break,
+            None => {}
+        }
+    }
+    let _ = client.shutdown(std::net::Shutdown::Both);
+    if let Some(w) = upstream_w {
+        let _ = w.shutdown(std::net::Shutdown::Both);
+    }
+}
