@@ -9,15 +9,14 @@ mod http;
 mod opensearch;
 mod tools;
 
-use std::future::IntoFuture;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use axum::serve::ListenerExt;
 use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 
 const USAGE: &str = "\
 opensearch-mcp-server: stateless OpenSearch MCP server (streamable HTTP)
@@ -30,7 +29,8 @@ USAGE:
 ENVIRONMENT (see the README for every variable):
     MCP_HOST, MCP_PORT, MCP_PATH, MCP_HEALTH_PATH, MCP_PATH_ALIASES, MCP_STATELESS,
     MCP_ALLOWED_HOSTS, MCP_ALLOWED_ORIGINS, MCP_MAX_BODY_BYTES, MCP_AUTH_TOKEN,
-    MCP_SHUTDOWN_TIMEOUT, OPENSEARCH_HOST, OPENSEARCH_PORT, OPENSEARCH_USERNAME,
+    MCP_SHUTDOWN_TIMEOUT, MCP_MAX_SESSIONS, MCP_SESSION_IDLE_SECONDS, MCP_MAX_CONNECTIONS,
+    MCP_KEEPALIVE_TIMEOUT, OPENSEARCH_HOST, OPENSEARCH_PORT, OPENSEARCH_USERNAME,
     OPENSEARCH_PASSWORD, OPENSEARCH_USE_IAM, OPENSEARCH_SERVICE, OPENSEARCH_USE_SSL,
     OPENSEARCH_SSL_VERIFY, OPENSEARCH_TIMEOUT, OPENSEARCH_MAX_RETRIES,
     OPENSEARCH_DEFAULT_INDEX, OPENSEARCH_MAX_RESULTS, RUST_LOG";
@@ -56,7 +56,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let cfg = match Config::from_env() {
+    let (cfg, filter) = match Config::from_env().and_then(|c| Ok((c, log_filter()?))) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("opensearch-mcp-server: configuration error: {e}");
@@ -76,13 +76,31 @@ fn main() -> ExitCode {
     if check_health {
         return runtime.block_on(check_health_once(&cfg));
     }
-    init_logging();
+    init_logging(filter);
     runtime.block_on(serve(cfg, started))
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=error"));
+/// The log filter from `RUST_LOG` (default `info,rmcp=error`); a value that does not parse is a
+/// configuration error rather than silently ignored.
+fn log_filter() -> Result<EnvFilter, ConfigError> {
+    const DEFAULT: &str = "info,rmcp=error";
+    let bad = |message: String| ConfigError {
+        variable: "RUST_LOG",
+        message,
+    };
+    match std::env::var("RUST_LOG") {
+        Err(std::env::VarError::NotPresent) => Ok(EnvFilter::new(DEFAULT)),
+        Err(std::env::VarError::NotUnicode(_)) => Err(bad("is not valid UTF-8".into())),
+        Ok(v) if v.trim().is_empty() => Ok(EnvFilter::new(DEFAULT)),
+        Ok(v) => EnvFilter::builder().parse(v.trim()).map_err(|e| {
+            bad(format!(
+                "'{v}' is not a log filter ({e}); use a level such as info, or directives such as info,rmcp=error"
+            ))
+        }),
+    }
+}
+
+fn init_logging(filter: EnvFilter) {
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
@@ -104,7 +122,8 @@ async fn serve(cfg: Config, started: Instant) -> ExitCode {
     };
     let state = tools::AppState::new(backend, &cfg.opensearch);
     let rmcp_ct = CancellationToken::new();
-    let (app, inflight) = http::app(&cfg, state.clone(), rmcp_ct.clone());
+    let app = http::app(&cfg, state.clone(), rmcp_ct.clone());
+    let inflight = app.inflight.clone();
 
     let addr = SocketAddr::new(cfg.host, cfg.port);
     let listener = match tokio::net::TcpListener::bind(addr).await {
@@ -125,25 +144,19 @@ async fn serve(cfg: Config, started: Instant) -> ExitCode {
         opensearch_auth = cfg.opensearch.auth.kind(),
         bearer_token = cfg.auth_token.is_some(),
         tools = state.tool_names().len(),
+        max_connections = cfg.limits.max_connections,
+        max_sessions = cfg.limits.max_sessions,
         startup_ms = started.elapsed().as_millis() as u64,
     );
 
     let stop_accepting = CancellationToken::new();
-    // Small JSON answers: send them at once rather than waiting on Nagle's algorithm.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(stop_accepting.clone().cancelled_owned())
-        .into_future();
-    let mut server = tokio::spawn(server);
+    let mut served = http::serve::start(listener, app.apps, &cfg.limits, stop_accepting.clone());
 
     tokio::select! {
-        r = &mut server => {
-            // The listener failed before any signal.
+        r = &mut served.task => {
+            // The accept loop ended before any signal.
             let msg = match r {
-                Ok(Ok(())) => "server stopped".to_string(),
-                Ok(Err(e)) => format!("server failed: {e}"),
+                Ok(()) => "server stopped".to_string(),
                 Err(e) => format!("server task failed: {e}"),
             };
             tracing::error!(message = msg);
@@ -151,10 +164,11 @@ async fn serve(cfg: Config, started: Instant) -> ExitCode {
         }
         sig = shutdown_signal() => {
             tracing::info!(message = "shutdown started", signal = sig, in_flight = inflight.count(),
-                deadline_s = cfg.shutdown_timeout.as_secs_f64());
+                connections = served.open(), deadline_s = cfg.shutdown_timeout.as_secs_f64());
         }
     }
-    // Stop accepting; let requests in progress finish (ECS waits stopTimeout before SIGKILL).
+    // Stop accepting; connections close once their requests are answered, responses streamed to
+    // the end (ECS waits stopTimeout before SIGKILL).
     stop_accepting.cancel();
     let deadline = tokio::time::Instant::now() + cfg.shutdown_timeout;
     while inflight.count() > 0 && tokio::time::Instant::now() < deadline {
@@ -162,15 +176,16 @@ async fn serve(cfg: Config, started: Instant) -> ExitCode {
     }
     // Then end rmcp's sessions and long-lived streams so their connections close.
     rmcp_ct.cancel();
-    match tokio::time::timeout_at(deadline, &mut server).await {
-        Ok(_) => {
+    match tokio::time::timeout_at(deadline, served.closed()).await {
+        Ok(()) => {
             tracing::info!(message = "shutdown complete");
             ExitCode::SUCCESS
         }
         Err(_) => {
             tracing::warn!(
                 message = "shutdown deadline passed; exiting with requests still in flight",
-                in_flight = inflight.count()
+                in_flight = inflight.count(),
+                connections = served.open()
             );
             ExitCode::SUCCESS
         }

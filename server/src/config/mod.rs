@@ -3,9 +3,16 @@
 //! Every value is checked at start-up; a bad one stops the server with a message that names the
 //! variable and says what it accepts (the Python server silently fell back to defaults).
 
+mod allow;
+mod limits;
 mod parse;
 #[cfg(test)]
 mod tests;
+
+pub use allow::{AllowedHosts, AllowedOrigins, RequestOrigin};
+pub use limits::{
+    Limits, BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, HEALTH_RESERVE, WRITE_STALL_TIMEOUT,
+};
 
 use std::fmt;
 use std::net::IpAddr;
@@ -144,10 +151,12 @@ pub struct Config {
     pub path_aliases: Vec<String>,
     /// Stateless transport (`MCP_STATELESS`).
     pub stateless: bool,
-    /// Accepted `Host` values; empty means any (`MCP_ALLOWED_HOSTS=*`).
-    pub allowed_hosts: Vec<String>,
-    /// Accepted `Origin` values; `None` means any (`MCP_ALLOWED_ORIGINS=*`).
-    pub allowed_origins: Option<Vec<String>>,
+    /// Accepted `Host` values (`MCP_ALLOWED_HOSTS`).
+    pub allowed_hosts: AllowedHosts,
+    /// Accepted `Origin` values, which also get CORS headers (`MCP_ALLOWED_ORIGINS`).
+    pub allowed_origins: AllowedOrigins,
+    /// Sessions, connections and timeouts (`MCP_MAX_SESSIONS`, `MCP_MAX_CONNECTIONS`, ...).
+    pub limits: Limits,
     /// Largest accepted request body (`MCP_MAX_BODY_BYTES`).
     pub max_body_bytes: usize,
     /// Bearer token required on the MCP endpoint (`MCP_AUTH_TOKEN`).
@@ -212,46 +221,9 @@ impl Config {
             }
         }
         let stateless = parse_bool("MCP_STATELESS", get("MCP_STATELESS"), true)?;
-        let allowed_hosts = match get("MCP_ALLOWED_HOSTS") {
-            None => vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
-            Some(v) if v == "*" => Vec::new(),
-            Some(v) => {
-                let hosts = split_list(Some(v));
-                for h in &hosts {
-                    if h == "*" || http::uri::Authority::try_from(h.as_str()).is_err() {
-                        return Err(ConfigError {
-                            variable: "MCP_ALLOWED_HOSTS",
-                            message: format!(
-                                "'{h}' is not a host name or host:port (use a comma-separated list, or * alone to allow any Host)"
-                            ),
-                        });
-                    }
-                }
-                hosts
-            }
-        };
-        let allowed_origins = match get("MCP_ALLOWED_ORIGINS") {
-            None => Some(Vec::new()),
-            Some(v) if v == "*" => None,
-            Some(v) => {
-                let origins = split_list(Some(v));
-                for o in &origins {
-                    let ok = o == "null"
-                        || url::Url::parse(o.trim_end_matches(":*"))
-                            .map(|u| u.has_host() && u.path() == "/")
-                            .unwrap_or(false);
-                    if !ok {
-                        return Err(ConfigError {
-                            variable: "MCP_ALLOWED_ORIGINS",
-                            message: format!(
-                                "'{o}' is not an origin like https://app.example.com or http://localhost:* (comma-separated, or * alone to allow any)"
-                            ),
-                        });
-                    }
-                }
-                Some(origins)
-            }
-        };
+        let allowed_hosts = AllowedHosts::parse(get("MCP_ALLOWED_HOSTS"))?;
+        let allowed_origins = AllowedOrigins::parse(get("MCP_ALLOWED_ORIGINS"))?;
+        let limits = Limits::from_lookup(&get)?;
         let max_body_bytes =
             parse_num::<usize>("MCP_MAX_BODY_BYTES", get("MCP_MAX_BODY_BYTES"), 1024 * 1024)?;
         if max_body_bytes < 1024 {
@@ -277,6 +249,7 @@ impl Config {
             stateless,
             allowed_hosts,
             allowed_origins,
+            limits,
             max_body_bytes,
             auth_token,
             shutdown_timeout,

@@ -1,0 +1,175 @@
+//! One JSON log line per request, written when the response body has been sent (or dropped), so
+//! `duration_ms` covers the whole response and `outcome` is known even for a stateful call whose
+//! answer travels on an SSE stream; and the in-flight count that SIGTERM drains, which likewise
+//! lasts until the body is done.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use bytes::Bytes;
+
+/// Calls being handled now, counted until their response body is complete (drained on SIGTERM).
+/// Standalone `GET` event streams (stateful mode) are not calls and are not counted.
+#[derive(Default)]
+pub struct Inflight(AtomicUsize);
+
+impl Inflight {
+    /// How many calls are being handled now.
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+struct InflightGuard(Arc<Inflight>);
+
+impl InflightGuard {
+    fn new(inflight: Arc<Inflight>) -> InflightGuard {
+        inflight.0.fetch_add(1, Ordering::SeqCst);
+        InflightGuard(inflight)
+    }
+}
+
+impl Drop for InflightGuard {
+    fn drop(&mut self) {
+        self.0 .0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Set by the tool handler, read by the request log: `ok`, `error` (isError result) or
+/// `rpc_error`. Travels in the request's extensions, which rmcp hands to the handler.
+#[derive(Clone, Default)]
+pub struct ToolOutcome(Arc<OnceLock<&'static str>>);
+
+impl ToolOutcome {
+    /// Record the outcome (first write wins).
+    pub fn set(&self, outcome: &'static str) {
+        let _ = self.0.set(outcome);
+    }
+
+    fn get(&self) -> Option<&'static str> {
+        self.0.get().copied()
+    }
+}
+
+/// The JSON-RPC method and tool of a request, for the log line.
+#[derive(Clone, Default)]
+pub(super) struct RpcInfo {
+    pub(super) method: Option<String>,
+    pub(super) tool: Option<String>,
+    pub(super) outcome: ToolOutcome,
+}
+
+/// What the log line needs once the body is done.
+struct Finish {
+    start: Instant,
+    http_method: Method,
+    path: String,
+    status: u16,
+    info: Option<RpcInfo>,
+    _inflight: Option<InflightGuard>,
+}
+
+impl Finish {
+    fn write(&self, complete: bool) {
+        let info = self.info.as_ref();
+        let outcome =
+            info.and_then(|i| i.outcome.get())
+                .or(if complete { None } else { Some("aborted") });
+        tracing::info!(
+            target: "request",
+            method = %self.http_method,
+            path = %self.path,
+            rpc_method = info.and_then(|i| i.method.as_deref()),
+            tool = info.and_then(|i| i.tool.as_deref()),
+            outcome,
+            status = self.status,
+            duration_ms = (self.start.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
+            "request"
+        );
+    }
+}
+
+/// The response body, logging (and leaving the in-flight count) when it ends or is dropped.
+struct LoggedBody {
+    inner: Body,
+    finish: Option<Finish>,
+}
+
+impl http_body::Body for LoggedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(None) = polled {
+            if let Some(f) = self.finish.take() {
+                f.write(true);
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for LoggedBody {
+    fn drop(&mut self) {
+        if let Some(f) = self.finish.take() {
+            f.write(http_body::Body::is_end_stream(&self.inner));
+        }
+    }
+}
+
+/// Whether a request opens a standalone event stream (a `GET` asking for SSE).
+fn is_event_stream(req: &Request) -> bool {
+    req.method() == Method::GET
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/event-stream"))
+}
+
+/// The logging and in-flight layer around every route.
+pub(super) async fn log_requests(
+    State(inflight): State<Arc<Inflight>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let start = Instant::now();
+    let guard = (!is_event_stream(&req)).then(|| InflightGuard::new(inflight));
+    let http_method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let response = next.run(req).await;
+    let (mut parts, inner) = response.into_parts();
+    let finish = Finish {
+        start,
+        http_method,
+        path,
+        status: parts.status.as_u16(),
+        info: parts.extensions.remove::<RpcInfo>(),
+        _inflight: guard,
+    };
+    let body = LoggedBody {
+        inner,
+        finish: Some(finish),
+    };
+    Response::from_parts(parts, Body::new(body))
+}
