@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,10 +19,10 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use subtle::ConstantTimeEq;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, Secret};
+use crate::auth::{Auth, Subject};
+use crate::config::Config;
 use crate::health::{health, HealthState};
 use crate::tools::{AppState, McpServer};
 
@@ -67,7 +67,7 @@ struct RpcInfo {
 }
 
 struct GuardConfig {
-    token: Option<Secret>,
+    auth: Auth,
     max_body: usize,
 }
 
@@ -106,9 +106,10 @@ pub fn app(
         rmcp_cfg,
     );
     let guard = Arc::new(GuardConfig {
-        token: cfg.auth_token.clone(),
+        auth: Auth::new(cfg),
         max_body: cfg.max_body_bytes,
     });
+    let guard_routes = guard.auth.routes();
 
     let mut mcp_paths = vec![cfg.mcp_path.clone()];
     mcp_paths.extend(cfg.alias_paths(&cfg.mcp_path));
@@ -132,14 +133,14 @@ pub fn app(
     let health_routes = health_routes.with_state(health_state);
 
     let inflight = Arc::new(Inflight::default());
-    let router =
-        mcp_routes
-            .merge(health_routes)
-            .fallback(not_found)
-            .layer(middleware::from_fn_with_state(
-                inflight.clone(),
-                log_requests,
-            ));
+    let router = mcp_routes
+        .merge(health_routes)
+        .merge(guard_routes)
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            inflight.clone(),
+            log_requests,
+        ));
     (router, inflight)
 }
 
@@ -152,12 +153,18 @@ async fn not_found(req: Request) -> Response {
 }
 
 /// One JSON line per request: method, path, JSON-RPC method, tool, outcome, status, duration.
-async fn log_requests(State(inflight): State<Arc<Inflight>>, req: Request, next: Next) -> Response {
+async fn log_requests(
+    State(inflight): State<Arc<Inflight>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let start = Instant::now();
     inflight.0.fetch_add(1, Ordering::SeqCst);
     let _guard = InflightGuard(inflight);
     let http_method = req.method().clone();
     let path = req.uri().path().to_string();
+    let subject = Subject::default();
+    req.extensions_mut().insert(subject.clone());
     let response = next.run(req).await;
     let info = response.extensions().get::<RpcInfo>();
     tracing::info!(
@@ -167,6 +174,7 @@ async fn log_requests(State(inflight): State<Arc<Inflight>>, req: Request, next:
         rpc_method = info.and_then(|i| i.method.as_deref()),
         tool = info.and_then(|i| i.tool.as_deref()),
         outcome = info.and_then(|i| i.outcome.0.get().copied()),
+        subject = subject.get(),
         status = response.status().as_u16(),
         duration_ms = (start.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
         "request"
@@ -274,25 +282,8 @@ async fn read_body(body: Body, max: usize) -> BodyRead {
 
 /// Bearer token, body limit, JSON-RPC errors for unparseable bodies, and the log details.
 async fn mcp_guard(State(g): State<Arc<GuardConfig>>, req: Request, next: Next) -> Response {
-    if let Some(token) = &g.token {
-        let given = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        if !bool::from(given.as_bytes().ct_eq(token.expose().as_bytes())) {
-            let mut r = (
-                StatusCode::UNAUTHORIZED,
-                axum::Json(json!({
-                    "error": "missing or wrong bearer token: send Authorization: Bearer <MCP_AUTH_TOKEN>"
-                })),
-            )
-                .into_response();
-            r.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return r;
-        }
+    if let Err(refused) = g.auth.check(&req).await {
+        return refused;
     }
     if req.method() != Method::POST {
         return next.run(req).await;
