@@ -14,24 +14,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
-use subtle::ConstantTimeEq;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, Secret};
+use crate::auth::{Auth, Subject};
+use crate::config::Config;
 use crate::health::{health, HealthState};
 use crate::tools::{AppState, McpServer};
 pub use log::{Inflight, ToolOutcome};
 use sessions::BoundedSessions;
 
 struct GuardConfig {
-    token: Option<Secret>,
+    auth: Auth,
     max_body: usize,
     /// Stateful mode's sessions (`None` when stateless).
     sessions: Option<Arc<BoundedSessions>>,
@@ -69,7 +69,7 @@ pub fn app(cfg: &Config, state: Arc<AppState>, rmcp_ct: CancellationToken) -> Ap
         rmcp_cfg,
     );
     let guard = Arc::new(GuardConfig {
-        token: cfg.auth_token.clone(),
+        auth: Auth::new(cfg),
         max_body: cfg.max_body_bytes,
         sessions: (!cfg.stateless).then_some(sessions),
     });
@@ -82,6 +82,7 @@ pub fn app(cfg: &Config, state: Arc<AppState>, rmcp_ct: CancellationToken) -> Ap
             "GET, POST, DELETE, OPTIONS"
         },
     });
+    let guard_routes = guard.auth.routes();
 
     let mut mcp_paths = vec![cfg.mcp_path.clone()];
     mcp_paths.extend(cfg.alias_paths(&cfg.mcp_path));
@@ -110,7 +111,12 @@ pub fn app(cfg: &Config, state: Arc<AppState>, rmcp_ct: CancellationToken) -> Ap
             log::log_requests,
         ))
     };
-    let main = logged(mcp_routes.merge(health_routes.clone()).fallback(not_found));
+    let main = logged(
+        mcp_routes
+            .merge(health_routes.clone())
+            .merge(guard_routes)
+            .fallback(not_found),
+    );
     let health_only = logged(health_routes.fallback(at_capacity));
     App {
         apps: serve::Apps { main, health_only },
@@ -140,25 +146,8 @@ async fn not_found(req: Request) -> Response {
 
 /// Bearer token, body limit, JSON-RPC errors for unparseable bodies, and the log details.
 async fn mcp_guard(State(g): State<Arc<GuardConfig>>, req: Request, next: Next) -> Response {
-    if let Some(token) = &g.token {
-        let given = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        if !bool::from(given.as_bytes().ct_eq(token.expose().as_bytes())) {
-            let mut r = (
-                StatusCode::UNAUTHORIZED,
-                axum::Json(json!({
-                    "error": "missing or wrong bearer token: send Authorization: Bearer <MCP_AUTH_TOKEN>"
-                })),
-            )
-                .into_response();
-            r.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return r;
-        }
+    if let Err(refused) = g.auth.check(&req).await {
+        return refused;
     }
     jsonrpc::forward(&g, req, next).await
 }

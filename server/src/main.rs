@@ -2,6 +2,7 @@
 //! behind an ALB. Configuration comes from the environment (see `config.rs` and the README);
 //! `--check-health` probes a running server's health endpoint for the container health check.
 
+mod auth;
 mod config;
 mod credentials;
 mod health;
@@ -29,6 +30,8 @@ USAGE:
 ENVIRONMENT (see the README for every variable):
     MCP_HOST, MCP_PORT, MCP_PATH, MCP_HEALTH_PATH, MCP_PATH_ALIASES, MCP_STATELESS,
     MCP_ALLOWED_HOSTS, MCP_ALLOWED_ORIGINS, MCP_MAX_BODY_BYTES, MCP_AUTH_TOKEN,
+    MCP_OAUTH_ISSUER, MCP_OAUTH_JWKS_URL, MCP_OAUTH_AUDIENCE, MCP_OAUTH_CLIENT_IDS,
+    MCP_OAUTH_REQUIRED_SCOPES, MCP_RESOURCE_URL,
     MCP_SHUTDOWN_TIMEOUT, MCP_MAX_SESSIONS, MCP_SESSION_IDLE_SECONDS, MCP_MAX_CONNECTIONS,
     MCP_KEEPALIVE_TIMEOUT, OPENSEARCH_HOST, OPENSEARCH_PORT, OPENSEARCH_USERNAME,
     OPENSEARCH_PASSWORD, OPENSEARCH_USE_IAM, OPENSEARCH_SERVICE, OPENSEARCH_USE_SSL,
@@ -142,7 +145,7 @@ async fn serve(cfg: Config, started: Instant) -> ExitCode {
         aliases = ?cfg.path_aliases,
         opensearch = %state.backend.url(),
         opensearch_auth = cfg.opensearch.auth.kind(),
-        bearer_token = cfg.auth_token.is_some(),
+        auth = cfg.auth.kind(),
         tools = state.tool_names().len(),
         max_connections = cfg.limits.max_connections,
         max_sessions = cfg.limits.max_sessions,

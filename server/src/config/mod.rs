@@ -5,6 +5,7 @@
 
 mod allow;
 mod limits;
+pub mod auth;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -18,6 +19,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
+pub use auth::{AuthConfig, OAuthConfig};
 use parse::{
     parse_bool, parse_listen_host, parse_num, parse_path, parse_port, parse_seconds,
     sibling_health_path, split_host, split_list,
@@ -159,8 +161,8 @@ pub struct Config {
     pub limits: Limits,
     /// Largest accepted request body (`MCP_MAX_BODY_BYTES`).
     pub max_body_bytes: usize,
-    /// Bearer token required on the MCP endpoint (`MCP_AUTH_TOKEN`).
-    pub auth_token: Option<Secret>,
+    /// How callers authenticate: `MCP_AUTH_TOKEN` or OAuth (`MCP_OAUTH_*`).
+    pub auth: AuthConfig,
     /// How long to let in-flight requests finish after SIGTERM (`MCP_SHUTDOWN_TIMEOUT`).
     pub shutdown_timeout: Duration,
     /// OpenSearch connection.
@@ -232,7 +234,10 @@ impl Config {
                 message: format!("{max_body_bytes} is too small; use at least 1024 bytes"),
             });
         }
-        let auth_token = get("MCP_AUTH_TOKEN").map(Secret);
+        let last = mcp_path.rsplit('/').next().unwrap_or_default();
+        let mut served = vec![mcp_path.clone()];
+        served.extend(path_aliases.iter().map(|a| format!("{a}/{last}")));
+        let auth = AuthConfig::from_lookup(&lookup, &served)?;
         let shutdown_timeout = parse_seconds(
             "MCP_SHUTDOWN_TIMEOUT",
             get("MCP_SHUTDOWN_TIMEOUT"),
@@ -251,7 +256,7 @@ impl Config {
             allowed_origins,
             limits,
             max_body_bytes,
-            auth_token,
+            auth,
             shutdown_timeout,
             opensearch,
         })

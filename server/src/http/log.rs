@@ -16,6 +16,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use bytes::Bytes;
 
+use crate::auth::Subject;
+
 /// Calls being handled now, counted until their response body is complete (drained on SIGTERM).
 /// Standalone `GET` event streams (stateful mode) are not calls and are not counted.
 #[derive(Default)]
@@ -74,6 +76,8 @@ struct Finish {
     path: String,
     status: u16,
     info: Option<RpcInfo>,
+    /// The accepted token's subject (`sub`), filled in by the auth check.
+    subject: Subject,
     _inflight: Option<InflightGuard>,
 }
 
@@ -90,6 +94,7 @@ impl Finish {
             rpc_method = info.and_then(|i| i.method.as_deref()),
             tool = info.and_then(|i| i.tool.as_deref()),
             outcome,
+            subject = self.subject.get(),
             status = self.status,
             duration_ms = (self.start.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
             "request"
@@ -150,10 +155,12 @@ fn is_event_stream(req: &Request) -> bool {
 /// The logging and in-flight layer around every route.
 pub(super) async fn log_requests(
     State(inflight): State<Arc<Inflight>>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     let start = Instant::now();
+    let subject = Subject::default();
+    req.extensions_mut().insert(subject.clone());
     let guard = (!is_event_stream(&req)).then(|| InflightGuard::new(inflight));
     let http_method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -165,6 +172,7 @@ pub(super) async fn log_requests(
         path,
         status: parts.status.as_u16(),
         info: parts.extensions.remove::<RpcInfo>(),
+        subject,
         _inflight: guard,
     };
     let body = LoggedBody {
