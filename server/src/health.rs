@@ -1,5 +1,9 @@
 //! `GET .../health`: the process is up (200) whatever OpenSearch does, with the cluster's status
 //! probed under a short deadline; `?strict=true` answers 503 when OpenSearch is not reachable.
+//!
+//! The values are the user's FastMCP server's (`status: healthy`, `service: OpenSearch MCP
+//! Server`, `opensearch.status: connected | error`), which dashboards and the user's chat CLI
+//! read; `version`, `mode` and `opensearch.distribution` are this server's extra fields.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +17,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::opensearch::Backend;
+
+/// The service name the user's server reports (also its MCP `serverInfo.name`).
+pub const SERVICE_NAME: &str = "OpenSearch MCP Server";
 
 /// Longest the health probe waits for OpenSearch.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -41,8 +48,8 @@ pub async fn health(
     let strict = matches!(q.strict.as_deref(), Some("true" | "1" | "yes"));
     let (cluster, ok) = probe(&state.backend).await;
     let body = json!({
-        "status": if ok { "ok" } else if strict { "unavailable" } else { "degraded" },
-        "service": "opensearch-mcp-server",
+        "status": if strict && !ok { "unavailable" } else { "healthy" },
+        "service": SERVICE_NAME,
         "version": env!("CARGO_PKG_VERSION"),
         "mode": state.mode,
         "opensearch": cluster,
@@ -72,7 +79,7 @@ async fn probe(backend: &Backend) -> (Value, bool) {
             let ok = status != "red";
             (
                 json!({
-                    "status": if ok { "ok" } else { "error" },
+                    "status": "connected",
                     "cluster_name": root.get("cluster_name").or_else(|| health.get("cluster_name")),
                     "version": root.pointer("/version/number"),
                     "distribution": root.pointer("/version/distribution"),

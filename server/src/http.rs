@@ -132,14 +132,17 @@ pub fn app(
     let health_routes = health_routes.with_state(health_state);
 
     let inflight = Arc::new(Inflight::default());
-    let router =
-        mcp_routes
-            .merge(health_routes)
-            .fallback(not_found)
-            .layer(middleware::from_fn_with_state(
-                inflight.clone(),
-                log_requests,
-            ));
+    let mut router = mcp_routes.merge(health_routes).fallback(not_found);
+    if let Some(id) = cfg.served_by.header_value() {
+        router = router.layer(middleware::from_fn_with_state(
+            id,
+            crate::served_by::add_header,
+        ));
+    }
+    let router = router.layer(middleware::from_fn_with_state(
+        inflight.clone(),
+        log_requests,
+    ));
     (router, inflight)
 }
 

@@ -7,6 +7,7 @@ mod credentials;
 mod health;
 mod http;
 mod opensearch;
+mod served_by;
 mod tools;
 
 use std::future::IntoFuture;
@@ -30,7 +31,7 @@ USAGE:
 ENVIRONMENT (see the README for every variable):
     MCP_HOST, MCP_PORT, MCP_PATH, MCP_HEALTH_PATH, MCP_PATH_ALIASES, MCP_STATELESS,
     MCP_ALLOWED_HOSTS, MCP_ALLOWED_ORIGINS, MCP_MAX_BODY_BYTES, MCP_AUTH_TOKEN,
-    MCP_SHUTDOWN_TIMEOUT, OPENSEARCH_HOST, OPENSEARCH_PORT, OPENSEARCH_USERNAME,
+    MCP_SHUTDOWN_TIMEOUT, MCP_SERVED_BY, MCP_REPLICA_ID, OPENSEARCH_HOST, OPENSEARCH_PORT, OPENSEARCH_USERNAME,
     OPENSEARCH_PASSWORD, OPENSEARCH_USE_IAM, OPENSEARCH_SERVICE, OPENSEARCH_USE_SSL,
     OPENSEARCH_SSL_VERIFY, OPENSEARCH_TIMEOUT, OPENSEARCH_MAX_RETRIES,
     OPENSEARCH_DEFAULT_INDEX, OPENSEARCH_MAX_RESULTS, RUST_LOG";
@@ -94,7 +95,8 @@ fn init_logging() {
         .init();
 }
 
-async fn serve(cfg: Config, started: Instant) -> ExitCode {
+async fn serve(mut cfg: Config, started: Instant) -> ExitCode {
+    cfg.served_by = served_by::resolve(cfg.served_by).await;
     let backend = match opensearch::Backend::connect(&cfg.opensearch).await {
         Ok(b) => b,
         Err(e) => {
