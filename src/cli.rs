@@ -62,6 +62,8 @@ pub enum Command {
     Verify(commands::verify::VerifyArgs),
     /// Make one MCP tool call and print the result.
     Call(commands::call::CallArgs),
+    /// An interactive MCP prompt: health, tools, list, stress, call, describe, replicas...
+    Shell(commands::shell::ShellArgs),
 }
 
 impl Cli {
@@ -79,6 +81,7 @@ impl Cli {
             Command::Local(a) => commands::local::run(a, g).await,
             Command::Verify(a) => commands::verify::run(a, g).await,
             Command::Call(a) => commands::call::run(a, g).await,
+            Command::Shell(a) => commands::shell::run(a, g).await,
         }
     }
 }

@@ -14,5 +14,6 @@ pub mod output;
 pub mod plan;
 pub mod probe;
 pub mod prompt;
+pub mod shell;
 pub mod stack;
 pub mod traffic;

@@ -420,3 +420,57 @@ fn the_official_python_sdk_client_works_through_the_router_when_stateless() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn x_served_by_shows_calls_spread_over_the_three_replicas() {
+    let _one = serial();
+    let local = Local::start(&["stateless"]);
+    let url = local.mcp_url("stateless");
+
+    // verify's load report: calls per replica id (MCP_REPLICA_ID, set by `mcpctl local`).
+    let (out, report) = verify_load(&url, 600, 6);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    let spread = report["served_by"].as_object().expect("served_by");
+    let mut ids: Vec<&str> = spread.keys().map(String::as_str).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        ["stateless-1", "stateless-2", "stateless-3"],
+        "{report}"
+    );
+    for (id, n) in spread {
+        let n = n.as_u64().unwrap();
+        assert!((170..=230).contains(&n), "{id} took {n} of 600: {report}");
+    }
+    println!("verify served_by over 3 replicas: {}", report["served_by"]);
+
+    // The shell's stress and replicas commands show the same spread.
+    let mut child = Command::new(mcpctl_bin())
+        .args(["shell", &url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start mcpctl shell");
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"stress 90\nreplicas\n").unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("90/90 successful"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "verdict: OK: no session or scaling problem (spread over 3 replicas); stateless"
+        ),
+        "{stdout}"
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("served by: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    for id in ["stateless-1", "stateless-2", "stateless-3"] {
+        assert!(line.contains(&format!("{id} ")), "{line}");
+    }
+    assert!(stdout.contains("came from 3 replica(s)"), "{stdout}");
+    println!("shell stress 90: {line}");
+}

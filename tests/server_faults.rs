@@ -65,7 +65,13 @@ async fn opensearch_stopping_mid_run_gives_tool_errors_and_health_stays_up() {
     ] {
         let start = Instant::now();
         let msg = err_text(&call(&client, tool, args).await);
-        assert!(msg.contains(&format!("{tool} failed")), "{msg}");
+        // list_indices answers as the user's server does: {"success":false,"error":"OpenSearch error: ..."}.
+        let said = if tool == "list_indices" {
+            "{\"success\":false,\"error\":\"OpenSearch error: ".to_string()
+        } else {
+            format!("{tool} failed")
+        };
+        assert!(msg.contains(&said), "{msg}");
         assert!(msg.contains("cannot reach OpenSearch"), "{msg}");
         assert!(
             start.elapsed() < Duration::from_secs(5),
@@ -75,7 +81,10 @@ async fn opensearch_stopping_mid_run_gives_tool_errors_and_health_stays_up() {
     }
     let (status, body, _) = health(&server, "").await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["status"], "degraded");
+    assert_eq!(
+        body["status"], "healthy",
+        "the process is up, as the user's server says"
+    );
     assert_eq!(body["opensearch"]["status"], "error");
     assert!(
         body["opensearch"]["error"]

@@ -262,16 +262,17 @@ fn the_official_python_sdk_client_interoperates() {
     // The stateless path and the alias the old production path maps to.
     for path in [MCP_PATH, "/ossserver/ossmcp"] {
         let v = python_interop(&server.url(path));
-        assert_eq!(v["server_name"], "opensearch-mcp-server", "{v}");
+        assert_eq!(v["server_name"], "OpenSearch MCP Server", "{v}");
         assert!(
             v["protocol_version"].as_str().unwrap().starts_with("20"),
             "{v}"
         );
         assert_eq!(v["tools"].as_array().unwrap().len(), 16, "{v}");
         assert_eq!(v["list_indices"]["is_error"], false, "{v}");
-        // One text block per index, as the Python server sent them.
-        let movies: Value =
+        // One text block with {"success": true, "indices": [...]}, as the user's server sends it.
+        let body: Value =
             serde_json::from_str(v["list_indices"]["text"][0].as_str().unwrap()).unwrap();
+        let movies = &body["indices"][0];
         assert_eq!(movies["index"], "movies");
         assert_eq!(movies["docs.count"], "12");
         assert_eq!(v["search_index"]["is_error"], false, "{v}");

@@ -1,12 +1,17 @@
 //! `GET .../health`: the process is up (200) whatever OpenSearch does, with the cluster's status
 //! probed under a short deadline; `?strict=true` answers 503 when OpenSearch is not reachable.
 //!
-//! The endpoint is unauthenticated (the load balancer calls it), so it is cheap and says little:
-//! one OpenSearch call (`_cluster/health`) at most every `PROBE_CACHE` however many hits arrive
-//! (concurrent hits wait for the one probe in progress), and the body carries the cluster's
-//! colour but not its name, version or the error text (which names the OpenSearch host); those
-//! go to the log, and the `cluster_health` tool shows them to authenticated callers.
-
+//! The values are the user's FastMCP server's (`status: healthy`, `service: OpenSearch MCP
+//! Server`, `opensearch.status: connected | error`), which dashboards and the user's chat CLI
+//! read; `version` and `mode` are this server's extra fields.
+//!
+//! The endpoint is unauthenticated (the load balancer calls it), so it is cheap: one probe (the
+//! root and `_cluster/health`) at most every `PROBE_CACHE` however many hits arrive (concurrent
+//! hits wait for the one probe in progress). The error text (which names the OpenSearch host)
+//! only goes to the log. The cluster's name and version are shown only when the MCP endpoint
+//! itself is open (no `MCP_AUTH_TOKEN`, no OAuth): then any caller can read them with the
+//! `cluster_health` tool anyway, and the user's dashboards expect them. With authentication on,
+//! health says only whether OpenSearch answered and its colour.
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,6 +25,9 @@ use serde_json::{json, Value};
 
 use crate::opensearch::Backend;
 
+/// The service name the user's server reports (also its MCP `serverInfo.name`).
+pub const SERVICE_NAME: &str = "OpenSearch MCP Server";
+
 /// Longest the health probe waits for OpenSearch.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long one probe's result answers health hits.
@@ -30,6 +38,10 @@ const PROBE_CACHE: Duration = Duration::from_secs(1);
 struct Probe {
     /// `green`, `yellow`, `red`, or `None` when OpenSearch did not answer properly.
     health: Option<String>,
+    /// The root document's `cluster_name` (or `_cluster/health`'s).
+    cluster_name: Option<Value>,
+    /// The root document's `version.number`.
+    version: Option<Value>,
 }
 
 impl Probe {
@@ -42,15 +54,19 @@ impl Probe {
 pub struct HealthState {
     backend: Backend,
     mode: &'static str,
+    /// Whether the body may name the cluster and its version (the MCP endpoint is open).
+    reveal_cluster: bool,
     last: tokio::sync::Mutex<Option<(Instant, Probe)>>,
 }
 
 impl HealthState {
-    /// Health for `backend`; `mode` is `stateless` or `stateful`.
-    pub fn new(backend: Backend, mode: &'static str) -> HealthState {
+    /// Health for `backend`; `mode` is `stateless` or `stateful`; `reveal_cluster` when the
+    /// MCP endpoint needs no authentication (see the module doc).
+    pub fn new(backend: Backend, mode: &'static str, reveal_cluster: bool) -> HealthState {
         HealthState {
             backend,
             mode,
+            reveal_cluster,
             last: tokio::sync::Mutex::new(None),
         }
     }
@@ -89,46 +105,63 @@ pub async fn health(
     } else {
         StatusCode::OK
     };
-    (code, Json(body(&p, state.mode, strict))).into_response()
+    (code, Json(body(&p, state.mode, strict, state.reveal_cluster))).into_response()
 }
 
 /// The health answer's JSON.
-fn body(p: &Probe, mode: &str, strict: bool) -> Value {
+fn body(p: &Probe, mode: &str, strict: bool, reveal_cluster: bool) -> Value {
     let ok = p.ok();
     let opensearch = match &p.health {
-        Some(h) => json!({ "status": if ok { "ok" } else { "error" }, "health": h }),
+        Some(h) => {
+            let mut o = json!({ "status": if ok { "connected" } else { "error" }, "health": h });
+            if reveal_cluster {
+                o["cluster_name"] = p.cluster_name.clone().unwrap_or(Value::Null);
+                o["version"] = p.version.clone().unwrap_or(Value::Null);
+            }
+            o
+        }
         None => json!({
             "status": "error",
             "error": "cannot reach OpenSearch or it did not answer in time (details in the server log)",
         }),
     };
     json!({
-        "status": if ok { "ok" } else if strict { "unavailable" } else { "degraded" },
-        "service": "opensearch-mcp-server",
+        "status": if strict && !ok { "unavailable" } else { "healthy" },
+        "service": SERVICE_NAME,
         "version": env!("CARGO_PKG_VERSION"),
         "mode": mode,
         "opensearch": opensearch,
     })
 }
 
-/// One `_cluster/health` call under the probe deadline.
+/// The root document and `_cluster/health`, concurrently, under the probe deadline.
 async fn probe(backend: &Backend) -> Probe {
     let deadline = PROBE_TIMEOUT.min(backend.timeout());
-    match backend
-        .request(Method::Get, "_cluster/health", &[], None, deadline)
-        .await
-    {
-        Ok(h) => Probe {
+    let (root, health) = tokio::join!(
+        backend.request(Method::Get, "", &[], None, deadline),
+        backend.request(Method::Get, "_cluster/health", &[], None, deadline),
+    );
+    match (root, health) {
+        (Ok(root), Ok(h)) => Probe {
             health: Some(
                 h.get("status")
                     .and_then(Value::as_str)
                     .unwrap_or("unknown")
                     .to_string(),
             ),
+            cluster_name: root
+                .get("cluster_name")
+                .or_else(|| h.get("cluster_name"))
+                .cloned(),
+            version: root.pointer("/version/number").cloned(),
         },
-        Err(e) => {
+        (Err(e), _) | (_, Err(e)) => {
             tracing::warn!(message = "health probe failed", error = %e);
-            Probe { health: None }
+            Probe {
+                health: None,
+                cluster_name: None,
+                version: None,
+            }
         }
     }
 }

@@ -97,7 +97,11 @@ pub fn app(cfg: &Config, state: Arc<AppState>, rmcp_ct: CancellationToken) -> Ap
         .layer(middleware::from_fn_with_state(guard, mcp_guard))
         .layer(middleware::from_fn_with_state(policy, cors::check_origin));
 
-    let health_state = Arc::new(HealthState::new(state.backend.clone(), cfg.mode()));
+    let health_state = Arc::new(HealthState::new(
+        state.backend.clone(),
+        cfg.mode(),
+        matches!(cfg.auth, crate::config::auth::AuthConfig::None),
+    ));
     let mut health_routes = Router::new();
     for p in &health_paths {
         health_routes = health_routes.route(p, get(health));
@@ -111,12 +115,17 @@ pub fn app(cfg: &Config, state: Arc<AppState>, rmcp_ct: CancellationToken) -> Ap
             log::log_requests,
         ))
     };
-    let main = logged(
-        mcp_routes
-            .merge(health_routes.clone())
-            .merge(guard_routes)
-            .fallback(not_found),
-    );
+    let mut main = mcp_routes
+        .merge(health_routes.clone())
+        .merge(guard_routes)
+        .fallback(not_found);
+    if let Some(id) = cfg.served_by.header_value() {
+        main = main.layer(middleware::from_fn_with_state(
+            id,
+            crate::served_by::add_header,
+        ));
+    }
+    let main = logged(main);
     let health_only = logged(health_routes.fallback(at_capacity));
     App {
         apps: serve::Apps { main, health_only },

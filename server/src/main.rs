@@ -8,6 +8,7 @@ mod credentials;
 mod health;
 mod http;
 mod opensearch;
+mod served_by;
 mod tools;
 
 use std::net::{IpAddr, SocketAddr};
@@ -32,7 +33,7 @@ ENVIRONMENT (see the README for every variable):
     MCP_ALLOWED_HOSTS, MCP_ALLOWED_ORIGINS, MCP_MAX_BODY_BYTES, MCP_AUTH_TOKEN,
     MCP_OAUTH_ISSUER, MCP_OAUTH_JWKS_URL, MCP_OAUTH_AUDIENCE, MCP_OAUTH_CLIENT_IDS,
     MCP_OAUTH_REQUIRED_SCOPES, MCP_RESOURCE_URL,
-    MCP_SHUTDOWN_TIMEOUT, MCP_MAX_SESSIONS, MCP_SESSION_IDLE_SECONDS, MCP_MAX_CONNECTIONS,
+    MCP_SHUTDOWN_TIMEOUT, MCP_SERVED_BY, MCP_REPLICA_ID, MCP_MAX_SESSIONS, MCP_SESSION_IDLE_SECONDS, MCP_MAX_CONNECTIONS,
     MCP_KEEPALIVE_TIMEOUT, OPENSEARCH_HOST, OPENSEARCH_PORT, OPENSEARCH_USERNAME,
     OPENSEARCH_PASSWORD, OPENSEARCH_USE_IAM, OPENSEARCH_SERVICE, OPENSEARCH_USE_SSL,
     OPENSEARCH_SSL_VERIFY, OPENSEARCH_TIMEOUT, OPENSEARCH_MAX_RETRIES,
@@ -115,7 +116,8 @@ fn init_logging(filter: EnvFilter) {
         .init();
 }
 
-async fn serve(cfg: Config, started: Instant) -> ExitCode {
+async fn serve(mut cfg: Config, started: Instant) -> ExitCode {
+    cfg.served_by = served_by::resolve(cfg.served_by).await;
     let backend = match opensearch::Backend::connect(&cfg.opensearch).await {
         Ok(b) => b,
         Err(e) => {

@@ -9,6 +9,7 @@ use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::probe::check::{call, connect, result_text, ProbeOptions};
+use crate::probe::connection::ConnectionArgs;
 use crate::probe::driver::DEFAULT_PROTOCOL_VERSION;
 use crate::probe::endpoint::parse_url;
 
@@ -30,9 +31,12 @@ pub struct CallArgs {
     /// Limit for connecting and for the call (e.g. 10s).
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
-    /// Bearer token for servers that require one.
+    /// Bearer token for servers that require one (prefer --bearer-token-env).
     #[arg(long, env = "MCP_AUTH_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// `--header` and `--bearer-token-env`.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 /// Run `mcpctl call`.
@@ -48,12 +52,17 @@ pub async fn run(args: CallArgs, global: &GlobalArgs) -> Result<()> {
             "the tool arguments must be a JSON object, e.g. '{}'",
         ));
     }
+    let conn = args
+        .connection
+        .resolve(args.token.clone())
+        .map_err(Error::bad_input)?;
     let opts = ProbeOptions {
         url,
         health_url: None,
         protocol_version: args.protocol_version.clone(),
         timeout: args.timeout,
-        bearer: args.token.clone(),
+        bearer: conn.bearer,
+        headers: conn.headers,
     };
     let client = connect(&opts)
         .await

@@ -207,9 +207,11 @@ async fn serve(args: &LocalArgs, global: &GlobalArgs, plan: &Plan, sup: &Supervi
             env.extend(opensearch::server_env(&opensearch_url));
             env.push(("MCP_HOST".into(), "127.0.0.1".into()));
             env.push(("MCP_PORT".into(), port.to_string()));
+            let name = format!("{}-{}", stack.name, ri + 1);
+            // Replicas share one host name: X-Served-By tells them apart by this id.
+            env.push(("MCP_REPLICA_ID".into(), name.clone()));
             env.extend(plan.extra_env.iter().cloned());
             let env = last_wins(env);
-            let name = format!("{}-{}", stack.name, ri + 1);
             let log = plan.logs.join(format!("{name}.log"));
             let tx = exit_tx.clone();
             let spec = ChildSpec {

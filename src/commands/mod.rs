@@ -8,6 +8,7 @@ pub mod local;
 pub mod logs;
 pub mod plan;
 pub mod rollback;
+pub mod shell;
 pub mod status;
 pub mod up;
 pub mod verify;

@@ -11,6 +11,7 @@ use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::probe::check::{probe, ProbeOptions};
+use crate::probe::connection::{Connection, ConnectionArgs};
 use crate::probe::driver::{check_protocol_version, McpHttp, DEFAULT_PROTOCOL_VERSION};
 use crate::probe::endpoint::parse_url;
 use crate::probe::load::{run_load, LoadReport, LoadSpec};
@@ -55,9 +56,12 @@ pub struct VerifyArgs {
     /// Limit for each request or step (e.g. 10s, 500ms).
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
-    /// Bearer token for servers that require one.
+    /// Bearer token for servers that require one (prefer --bearer-token-env).
     #[arg(long, env = "MCP_AUTH_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// `--header` and `--bearer-token-env`.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
     /// Health URL to check (default: the MCP path's sibling `health`).
     #[arg(long, value_name = "URL")]
     pub health_url: Option<String>,
@@ -69,8 +73,12 @@ pub async fn run(args: VerifyArgs, global: &GlobalArgs) -> Result<()> {
     if args.concurrency == 0 {
         return Err(Error::bad_input("--concurrency must be at least 1"));
     }
+    let conn = args
+        .connection
+        .resolve(args.token.clone())
+        .map_err(Error::bad_input)?;
     if !args.stacks.is_empty() {
-        return verify_stacks(&args, global).await;
+        return verify_stacks(&args, &conn, global).await;
     }
     if !args.compare.is_empty() {
         let urls = args
@@ -79,17 +87,17 @@ pub async fn run(args: VerifyArgs, global: &GlobalArgs) -> Result<()> {
             .map(|u| parse_url(u).map_err(Error::bad_input))
             .collect::<Result<Vec<_>>>()?;
         let requests = args.requests.unwrap_or(DEFAULT_COMPARE_REQUESTS);
-        return load(&args, urls, requests, global).await;
+        return load(&args, &conn, urls, requests, global).await;
     }
     let url = parse_url(args.url.as_deref().unwrap_or_default()).map_err(Error::bad_input)?;
     match args.requests {
-        Some(requests) => load(&args, vec![url], requests, global).await,
-        None => check(&args, url, None, global).await,
+        Some(requests) => load(&args, &conn, vec![url], requests, global).await,
+        None => check(&args, &conn, url, None, global).await,
     }
 }
 
 /// `--stack`: find each stack's URL in AWS, then probe, load-test or compare.
-async fn verify_stacks(args: &VerifyArgs, global: &GlobalArgs) -> Result<()> {
+async fn verify_stacks(args: &VerifyArgs, conn: &Connection, global: &GlobalArgs) -> Result<()> {
     let mut endpoints = Vec::new();
     for name in &args.stacks {
         let stack = crate::stack::load(name, &global.stacks_dir)?;
@@ -111,14 +119,14 @@ async fn verify_stacks(args: &VerifyArgs, global: &GlobalArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     if urls.len() > 1 {
         let requests = args.requests.unwrap_or(DEFAULT_COMPARE_REQUESTS);
-        return load(args, urls, requests, global).await;
+        return load(args, conn, urls, requests, global).await;
     }
     let url = urls.into_iter().next().expect("one stack");
     match args.requests {
-        Some(requests) => load(args, vec![url], requests, global).await,
+        Some(requests) => load(args, conn, vec![url], requests, global).await,
         None => {
             let health = parse_url(&endpoints[0].health_url).map_err(Error::failed)?;
-            check(args, url, Some(health), global).await
+            check(args, conn, url, Some(health), global).await
         }
     }
 }
@@ -126,6 +134,7 @@ async fn verify_stacks(args: &VerifyArgs, global: &GlobalArgs) -> Result<()> {
 /// The functional probe.
 async fn check(
     args: &VerifyArgs,
+    conn: &Connection,
     url: reqwest::Url,
     stack_health: Option<reqwest::Url>,
     global: &GlobalArgs,
@@ -139,7 +148,8 @@ async fn check(
         health_url,
         protocol_version: args.protocol_version.clone(),
         timeout: args.timeout,
-        bearer: args.token.clone(),
+        bearer: conn.bearer.clone(),
+        headers: conn.headers.clone(),
     };
     let report = probe(&opts).await;
     if global.output.is_json() {
@@ -167,6 +177,7 @@ async fn check(
 /// The load test, against one endpoint or several in turn.
 async fn load(
     args: &VerifyArgs,
+    conn: &Connection,
     urls: Vec<reqwest::Url>,
     requests: u64,
     global: &GlobalArgs,
@@ -201,8 +212,9 @@ async fn load(
             url.clone(),
             &args.protocol_version,
             args.timeout,
-            args.token.clone(),
-        );
+            conn.bearer.clone(),
+        )
+        .with_headers(conn.headers.clone());
         let progress = progress_bar(requests, url.as_str(), global);
         reports.push(run_load(client, &spec, &args.protocol_version, progress).await);
     }

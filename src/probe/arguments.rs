@@ -22,9 +22,10 @@ impl Hints {
         }
     }
 
-    /// Learn from a whole tool result: its `structuredContent` (bare, or wrapped as
-    /// `{"result": ...}` the way FastMCP-style servers return lists), then each text block on
-    /// its own (such servers send one JSON text block per list item).
+    /// Learn from a whole tool result: its `structuredContent` (bare, wrapped as `{"result":
+    /// ...}` the way FastMCP-style servers return lists, or `list_indices`' `{"success": true,
+    /// "indices": [...]}`), then each text block on its own (older servers sent one JSON text
+    /// block per list item).
     pub fn learn_result(&mut self, result: &rmcp::model::CallToolResult) {
         if let Some(structured) = &result.structured_content {
             self.learn_value(structured.get("result").unwrap_or(structured));
@@ -240,6 +241,14 @@ mod tests {
         structured.structured_content = Some(json!({"result": rows}));
         let mut h = Hints::default();
         h.learn_result(&structured);
+        assert_eq!(h.index.as_deref(), Some("movies"));
+
+        // The FastMCP 2.12 shape: one block {"success": true, "indices": [...]}.
+        let body = json!({"success": true, "indices": rows});
+        let mut fastmcp = CallToolResult::success(vec![ContentBlock::text(body.to_string())]);
+        fastmcp.structured_content = Some(body);
+        let mut h = Hints::default();
+        h.learn_result(&fastmcp);
         assert_eq!(h.index.as_deref(), Some("movies"));
     }
 

@@ -34,6 +34,8 @@ pub struct ProbeOptions {
     pub timeout: Duration,
     /// Bearer token, if the server wants one.
     pub bearer: Option<String>,
+    /// Extra headers on every request (`--header`).
+    pub headers: reqwest::header::HeaderMap,
 }
 
 /// One step of the probe and how it went.
@@ -83,6 +85,14 @@ pub async fn connect(opts: &ProbeOptions) -> Result<McpClient, String> {
     if let Some(token) = &opts.bearer {
         config = config.auth_header(token.clone());
     }
+    if !opts.headers.is_empty() {
+        config = config.custom_headers(
+            opts.headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        );
+    }
     let transport = StreamableHttpClientTransport::from_config(config);
     let version: ProtocolVersion =
         serde_json::from_value(Value::String(opts.protocol_version.clone()))
@@ -125,7 +135,8 @@ async fn diagnose(opts: &ProbeOptions) -> Option<String> {
         &opts.protocol_version,
         opts.timeout,
         opts.bearer.clone(),
-    );
+    )
+    .with_headers(opts.headers.clone());
     for _ in 0..3 {
         let session = match driver.initialize().await {
             Ok(s) => s,
@@ -156,6 +167,10 @@ fn hint_for(f: &Failure) -> &'static str {
         OutcomeKind::SessionNotFound => {
             " — the request reached a replica that does not know the session: a stateful MCP \
              server behind a load balancer without session affinity (run it with MCP_STATELESS=true)"
+        }
+        OutcomeKind::Unauthorized => {
+            " — the server wants a valid bearer token: pass --bearer-token-env VAR with the token \
+             in $VAR (a 403 means the token lacks a scope the server requires)"
         }
         OutcomeKind::BadResponse | OutcomeKind::HttpError => {
             " — is this URL an MCP streamable HTTP endpoint?"
@@ -301,7 +316,12 @@ async fn check_health(opts: &ProbeOptions) -> Step {
         Ok(c) => c,
         Err(e) => return step(&name, StepStatus::Fail, started, e.to_string()),
     };
-    match http.get(url.clone()).send().await {
+    match http
+        .get(url.clone())
+        .headers(opts.headers.clone())
+        .send()
+        .await
+    {
         Err(e) => {
             let detail = if e.is_timeout() {
                 format!("no answer within {:?}", opts.timeout)

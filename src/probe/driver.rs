@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{json, Value};
 
 use super::outcome::{Failure, OutcomeKind};
@@ -24,6 +24,10 @@ pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 4] =
 
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
+/// The replica id the server adds to each response (`X-Served-By`).
+pub const SERVED_BY_HEADER: &str = "x-served-by";
+/// Longest replica id kept from a response.
+const SERVED_BY_LIMIT: usize = 64;
 /// Bodies of error responses are cut to this many characters in messages.
 const DETAIL_LIMIT: usize = 200;
 
@@ -48,7 +52,19 @@ pub struct McpHttp {
     protocol_version: String,
     timeout: Duration,
     bearer: Option<String>,
+    headers: HeaderMap,
     next_id: Arc<AtomicU64>,
+}
+
+/// A JSON-RPC response: its `result`, the session header, and the replica that answered.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The `result` member.
+    pub result: Value,
+    /// The `Mcp-Session-Id` response header, if any.
+    pub session_id: Option<String>,
+    /// The `X-Served-By` response header, if any.
+    pub served_by: Option<String>,
 }
 
 /// What `initialize` established: the session the server issued (none when stateless) and the
@@ -61,6 +77,8 @@ pub struct Session {
     pub protocol_version: String,
     /// The server's name and version from `serverInfo`.
     pub server: String,
+    /// The replica that answered `initialize` (`X-Served-By`), if it said.
+    pub served_by: Option<String>,
 }
 
 impl McpHttp {
@@ -78,8 +96,15 @@ impl McpHttp {
             protocol_version: protocol_version.to_string(),
             timeout,
             bearer,
+            headers: HeaderMap::new(),
             next_id: Arc::new(AtomicU64::new(1)),
         }
+    }
+
+    /// The same client, sending `headers` (from `--header`) on every request.
+    pub fn with_headers(mut self, headers: HeaderMap) -> Self {
+        self.headers = headers;
+        self
     }
 
     /// The endpoint URL.
@@ -94,7 +119,11 @@ impl McpHttp {
             "capabilities": {},
             "clientInfo": {"name": "mcpctl", "version": env!("CARGO_PKG_VERSION")},
         });
-        let (result, session_id) = self.request(None, "initialize", params).await?;
+        let Reply {
+            result,
+            session_id,
+            served_by,
+        } = self.request(None, "initialize", params).await?;
         let version = result
             .get("protocolVersion")
             .and_then(Value::as_str)
@@ -116,6 +145,7 @@ impl McpHttp {
             id: session_id,
             protocol_version: version.to_string(),
             server,
+            served_by,
         })
     }
 
@@ -130,17 +160,19 @@ impl McpHttp {
         session: &Session,
         name: &str,
         arguments: &Value,
-    ) -> Result<Value, Failure> {
+    ) -> Result<Reply, Failure> {
         let params = json!({"name": name, "arguments": arguments});
-        let (result, _) = self.request(Some(session), "tools/call", params).await?;
-        check_tool_result(&result)?;
-        Ok(result)
+        let reply = self.request(Some(session), "tools/call", params).await?;
+        check_tool_result(&reply.result).map_err(|f| f.with_served_by(reply.served_by.clone()))?;
+        Ok(reply)
     }
 
     /// `tools/list` (first page).
     pub async fn list_tools(&self, session: &Session) -> Result<Value, Failure> {
-        let (result, _) = self.request(Some(session), "tools/list", json!({})).await?;
-        Ok(result)
+        Ok(self
+            .request(Some(session), "tools/list", json!({}))
+            .await?
+            .result)
     }
 
     /// End a session with `DELETE` (best effort, as SDK clients do when they close).
@@ -151,6 +183,7 @@ impl McpHttp {
             .delete(self.url.clone())
             .header(SESSION_HEADER, id)
             .header(VERSION_HEADER, &session.protocol_version)
+            .headers(self.headers.clone())
             .timeout(self.timeout);
         if let Some(token) = &self.bearer {
             req = req.header(AUTHORIZATION, format!("Bearer {token}"));
@@ -168,9 +201,10 @@ impl McpHttp {
                 .await
                 .map_err(transport_failure)?;
             let status = resp.status().as_u16();
+            let served_by = served_by(resp.headers());
             let text = resp.text().await.map_err(transport_failure)?;
             match status_failure(status, &text, None) {
-                Some(f) => Err(f),
+                Some(f) => Err(f.with_served_by(served_by)),
                 None => Ok(()),
             }
         };
@@ -179,13 +213,26 @@ impl McpHttp {
             .unwrap_or_else(|_| Err(self.timeout_failure(method)))
     }
 
-    /// Send a request and return its `result` and the `Mcp-Session-Id` header of the response.
+    /// Send a request and return its `result`, the `Mcp-Session-Id` and `X-Served-By` headers.
     pub async fn request(
         &self,
         session: Option<&Session>,
         method: &str,
         params: Value,
-    ) -> Result<(Value, Option<String>), Failure> {
+    ) -> Result<Reply, Failure> {
+        let mut replica = None;
+        self.request_inner(session, method, params, &mut replica)
+            .await
+            .map_err(|f| f.with_served_by(replica))
+    }
+
+    async fn request_inner(
+        &self,
+        session: Option<&Session>,
+        method: &str,
+        params: Value,
+        replica: &mut Option<String>,
+    ) -> Result<Reply, Failure> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         let send = async {
@@ -200,6 +247,7 @@ impl McpHttp {
                 .get(SESSION_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
+            *replica = served_by(resp.headers());
             let content_type = resp
                 .headers()
                 .get(CONTENT_TYPE)
@@ -235,7 +283,11 @@ impl McpHttp {
                 )
                 .with_status(status));
             };
-            Ok((response_result(message)?, session_id))
+            Ok(Reply {
+                result: response_result(message)?,
+                session_id,
+                served_by: replica.clone(),
+            })
         };
         tokio::time::timeout(self.timeout, send)
             .await
@@ -248,6 +300,7 @@ impl McpHttp {
             .post(self.url.clone())
             .header(ACCEPT, "application/json, text/event-stream")
             .header(CONTENT_TYPE, "application/json")
+            .headers(self.headers.clone())
             .body(body.to_string());
         if let Some(s) = session {
             if let Some(id) = &s.id {
@@ -267,6 +320,21 @@ impl McpHttp {
             format!("{method}: no answer within {:?}", self.timeout),
         )
     }
+}
+
+/// The `X-Served-By` header: printable ASCII, cut to a short length (it is shown to people).
+pub fn served_by(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(SERVED_BY_HEADER)?.to_str().ok()?.trim();
+    if value.is_empty() {
+        return None;
+    }
+    Some(
+        value
+            .chars()
+            .filter(|c| c.is_ascii_graphic())
+            .take(SERVED_BY_LIMIT)
+            .collect(),
+    )
 }
 
 /// Read SSE events until the response to request `id` arrives (skipping server notifications).
@@ -367,11 +435,20 @@ fn jsonrpc_failure(error: &Value) -> Failure {
 
 /// Classify a response by its HTTP status and body; `None` when the status is a success.
 ///
-/// 404 whose body says "session not found" is the session bug; a non-2xx carrying a JSON-RPC
+/// 401 and 403 are [`OutcomeKind::Unauthorized`]; 404 whose body says "session not found" is
+/// the session bug; a non-2xx carrying a JSON-RPC
 /// error for our own request id is a JSON-RPC error; anything else non-2xx is an HTTP error.
 pub fn status_failure(status: u16, body: &str, request_id: Option<u64>) -> Option<Failure> {
     if (200..300).contains(&status) {
         return None;
+    }
+    if status == 401 || status == 403 {
+        let detail = if body.trim().is_empty() {
+            "empty body".to_string()
+        } else {
+            truncate(body.trim(), DETAIL_LIMIT)
+        };
+        return Some(Failure::new(OutcomeKind::Unauthorized, detail).with_status(status));
     }
     if status == 404 && body.to_ascii_lowercase().contains("session not found") {
         return Some(
@@ -498,6 +575,23 @@ mod tests {
             (f.kind, f.detail.as_str()),
             (OutcomeKind::ToolError, "no such index [x]")
         );
+    }
+
+    #[test]
+    fn unauthorized_is_its_own_outcome_and_served_by_is_kept_short() {
+        for status in [401, 403] {
+            let f = status_failure(status, r#"{"error":"missing token"}"#, Some(1)).unwrap();
+            assert_eq!(
+                (f.kind, f.status),
+                (OutcomeKind::Unauthorized, Some(status))
+            );
+        }
+        let mut h = HeaderMap::new();
+        assert_eq!(served_by(&h), None);
+        h.insert(SERVED_BY_HEADER, "replica-2".parse().unwrap());
+        assert_eq!(served_by(&h).as_deref(), Some("replica-2"));
+        h.insert(SERVED_BY_HEADER, "x".repeat(500).parse().unwrap());
+        assert_eq!(served_by(&h).unwrap().len(), SERVED_BY_LIMIT);
     }
 
     #[test]

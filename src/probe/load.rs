@@ -95,6 +95,9 @@ pub struct LoadReport {
     pub throughput_rps: f64,
     /// Successful calls per second.
     pub success_rps: f64,
+    /// Tool calls answered by each replica (its `X-Served-By` header); empty when the server
+    /// does not send the header.
+    pub served_by: std::collections::BTreeMap<String, u64>,
 }
 
 fn tally_counts<S: serde::Serializer>(t: &Tally, s: S) -> Result<S::Ok, S::Error> {
@@ -107,6 +110,7 @@ struct ClientResult {
     histogram: Histogram<u64>,
     initializations: u64,
     sessions_issued: u64,
+    served_by: std::collections::BTreeMap<String, u64>,
 }
 
 /// Drive the load and report. Never fails: every problem is a classified outcome.
@@ -131,9 +135,13 @@ pub async fn run_load(
     let mut tally = Tally::default();
     let mut histogram = new_histogram();
     let (mut initializations, mut sessions_issued) = (0, 0);
+    let mut served_by = std::collections::BTreeMap::new();
     for w in workers {
         match w.await {
             Ok(r) => {
+                for (replica, n) in r.served_by {
+                    *served_by.entry(replica).or_insert(0) += n;
+                }
                 tally.merge(&r.tally);
                 let _ = histogram.add(&r.histogram);
                 initializations += r.initializations;
@@ -174,6 +182,7 @@ pub async fn run_load(
         seconds: (seconds * 1000.0).round() / 1000.0,
         throughput_rps: round(tally.total() as f64 / seconds),
         success_rps: round(tally.count(OutcomeKind::Success) as f64 / seconds),
+        served_by,
         outcomes: tally,
     }
 }
@@ -196,6 +205,7 @@ async fn run_client(
         histogram: new_histogram(),
         initializations: 0,
         sessions_issued: 0,
+        served_by: std::collections::BTreeMap::new(),
     };
     let mut session: Option<Session> = None;
     while next.fetch_add(1, Ordering::Relaxed) < spec.requests {
@@ -240,10 +250,15 @@ async fn one_call(
         *session = Some(s);
     }
     let s = session.as_ref().expect("session set above");
-    client
-        .call_tool(s, &spec.tool, &spec.arguments)
-        .await
-        .map(|_| ())
+    let answer = client.call_tool(s, &spec.tool, &spec.arguments).await;
+    let replica = match &answer {
+        Ok(reply) => reply.served_by.clone(),
+        Err(f) => f.served_by.clone(),
+    };
+    if let Some(r) = replica {
+        *out.served_by.entry(r).or_insert(0) += 1;
+    }
+    answer.map(|_| ())
 }
 
 fn micros(d: Duration) -> u64 {

@@ -11,6 +11,8 @@ pub enum OutcomeKind {
     Success,
     /// HTTP 404 "Session not found": the replica did not know the `Mcp-Session-Id`.
     SessionNotFound,
+    /// HTTP 401 or 403: no token, a wrong one, or one without the scope the server wants.
+    Unauthorized,
     /// Any other non-success HTTP status (e.g. 400, 502 from a proxy, 503).
     HttpError,
     /// A JSON-RPC error response (`"error": {...}`).
@@ -27,9 +29,10 @@ pub enum OutcomeKind {
 
 impl OutcomeKind {
     /// Every kind, in report order.
-    pub const ALL: [OutcomeKind; 8] = [
+    pub const ALL: [OutcomeKind; 9] = [
         OutcomeKind::Success,
         OutcomeKind::SessionNotFound,
+        OutcomeKind::Unauthorized,
         OutcomeKind::HttpError,
         OutcomeKind::JsonRpcError,
         OutcomeKind::ToolError,
@@ -43,6 +46,7 @@ impl OutcomeKind {
         match self {
             OutcomeKind::Success => "successes",
             OutcomeKind::SessionNotFound => "HTTP 404 Session not found",
+            OutcomeKind::Unauthorized => "HTTP 401/403 unauthorized",
             OutcomeKind::HttpError => "other HTTP errors",
             OutcomeKind::JsonRpcError => "JSON-RPC errors",
             OutcomeKind::ToolError => "tool errors (isError)",
@@ -57,6 +61,7 @@ impl OutcomeKind {
         match self {
             OutcomeKind::Success => "success",
             OutcomeKind::SessionNotFound => "session_not_found",
+            OutcomeKind::Unauthorized => "unauthorized",
             OutcomeKind::HttpError => "http_error",
             OutcomeKind::JsonRpcError => "jsonrpc_error",
             OutcomeKind::ToolError => "tool_error",
@@ -76,6 +81,8 @@ pub struct Failure {
     pub status: Option<u16>,
     /// What went wrong, for people.
     pub detail: String,
+    /// The replica that answered (its `X-Served-By` header), when one did.
+    pub served_by: Option<String>,
 }
 
 impl Failure {
@@ -85,12 +92,19 @@ impl Failure {
             kind,
             status: None,
             detail: detail.into(),
+            served_by: None,
         }
     }
 
     /// The same failure, noting the HTTP status.
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = Some(status);
+        self
+    }
+
+    /// The same failure, noting the replica that answered.
+    pub fn with_served_by(mut self, served_by: Option<String>) -> Self {
+        self.served_by = served_by;
         self
     }
 }

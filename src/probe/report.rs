@@ -131,6 +131,16 @@ pub fn load_text(runs: &[LoadReport]) -> String {
         out.push('\n');
     }
     for (i, r) in runs.iter().enumerate() {
+        if !r.served_by.is_empty() {
+            let who = if runs.len() > 1 {
+                format!("{} ", column_label(i))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "  {who}served by: {}", spread_text(&r.served_by));
+        }
+    }
+    for (i, r) in runs.iter().enumerate() {
         for (kind, examples) in &r.failure_examples {
             for e in examples {
                 let who = if runs.len() > 1 {
@@ -143,6 +153,24 @@ pub fn load_text(runs: &[LoadReport]) -> String {
         }
     }
     out
+}
+
+/// Calls per replica as `id N (P%)`, most calls first, e.g. `r1 34 (34%), r2 33 (33%)`.
+pub fn spread_text(counts: &std::collections::BTreeMap<String, u64>) -> String {
+    let total: u64 = counts.values().sum();
+    let mut rows: Vec<(&String, &u64)> = counts.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    rows.iter()
+        .map(|(id, n)| {
+            let pct = if total == 0 {
+                0.0
+            } else {
+                **n as f64 * 100.0 / total as f64
+            };
+            format!("{id} {n} ({pct:.0}%)")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `A`, `B`, ... `Z`, `AA`...
@@ -201,6 +229,10 @@ mod tests {
             seconds: 1.0,
             throughput_rps: (ok + lost) as f64,
             success_rps: ok as f64,
+            served_by: [("r1".to_string(), ok), ("r2".to_string(), lost)]
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .collect(),
         }
     }
 
@@ -223,6 +255,11 @@ mod tests {
             .unwrap();
         assert!(line.contains("PASS") && line.contains("FAIL (6)"), "{line}");
         assert!(text.contains("B e.g. [session_not_found]"), "{text}");
+        assert!(text.contains("A served by: r1 10 (100%)"), "{text}");
+        assert!(
+            text.contains("B served by: r2 6 (60%), r1 4 (40%)"),
+            "{text}"
+        );
     }
 
     #[test]

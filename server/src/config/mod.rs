@@ -165,8 +165,31 @@ pub struct Config {
     pub auth: AuthConfig,
     /// How long to let in-flight requests finish after SIGTERM (`MCP_SHUTDOWN_TIMEOUT`).
     pub shutdown_timeout: Duration,
+    /// The `X-Served-By` header (`MCP_SERVED_BY`, `MCP_REPLICA_ID`); see `served_by.rs`.
+    pub served_by: crate::served_by::ServedBy,
     /// OpenSearch connection.
     pub opensearch: OpenSearchConfig,
+}
+
+/// `MCP_SERVED_BY` (default true) and `MCP_REPLICA_ID` (an explicit id) as one setting.
+fn served_by_setting(
+    on: Option<String>,
+    replica_id: Option<String>,
+) -> Result<crate::served_by::ServedBy, ConfigError> {
+    use crate::served_by::{is_valid_id, ServedBy, MAX_ID_LEN};
+    if !parse_bool("MCP_SERVED_BY", on, true)? {
+        return Ok(ServedBy::Off);
+    }
+    match replica_id.filter(|v| !v.is_empty()) {
+        None => Ok(ServedBy::Auto),
+        Some(id) if is_valid_id(&id) => Ok(ServedBy::Id(id)),
+        Some(id) => Err(ConfigError {
+            variable: "MCP_REPLICA_ID",
+            message: format!(
+                "'{id}' is not a replica id: use 1 to {MAX_ID_LEN} letters, digits, '.', '_' or '-'"
+            ),
+        }),
+    }
 }
 
 /// Default MCP path, as in the stateless Python deployment.
@@ -244,6 +267,8 @@ impl Config {
             Duration::from_secs(20),
         )?;
 
+        let served_by = served_by_setting(get("MCP_SERVED_BY"), get("MCP_REPLICA_ID"))?;
+
         let opensearch = OpenSearchConfig::from_lookup(&get)?;
         Ok(Config {
             host,
@@ -258,6 +283,7 @@ impl Config {
             max_body_bytes,
             auth,
             shutdown_timeout,
+            served_by,
             opensearch,
         })
     }

@@ -158,3 +158,26 @@ fn response_budget_and_scripts_defaults() {
     assert_eq!(c.opensearch.default_index.as_deref(), Some("logs-*"));
     assert_eq!(c.opensearch.url(), "http://[::1]:9201");
 }
+
+#[test]
+fn served_by_is_on_by_default_and_checks_the_replica_id() {
+    use crate::served_by::ServedBy;
+    let cfg = load;
+    assert_eq!(cfg(&[]).unwrap().served_by, ServedBy::Auto);
+    assert_eq!(
+        cfg(&[("MCP_SERVED_BY", "false"), ("MCP_REPLICA_ID", "r1")])
+            .unwrap()
+            .served_by,
+        ServedBy::Off
+    );
+    assert_eq!(
+        cfg(&[("MCP_REPLICA_ID", "stateless-2")]).unwrap().served_by,
+        ServedBy::Id("stateless-2".into())
+    );
+    let e = cfg(&[("MCP_REPLICA_ID", "a\r\nSet-Cookie: x")]).unwrap_err();
+    assert_eq!(e.variable, "MCP_REPLICA_ID");
+    assert_eq!(
+        cfg(&[("MCP_SERVED_BY", "maybe")]).unwrap_err().variable,
+        "MCP_SERVED_BY"
+    );
+}

@@ -51,45 +51,76 @@ pub struct OptionalIndexArgs {
     pub index: Option<String>,
 }
 
-/// One index as the Python FastMCP server rendered it: a JSON object of the six fields, in
-/// order, indented by two spaces (pydantic's `to_json(indent=2)`). Written by hand because
-/// `serde_json` maps sort their keys.
-pub fn list_indices_text(row: &Value) -> String {
-    let mut out = String::from("{\n");
-    for (j, field) in LIST_INDICES_FIELDS.iter().enumerate() {
-        if j > 0 {
-            out.push_str(",\n");
+/// The `h=` column list of the user's server's `_cat/indices` request (the same fields, in order).
+const LIST_INDICES_COLUMNS: &str = "index,docs.count,docs.deleted,store.size,health,status";
+
+/// One `_cat/indices` row reduced to the six fields, in their order (fields the cluster did not
+/// send are left out, as they would be in the user's server's answer).
+fn list_indices_row(row: &Value) -> serde_json::Map<String, Value> {
+    LIST_INDICES_FIELDS
+        .iter()
+        .filter_map(|f| row.get(*f).map(|v| (f.to_string(), v.clone())))
+        .collect()
+}
+
+/// A JSON object written compactly with its keys in `order` (what pydantic's `to_json` does for a
+/// Python dict); written by hand because `serde_json` maps may sort their keys.
+fn compact_object(fields: &[(&str, String)]) -> String {
+    let mut out = String::from("{");
+    for (i, (key, json)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
         }
-        let value = row.get(*field).unwrap_or(&Value::Null);
-        out.push_str("  ");
-        out.push_str(&Value::from(*field).to_string());
-        out.push_str(": ");
-        out.push_str(&value.to_string());
+        out.push_str(&Value::from(*key).to_string());
+        out.push(':');
+        out.push_str(json);
     }
-    out.push_str("\n}");
+    out.push('}');
     out
 }
 
-/// The `list_indices` result exactly as the Python FastMCP server sent it for a tool returning a
-/// list of dicts: one text block per index, and `structuredContent` `{"result": [...]}`.
-pub fn list_indices_result(rows: &[Value]) -> CallToolResult {
-    let content = rows
-        .iter()
-        .map(|r| ContentBlock::text(list_indices_text(r)))
-        .collect();
-    let structured: Vec<Value> = rows
+/// The compact JSON text of `{"success": true, "indices": [...]}`, rows' keys in field order.
+pub fn list_indices_text(rows: &[Value]) -> String {
+    let indices: Vec<String> = rows
         .iter()
         .map(|r| {
-            Value::Object(
-                LIST_INDICES_FIELDS
-                    .iter()
-                    .map(|f| (f.to_string(), r.get(*f).cloned().unwrap_or(Value::Null)))
-                    .collect(),
-            )
+            let row = list_indices_row(r);
+            let fields: Vec<(&str, String)> = LIST_INDICES_FIELDS
+                .iter()
+                .filter_map(|f| row.get(*f).map(|v| (*f, v.to_string())))
+                .collect();
+            compact_object(&fields)
         })
         .collect();
-    let mut result = CallToolResult::success(content);
-    result.structured_content = Some(serde_json::json!({ "result": structured }));
+    compact_object(&[
+        ("success", "true".to_string()),
+        ("indices", format!("[{}]", indices.join(","))),
+    ])
+}
+
+/// The `list_indices` result exactly as the user's FastMCP 2.12 server sends it: one text block
+/// holding the compact JSON of `{"success": true, "indices": [...]}`, and the same object as
+/// `structuredContent`.
+pub fn list_indices_result(rows: &[Value]) -> CallToolResult {
+    let indices: Vec<Value> = rows
+        .iter()
+        .map(|r| Value::Object(list_indices_row(r)))
+        .collect();
+    let mut result = CallToolResult::success(vec![ContentBlock::text(list_indices_text(rows))]);
+    result.structured_content = Some(serde_json::json!({"success": true, "indices": indices}));
+    result
+}
+
+/// A failed `list_indices`: the user's server's body `{"success": false, "error": "OpenSearch
+/// error: ..."}` as text and `structuredContent`, with `isError: true` (the one documented
+/// difference: the MCP specification asks tools to flag failures).
+pub fn list_indices_failure(message: &str) -> CallToolResult {
+    let text = compact_object(&[
+        ("success", "false".to_string()),
+        ("error", Value::from(message).to_string()),
+    ]);
+    let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
+    result.structured_content = Some(serde_json::json!({"success": false, "error": message}));
     result
 }
 
@@ -110,7 +141,7 @@ impl McpServer {
 impl McpServer {
     /// List indices with their document counts, size, health and status.
     #[tool(
-        description = "List indices: for each, index, docs.count, docs.deleted, store.size, health, status (one JSON text block per index, as the Python server returned them).",
+        description = "List indices: {\"success\": true, \"indices\": [...]} with index, docs.count, docs.deleted, store.size, health and status of each (all strings); {\"success\": false, \"error\": ...} on failure.",
         annotations(read_only_hint = true)
     )]
     pub async fn list_indices(
@@ -121,13 +152,14 @@ impl McpServer {
             Ok(p) => p,
             Err(e) => return path_error(e),
         };
-        match self.backend().get(path, &[("format", "json")]).await {
+        let query = [("h", LIST_INDICES_COLUMNS), ("format", "json")];
+        match self.backend().get(path, &query).await {
             Ok(Value::Array(rows)) => list_indices_result(&rows),
-            Ok(other) => super::backend_error(
-                "list_indices",
-                BackendError::BadResponse(format!("expected a JSON array, got {other}")),
-            ),
-            Err(e) => super::backend_error("list_indices", e),
+            Ok(other) => list_indices_failure(&format!(
+                "Unexpected error: {}",
+                BackendError::BadResponse(format!("expected a JSON array, got {other}"))
+            )),
+            Err(e) => list_indices_failure(&format!("OpenSearch error: {e}")),
         }
     }
 
@@ -210,22 +242,41 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn list_indices_has_the_python_fastmcp_shape() {
+    fn list_indices_has_the_fastmcp_2_12_shape() {
         let row = json!({"health":"yellow","status":"open","index":"movies","uuid":"u","pri":"1","rep":"1",
             "docs.count":"12","docs.deleted":"0","store.size":"1.5kb","pri.store.size":"1.5kb"});
-        // Byte for byte what FastMCP (pydantic_core.to_json(indent=2)) sent for this index.
+        // Byte for byte what FastMCP 2.12 (pydantic_core.to_json, compact) sends for this dict.
+        let expected_row = "{\"index\":\"movies\",\"docs.count\":\"12\",\"docs.deleted\":\"0\",\"store.size\":\"1.5kb\",\"health\":\"yellow\",\"status\":\"open\"}";
         assert_eq!(
-            list_indices_text(&row),
-            "{\n  \"index\": \"movies\",\n  \"docs.count\": \"12\",\n  \"docs.deleted\": \"0\",\n  \"store.size\": \"1.5kb\",\n  \"health\": \"yellow\",\n  \"status\": \"open\"\n}"
+            list_indices_text(&[row.clone(), row.clone()]),
+            format!("{{\"success\":true,\"indices\":[{expected_row},{expected_row}]}}")
         );
-        let r = list_indices_result(&[row.clone(), row]);
-        assert_eq!(r.content.len(), 2, "one block per index");
+        let r = list_indices_result(&[row]);
+        assert_eq!(r.content.len(), 1, "one text block");
+        assert_ne!(r.is_error, Some(true));
         let s = r.structured_content.unwrap();
-        assert_eq!(s["result"].as_array().unwrap().len(), 2);
-        assert_eq!(s["result"][0].as_object().unwrap().len(), 6);
-        assert_eq!(s["result"][0]["store.size"], "1.5kb");
+        assert_eq!(s["success"], true);
+        assert_eq!(s["indices"][0].as_object().unwrap().len(), 6);
+        assert_eq!(s["indices"][0]["store.size"], "1.5kb");
         let empty = list_indices_result(&[]);
-        assert!(empty.content.is_empty());
-        assert_eq!(empty.structured_content.unwrap(), json!({"result": []}));
+        assert_eq!(
+            empty.content[0].as_text().unwrap().text,
+            "{\"success\":true,\"indices\":[]}"
+        );
+        assert_eq!(
+            empty.structured_content.unwrap(),
+            json!({"success": true, "indices": []})
+        );
+    }
+
+    #[test]
+    fn list_indices_failure_is_the_same_body_with_is_error() {
+        let r = list_indices_failure("OpenSearch error: connection refused \"x\"");
+        assert_eq!(r.is_error, Some(true));
+        assert_eq!(
+            r.content[0].as_text().unwrap().text,
+            "{\"success\":false,\"error\":\"OpenSearch error: connection refused \\\"x\\\"\"}"
+        );
+        assert_eq!(r.structured_content.unwrap()["success"], false);
     }
 }

@@ -55,8 +55,9 @@ impl AppState {
                 .enable_resources()
                 .build(),
         )
+        // The user's server's name, so clients see no change; the version tells the builds apart.
         .with_server_info(Implementation::new(
-            "opensearch-mcp-server",
+            crate::health::SERVICE_NAME,
             env!("CARGO_PKG_VERSION"),
         ))
         .with_instructions(
