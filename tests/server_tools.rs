@@ -77,7 +77,7 @@ async fn list_indices_has_the_python_servers_shape() {
     assert_eq!(health["mode"], "stateless");
     assert_eq!(health["service"], "opensearch-mcp-server");
     assert_eq!(health["opensearch"]["status"], "ok");
-    assert_eq!(health["opensearch"]["cluster_name"], "osmem");
+    assert!(health["opensearch"].get("cluster_name").is_none(), "{body}");
     assert_eq!(health["opensearch"]["health"], "yellow");
     client.cancel().await.ok();
 }
