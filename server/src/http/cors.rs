@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::log::Throttle;
 use crate::config::{AllowedHosts, AllowedOrigins, RequestOrigin};
 
 /// Request headers a browser client may send.
@@ -66,7 +67,10 @@ pub(super) async fn check_origin(
         );
     };
     if !p.hosts.allows(&host, port, implied_port(req.headers())) {
-        tracing::warn!(message = "refused Host", host = %host, port);
+        static WARN: Throttle = Throttle::new();
+        if WARN.allow() {
+            tracing::warn!(message = "refused Host", host = %host, port);
+        }
         return refuse(
             StatusCode::FORBIDDEN,
             "Forbidden: Host header is not allowed (MCP_ALLOWED_HOSTS)",
@@ -81,7 +85,10 @@ pub(super) async fn check_origin(
                 .and_then(RequestOrigin::parse)
                 .is_some_and(|o| p.origins.allows(&o));
             if !ok {
-                tracing::warn!(message = "refused Origin", origin = ?v);
+                static WARN: Throttle = Throttle::new();
+                if WARN.allow() {
+                    tracing::warn!(message = "refused Origin", origin = ?v);
+                }
                 return refuse(
                     StatusCode::FORBIDDEN,
                     "Forbidden: Origin header is not allowed (MCP_ALLOWED_ORIGINS)",

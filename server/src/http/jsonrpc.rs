@@ -168,6 +168,11 @@ fn invalid_params(method: &str, bytes: &[u8], params: Option<&RawValue>) -> Opti
     if !STANDARD_METHODS.contains(&method) {
         return None;
     }
+    if params.is_some_and(|p| p.get().starts_with('[')) {
+        return Some(format!(
+            "Invalid params: the params of {method} must be an object, not an array"
+        ));
+    }
     let Ok(JsonRpcMessage::Request(r)) = serde_json::from_slice::<ClientJsonRpcMessage>(bytes)
     else {
         return None;

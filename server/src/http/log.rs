@@ -4,7 +4,7 @@
 //! lasts until the body is done.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -58,6 +58,25 @@ impl ToolOutcome {
 
     fn get(&self) -> Option<&'static str> {
         self.0.get().copied()
+    }
+}
+
+/// At most one warning a second from one call site, so a flood cannot flood the log too.
+pub(super) struct Throttle(AtomicU64);
+
+impl Throttle {
+    /// A throttle that allows the first warning.
+    pub(super) const fn new() -> Throttle {
+        Throttle(AtomicU64::new(0))
+    }
+
+    /// Whether to log now (`false` when this site logged less than a second ago).
+    pub(super) fn allow(&self) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        self.0.swap(now, Ordering::Relaxed) != now
     }
 }
 

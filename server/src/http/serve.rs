@@ -1,5 +1,5 @@
-//! The accept loop: hyper (HTTP/1.1, and HTTP/2 with prior knowledge) on a tokio listener, with
-//! what `axum::serve` does not offer:
+//! The accept loop: hyper (HTTP/1.1 only, as `axum::serve` with axum's default features served;
+//! the ALB speaks HTTP/1.1 to targets) on a tokio listener, with what `axum::serve` does not offer:
 //!
 //! * at most `MCP_MAX_CONNECTIONS` connections; past it, `HEALTH_RESERVE` more connections may
 //!   only ask for health (one request, then closed) so the load balancer still sees the task
@@ -13,7 +13,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -83,7 +83,10 @@ pub fn start(
                     Ok((tcp, _)) => tcp,
                     Err(e) => {
                         // Out of file descriptors and the like: wait instead of spinning.
-                        tracing::warn!(message = "accept failed", error = %e);
+                        static WARN: super::log::Throttle = super::log::Throttle::new();
+                        if WARN.allow() {
+                            tracing::warn!(message = "accept failed", error = %e);
+                        }
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         continue;
                     }
@@ -119,7 +122,7 @@ pub fn start(
 }
 
 fn builder(keepalive: Duration, keep_alive: bool) -> auto::Builder<TokioExecutor> {
-    let mut b = auto::Builder::new(TokioExecutor::new());
+    let mut b = auto::Builder::new(TokioExecutor::new()).http1_only();
     b.http1()
         .timer(TokioTimer::new())
         .keep_alive(keep_alive)
@@ -127,12 +130,6 @@ fn builder(keepalive: Duration, keep_alive: bool) -> auto::Builder<TokioExecutor
         // watchdog below applies the shorter limit from a request's first byte.
         .header_read_timeout(keepalive + Duration::from_secs(5))
         .max_buf_size(64 * 1024);
-    b.http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(64)
-        .max_header_list_size(64 * 1024)
-        .keep_alive_interval(Some(Duration::from_secs(20)))
-        .keep_alive_timeout(Duration::from_secs(20));
     b
 }
 
@@ -141,7 +138,10 @@ fn refuse(tcp: TcpStream) {
     let _ = tcp.try_write(
         b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
     );
-    tracing::warn!(message = "connection refused: MCP_MAX_CONNECTIONS reached");
+    static WARN: super::log::Throttle = super::log::Throttle::new();
+    if WARN.allow() {
+        tracing::warn!(message = "connection refused: MCP_MAX_CONNECTIONS reached");
+    }
 }
 
 /// What the watchdog knows about one connection.
@@ -155,10 +155,6 @@ struct ConnState {
     first_byte: AtomicU64,
     /// Milliseconds since `start` (+1) since when a write is pending; 0: none.
     write_blocked: AtomicU64,
-    /// HTTP/2 (pings arrive while idle: no header deadline).
-    h2: AtomicBool,
-    /// Whether the first read has been looked at.
-    sniffed: AtomicBool,
 }
 
 impl ConnState {
@@ -179,7 +175,7 @@ impl ConnState {
             return None;
         }
         let first = self.first_byte.load(Ordering::Relaxed);
-        if first != 0 && !self.h2.load(Ordering::Relaxed) {
+        if first != 0 {
             return older(first - 1, HEADER_READ_TIMEOUT).then_some("headers too slow");
         }
         older(self.idle_since.load(Ordering::Relaxed), idle_limit).then_some("idle")
@@ -249,9 +245,6 @@ impl AsyncRead for WatchedIo {
         if let Poll::Ready(Ok(())) = polled {
             let got = &buf.filled()[before..];
             if !got.is_empty() {
-                if !s.sniffed.swap(true, Ordering::Relaxed) && got.starts_with(b"PRI * HTTP/2") {
-                    s.h2.store(true, Ordering::Relaxed);
-                }
                 if s.busy.load(Ordering::Relaxed) == 0 && s.first_byte.load(Ordering::Relaxed) == 0
                 {
                     s.first_byte.store(s.now() + 1, Ordering::Relaxed);
@@ -324,8 +317,6 @@ async fn serve_one(
         idle_since: AtomicU64::new(0),
         first_byte: AtomicU64::new(0),
         write_blocked: AtomicU64::new(0),
-        h2: AtomicBool::new(false),
-        sniffed: AtomicBool::new(false),
     });
     let io = TokioIo::new(WatchedIo {
         tcp,

@@ -20,6 +20,7 @@ use rmcp::transport::streamable_http_server::session::{
 };
 
 use super::jsonrpc::jsonrpc_error;
+use super::log::Throttle;
 use crate::config::Limits;
 
 /// Text in the error rmcp turns into its 500 when `create_session` is refused.
@@ -83,7 +84,13 @@ impl BoundedSessions {
     /// Before an `initialize`: `Err(503 response)` when the cap is reached.
     pub(super) async fn admit(&self, id: Option<&str>) -> Result<(), Response> {
         if self.len().await >= self.max {
-            tracing::warn!(message = "session refused", max_sessions = self.max);
+            static WARN: Throttle = Throttle::new();
+            if WARN.allow() {
+                tracing::warn!(
+                    message = "initialize refused: MCP_MAX_SESSIONS reached",
+                    max_sessions = self.max
+                );
+            }
             return Err(self.full_response(id));
         }
         Ok(())
