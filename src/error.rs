@@ -1,7 +1,7 @@
 //! The error type every command returns, and the exit code each kind maps to.
 //!
 //! Exit codes (documented in the README):
-//! * `0` — done, or nothing to do
+//! * `0` — done, or nothing to do (or the reader of stdout went away: a closed pipe)
 //! * `1` — failed (an AWS call, a process, the network)
 //! * `2` — bad input (stack file, CLI flag, arguments); nothing was changed
 //! * `3` — refused by a safety check (e.g. cutover to a group with no healthy targets)
@@ -20,6 +20,9 @@ pub enum Error {
     /// Something failed while running. Exit code 1.
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
+    /// Stdout was closed by the reader (`mcpctl logs --follow | head`): stop quietly, exit 0.
+    #[error("stdout was closed")]
+    StdoutClosed,
 }
 
 impl Error {
@@ -41,6 +44,7 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
+            Error::StdoutClosed => 0,
             Error::Failed(_) => 1,
             Error::BadInput(_) => 2,
             Error::Refused(_) => 3,
@@ -50,6 +54,38 @@ impl Error {
     /// The exit code as a [`std::process::ExitCode`].
     pub fn to_exit_code(&self) -> ExitCode {
         ExitCode::from(self.exit_code())
+    }
+}
+
+/// An error with its causes on one line (`a: b: c`), each cause left out when the text before
+/// already contains it (many errors repeat their source in their own message).
+pub fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// Keep an error as the cause of a [`Error::Failed`] with a message saying what was being done
+/// (`main` prints `message: cause: its cause`), instead of flattening it into a string.
+pub trait Context<T> {
+    /// Fail with `what` (computed only on failure) and the error as its cause.
+    fn context_failed(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T, E> Context<T> for std::result::Result<T, E>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn context_failed(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| Error::Failed(anyhow::Error::new(e).context(what())))
     }
 }
 
@@ -68,5 +104,21 @@ mod tests {
         let from_anyhow: Error = anyhow::anyhow!("boom").into();
         assert_eq!(from_anyhow.exit_code(), 1);
         assert_eq!(from_anyhow.to_string(), "boom");
+    }
+
+    #[test]
+    fn context_keeps_the_cause_chain() {
+        let r: std::result::Result<(), std::io::Error> =
+            Err(std::io::Error::other("permission denied"));
+        let e = r.context_failed(|| "cannot create /x".into()).unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert_eq!(format!("{e:#}"), "cannot create /x: permission denied");
+        let Error::Failed(inner) = &e else {
+            panic!("{e:?}")
+        };
+        assert!(inner
+            .root_cause()
+            .downcast_ref::<std::io::Error>()
+            .is_some());
     }
 }

@@ -8,6 +8,7 @@ pub mod archive;
 pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod deploy;
 pub mod error;
 pub mod local;
 pub mod output;

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mcpctl::cli::Cli;
+use mcpctl::error::Error;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -28,11 +29,31 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    quiet_on_closed_stdout();
     match runtime.block_on(cli.run()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(Error::StdoutClosed) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             e.to_exit_code()
         }
     }
+}
+
+/// A `println!` that still reaches a closed stdout panics with "failed printing to stdout:
+/// Broken pipe"; end such a process quietly with exit 0 (commands print through `outln!`, which
+/// returns `Error::StdoutClosed` instead; this is the net under any print that does not).
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 
 /// Ask `question` on the terminal and go on only on `y`/`yes`. With `yes` set, go on without
 /// asking. When stdin is not a terminal there is nobody to ask: bad input (exit 2), saying to
@@ -25,7 +25,7 @@ pub fn confirm(question: &str, yes: bool) -> Result<()> {
     stdin
         .lock()
         .read_line(&mut line)
-        .map_err(|e| Error::failed(format!("could not read the answer: {e}")))?;
+        .context_failed(|| "could not read the answer".to_string())?;
     if answer_is_yes(&line) {
         Ok(())
     } else {

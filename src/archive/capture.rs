@@ -95,18 +95,7 @@ pub async fn service(c: &Clients, cluster: &str, name: &str) -> Result<Option<Va
 /// The target group's settings, attributes and tags, in the API's field names.
 pub async fn target_group(c: &Clients, name: &str) -> Result<Option<Value>> {
     let what = format!("target group {name}");
-    let out = match c.elb.describe_target_groups().names(name).send().await {
-        Ok(o) => o,
-        Err(e) if crate::aws::errors::code(&e) == Some("TargetGroupNotFound") => return Ok(None),
-        Err(e) => {
-            return Err(call_error(
-                "elasticloadbalancing:DescribeTargetGroups",
-                &what,
-                e,
-            ))
-        }
-    };
-    let Some(tg) = out.target_groups().first() else {
+    let Some(tg) = crate::aws::target_group::describe_by_name(c, name).await? else {
         return Ok(None);
     };
     let arn = tg.target_group_arn().unwrap_or_default();

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::stack::{ResourceNames, Stack};
 
 /// The manifest file in every archive directory.
@@ -120,7 +120,7 @@ impl Archive {
     /// Write a JSON value as a pretty file in the archive.
     pub fn write_json(&mut self, file: &str, value: &serde_json::Value) -> Result<()> {
         let text = serde_json::to_string_pretty(value)
-            .map_err(|e| Error::failed(format!("could not render {file}: {e}")))?;
+            .context_failed(|| format!("could not render {file}"))?;
         self.write_text(file, &(text + "\n"))
     }
 
@@ -133,7 +133,7 @@ impl Archive {
     fn save(&self) -> Result<()> {
         let path = self.dir.join(MANIFEST);
         let text = serde_json::to_string_pretty(&self.manifest)
-            .map_err(|e| Error::failed(format!("could not render {MANIFEST}: {e}")))?;
+            .context_failed(|| format!("could not render {MANIFEST}"))?;
         std::fs::write(&path, text + "\n").map_err(|e| io_error("write", &path, e))
     }
 

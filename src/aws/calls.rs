@@ -42,11 +42,6 @@ impl CallLog {
     pub fn all(&self) -> Vec<Call> {
         self.0.lock().map(|v| v.clone()).unwrap_or_default()
     }
-
-    /// The mutating calls so far.
-    pub fn mutating(&self) -> Vec<Call> {
-        self.all().into_iter().filter(Call::is_mutating).collect()
-    }
 }
 
 impl Intercept for CallLog {

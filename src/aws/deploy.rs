@@ -1,6 +1,7 @@
 //! Observe a stack (with preflight problems listed at once) and apply a plan in dependency
 //! order: listener, ECR repository, (image), log group, task definition, target group,
-//! listener rule, service. Deciding what to do is [`crate::plan`]'s job; this only does it.
+//! listener rule, service. Deciding what to do is [`crate::plan`]'s job (its
+//! [`crate::plan::Steps`]); [`apply`] only carries the steps out.
 
 use std::path::PathBuf;
 
@@ -11,9 +12,10 @@ use super::{
     ecr, iam_role, image, listener_rule, load_balancer, logs, service, target_group,
     task_definition, Clients,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::plan::observed::{Observed, Shared};
-use crate::plan::{Action, Change, Desired, Kind, Plan};
+use crate::plan::steps::{ListenerStep, RuleStep, Step, TaskDefinitionStep};
+use crate::plan::{Action, Desired, Kind, Plan};
 use crate::stack::Stack;
 
 /// Read everything the stack references and owns. Problems with what it references (cluster,
@@ -140,19 +142,15 @@ pub struct Applied {
     pub plan: Plan,
 }
 
-fn find(plan: &Plan, kind: Kind) -> Result<Change> {
-    plan.get(kind)
-        .cloned()
-        .ok_or_else(|| Error::failed(format!("internal: no {} in the plan", kind.label())))
-}
-
-/// Apply `plan` (computed from `desired` and `observed`) in dependency order.
+/// Carry out `plan.steps` in dependency order. When the image is built here, the plan for the
+/// resources after the repository is recomputed with its digest by `replan` (pure: the
+/// planner over the same observed state); `apply` itself never looks at what was observed.
 pub async fn apply(
     c: &Clients,
     desired: &Desired,
-    observed: &Observed,
     plan: &Plan,
     image: ImageSource,
+    replan: impl FnOnce(&Desired) -> Plan,
 ) -> Result<Applied> {
     let mut done = Vec::new();
     let mut record = |kind: Kind, action: Action, name: &str, id: &str| {
@@ -161,19 +159,15 @@ pub async fn apply(
             action,
             name: name.to_string(),
             id: id.to_string(),
-        });
+        })
     };
+    let steps = &plan.steps;
 
     // Listener.
-    let listener_arn = match &observed.shared.listener {
-        Some(l) => l.arn.clone(),
-        None => {
-            let l = load_balancer::create_listener(
-                c,
-                &observed.shared.alb.arn,
-                desired.rule.listener_port,
-            )
-            .await?;
+    let listener_arn = match &steps.listener {
+        ListenerStep::Keep { arn } => arn.clone(),
+        ListenerStep::Create { alb_arn, port } => {
+            let l = load_balancer::create_listener(c, alb_arn, *port).await?;
             record(
                 Kind::Listener,
                 Action::Create,
@@ -185,29 +179,19 @@ pub async fn apply(
     };
 
     // ECR repository.
-    let ch = find(plan, Kind::Repository)?;
-    let repo_uri = match (&observed.repository, ch.action) {
-        (None, _) => {
-            let uri = ecr::create(c, &desired.repository).await?;
-            record(
-                Kind::Repository,
-                Action::Create,
-                &desired.repository.name,
-                &uri,
-            );
+    let repo = &desired.repository;
+    let repo_uri = match &steps.repository {
+        Step::Create => {
+            let uri = ecr::create(c, repo).await?;
+            record(Kind::Repository, Action::Create, &repo.name, &uri);
             uri
         }
-        (Some(o), Action::Update) => {
-            ecr::update(c, &o.arn, &desired.repository, &ch).await?;
-            record(
-                Kind::Repository,
-                Action::Update,
-                &desired.repository.name,
-                &o.arn,
-            );
-            o.uri.clone()
+        Step::Update(r, update) => {
+            ecr::update(c, &r.arn, repo, update).await?;
+            record(Kind::Repository, Action::Update, &repo.name, &r.arn);
+            r.uri.clone()
         }
-        (Some(o), _) => o.uri.clone(),
+        Step::Keep(r) => r.uri.clone(),
     };
 
     // Image: build and push now that the repository exists, then re-plan with the digest.
@@ -217,61 +201,55 @@ pub async fn apply(
             let uri = image::build_and_push(c, workspace, &repo_uri).await?;
             let mut d = desired.clone();
             d.task_definition.image = Some(uri);
-            let p = crate::plan::plan(&d, observed);
+            let p = replan(&d);
             (d, p)
         }
     };
+    let steps = &plan.steps;
 
     // Log group.
-    let ch = find(&plan, Kind::LogGroup)?;
-    match (&observed.log_group, ch.action) {
-        (None, _) => {
-            logs::create(c, &desired.log_group).await?;
-            record(
-                Kind::LogGroup,
-                Action::Create,
-                &desired.log_group.name,
-                &desired.log_group.name,
-            );
+    let lg = &desired.log_group;
+    match &steps.log_group {
+        Step::Create => {
+            logs::create(c, lg).await?;
+            record(Kind::LogGroup, Action::Create, &lg.name, &lg.name);
         }
-        (Some(o), Action::Update) => {
-            logs::update(c, &o.arn, &desired.log_group, &ch).await?;
-            record(
-                Kind::LogGroup,
-                Action::Update,
-                &desired.log_group.name,
-                &o.arn,
-            );
+        Step::Update(arn, update) => {
+            logs::update(c, arn, lg, update).await?;
+            record(Kind::LogGroup, Action::Update, &lg.name, arn);
         }
-        _ => {}
+        Step::Keep(_) => {}
     }
 
     // Task role (managed ones only).
-    if let (Some(spec), Some(ch)) = (&desired.task_role, plan.get(Kind::TaskRole)) {
-        match (&observed.task_role, ch.action) {
-            (None, _) => {
+    if let (Some(spec), Some(step)) = (&desired.task_role, &steps.task_role) {
+        match step {
+            Step::Create => {
                 let arn = iam_role::create(c, spec).await?;
                 record(Kind::TaskRole, Action::Create, &spec.name, &arn);
             }
-            (Some(o), Action::Update) => {
-                iam_role::update(c, spec, ch).await?;
-                record(Kind::TaskRole, Action::Update, &spec.name, &o.arn);
+            Step::Update(arn, update) => {
+                iam_role::update(c, spec, update).await?;
+                record(Kind::TaskRole, Action::Update, &spec.name, arn);
             }
-            _ => {}
+            Step::Keep(_) => {}
         }
     }
 
     // Task definition.
-    let ch = find(&plan, Kind::TaskDefinition)?;
-    let td_arn = match (&observed.task_definition, ch.action) {
-        (Some(o), Action::Unchanged) => o.arn.clone(),
-        _ => {
+    let td_arn = match &steps.task_definition {
+        TaskDefinitionStep::Keep { arn } => arn.clone(),
+        TaskDefinitionStep::Register { first } => {
             let (arn, rev) =
                 task_definition::register(c, &desired.task_definition, &desired.repository.tags)
                     .await?;
             record(
                 Kind::TaskDefinition,
-                ch.action,
+                if *first {
+                    Action::Create
+                } else {
+                    Action::Update
+                },
                 &format!("{}:{rev}", desired.task_definition.family),
                 &arn,
             );
@@ -280,68 +258,55 @@ pub async fn apply(
     };
 
     // Target group.
-    let ch = find(&plan, Kind::TargetGroup)?;
-    let tg_arn = match (&observed.target_group, ch.action) {
-        (None, _) => {
-            let arn = target_group::create(c, &desired.target_group).await?;
-            record(
-                Kind::TargetGroup,
-                Action::Create,
-                &desired.target_group.name,
-                &arn,
-            );
+    let tg = &desired.target_group;
+    let tg_arn = match &steps.target_group {
+        Step::Create => {
+            let arn = target_group::create(c, tg).await?;
+            record(Kind::TargetGroup, Action::Create, &tg.name, &arn);
             arn
         }
-        (Some(o), Action::Update) => {
-            target_group::update(c, &o.arn, &desired.target_group, &ch).await?;
-            record(
-                Kind::TargetGroup,
-                Action::Update,
-                &desired.target_group.name,
-                &o.arn,
-            );
-            o.arn.clone()
+        Step::Update(arn, update) => {
+            target_group::update(c, arn, tg, update).await?;
+            record(Kind::TargetGroup, Action::Update, &tg.name, arn);
+            arn.clone()
         }
-        (Some(o), _) => o.arn.clone(),
+        Step::Keep(arn) => arn.clone(),
     };
 
     // Listener rule.
-    let ch = find(&plan, Kind::ListenerRule)?;
-    match (&plan.rule_arn, ch.action) {
-        (None, _) => {
-            let priority = plan.rule_priority.unwrap_or(1);
+    let rule_name = desired.rule.path_patterns.join(",");
+    match &steps.rule {
+        RuleStep::Create { priority } => {
             let arn =
-                listener_rule::create(c, &listener_arn, &desired.rule, priority, &tg_arn).await?;
+                listener_rule::create(c, &listener_arn, &desired.rule, *priority, &tg_arn).await?;
             record(
                 Kind::ListenerRule,
                 Action::Create,
-                &format!("{} (priority {priority})", ch.name),
+                &format!("{rule_name} (priority {priority})"),
                 &arn,
             );
         }
-        (Some(arn), Action::Update) => {
-            listener_rule::update(c, arn, &desired.rule, &tg_arn, &ch).await?;
-            record(Kind::ListenerRule, Action::Update, &ch.name, arn);
+        RuleStep::Update { arn, update } => {
+            listener_rule::update(c, arn, &desired.rule, &tg_arn, update).await?;
+            record(Kind::ListenerRule, Action::Update, &rule_name, arn);
         }
-        _ => {}
+        RuleStep::Keep { .. } => {}
     }
 
     // Service.
-    let ch = find(&plan, Kind::Service)?;
-    let active = observed.service.as_ref().filter(|s| s.status == "ACTIVE");
-    let service_deploying = match (active, ch.action) {
-        (None, _) => {
-            let arn = service::create(c, &desired.service, &td_arn, &tg_arn).await?;
-            record(Kind::Service, Action::Create, &desired.service.name, &arn);
+    let svc = &desired.service;
+    let service_deploying = match &steps.service {
+        Step::Create => {
+            let arn = service::create(c, svc, &td_arn, &tg_arn).await?;
+            record(Kind::Service, Action::Create, &svc.name, &arn);
             true
         }
-        (Some(o), Action::Update) => {
-            let deploying =
-                service::update(c, &o.arn, &desired.service, &td_arn, &tg_arn, &ch).await?;
-            record(Kind::Service, Action::Update, &desired.service.name, &o.arn);
+        Step::Update(arn, update) => {
+            let deploying = service::update(c, arn, svc, &td_arn, &tg_arn, update).await?;
+            record(Kind::Service, Action::Update, &svc.name, arn);
             deploying
         }
-        _ => false,
+        Step::Keep(_) => false,
     };
 
     Ok(Applied {

@@ -7,7 +7,7 @@ use super::Clients;
 use crate::error::Result;
 use crate::plan::desired::{canonical_json, RepositorySpec};
 use crate::plan::observed::ObservedRepository;
-use crate::plan::Change;
+use crate::plan::steps::RepositoryUpdate;
 
 fn ecr_tags(tags: &[(String, String)]) -> Vec<Tag> {
     tags.iter()
@@ -113,9 +113,14 @@ async fn put_policy(c: &Clients, s: &RepositorySpec) -> Result<()> {
 }
 
 /// Apply an update: only the calls for the fields that changed.
-pub async fn update(c: &Clients, arn: &str, s: &RepositorySpec, change: &Change) -> Result<()> {
+pub async fn update(
+    c: &Clients,
+    arn: &str,
+    s: &RepositorySpec,
+    update: &RepositoryUpdate,
+) -> Result<()> {
     let what = format!("ECR repository {}", s.name);
-    if change.changes("scan_on_push") {
+    if update.scanning {
         c.ecr
             .put_image_scanning_configuration()
             .repository_name(&s.name)
@@ -128,10 +133,10 @@ pub async fn update(c: &Clients, arn: &str, s: &RepositorySpec, change: &Change)
             .await
             .map_err(|e| call_error("ecr:PutImageScanningConfiguration", &what, e))?;
     }
-    if change.changes("lifecycle_policy") {
+    if update.lifecycle_policy {
         put_policy(c, s).await?;
     }
-    if change.changes_prefix("tag ") {
+    if update.tags {
         c.ecr
             .tag_resource()
             .resource_arn(arn)

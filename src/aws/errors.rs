@@ -18,6 +18,10 @@ pub struct AwsError {
     pub message: String,
 }
 
+/// Kept typed inside [`Error::Failed`] (a caller can `downcast_ref::<AwsError>()` to read the
+/// code); its message already carries the SDK's cause text, so it names no `source()`.
+impl std::error::Error for AwsError {}
+
 impl std::fmt::Display for AwsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let code = self
@@ -86,7 +90,7 @@ where
                 .map(str::to_string)
                 .unwrap_or_else(|| s.err().to_string()),
         ),
-        other => (None, source_chain(other)),
+        other => (None, crate::error::source_chain(other)),
     };
     AwsError {
         action: action.to_string(),
@@ -102,20 +106,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,
 {
-    Error::failed(describe(action, resource, &e).to_string())
-}
-
-fn source_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let t = s.to_string();
-        if !parts.contains(&t) {
-            parts.push(t);
-        }
-        cur = s.source();
-    }
-    parts.join(": ")
+    Error::Failed(anyhow::Error::new(describe(action, resource, &e)))
 }
 
 #[cfg(test)]

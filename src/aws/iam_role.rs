@@ -7,10 +7,10 @@ use aws_sdk_iam::types::Tag;
 
 use super::errors::{call_error, code};
 use super::Clients;
-use crate::error::{Error, Result};
+use crate::error::{Context, Result};
 use crate::plan::desired::{canonical_json, TaskRoleSpec, TASK_ROLE_POLICY};
 use crate::plan::observed::ObservedTaskRole;
-use crate::plan::Change;
+use crate::plan::steps::TaskRoleUpdate;
 
 /// IAM returns policy documents URL-encoded.
 fn decode(doc: &str) -> String {
@@ -27,7 +27,7 @@ fn iam_tags(tags: &[(String, String)]) -> Result<Vec<Tag>> {
                 .key(k)
                 .value(v)
                 .build()
-                .map_err(|e| Error::failed(format!("building IAM tag {k}: {e}")))
+                .context_failed(|| format!("building IAM tag {k}"))
         })
         .collect()
 }
@@ -98,9 +98,9 @@ pub async fn create(c: &Clients, s: &TaskRoleSpec) -> Result<String> {
 }
 
 /// Apply an update: only the calls for what changed.
-pub async fn update(c: &Clients, s: &TaskRoleSpec, change: &Change) -> Result<()> {
+pub async fn update(c: &Clients, s: &TaskRoleSpec, update: &TaskRoleUpdate) -> Result<()> {
     let what = format!("IAM role {}", s.name);
-    if change.changes("trust_policy") {
+    if update.trust_policy {
         c.iam
             .update_assume_role_policy()
             .role_name(&s.name)
@@ -109,10 +109,10 @@ pub async fn update(c: &Clients, s: &TaskRoleSpec, change: &Change) -> Result<()
             .await
             .map_err(|e| call_error("iam:UpdateAssumeRolePolicy", &what, e))?;
     }
-    if change.changes(&format!("policy {TASK_ROLE_POLICY}")) {
+    if update.policy {
         put_policy(c, s).await?;
     }
-    if change.changes_prefix("tag ") {
+    if update.tags {
         c.iam
             .tag_role()
             .role_name(&s.name)

@@ -10,7 +10,7 @@ use base64::Engine;
 
 use super::errors::call_error;
 use super::Clients;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 
 /// Why docker cannot build here, or `None` when it can (client on PATH and engine answering).
 pub fn docker_problem() -> Option<String> {
@@ -42,14 +42,14 @@ fn run(cmd: &mut Command, what: &str, stdin: Option<&str>) -> Result<String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| Error::failed(format!("{what}: could not start docker: {e}")))?;
+        .context_failed(|| format!("{what}: could not start docker"))?;
     if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
         pipe.write_all(input.as_bytes())
-            .map_err(|e| Error::failed(format!("{what}: {e}")))?;
+            .context_failed(|| what.to_string())?;
     }
     let out = child
         .wait_with_output()
-        .map_err(|e| Error::failed(format!("{what}: {e}")))?;
+        .context_failed(|| what.to_string())?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let tail: Vec<&str> = err
@@ -92,7 +92,7 @@ pub async fn build_and_push(c: &Clients, workspace: &Path, repo_uri: &str) -> Re
         .ok_or_else(|| Error::failed("ecr:GetAuthorizationToken returned no authorization data"))?;
     let token = base64::engine::general_purpose::STANDARD
         .decode(data.authorization_token().unwrap_or_default())
-        .map_err(|e| Error::failed(format!("ECR authorization token is not base64: {e}")))?;
+        .context_failed(|| "ECR authorization token is not base64".to_string())?;
     let token = String::from_utf8_lossy(&token).to_string();
     let password = token.split_once(':').map(|(_, p)| p).unwrap_or(&token);
     let registry = repo_uri.split('/').next().unwrap_or(repo_uri);

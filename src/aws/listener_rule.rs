@@ -13,7 +13,7 @@ use super::Clients;
 use crate::error::{Error, Result};
 use crate::plan::desired::ListenerRuleSpec;
 use crate::plan::observed::{Forward, RuleInfo};
-use crate::plan::Change;
+use crate::plan::steps::RuleUpdate;
 
 /// Paths of a rule's path-pattern condition (both the legacy `values` and `pathPatternConfig`).
 pub fn path_patterns(rule: &Rule) -> Vec<String> {
@@ -197,24 +197,59 @@ pub async fn update(
     rule_arn: &str,
     spec: &ListenerRuleSpec,
     tg_arn: &str,
-    change: &Change,
+    update: &RuleUpdate,
 ) -> Result<()> {
     let what = format!("listener rule {}", spec.path_patterns.join(","));
-    if change.changes("path_patterns") || change.changes("forward") {
+    if update.modify() {
         let mut req = c
             .elb
             .modify_rule()
             .rule_arn(rule_arn)
             .conditions(condition(spec));
-        if change.changes("forward") {
+        if update.forward {
             req = req.actions(forward_to(tg_arn));
         }
         req.send()
             .await
             .map_err(|e| call_error("elasticloadbalancing:ModifyRule", &what, e))?;
     }
-    if change.changes_prefix("tag ") {
+    if update.tags {
         add_tags(c, rule_arn, &spec.tags, &what).await?;
     }
+    Ok(())
+}
+
+/// Replace a rule's actions with `action` (`ModifyRule`; conditions unchanged).
+pub async fn set_actions(c: &Clients, rule_arn: &str, action: Action) -> Result<()> {
+    c.elb
+        .modify_rule()
+        .rule_arn(rule_arn)
+        .actions(action)
+        .send()
+        .await
+        .map_err(|e| call_error("elasticloadbalancing:ModifyRule", rule_arn, e))?;
+    Ok(())
+}
+
+/// Remove tags from an ELB resource (`RemoveTags`).
+pub async fn remove_tags(c: &Clients, arn: &str, keys: &[String]) -> Result<()> {
+    c.elb
+        .remove_tags()
+        .resource_arns(arn)
+        .set_tag_keys(Some(keys.to_vec()))
+        .send()
+        .await
+        .map_err(|e| call_error("elasticloadbalancing:RemoveTags", arn, e))?;
+    Ok(())
+}
+
+/// Delete a listener rule (`DeleteRule`).
+pub async fn delete(c: &Clients, rule_arn: &str) -> Result<()> {
+    c.elb
+        .delete_rule()
+        .rule_arn(rule_arn)
+        .send()
+        .await
+        .map_err(|e| call_error("elasticloadbalancing:DeleteRule", rule_arn, e))?;
     Ok(())
 }

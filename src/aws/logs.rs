@@ -8,7 +8,7 @@ use super::Clients;
 use crate::error::Result;
 use crate::plan::desired::LogGroupSpec;
 use crate::plan::observed::ObservedLogGroup;
-use crate::plan::Change;
+use crate::plan::steps::LogGroupUpdate;
 
 /// Observe the log group `name`.
 pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedLogGroup>> {
@@ -96,11 +96,16 @@ async fn set_retention(c: &Clients, s: &LogGroupSpec) -> Result<()> {
 }
 
 /// Apply an update: only the calls for the fields that changed.
-pub async fn update(c: &Clients, arn: &str, s: &LogGroupSpec, change: &Change) -> Result<()> {
-    if change.changes("retention_days") {
+pub async fn update(
+    c: &Clients,
+    arn: &str,
+    s: &LogGroupSpec,
+    update: &LogGroupUpdate,
+) -> Result<()> {
+    if update.retention {
         set_retention(c, s).await?;
     }
-    if change.changes_prefix("tag ") {
+    if update.tags {
         c.logs
             .tag_resource()
             .resource_arn(arn)

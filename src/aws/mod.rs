@@ -2,8 +2,8 @@
 //! observes it (by deterministic name and the `mcpctl:stack` tag) and applies a planned change.
 //!
 //! # Public API
-//! * [`Clients::connect`]`(profile, region)`, [`Clients::for_stack`]`(global, stack)` (the
-//!   stack's region unless `--region`), [`Clients::from_config`]`(sdk_config)` — ECR, ECS,
+//! * [`Clients::connect`]`(profile, region)`, [`Clients::for_stack`]`(profile, region, stack)`
+//!   (the stack's region unless `--region`), [`Clients::from_config`]`(sdk_config)` — ECR, ECS,
 //!   ELBv2, CloudWatch Logs and IAM clients from the default credential chain (profiles, SSO,
 //!   env, container credentials), honouring `--profile`, `--region` and `AWS_ENDPOINT_URL` like
 //!   every AWS tool; throttling is retried by the SDK's standard retry mode (5 attempts). Every
@@ -116,28 +116,16 @@ impl Clients {
         }
     }
 
-    /// Clients for a stack: `--region` if given, else the stack's region.
+    /// Clients for a stack: `region` (the user's `--region`) if given, else the stack's
+    /// region; `profile` is the user's `--profile`.
     pub async fn for_stack(
-        global: &crate::cli::GlobalArgs,
+        profile: Option<&str>,
+        region: Option<&str>,
         stack: &crate::stack::Stack,
     ) -> Clients {
-        let region = global.region.as_deref().unwrap_or(&stack.region);
-        Clients::connect(global.profile.as_deref(), Some(region)).await
+        Clients::connect(profile, Some(region.unwrap_or(&stack.region))).await
     }
 }
 
 /// Tags as `(key, value)` pairs, the shape every resource module takes.
 pub type Tags = Vec<(String, String)>;
-
-/// True when `tags` marks the resource as belonging to `stack`.
-pub fn tagged_for(tags: &[(String, String)], stack: &str) -> bool {
-    tags.iter()
-        .any(|(k, v)| k == crate::stack::STACK_TAG && v == stack)
-}
-
-/// The stack named by the `mcpctl:stack` tag, if any.
-pub fn stack_tag(tags: &[(String, String)]) -> Option<&str> {
-    tags.iter()
-        .find(|(k, _)| k == crate::stack::STACK_TAG)
-        .map(|(_, v)| v.as_str())
-}

@@ -11,10 +11,10 @@ use aws_sdk_ecs::types::{
 use super::errors::call_error;
 use super::wait::{DeploymentSnapshot, EventSnapshot, ServiceSnapshot};
 use super::Clients;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::plan::desired::ServiceSpec;
 use crate::plan::observed::ObservedService;
-use crate::plan::Change;
+use crate::plan::steps::ServiceUpdate;
 
 /// ECS tags from pairs.
 pub fn ecs_tags(tags: &[(String, String)]) -> Vec<Tag> {
@@ -131,7 +131,7 @@ fn network(s: &ServiceSpec) -> Result<NetworkConfiguration> {
             AssignPublicIp::Disabled
         })
         .build()
-        .map_err(|e| Error::failed(format!("building the network configuration: {e}")))?;
+        .context_failed(|| "building the network configuration".to_string())?;
     Ok(NetworkConfiguration::builder()
         .awsvpc_configuration(vpc)
         .build())
@@ -204,51 +204,38 @@ pub async fn update(
     s: &ServiceSpec,
     task_definition: &str,
     tg_arn: &str,
-    change: &Change,
+    update: &ServiceUpdate,
 ) -> Result<bool> {
     let what = format!("service {} in cluster {}", s.name, s.cluster);
     let mut req = c.ecs.update_service().cluster(&s.cluster).service(&s.name);
-    let mut any = false;
-    if change.changes("task_definition") {
+    if update.task_definition {
         req = req.task_definition(task_definition);
-        any = true;
     }
-    if change.changes("desired_count") {
+    if update.desired_count {
         req = req.desired_count(s.desired_count);
-        any = true;
     }
-    if change.changes("subnets")
-        || change.changes("security_groups")
-        || change.changes("assign_public_ip")
-    {
+    if update.network {
         req = req.network_configuration(network(s)?);
-        any = true;
     }
-    if change.changes("load_balancer") {
+    if update.load_balancer {
         req = req.load_balancers(binding(s, tg_arn));
-        any = true;
     }
-    if change.changes("min_healthy_percent")
-        || change.changes("max_percent")
-        || change.changes("circuit_breaker_rollback")
-    {
+    if update.deployment {
         req = req.deployment_configuration(deployment(s));
-        any = true;
     }
-    if change.changes("enable_execute_command") {
+    if update.execute_command {
         req = req.enable_execute_command(s.enable_execute_command);
-        any = true;
     }
-    if change.changes("health_check_grace_period_seconds") {
+    if update.grace_period {
         req = req.health_check_grace_period_seconds(s.health_check_grace_period_seconds);
-        any = true;
     }
+    let any = update.deploys();
     if any {
         req.send()
             .await
             .map_err(|e| call_error("ecs:UpdateService", &what, e))?;
     }
-    if change.changes_prefix("tag ") {
+    if update.tags {
         c.ecs
             .tag_resource()
             .resource_arn(arn)

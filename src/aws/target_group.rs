@@ -3,7 +3,7 @@
 //! with the same name, so it is always described first).
 
 use aws_sdk_elasticloadbalancingv2::types::{
-    Matcher, ProtocolEnum, Tag, TargetGroupAttribute, TargetTypeEnum,
+    Matcher, ProtocolEnum, Tag, TargetGroup, TargetGroupAttribute, TargetTypeEnum,
 };
 use serde::Serialize;
 
@@ -12,7 +12,15 @@ use super::{Clients, Tags};
 use crate::error::{Error, Result};
 use crate::plan::desired::TargetGroupSpec;
 use crate::plan::observed::ObservedTargetGroup;
-use crate::plan::Change;
+use crate::plan::steps::TargetGroupUpdate;
+
+/// The name in a target group ARN (`arn:aws:elasticloadbalancing:…:targetgroup/NAME/ID`);
+/// the whole string when it is not such an ARN.
+pub fn name_from_arn(arn: &str) -> &str {
+    arn.split_once(":targetgroup/")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .unwrap_or(arn)
+}
 
 /// Tags of ELB resources (rules, target groups), up to 20 ARNs per call.
 pub async fn tags_of(c: &Clients, arns: &[String]) -> Result<Vec<(String, Tags)>> {
@@ -49,20 +57,23 @@ pub fn elb_tags(tags: &[(String, String)]) -> Vec<Tag> {
         .collect()
 }
 
+/// The target group named `name` exactly as `DescribeTargetGroups` returns it; `None` when
+/// there is none. Every lookup by name (`up`, `cutover`, `cleanup`'s archive) goes through here.
+pub async fn describe_by_name(c: &Clients, name: &str) -> Result<Option<TargetGroup>> {
+    match c.elb.describe_target_groups().names(name).send().await {
+        Ok(out) => Ok(out.target_groups().first().cloned()),
+        Err(e) if code(&e) == Some("TargetGroupNotFound") => Ok(None),
+        Err(e) => Err(call_error(
+            "elasticloadbalancing:DescribeTargetGroups",
+            &format!("target group {name}"),
+            e,
+        )),
+    }
+}
+
 /// Observe the target group `name`.
 pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedTargetGroup>> {
-    let out = match c.elb.describe_target_groups().names(name).send().await {
-        Ok(o) => o,
-        Err(e) if code(&e) == Some("TargetGroupNotFound") => return Ok(None),
-        Err(e) => {
-            return Err(call_error(
-                "elasticloadbalancing:DescribeTargetGroups",
-                &format!("target group {name}"),
-                e,
-            ))
-        }
-    };
-    let Some(tg) = out.target_groups().first() else {
+    let Some(tg) = describe_by_name(c, name).await? else {
         return Ok(None);
     };
     let arn = tg.target_group_arn().unwrap_or_default().to_string();
@@ -185,16 +196,13 @@ async fn set_delay(c: &Clients, arn: &str, s: &TargetGroupSpec) -> Result<()> {
 }
 
 /// Apply an update: only the calls for the fields that changed.
-pub async fn update(c: &Clients, arn: &str, s: &TargetGroupSpec, change: &Change) -> Result<()> {
-    let hc_fields = [
-        "health_check_path",
-        "health_check_interval",
-        "health_check_timeout",
-        "healthy_threshold",
-        "unhealthy_threshold",
-        "matcher",
-    ];
-    if hc_fields.iter().any(|f| change.changes(f)) {
+pub async fn update(
+    c: &Clients,
+    arn: &str,
+    s: &TargetGroupSpec,
+    update: &TargetGroupUpdate,
+) -> Result<()> {
+    if update.health_check {
         c.elb
             .modify_target_group()
             .target_group_arn(arn)
@@ -214,10 +222,10 @@ pub async fn update(c: &Clients, arn: &str, s: &TargetGroupSpec, change: &Change
                 )
             })?;
     }
-    if change.changes("deregistration_delay") {
+    if update.deregistration_delay {
         set_delay(c, arn, s).await?;
     }
-    if change.changes_prefix("tag ") {
+    if update.tags {
         add_tags(c, arn, &s.tags, &format!("target group {}", s.name)).await?;
     }
     Ok(())
@@ -246,6 +254,30 @@ pub struct TargetHealth {
     pub state: String,
     /// Why, when not healthy.
     pub reason: Option<String>,
+}
+
+/// Healthy and total targets in a target group (what the waiter and `cutover` decide on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HealthCount {
+    /// Targets in state `healthy`.
+    pub healthy: usize,
+    /// All registered targets.
+    pub total: usize,
+}
+
+impl HealthCount {
+    /// Count `targets`.
+    pub fn of(targets: &[TargetHealth]) -> HealthCount {
+        HealthCount {
+            healthy: targets.iter().filter(|t| t.state == "healthy").count(),
+            total: targets.len(),
+        }
+    }
+}
+
+/// Count the healthy targets of a target group (`DescribeTargetHealth`).
+pub async fn health_count(c: &Clients, arn: &str) -> Result<HealthCount> {
+    Ok(HealthCount::of(&health(c, arn).await?))
 }
 
 /// Health of every target in the group.

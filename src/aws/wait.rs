@@ -71,14 +71,7 @@ pub struct ServiceSnapshot {
     pub events: Vec<EventSnapshot>,
 }
 
-/// Healthy and total targets in the target group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Targets {
-    /// Targets in state `healthy`.
-    pub healthy: usize,
-    /// All registered targets.
-    pub total: usize,
-}
+pub use super::target_group::HealthCount;
 
 /// What a service state means for the deployment of `expected` task definition.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,7 +99,7 @@ fn revision(arn: &str) -> &str {
 
 /// Assess one recorded state. The check that the primary deployment runs the task definition
 /// just deployed is what catches a circuit-breaker rollback that otherwise looks steady.
-pub fn assess(s: &ServiceSnapshot, expected: &str, targets: Option<Targets>) -> Verdict {
+pub fn assess(s: &ServiceSnapshot, expected: &str, targets: Option<HealthCount>) -> Verdict {
     let Some(primary) = s.deployments.iter().find(|d| d.status == "PRIMARY") else {
         return Verdict::InProgress {
             running: s.running_count,
@@ -160,7 +153,7 @@ pub fn assess(s: &ServiceSnapshot, expected: &str, targets: Option<Targets>) -> 
 /// What the waiter shows while it waits.
 pub trait Progress {
     /// Current counts.
-    fn status(&mut self, running: i32, desired: i32, targets: Option<Targets>);
+    fn status(&mut self, running: i32, desired: i32, targets: Option<HealthCount>);
     /// A new service event.
     fn event(&mut self, message: &str);
 }
@@ -169,7 +162,7 @@ pub trait Progress {
 pub struct Quiet;
 
 impl Progress for Quiet {
-    fn status(&mut self, _: i32, _: i32, _: Option<Targets>) {}
+    fn status(&mut self, _: i32, _: i32, _: Option<HealthCount>) {}
     fn event(&mut self, _: &str) {}
 }
 
@@ -191,7 +184,7 @@ impl Spinner {
 }
 
 impl Progress for Spinner {
-    fn status(&mut self, running: i32, desired: i32, targets: Option<Targets>) {
+    fn status(&mut self, running: i32, desired: i32, targets: Option<HealthCount>) {
         let t = targets.map_or(String::new(), |t| {
             format!(", targets healthy {}/{}", t.healthy, t.total)
         });
@@ -220,7 +213,7 @@ pub async fn wait_with<F, Fut>(
 ) -> Result<()>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<(ServiceSnapshot, Option<Targets>)>>,
+    Fut: Future<Output = Result<(ServiceSnapshot, Option<HealthCount>)>>,
 {
     let start = Instant::now();
     let mut seen: Option<Vec<String>> = None;
@@ -293,11 +286,7 @@ pub async fn wait_service(
         let s = super::service::describe(c, cluster, service)
             .await?
             .ok_or_else(|| Error::failed(format!("service {service} disappeared while waiting")))?;
-        let health = super::target_group::health(c, tg_arn).await?;
-        let targets = Targets {
-            healthy: health.iter().filter(|h| h.state == "healthy").count(),
-            total: health.len(),
-        };
+        let targets = super::target_group::health_count(c, tg_arn).await?;
         Ok((super::service::snapshot(&s), Some(targets)))
     };
     wait_with(poll, expected, timeout, Duration::from_secs(5), ui).await

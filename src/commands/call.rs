@@ -74,7 +74,7 @@ pub async fn run(args: CallArgs, global: &GlobalArgs) -> Result<()> {
     if global.output.is_json() {
         print_json(&result)?;
     } else {
-        println!("{}", result_text(&result));
+        crate::outln!("{}", result_text(&result))?;
     }
     if result.is_error == Some(true) {
         return Err(Error::failed(format!(

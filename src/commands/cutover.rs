@@ -3,11 +3,12 @@
 use clap::Args;
 use serde::Serialize;
 
+use crate::aws::target_group::{health_count, HealthCount};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::stack::{self, Stack};
-use crate::traffic::alb::{self, Health, ListenerView, RuleChange};
+use crate::traffic::alb::{self, ListenerView, RuleChange};
 use crate::traffic::call::PlannedCall;
 use crate::traffic::cutover::{cutover, record_for_cutover};
 use crate::traffic::record::{REPLACED_TAG, RESTORED_TAG};
@@ -54,7 +55,7 @@ pub struct CutoverReport {
     /// Its path patterns.
     pub path_patterns: Vec<String>,
     /// Target health of `to`'s target group.
-    pub target_health: Health,
+    pub target_health: HealthCount,
     /// True when `--force` overrode a failed health check.
     pub forced: bool,
     /// Routing before.
@@ -143,7 +144,7 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
             )))
         }
     };
-    let health = alb::health(&aws, &to_tg.arn).await?;
+    let health = health_count(&aws, &to_tg.arn).await?;
     if health.healthy == 0 && !args.force {
         return Err(Error::refused(format!(
             "target group {} (stack {}) has no healthy targets ({} of {} healthy): production traffic would get errors; wait until `mcpctl status --stack {}` shows healthy targets, or pass --force; nothing was changed",
@@ -199,7 +200,7 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
     };
     let json = global.output.is_json();
     if !json {
-        print_plan(&report);
+        print_plan(&report)?;
     }
     if !changes.is_empty() && !args.dry_run {
         crate::prompt::confirm(
@@ -219,13 +220,13 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
     if json {
         print_json(&report)?;
     } else {
-        print_outcome(&report);
+        print_outcome(&report)?;
     }
     Ok(())
 }
 
-fn print_plan(r: &CutoverReport) {
-    println!(
+fn print_plan(r: &CutoverReport) -> Result<()> {
+    crate::outln!(
         "Production rule: {} on {}:{}",
         match r.priority {
             Some(p) => format!("rule {p} ({})", r.path_patterns.join(", ")),
@@ -233,8 +234,8 @@ fn print_plan(r: &CutoverReport) {
         },
         r.listener.load_balancer,
         r.listener.port
-    );
-    println!(
+    )?;
+    crate::outln!(
         "Stack {}: {} of {} targets healthy{}",
         r.to,
         r.target_health.healthy,
@@ -244,39 +245,41 @@ fn print_plan(r: &CutoverReport) {
         } else {
             ""
         }
-    );
-    println!("Routing before: {}", r.before);
-    println!("Routing after:  {}", r.after);
+    )?;
+    crate::outln!("Routing before: {}", r.before)?;
+    crate::outln!("Routing after:  {}", r.after)?;
     for d in &r.dropped {
-        println!("Note: target group {d} no longer receives traffic from this rule");
+        crate::outln!("Note: target group {d} no longer receives traffic from this rule")?;
     }
     if r.calls.is_empty() {
-        return;
+        return Ok(());
     }
     match &r.record {
-        RecordUpdate::Keep { value } => println!(
+        RecordUpdate::Keep { value } => crate::outln!(
             "Rollback record: kept ({REPLACED_TAG} = {value}, the routing before this cutover began)"
-        ),
+        )?,
         RecordUpdate::Write { value, .. } => {
-            println!("Rollback record: {REPLACED_TAG} = {value} (on the rule)")
+            crate::outln!("Rollback record: {REPLACED_TAG} = {value} (on the rule)")?
         }
     }
-    crate::traffic::call::print_calls("Calls", &r.calls, r.dry_run);
+    crate::traffic::call::print_calls("Calls", &r.calls, r.dry_run)?;
+    Ok(())
 }
 
-fn print_outcome(r: &CutoverReport) {
+fn print_outcome(r: &CutoverReport) -> Result<()> {
     if r.calls.is_empty() {
-        println!("Nothing to do: the rule already routes this way.");
+        crate::outln!("Nothing to do: the rule already routes this way.")?;
     } else if r.changed {
-        println!(
+        crate::outln!(
             "Done: {}% of {} now goes to stack {}. Undo with `mcpctl rollback`.",
             r.weight,
             r.path_patterns.join(", "),
             r.to
-        );
+        )?;
     } else {
-        println!("Dry run: nothing was changed.");
+        crate::outln!("Dry run: nothing was changed.")?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -25,12 +25,12 @@ pub struct LogsArgs {
     pub follow: bool,
 }
 
-fn print_line(l: &LogLine, json: bool) {
+fn print_line(l: &LogLine, json: bool) -> Result<()> {
     if json {
         if let Ok(s) = serde_json::to_string(l) {
-            println!("{s}");
+            crate::outln!("{s}")?;
         }
-        return;
+        return Ok(());
     }
     let ts = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(l.timestamp) * 1_000_000)
         .ok()
@@ -40,13 +40,13 @@ fn print_line(l: &LogLine, json: bool) {
         })
         .unwrap_or_else(|| l.timestamp.to_string());
     let task = l.stream.rsplit('/').next().unwrap_or(&l.stream);
-    println!("{ts} {task} {}", l.message);
+    crate::outln!("{ts} {task} {}", l.message)
 }
 
 /// Run `mcpctl logs` (JSON output: one JSON object per line).
 pub async fn run(args: LogsArgs, global: &GlobalArgs) -> Result<()> {
     let s = stack::load(&args.stack, &global.stacks_dir)?;
-    let c = Clients::for_stack(global, &s).await;
+    let c = Clients::for_stack(global.profile.as_deref(), global.region.as_deref(), &s).await;
     if crate::aws::logs::observe(&c, &s.names.log_group)
         .await?
         .is_none()
@@ -66,7 +66,7 @@ pub async fn run(args: LogsArgs, global: &GlobalArgs) -> Result<()> {
     loop {
         for l in read(&c, &s.names.log_group, start).await? {
             if seen.insert(l.id.clone()) {
-                print_line(&l, json);
+                print_line(&l, json)?;
             }
             start = start.max(l.timestamp);
         }

@@ -133,7 +133,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
                     .resolve(&arns)
                     .map_err(|missing| missing_groups(rule, &missing, global))?;
                 for g in after.groups.iter().filter(|g| g.weight > 0) {
-                    let h = alb::health(&aws, &g.arn).await?;
+                    let h = crate::aws::target_group::health_count(&aws, &g.arn).await?;
                     if h.healthy == 0 {
                         report.warnings.push(format!(
                             "target group {} has no healthy targets ({} of {}): requests sent there will fail until its service is healthy (`mcpctl status`)",
@@ -166,7 +166,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
     report.calls = changes.iter().map(RuleChange::planned).collect();
     let json = global.output.is_json();
     if !json {
-        print_plan(&report, &listener.load_balancer, listener.port);
+        print_plan(&report, &listener.load_balancer, listener.port)?;
         for w in &report.warnings {
             eprintln!("warning: {w}");
         }
@@ -190,16 +190,16 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
     if json {
         print_json(&report)?;
     } else if switches.is_empty() {
-        println!(
+        crate::outln!(
             "Nothing to do: the routing recorded before the last cutover is already in place."
-        );
+        )?;
     } else if report.changed {
-        println!(
+        crate::outln!(
             "Done: routing restored in {:.0} ms (ModifyRule).",
             report.switch_ms.unwrap_or_default()
-        );
+        )?;
     } else {
-        println!("Dry run: nothing was changed.");
+        crate::outln!("Dry run: nothing was changed.")?;
     }
     Ok(())
 }
@@ -246,17 +246,18 @@ fn missing_groups(rule: &RuleView, missing: &[String], global: &GlobalArgs) -> E
     ))
 }
 
-fn print_plan(r: &RollbackReport, alb: &str, port: u16) {
+fn print_plan(r: &RollbackReport, alb: &str, port: u16) -> Result<()> {
     for rule in &r.rules {
         let label = match rule.priority {
             Some(p) => format!("rule {p} ({})", rule.path_patterns.join(", ")),
             None => "default rule".into(),
         };
-        println!("Rule: {label} on {alb}:{port}");
-        println!("Routing now:   {}", rule.before);
-        println!("Routing after: {}", rule.after);
+        crate::outln!("Rule: {label} on {alb}:{port}")?;
+        crate::outln!("Routing now:   {}", rule.before)?;
+        crate::outln!("Routing after: {}", rule.after)?;
     }
-    crate::traffic::call::print_calls("Calls", &r.calls, r.dry_run);
+    crate::traffic::call::print_calls("Calls", &r.calls, r.dry_run)?;
+    Ok(())
 }
 
 #[cfg(test)]

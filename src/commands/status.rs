@@ -191,7 +191,7 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
     let mut routes = Vec::new();
     let mut url = None;
     if let Some(alb) = load_balancer::find(c, &s.load_balancer.reference).await? {
-        if let Some(path) = s.env.get("MCP_PATH") {
+        if let Some(path) = s.mcp_path() {
             url = Some(format!("http://{}{}", alb.dns_name, path));
         }
         if let (Some(l), Some(t)) = (
@@ -235,21 +235,21 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
 /// Run `mcpctl status`.
 pub async fn run(args: StatusArgs, global: &GlobalArgs) -> Result<()> {
     let s = stack::load(&args.stack, &global.stacks_dir)?;
-    let c = Clients::for_stack(global, &s).await;
+    let c = Clients::for_stack(global.profile.as_deref(), global.region.as_deref(), &s).await;
     let st = read(&c, &s).await?;
     if global.output.is_json() {
         return print_json(&st);
     }
-    println!("Stack `{}` ({}):", st.stack, s.source.display());
+    crate::outln!("Stack `{}` ({}):", st.stack, s.source.display())?;
     for r in &st.resources {
-        println!("  {:<16} {:<40} {}", r.kind, r.name, r.state);
+        crate::outln!("  {:<16} {:<40} {}", r.kind, r.name, r.state)?;
         if let Some(id) = &r.id {
-            println!("  {:<16} {id}", "");
+            crate::outln!("  {:<16} {id}", "")?;
         }
     }
-    println!("  tasks running {}/{}", st.running, st.desired);
+    crate::outln!("  tasks running {}/{}", st.running, st.desired)?;
     for t in &st.targets {
-        println!(
+        crate::outln!(
             "  target {}:{} {}{}",
             t.id,
             t.port.unwrap_or_default(),
@@ -258,22 +258,22 @@ pub async fn run(args: StatusArgs, global: &GlobalArgs) -> Result<()> {
                 .as_deref()
                 .map(|r| format!(" ({r})"))
                 .unwrap_or_default()
-        );
+        )?;
     }
     if st.routes.is_empty() {
-        println!("  no listener rule forwards to this stack's target group");
+        crate::outln!("  no listener rule forwards to this stack's target group")?;
     }
     for r in &st.routes {
-        println!(
+        crate::outln!(
             "  rule priority {} {} -> {}% (weight {})",
             r.priority.map_or("default".to_string(), |p| p.to_string()),
             r.path_patterns.join(","),
             r.percent,
             r.weight.map_or("-".to_string(), |w| w.to_string())
-        );
+        )?;
     }
     if let Some(u) = &st.url {
-        println!("  MCP endpoint: {u}");
+        crate::outln!("  MCP endpoint: {u}")?;
     }
     Ok(())
 }

@@ -6,13 +6,13 @@ use std::time::Duration;
 use clap::Args;
 use serde::Serialize;
 
-use super::plan::{preflight_error, prepare};
 use crate::aws::deploy::{apply, Applied, ImageSource};
 use crate::aws::iam_role::role_mapping_guidance;
 use crate::aws::image::docker_problem;
 use crate::aws::wait::{wait_service, Progress, Quiet, Spinner};
 use crate::aws::Call;
 use crate::cli::GlobalArgs;
+use crate::deploy::{preflight_error, prepare};
 use crate::error::Result;
 use crate::output::print_json;
 use crate::plan::{render_text, Kind, Plan};
@@ -49,7 +49,14 @@ struct UpOutput<'a> {
 /// Run `mcpctl up`.
 pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
     let json = global.output.is_json();
-    let mut p = prepare(&args.stack, args.image.clone(), global).await?;
+    let mut p = prepare(
+        &args.stack,
+        &global.stacks_dir,
+        global.profile.as_deref(),
+        global.region.as_deref(),
+        args.image.clone(),
+    )
+    .await?;
     let source = match p.desired.task_definition.image.clone() {
         Some(uri) => ImageSource::Given(uri),
         None => {
@@ -66,7 +73,7 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
         }
     };
     if !json {
-        print!("{}", render_text(&p.plan));
+        crate::out!("{}", render_text(&p.plan))?;
     }
     if !p.plan.problems.is_empty() {
         if json {
@@ -87,18 +94,24 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
     let applied = if p.plan.is_noop() && !building {
         None
     } else {
-        Some(apply(&p.clients, &p.desired, &p.observed, &p.plan, source).await?)
+        let observed = &p.observed;
+        Some(
+            apply(&p.clients, &p.desired, &p.plan, source, |d| {
+                crate::plan::plan(d, observed)
+            })
+            .await?,
+        )
     };
     if !json {
         match &applied {
-            None => println!("Nothing to do."),
+            None => crate::outln!("Nothing to do.")?,
             Some(a) if a.done.is_empty() => {
-                println!("Nothing to do (the built image is already deployed).")
+                crate::outln!("Nothing to do (the built image is already deployed).")?
             }
             Some(a) => {
-                println!("Done:");
+                crate::outln!("Done:")?;
                 for d in &a.done {
-                    println!("  {:?} {} {} ({})", d.action, d.kind.label(), d.name, d.id);
+                    crate::outln!("  {:?} {} {} ({})", d.action, d.kind.label(), d.name, d.id)?;
                 }
             }
         }
@@ -107,10 +120,10 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
     if let Some(a) = applied.as_ref().filter(|a| a.service_deploying) {
         if args.no_wait {
             if !json {
-                println!(
+                crate::outln!(
                     "Not waiting (--no-wait); follow it with `mcpctl status --stack {}`.",
                     p.stack.name
-                );
+                )?;
             }
         } else {
             let svc = &p.desired.service;
@@ -131,11 +144,11 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
             .await?;
             drop(ui);
             if !json {
-                println!(
+                crate::outln!(
                     "Service {} is steady on {}.",
                     svc.name,
                     a.task_definition_arn.rsplit('/').next().unwrap_or_default()
-                );
+                )?;
             }
             waited = true;
         }
@@ -155,7 +168,7 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
         .as_ref()
         .is_some_and(|a| a.done.iter().any(|d| d.kind == Kind::TaskRole));
     if let (false, true, Some(g)) = (json, role_touched, &role_mapping) {
-        println!("{g}");
+        crate::outln!("{g}")?;
     }
     let calls = p.clients.calls.all();
     let mutating_calls = calls.iter().filter(|c| c.is_mutating()).count();
@@ -171,10 +184,10 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
             mutating_calls,
         })?;
     } else {
-        println!(
+        crate::outln!(
             "{} AWS calls, {mutating_calls} of them changes.",
             calls.len()
-        );
+        )?;
     }
     Ok(())
 }

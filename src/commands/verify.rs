@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
 use crate::cli::GlobalArgs;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::output::print_json;
 use crate::probe::check::{probe, ProbeOptions};
 use crate::probe::connection::{Connection, ConnectionArgs};
@@ -101,7 +101,12 @@ async fn verify_stacks(args: &VerifyArgs, conn: &Connection, global: &GlobalArgs
     let mut endpoints = Vec::new();
     for name in &args.stacks {
         let stack = crate::stack::load(name, &global.stacks_dir)?;
-        let clients = crate::aws::Clients::for_stack(global, &stack).await;
+        let clients = crate::aws::Clients::for_stack(
+            global.profile.as_deref(),
+            global.region.as_deref(),
+            &stack,
+        )
+        .await;
         let found = crate::probe::alb::endpoint(&clients, &stack).await?;
         if !global.output.is_json() {
             eprintln!(
@@ -155,7 +160,7 @@ async fn check(
     if global.output.is_json() {
         print_json(&report)?;
     } else {
-        print!("{}", probe_text(&report));
+        crate::out!("{}", probe_text(&report))?;
     }
     if report.passed {
         Ok(())
@@ -204,7 +209,7 @@ async fn load(
         .pool_max_idle_per_host(args.concurrency)
         .tcp_nodelay(true)
         .build()
-        .map_err(|e| Error::failed(format!("could not build the HTTP client: {e}")))?;
+        .context_failed(|| "could not build the HTTP client".to_string())?;
     let mut reports: Vec<LoadReport> = Vec::new();
     for url in urls {
         let client = McpHttp::new(
@@ -225,7 +230,7 @@ async fn load(
             print_json(&serde_json::json!({ "runs": reports }))?;
         }
     } else {
-        print!("{}", load_text(&reports));
+        crate::out!("{}", load_text(&reports))?;
     }
     let failing: Vec<String> = reports
         .iter()

@@ -8,10 +8,12 @@
 //!   round robin over healthy replicas, a replica that exits deregistered at once (as ECS does).
 //! * [`router`] is the listener: each stack's path patterns ([`pattern`]) like its listener rule,
 //!   no session affinity, `/_mcpctl/targets` shows every replica's state.
+//! * [`run`] wires them together for `mcpctl local` and writes the typed [`run::Ready`] document.
 
 pub mod opensearch;
 pub mod pattern;
 pub mod router;
+pub mod run;
 pub mod supervisor;
 pub mod targets;
 
@@ -60,7 +62,7 @@ impl LocalStack {
         self.env
             .iter()
             .rev()
-            .find(|(k, _)| k == "MCP_PATH")
+            .find(|(k, _)| k == crate::stack::MCP_PATH_ENV)
             .map(|(_, v)| v.as_str())
     }
 }

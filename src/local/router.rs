@@ -1,6 +1,7 @@
 //! The listener of `mcpctl local`: each stack's path patterns like its ALB listener rule, round
-//! robin over the stack's healthy replicas with no session affinity, `X-Forwarded-*` headers
-//! like the ALB, responses (JSON or SSE) streamed back as they come.
+//! robin over the stack's healthy replicas with no session affinity, `X-Forwarded-For` and
+//! `X-Forwarded-Proto` like the ALB (not `X-Forwarded-Port`: the server does not read it),
+//! responses (JSON or SSE) streamed back as they come.
 
 use std::sync::Arc;
 
@@ -138,7 +139,7 @@ async fn handle(State(router): State<Router>, req: Request) -> Response {
                         "replica {} of {}: {}",
                         target.port,
                         group.name,
-                        crate::probe::check::source_chain(&e)
+                        crate::error::source_chain(&e)
                     ),
                 )
             }
@@ -147,7 +148,7 @@ async fn handle(State(router): State<Router>, req: Request) -> Response {
 }
 
 /// The request headers to send on: hop-by-hop ones dropped, the original `Host` kept,
-/// `X-Forwarded-For/Proto/Port` added as the ALB does.
+/// `X-Forwarded-For` and `X-Forwarded-Proto` added as the ALB does (`X-Forwarded-Port` is not).
 fn forward_headers(incoming: &HeaderMap, authority: Option<&str>) -> HeaderMap {
     let mut out = HeaderMap::new();
     for (name, value) in incoming {

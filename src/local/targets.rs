@@ -11,44 +11,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Called when a target's health changes: (stack, replica index, target, new health).
 pub type OnHealthChange = Arc<dyn Fn(&str, usize, &Target, Health) + Send + Sync>;
 
-/// The status codes that count as a passing check (`200`, `200-299`, `200,202`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Matcher(Vec<(u16, u16)>);
-
-impl Matcher {
-    /// Parse an ALB matcher string.
-    pub fn parse(text: &str) -> Result<Matcher, String> {
-        let mut ranges = Vec::new();
-        for part in text.split(',').map(str::trim) {
-            let bad = || format!("`{text}` is not a status matcher; use e.g. `200` or `200-299`");
-            let (lo, hi) = match part.split_once('-') {
-                Some((a, b)) => (
-                    a.trim().parse().map_err(|_| bad())?,
-                    b.trim().parse().map_err(|_| bad())?,
-                ),
-                None => {
-                    let c: u16 = part.parse().map_err(|_| bad())?;
-                    (c, c)
-                }
-            };
-            if lo > hi {
-                return Err(bad());
-            }
-            ranges.push((lo, hi));
-        }
-        Ok(Matcher(ranges))
-    }
-
-    /// True when `status` passes.
-    pub fn matches(&self, status: u16) -> bool {
-        self.0.iter().any(|(lo, hi)| (*lo..=*hi).contains(&status))
-    }
-}
+pub use crate::stack::Matcher;
 
 /// A target group's health check, as the stack file gives it.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,7 +32,7 @@ pub struct HealthSettings {
 }
 
 /// A target's state, in the ALB's words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Health {
     /// Registered, no passing check yet.
@@ -97,7 +65,7 @@ pub struct Target {
 }
 
 /// A target's state for `/_mcpctl/targets` and the ready file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetStatus {
     /// Its port on 127.0.0.1.
     pub port: u16,
@@ -279,10 +247,7 @@ impl TargetGroup {
                         }
                         Err(e) => (
                             false,
-                            format!(
-                                "health check failed: {}",
-                                crate::probe::check::source_chain(&e)
-                            ),
+                            format!("health check failed: {}", crate::error::source_chain(&e)),
                         ),
                     };
                     if let Some(h) = t.record_check(passed, reason, &group.settings) {

@@ -1,37 +1,24 @@
-//! The comparison itself: [`plan`] walks the resources in apply order and lists what differs.
+//! The comparison itself: [`plan`] walks the resources in apply order, lists what differs (for
+//! people) and decides the step `apply` takes for each (for the machine), from the same typed
+//! differences.
 
-use super::desired::{self, Desired, Fields};
+use super::desired::{self, Desired};
+use super::fields::{diff, Diff, Field, RuleField, ServiceField, TargetGroupFixedField};
 use super::observed::{Observed, RuleInfo};
 use super::rules::{choose_priority, find_own_rule};
-use super::{Action, Change, FieldChange, Kind, Plan};
+use super::steps::{
+    step, ListenerStep, RepositoryRef, RuleStep, RuleUpdate, Steps, TaskDefinitionStep,
+};
+use super::{Action, Change, Kind, Plan};
+use crate::stack::stack_tag;
 
-/// Compare wanted and observed fields; `observed` only counts the tag keys `desired` names.
-pub fn diff(desired: &Fields, observed: &Fields) -> Vec<FieldChange> {
-    desired
-        .iter()
-        .filter_map(|(k, want)| {
-            let have = observed
-                .iter()
-                .find(|(ok, _)| ok == k)
-                .map(|(_, v)| v.as_str());
-            (have != Some(want.as_str())).then(|| FieldChange {
-                field: k.clone(),
-                from: have.unwrap_or("(none)").to_string(),
-                to: want.clone(),
-            })
-        })
-        .chain(observed.iter().filter_map(|(k, have)| {
-            let untracked_tag = k.starts_with("tag ");
-            (!untracked_tag && !desired.iter().any(|(dk, _)| dk == k)).then(|| FieldChange {
-                field: k.clone(),
-                from: have.clone(),
-                to: "(none)".to_string(),
-            })
-        }))
-        .collect()
-}
-
-fn change(kind: Kind, name: &str, exists: bool, fields: Vec<FieldChange>, adopt: bool) -> Change {
+fn change<F: Field>(
+    kind: Kind,
+    name: &str,
+    exists: bool,
+    fields: &[Diff<F>],
+    adopt: bool,
+) -> Change {
     let action = match (exists, fields.is_empty()) {
         (false, _) => Action::Create,
         (true, true) => Action::Unchanged,
@@ -41,7 +28,11 @@ fn change(kind: Kind, name: &str, exists: bool, fields: Vec<FieldChange>, adopt:
         kind,
         name: name.to_string(),
         action,
-        fields: if exists { fields } else { Vec::new() },
+        fields: if exists {
+            fields.iter().map(Diff::shown).collect()
+        } else {
+            Vec::new()
+        },
         adopt,
         note: None,
     }
@@ -54,7 +45,7 @@ fn owner_problem(
     stack: &str,
     key: &str,
 ) -> Option<String> {
-    match crate::aws::stack_tag(tags) {
+    match stack_tag(tags) {
         Some(other) if other != stack => Some(format!(
             "{} `{name}` belongs to stack `{other}` (tag mcpctl:stack={other}); give stack `{stack}` its own `names.{key}`",
             kind.label()
@@ -75,13 +66,20 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
 
     // Listener.
     let port = desired.rule.listener_port;
-    let mut listener = change(
+    let mut listener = change::<RuleField>(
         Kind::Listener,
         &format!("HTTP:{port}"),
         observed.shared.listener.is_some(),
-        Vec::new(),
+        &[],
         false,
     );
+    let listener_step = match &observed.shared.listener {
+        Some(l) => ListenerStep::Keep { arn: l.arn.clone() },
+        None => ListenerStep::Create {
+            alb_arn: observed.shared.alb.arn.clone(),
+            port,
+        },
+    };
     if listener.action == Action::Create {
         listener.note = Some("HTTP, default action: fixed 404 response".into());
     }
@@ -99,15 +97,24 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
             "ecr_repository",
         ));
     }
-    let adopt = o.is_some_and(|o| crate::aws::stack_tag(&o.tags).is_none());
+    let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
+    let diffs = o
+        .map(|o| diff(&r.fields(), &o.spec.fields()))
+        .unwrap_or_default();
     changes.push(change(
         Kind::Repository,
         &r.name,
         o.is_some(),
-        o.map(|o| diff(&r.fields(), &o.spec.fields()))
-            .unwrap_or_default(),
+        &diffs,
         adopt,
     ));
+    let repository_step = step(
+        o.map(|o| RepositoryRef {
+            arn: o.arn.clone(),
+            uri: o.uri.clone(),
+        }),
+        diffs,
+    );
 
     // Log group.
     let l = &desired.log_group;
@@ -121,17 +128,15 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
             "log_group",
         ));
     }
-    let adopt = o.is_some_and(|o| crate::aws::stack_tag(&o.tags).is_none());
-    changes.push(change(
-        Kind::LogGroup,
-        &l.name,
-        o.is_some(),
-        o.map(|o| diff(&l.fields(), &o.spec.fields()))
-            .unwrap_or_default(),
-        adopt,
-    ));
+    let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
+    let diffs = o
+        .map(|o| diff(&l.fields(), &o.spec.fields()))
+        .unwrap_or_default();
+    changes.push(change(Kind::LogGroup, &l.name, o.is_some(), &diffs, adopt));
+    let log_group_step = step(o.map(|o| o.arn.clone()), diffs);
 
     // Task role (when the stack manages one).
+    let mut task_role_step = None;
     if let Some(r) = &desired.task_role {
         let o = observed.task_role.as_ref();
         let adopt = o.is_some_and(|o| {
@@ -140,23 +145,20 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
                 .iter()
                 .any(|(k, _)| k == desired::MANAGED_ROLE_TAG)
         });
-        changes.push(change(
-            Kind::TaskRole,
-            &r.name,
-            o.is_some(),
-            o.map(|o| diff(&r.fields(), &o.spec.fields()))
-                .unwrap_or_default(),
-            adopt,
-        ));
+        let diffs = o
+            .map(|o| diff(&r.fields(), &o.spec.fields()))
+            .unwrap_or_default();
+        changes.push(change(Kind::TaskRole, &r.name, o.is_some(), &diffs, adopt));
+        task_role_step = Some(step(o.map(|o| o.arn.clone()), diffs));
     }
 
     // Task definition.
     let t = &desired.task_definition;
     let o = observed.task_definition.as_ref();
-    let mut td_fields = o.map(|o| {
+    let td_fields = o.map(|o| {
         let mut have = o.spec.fields();
         if t.image.is_none() {
-            have.retain(|(k, _)| k != "image");
+            have.retain(|(k, _)| *k != super::fields::TaskDefinitionField::Image);
         }
         diff(&t.fields(), &have)
     });
@@ -168,7 +170,7 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
         Kind::TaskDefinition,
         &td_name,
         o.is_some(),
-        td_fields.take().unwrap_or_default(),
+        &td_fields.unwrap_or_default(),
         false,
     );
     if t.image.is_none() {
@@ -186,6 +188,10 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
         });
     }
     let td_changes = td.action != Action::Unchanged;
+    let task_definition_step = match o {
+        Some(o) if !td_changes => TaskDefinitionStep::Keep { arn: o.arn.clone() },
+        _ => TaskDefinitionStep::Register { first: o.is_none() },
+    };
     changes.push(td);
 
     // Target group.
@@ -201,36 +207,45 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
         ));
         let mut have = o.spec.fixed_fields();
         for (k, v) in have.iter_mut() {
-            match k.as_str() {
-                "protocol" => *v = o.protocol.clone(),
-                "target_type" => *v = o.target_type.clone(),
-                _ => {}
+            match k {
+                TargetGroupFixedField::Protocol => *v = o.protocol.clone(),
+                TargetGroupFixedField::TargetType => *v = o.target_type.clone(),
+                TargetGroupFixedField::Port | TargetGroupFixedField::VpcId => {}
             }
         }
         for fc in diff(&g.fixed_fields(), &have) {
             problems.push(format!(
                 "target group `{}` has {} {} but the stack needs {}; AWS cannot change that on an existing target group: move traffic off it and delete it, or give the stack another `names.target_group`",
-                g.name, fc.field, fc.from, fc.to
+                g.name,
+                fc.field.label(),
+                fc.from,
+                fc.to
             ));
         }
     }
-    let adopt = o.is_some_and(|o| crate::aws::stack_tag(&o.tags).is_none());
+    let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
+    let diffs = o
+        .map(|o| diff(&g.fields(), &o.spec.fields()))
+        .unwrap_or_default();
     changes.push(change(
         Kind::TargetGroup,
         &g.name,
         o.is_some(),
-        o.map(|o| diff(&g.fields(), &o.spec.fields()))
-            .unwrap_or_default(),
+        &diffs,
         adopt,
     ));
+    let target_group_step = step(o.map(|o| o.arn.clone()), diffs);
 
     // Listener rule.
     let want = &desired.rule;
     let tg_arn = observed.target_group.as_ref().map(|t| t.arn.as_str());
     let own = find_own_rule(&observed.shared.rules, want, tg_arn, stack);
     let rule_name = want.path_patterns.join(",");
-    let (rule_change, priority) = match own {
-        Some(rule) => (rule_change(want, rule, tg_arn, &rule_name), rule.priority),
+    let (rule_change, priority, rule_step) = match own {
+        Some(rule) => {
+            let (c, s) = rule_change(want, rule, tg_arn, &rule_name);
+            (c, rule.priority, s)
+        }
         None => {
             let used: Vec<i32> = observed
                 .shared
@@ -239,7 +254,7 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
                 .filter_map(|r| r.priority)
                 .collect();
             let p = choose_priority(want.preferred_priority, &used);
-            let mut c = change(Kind::ListenerRule, &rule_name, false, Vec::new(), false);
+            let mut c = change::<RuleField>(Kind::ListenerRule, &rule_name, false, &[], false);
             c.note = Some(match want.preferred_priority {
                 Some(pref) if pref == p => {
                     format!("priority {p}, forward to {}", want.target_group)
@@ -250,7 +265,7 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
                 ),
                 None => format!("priority {p} (next free), forward to {}", want.target_group),
             });
-            (c, Some(p))
+            (c, Some(p), RuleStep::Create { priority: p })
         }
     };
     changes.push(rule_change);
@@ -294,8 +309,8 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
                 .map_or(1, |t| t.revision + 1);
             svc_fields.insert(
                 0,
-                FieldChange {
-                    field: "task_definition".into(),
+                Diff {
+                    field: ServiceField::TaskDefinition,
                     from: current,
                     to: format!("{}:{next}", t.family),
                 },
@@ -303,16 +318,17 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
         } else if latest.as_deref() != Some(current.as_str()) {
             svc_fields.insert(
                 0,
-                FieldChange {
-                    field: "task_definition".into(),
+                Diff {
+                    field: ServiceField::TaskDefinition,
                     from: current,
                     to: latest.unwrap_or_default(),
                 },
             );
         }
     }
-    let adopt = o.is_some_and(|o| crate::aws::stack_tag(&o.tags).is_none());
-    let mut svc = change(Kind::Service, &s.name, o.is_some(), svc_fields, adopt);
+    let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
+    let mut svc = change(Kind::Service, &s.name, o.is_some(), &svc_fields, adopt);
+    let service_step = step(o.map(|o| o.arn.clone()), svc_fields);
     if svc.action == Action::Create {
         svc.note = Some(format!(
             "{} task(s) on FARGATE in cluster {}",
@@ -337,6 +353,16 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
         warnings,
         rule_priority: priority,
         rule_arn: own.map(|r| r.arn.clone()),
+        steps: Steps {
+            listener: listener_step,
+            repository: repository_step,
+            log_group: log_group_step,
+            task_role: task_role_step,
+            task_definition: task_definition_step,
+            target_group: target_group_step,
+            rule: rule_step,
+            service: service_step,
+        },
     }
 }
 
@@ -345,13 +371,13 @@ fn rule_change(
     rule: &RuleInfo,
     tg_arn: Option<&str>,
     name: &str,
-) -> Change {
+) -> (Change, RuleStep) {
     let mut want_paths = want.path_patterns.clone();
     want_paths.sort();
     let mut have_paths = rule.path_patterns.clone();
     have_paths.sort();
-    let mut desired_fields: Fields = vec![("path_patterns".into(), want_paths.join(","))];
-    let mut observed_fields: Fields = vec![("path_patterns".into(), have_paths.join(","))];
+    let mut desired_fields = vec![(RuleField::PathPatterns, want_paths.join(","))];
+    let mut observed_fields = vec![(RuleField::PathPatterns, have_paths.join(","))];
     let forward_text = |arn: &str| {
         if Some(arn) == tg_arn {
             want.target_group.clone()
@@ -359,8 +385,11 @@ fn rule_change(
             arn.to_string()
         }
     };
-    if !rule.routed_by_cutover() {
-        desired_fields.push(("forward".into(), want.target_group.clone()));
+    // A rule handed over to another stack by cleanup, or routed by cutover, keeps its actions
+    // and that stack's tag.
+    let handed_over = rule.routed_by_cutover();
+    if !handed_over {
+        desired_fields.push((RuleField::Forward, want.target_group.clone()));
         let have = match rule.forwards.as_slice() {
             [one] => forward_text(&one.target_group_arn),
             many => many
@@ -375,30 +404,29 @@ fn rule_change(
                 .collect::<Vec<_>>()
                 .join(","),
         };
-        observed_fields.push(("forward".into(), have));
+        observed_fields.push((RuleField::Forward, have));
     }
-    desired_fields.extend(
-        want.tags
-            .iter()
-            .map(|(k, v)| (format!("tag {k}"), v.clone())),
-    );
-    observed_fields.extend(
-        rule.tags
-            .iter()
-            .map(|(k, v)| (format!("tag {k}"), v.clone())),
-    );
-    // A rule handed over to another stack by cleanup keeps that stack's tag.
-    let handed_over = rule.routed_by_cutover();
-    let fields: Vec<FieldChange> = diff(&desired_fields, &observed_fields)
+    desired_fields.extend(super::fields::tag_fields(&want.tags, RuleField::Tag));
+    observed_fields.extend(super::fields::tag_fields(&rule.tags, RuleField::Tag));
+    let fields: Vec<Diff<RuleField>> = diff(&desired_fields, &observed_fields)
         .into_iter()
-        .filter(|f| !(handed_over && f.field.starts_with("tag ")))
+        .filter(|f| !(handed_over && f.field.is_tag()))
         .collect();
-    let adopt = crate::aws::stack_tag(&rule.tags).is_none();
-    let mut c = change(Kind::ListenerRule, name, true, fields, adopt);
-    c.note = Some(match (rule.priority, rule.routed_by_cutover()) {
+    let adopt = stack_tag(&rule.tags).is_none();
+    let mut c = change(Kind::ListenerRule, name, true, &fields, adopt);
+    c.note = Some(match (rule.priority, handed_over) {
         (Some(p), true) => format!("priority {p}; routing managed by cutover, left as it is"),
         (Some(p), false) => format!("priority {p}"),
         (None, _) => "default rule".to_string(),
     });
-    c
+    let arn = rule.arn.clone();
+    let step = if fields.is_empty() {
+        RuleStep::Keep { arn }
+    } else {
+        RuleStep::Update {
+            arn,
+            update: RuleUpdate::from(fields),
+        }
+    };
+    (c, step)
 }

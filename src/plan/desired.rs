@@ -1,26 +1,24 @@
 //! Desired state: what each resource should look like, computed from the stack and the shared
 //! resources (the ALB's VPC, subnets and security groups). Pure.
 //!
-//! Every spec lists its comparable fields as `(name, value)` text pairs ([`Fields`]); the plan
-//! compares those, so a difference is shown exactly as the user would read it.
+//! Every spec lists its comparable fields under typed keys ([`super::fields`]) with values as
+//! text, so a difference is shown exactly as the user would read it. Each `fields()` takes the
+//! spec apart field by field: a field added to a spec does not compile until it is compared
+//! (or explicitly left out, with the reason).
 
 use serde::Serialize;
+
+use super::fields::{
+    tag_fields, Fields, LogGroupField, RepositoryField, ServiceField, TargetGroupField,
+    TargetGroupFixedField, TaskDefinitionField, TaskRoleField,
+};
 
 pub use super::documents::{
     canonical_json, lifecycle_policy, opensearch_policy, policy_statements, task_trust_policy,
 };
 
-/// Named, comparable field values of a resource (normalised: sorted where AWS reorders).
-pub type Fields = Vec<(String, String)>;
-
-fn f(name: &str, value: impl ToString) -> (String, String) {
-    (name.to_string(), value.to_string())
-}
-
-fn tag_fields(tags: &[(String, String)]) -> Fields {
-    tags.iter()
-        .map(|(k, v)| (format!("tag {k}"), v.clone()))
-        .collect()
+fn f<F>(key: F, value: impl ToString) -> (F, String) {
+    (key, value.to_string())
 }
 
 /// The ECR repository.
@@ -38,12 +36,18 @@ pub struct RepositorySpec {
 
 impl RepositorySpec {
     /// Comparable fields.
-    pub fn fields(&self) -> Fields {
+    pub fn fields(&self) -> Fields<RepositoryField> {
+        let Self {
+            name: _, // the identity, not a setting
+            scan_on_push,
+            lifecycle_policy,
+            tags,
+        } = self;
         let mut v = vec![
-            f("scan_on_push", self.scan_on_push),
-            f("lifecycle_policy", &self.lifecycle_policy),
+            f(RepositoryField::ScanOnPush, scan_on_push),
+            f(RepositoryField::LifecyclePolicy, lifecycle_policy),
         ];
-        v.extend(tag_fields(&self.tags));
+        v.extend(tag_fields(tags, RepositoryField::Tag));
         v
     }
 }
@@ -68,15 +72,18 @@ pub struct TaskRoleSpec {
 
 impl TaskRoleSpec {
     /// Comparable fields: policies as normalised statements.
-    pub fn fields(&self) -> Fields {
+    pub fn fields(&self) -> Fields<TaskRoleField> {
+        let Self {
+            name: _, // the identity
+            trust_policy,
+            policy,
+            tags,
+        } = self;
         let mut v = vec![
-            f("trust_policy", policy_statements(&self.trust_policy)),
-            f(
-                &format!("policy {TASK_ROLE_POLICY}"),
-                policy_statements(&self.policy),
-            ),
+            f(TaskRoleField::TrustPolicy, policy_statements(trust_policy)),
+            f(TaskRoleField::Policy, policy_statements(policy)),
         ];
-        v.extend(tag_fields(&self.tags));
+        v.extend(tag_fields(tags, TaskRoleField::Tag));
         v
     }
 }
@@ -94,13 +101,17 @@ pub struct LogGroupSpec {
 
 impl LogGroupSpec {
     /// Comparable fields.
-    pub fn fields(&self) -> Fields {
+    pub fn fields(&self) -> Fields<LogGroupField> {
+        let Self {
+            name: _, // the identity
+            retention_days,
+            tags,
+        } = self;
         let mut v = vec![f(
-            "retention_days",
-            self.retention_days
-                .map_or("never".to_string(), |d| d.to_string()),
+            LogGroupField::RetentionDays,
+            retention_days.map_or("never".to_string(), |d| d.to_string()),
         )];
-        v.extend(tag_fields(&self.tags));
+        v.extend(tag_fields(tags, LogGroupField::Tag));
         v
     }
 }
@@ -155,44 +166,57 @@ pub struct TaskDefinitionSpec {
 
 impl TaskDefinitionSpec {
     /// Comparable fields (`image` is left out while it is not known yet).
-    pub fn fields(&self) -> Fields {
+    pub fn fields(&self) -> Fields<TaskDefinitionField> {
+        use TaskDefinitionField as F;
+        let Self {
+            family: _, // the identity
+            cpu,
+            memory,
+            execution_role_arn,
+            task_role_arn,
+            container,
+            image,
+            port,
+            env,
+            secrets,
+            log_group,
+            log_region,
+            log_stream_prefix,
+            health_check,
+        } = self;
+        let ContainerHealthCheck {
+            command,
+            interval,
+            timeout,
+            retries,
+            start_period,
+        } = health_check;
         let mut v = vec![
-            f("cpu", &self.cpu),
-            f("memory", &self.memory),
-            f("execution_role_arn", &self.execution_role_arn),
+            f(F::Cpu, cpu),
+            f(F::Memory, memory),
+            f(F::ExecutionRoleArn, execution_role_arn),
+            f(F::TaskRoleArn, task_role_arn.as_deref().unwrap_or("(none)")),
+            f(F::Container, container),
+            f(F::Port, port),
+            f(F::LogGroup, log_group),
+            f(F::LogRegion, log_region),
+            f(F::LogStreamPrefix, log_stream_prefix),
             f(
-                "task_role_arn",
-                self.task_role_arn.as_deref().unwrap_or("(none)"),
-            ),
-            f("container", &self.container),
-            f("port", self.port),
-            f("log_group", &self.log_group),
-            f("log_region", &self.log_region),
-            f("log_stream_prefix", &self.log_stream_prefix),
-            f(
-                "health_check",
+                F::HealthCheck,
                 format!(
-                    "{} every {}s, timeout {}s, retries {}, start period {}s",
-                    self.health_check.command.join(" "),
-                    self.health_check.interval,
-                    self.health_check.timeout,
-                    self.health_check.retries,
-                    self.health_check.start_period
+                    "{} every {interval}s, timeout {timeout}s, retries {retries}, start period {start_period}s",
+                    command.join(" "),
                 ),
             ),
         ];
-        if let Some(i) = &self.image {
-            v.push(f("image", i));
+        if let Some(i) = image {
+            v.push(f(F::Image, i));
         }
+        v.extend(env.iter().map(|(k, val)| (F::Env(k.clone()), val.clone())));
         v.extend(
-            self.env
+            secrets
                 .iter()
-                .map(|(k, val)| (format!("env {k}"), val.clone())),
-        );
-        v.extend(
-            self.secrets
-                .iter()
-                .map(|(k, val)| (format!("secret {k}"), val.clone())),
+                .map(|(k, val)| (F::Secret(k.clone()), val.clone())),
         );
         v
     }
@@ -227,27 +251,41 @@ pub struct TargetGroupSpec {
 
 impl TargetGroupSpec {
     /// Fields AWS cannot change on an existing target group.
-    pub fn fixed_fields(&self) -> Fields {
+    pub fn fixed_fields(&self) -> Fields<TargetGroupFixedField> {
         vec![
-            f("port", self.port),
-            f("protocol", "HTTP"),
-            f("target_type", "ip"),
-            f("vpc_id", &self.vpc_id),
+            f(TargetGroupFixedField::Port, self.port),
+            f(TargetGroupFixedField::Protocol, "HTTP"),
+            f(TargetGroupFixedField::TargetType, "ip"),
+            f(TargetGroupFixedField::VpcId, &self.vpc_id),
         ]
     }
 
     /// Comparable fields that can be changed in place.
-    pub fn fields(&self) -> Fields {
+    pub fn fields(&self) -> Fields<TargetGroupField> {
+        use TargetGroupField as F;
+        let Self {
+            name: _,   // the identity
+            port: _,   // fixed: see `fixed_fields`
+            vpc_id: _, // fixed
+            health_check_path,
+            interval,
+            timeout,
+            healthy_threshold,
+            unhealthy_threshold,
+            matcher,
+            deregistration_delay,
+            tags,
+        } = self;
         let mut v = vec![
-            f("health_check_path", &self.health_check_path),
-            f("health_check_interval", self.interval),
-            f("health_check_timeout", self.timeout),
-            f("healthy_threshold", self.healthy_threshold),
-            f("unhealthy_threshold", self.unhealthy_threshold),
-            f("matcher", &self.matcher),
-            f("deregistration_delay", self.deregistration_delay),
+            f(F::HealthCheckPath, health_check_path),
+            f(F::HealthCheckInterval, interval),
+            f(F::HealthCheckTimeout, timeout),
+            f(F::HealthyThreshold, healthy_threshold),
+            f(F::UnhealthyThreshold, unhealthy_threshold),
+            f(F::Matcher, matcher),
+            f(F::DeregistrationDelay, deregistration_delay),
         ];
-        v.extend(tag_fields(&self.tags));
+        v.extend(tag_fields(tags, F::Tag));
         v
     }
 }
@@ -304,29 +342,41 @@ pub struct ServiceSpec {
 
 impl ServiceSpec {
     /// Comparable fields (the task definition is compared by the plan separately).
-    pub fn fields(&self) -> Fields {
+    pub fn fields(&self) -> Fields<ServiceField> {
+        use ServiceField as F;
+        let Self {
+            name: _,    // the identity
+            cluster: _, // part of the identity
+            desired_count,
+            subnets,
+            security_groups,
+            assign_public_ip,
+            container,
+            container_port,
+            target_group,
+            min_healthy_percent,
+            max_percent,
+            circuit_breaker_rollback,
+            enable_execute_command,
+            health_check_grace_period_seconds,
+            tags,
+        } = self;
         let mut v = vec![
-            f("desired_count", self.desired_count),
-            f("subnets", self.subnets.join(",")),
-            f("security_groups", self.security_groups.join(",")),
-            f("assign_public_ip", self.assign_public_ip),
+            f(F::DesiredCount, desired_count),
+            f(F::Subnets, subnets.join(",")),
+            f(F::SecurityGroups, security_groups.join(",")),
+            f(F::AssignPublicIp, assign_public_ip),
             f(
-                "load_balancer",
-                format!(
-                    "{} -> {}:{}",
-                    self.target_group, self.container, self.container_port
-                ),
+                F::LoadBalancer,
+                format!("{target_group} -> {container}:{container_port}"),
             ),
-            f("min_healthy_percent", self.min_healthy_percent),
-            f("max_percent", self.max_percent),
-            f("circuit_breaker_rollback", self.circuit_breaker_rollback),
-            f("enable_execute_command", self.enable_execute_command),
-            f(
-                "health_check_grace_period_seconds",
-                self.health_check_grace_period_seconds,
-            ),
+            f(F::MinHealthyPercent, min_healthy_percent),
+            f(F::MaxPercent, max_percent),
+            f(F::CircuitBreakerRollback, circuit_breaker_rollback),
+            f(F::EnableExecuteCommand, enable_execute_command),
+            f(F::HealthCheckGracePeriod, health_check_grace_period_seconds),
         ];
-        v.extend(tag_fields(&self.tags));
+        v.extend(tag_fields(tags, F::Tag));
         v
     }
 }

@@ -1,20 +1,25 @@
 //! Desired → observed → plan, as separate types. [`plan`] is pure: it compares what the stack
 //! wants ([`Desired`]) with what AWS has ([`Observed`]) and lists, per resource in dependency
 //! order, create / update (with the fields that differ) / unchanged, plus problems that stop
-//! `up` before any change (preflight) and warnings. Applying the plan is `aws::apply`'s job.
+//! `up` before any change (preflight) and warnings; and, from the same typed differences
+//! ([`fields`]), the step `apply` takes for each resource ([`steps`]). Carrying out the steps is
+//! `aws::deploy::apply`'s job.
 
 mod compare;
 pub mod desired;
 mod documents;
+pub mod fields;
 mod from_stack;
 pub mod observed;
 mod rules;
+pub mod steps;
 mod text;
 
-pub use compare::{diff, plan};
+pub use compare::plan;
 pub use desired::Desired;
 pub use observed::Observed;
 pub use rules::{choose_priority, find_own_rule};
+pub use steps::Steps;
 pub use text::render_text;
 
 use serde::Serialize;
@@ -98,18 +103,6 @@ pub struct Change {
     pub note: Option<String>,
 }
 
-impl Change {
-    /// True when the field changed.
-    pub fn changes(&self, field: &str) -> bool {
-        self.fields.iter().any(|f| f.field == field)
-    }
-
-    /// True when any field starting with `prefix` changed.
-    pub fn changes_prefix(&self, prefix: &str) -> bool {
-        self.fields.iter().any(|f| f.field.starts_with(prefix))
-    }
-}
-
 /// What `up` would do for a stack.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
@@ -125,6 +118,9 @@ pub struct Plan {
     pub rule_priority: Option<i32>,
     /// The stack's own rule as observed (ARN), if any.
     pub rule_arn: Option<String>,
+    /// What `apply` does for each resource, decided here.
+    #[serde(skip)]
+    pub steps: Steps,
 }
 
 impl Plan {

@@ -38,7 +38,7 @@ pub fn find_own_rule<'a>(
         .find(|r| same_paths(&r.path_patterns, &want.path_patterns))
         .or_else(|| {
             rules.iter().filter(|r| r.priority.is_some()).find(|r| {
-                crate::aws::tagged_for(&r.tags, stack)
+                crate::stack::tagged_for(&r.tags, stack)
                     && !r.routed_by_cutover()
                     && tg_arn.is_some()
                     && r.forwards.len() == 1

@@ -355,3 +355,286 @@ fn a_widened_domain_is_one_policy_update_and_a_role_by_arn_is_not_planned() {
     let p = plan(&desired(&by_arn), &o);
     assert!(p.get(Kind::TaskRole).is_none());
 }
+
+mod steps {
+    //! The steps `apply` takes are decided here, from typed differences.
+
+    use super::super::steps::*;
+    use super::*;
+
+    #[test]
+    fn from_nothing_every_step_creates() {
+        let d = desired(&stack("stateless"));
+        let mut o = Observed {
+            shared: shared(),
+            ..Default::default()
+        };
+        o.shared.listener = None;
+        let s = plan(&d, &o).steps;
+        assert_eq!(
+            s.listener,
+            ListenerStep::Create {
+                alb_arn: o.shared.alb.arn.clone(),
+                port: 80
+            }
+        );
+        assert_eq!(s.repository, Step::Create);
+        assert_eq!(s.log_group, Step::Create);
+        assert_eq!(s.task_role, Some(Step::Create));
+        assert_eq!(
+            s.task_definition,
+            TaskDefinitionStep::Register { first: true }
+        );
+        assert_eq!(s.target_group, Step::Create);
+        assert_eq!(s.rule, RuleStep::Create { priority: 110 });
+        assert_eq!(s.service, Step::Create);
+    }
+
+    #[test]
+    fn applied_state_keeps_everything_with_the_observed_identities() {
+        let d = desired(&stack("stateless"));
+        let s = plan(&d, &applied(&d)).steps;
+        assert_eq!(
+            s.listener,
+            ListenerStep::Keep {
+                arn: "listener/1".into()
+            }
+        );
+        assert_eq!(
+            s.repository,
+            Step::Keep(RepositoryRef {
+                arn: "repo".into(),
+                uri: "uri".into()
+            })
+        );
+        assert_eq!(s.log_group, Step::Keep("lg".into()));
+        assert_eq!(
+            s.task_definition,
+            TaskDefinitionStep::Keep { arn: "td:3".into() }
+        );
+        assert_eq!(s.target_group, Step::Keep(TG_ARN.into()));
+        assert_eq!(
+            s.rule,
+            RuleStep::Keep {
+                arn: "rule/own".into()
+            }
+        );
+        assert_eq!(s.service, Step::Keep("svc".into()));
+    }
+
+    #[test]
+    fn a_desired_count_change_is_one_update_service_part() {
+        let mut s = stack("stateless");
+        let d = desired(&s);
+        let o = applied(&d);
+        s.service.desired_count += 1;
+        let p = plan(&desired(&s), &o);
+        assert_eq!(
+            p.steps.service,
+            Step::Update(
+                "svc".into(),
+                ServiceUpdate {
+                    desired_count: true,
+                    ..Default::default()
+                }
+            )
+        );
+        assert_eq!(
+            p.steps.task_definition,
+            TaskDefinitionStep::Keep { arn: "td:3".into() }
+        );
+    }
+
+    #[test]
+    fn an_env_change_registers_a_revision_and_points_the_service_at_it() {
+        let s = stack("stateless");
+        let o = applied(&desired(&s));
+        let mut s2 = s.clone();
+        s2.env
+            .insert("MCP_ALLOWED_HOSTS".into(), "x.example".into());
+        let steps = plan(&desired(&s2), &o).steps;
+        assert_eq!(
+            steps.task_definition,
+            TaskDefinitionStep::Register { first: false }
+        );
+        assert_eq!(
+            steps.service,
+            Step::Update(
+                "svc".into(),
+                ServiceUpdate {
+                    task_definition: true,
+                    ..Default::default()
+                }
+            )
+        );
+    }
+
+    /// Every comparable field of the service, changed alone, reaches exactly the call that
+    /// carries it: a field compared but not applied fails here.
+    #[test]
+    fn each_service_field_reaches_its_call() {
+        type Edit = fn(&mut crate::plan::desired::ServiceSpec);
+        let cases: [(Edit, ServiceUpdate); 10] = [
+            (
+                |s| s.desired_count += 1,
+                ServiceUpdate {
+                    desired_count: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                |s| s.subnets.push("subnet-z".into()),
+                ServiceUpdate {
+                    network: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                |s| s.security_groups.push("sg-z".into()),
+                ServiceUpdate {
+                    network: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                |s| s.assign_public_ip = !s.assign_public_ip,
+                ServiceUpdate {
+                    network: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                |s| s.container_port += 1,
+                ServiceUpdate {
+                    load_balancer: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                |s| s.min_healthy_percent -= 1,
+                ServiceUpdate {
+                    deployment: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                |s| s.circuit_breaker_rollback = !s.circuit_breaker_rollback,
+                ServiceUpdate {
+                    deployment: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                |s| s.enable_execute_command = !s.enable_execute_command,
+                ServiceUpdate {
+                    execute_command: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                |s| s.health_check_grace_period_seconds += 1,
+                ServiceUpdate {
+                    grace_period: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                |s| s.tags.push(("team".into(), "x".into())),
+                ServiceUpdate {
+                    tags: true,
+                    ..Default::default()
+                },
+            ),
+        ];
+        let d = desired(&stack("stateless"));
+        let o = applied(&d);
+        for (edit, want) in cases {
+            let mut d2 = d.clone();
+            edit(&mut d2.service);
+            let p = plan(&d2, &o);
+            assert_eq!(p.steps.service, Step::Update("svc".into(), want.clone()));
+            assert_eq!(want.deploys(), !want.tags);
+        }
+    }
+
+    #[test]
+    fn each_target_group_field_reaches_its_call() {
+        type Edit = fn(&mut crate::plan::desired::TargetGroupSpec);
+        let hc = TargetGroupUpdate {
+            health_check: true,
+            ..Default::default()
+        };
+        let cases: [(Edit, TargetGroupUpdate); 8] = [
+            (|g| g.health_check_path = "/other".into(), hc.clone()),
+            (|g| g.interval += 1, hc.clone()),
+            (|g| g.timeout += 1, hc.clone()),
+            (|g| g.healthy_threshold += 1, hc.clone()),
+            (|g| g.unhealthy_threshold += 1, hc.clone()),
+            (|g| g.matcher = "200-299".into(), hc.clone()),
+            (
+                |g| g.deregistration_delay += 1,
+                TargetGroupUpdate {
+                    deregistration_delay: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                |g| g.tags.push(("team".into(), "x".into())),
+                TargetGroupUpdate {
+                    tags: true,
+                    ..Default::default()
+                },
+            ),
+        ];
+        let d = desired(&stack("stateless"));
+        let o = applied(&d);
+        for (edit, want) in cases {
+            let mut d2 = d.clone();
+            edit(&mut d2.target_group);
+            assert_eq!(
+                plan(&d2, &o).steps.target_group,
+                Step::Update(TG_ARN.into(), want)
+            );
+        }
+    }
+
+    #[test]
+    fn an_edited_path_pattern_modifies_the_rule_conditions_only() {
+        let s = stack("stateless");
+        let o = applied(&desired(&s));
+        let mut s2 = s.clone();
+        s2.routing.path_patterns = vec!["/mcp-stateless/*".into()];
+        assert_eq!(
+            plan(&desired(&s2), &o).steps.rule,
+            RuleStep::Update {
+                arn: "rule/own".into(),
+                update: RuleUpdate {
+                    conditions: true,
+                    ..Default::default()
+                }
+            }
+        );
+    }
+
+    #[test]
+    fn a_widened_domain_puts_the_role_policy_only() {
+        let s = stack("stateless");
+        let o = applied(&desired(&s));
+        let mut s2 = s.clone();
+        s2.roles
+            .managed_task_role
+            .as_mut()
+            .unwrap()
+            .opensearch_domain_arn = Some("arn:aws:es:us-east-1:123456789012:domain/other".into());
+        assert_eq!(
+            plan(&desired(&s2), &o).steps.task_role,
+            Some(Step::Update(
+                "arn:aws:iam::123456789012:role/ecsTaskRole".into(),
+                TaskRoleUpdate {
+                    policy: true,
+                    ..Default::default()
+                }
+            ))
+        );
+    }
+}

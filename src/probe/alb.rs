@@ -3,11 +3,12 @@
 
 use serde::Serialize;
 
+use crate::aws::target_group::name_from_arn as target_group_name;
 use crate::aws::{listener_rule, load_balancer, Clients};
 use crate::error::{Error, Result};
 use crate::local::pattern::path_matches;
 use crate::plan::observed::RuleInfo;
-use crate::stack::Stack;
+use crate::stack::{Stack, MCP_PATH_ENV};
 
 /// A stack's endpoint through the ALB.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -24,8 +25,11 @@ pub struct StackEndpoint {
 
 /// Find the stack's endpoint in AWS. Errors say what is missing and which command creates it.
 pub async fn endpoint(c: &Clients, stack: &Stack) -> Result<StackEndpoint> {
-    let mcp_path = stack.env.get("MCP_PATH").cloned().ok_or_else(|| {
-        Error::bad_input(format!("stack {} has no MCP_PATH in its env", stack.name))
+    let mcp_path = stack.mcp_path().map(str::to_string).ok_or_else(|| {
+        Error::bad_input(format!(
+            "stack {} has no {MCP_PATH_ENV} in its env",
+            stack.name
+        ))
     })?;
     let alb = load_balancer::require(c, &stack.load_balancer.reference).await?;
     let port = stack.load_balancer.listener_port as i32;
@@ -59,7 +63,7 @@ pub async fn endpoint(c: &Clients, stack: &Stack) -> Result<StackEndpoint> {
         routed_to: rule
             .forwards
             .iter()
-            .map(|f| target_group_name(&f.target_group_arn))
+            .map(|f| target_group_name(&f.target_group_arn).to_string())
             .collect(),
     })
 }
@@ -71,15 +75,6 @@ pub fn routing_rule<'a>(rules: &'a [RuleInfo], path: &str) -> Option<&'a RuleInf
     sorted
         .into_iter()
         .find(|r| r.path_patterns.iter().any(|p| path_matches(p, path)))
-}
-
-/// `opensearch-mcp-tg` from `arn:aws:elasticloadbalancing:...:targetgroup/opensearch-mcp-tg/id`.
-pub fn target_group_name(arn: &str) -> String {
-    arn.split("targetgroup/")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or(arn)
-        .to_string()
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use super::arguments::{arguments_for, Hints};
 use super::driver::McpHttp;
 use super::endpoint::health_url;
 use super::outcome::{Failure, OutcomeKind};
+use crate::error::source_chain;
 
 /// How to reach the endpoint.
 #[derive(Debug, Clone)]
@@ -395,21 +396,6 @@ fn transport_error_text(error: &(dyn std::error::Error + Send + Sync + 'static))
         Some(StreamableHttpError::Client(e)) => (source_chain(e), e.is_connect()),
         _ => (source_chain(error), false),
     }
-}
-
-/// An error with its causes (e.g. "connection refused").
-pub fn source_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
 }
 
 /// Collapse whitespace, replace control characters and cut to `limit` characters.

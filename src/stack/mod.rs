@@ -35,6 +35,7 @@ macro_rules! at {
 mod file;
 mod interpolate;
 mod layers;
+mod matcher;
 mod model;
 mod own_settings;
 mod render;
@@ -44,6 +45,7 @@ mod shared_settings;
 
 use std::path::{Path, PathBuf};
 
+pub use matcher::Matcher;
 pub use model::*;
 pub use render::to_yaml;
 

@@ -191,10 +191,30 @@ pub struct EcrSettings {
     pub keep_images: i32,
 }
 
+/// The env variable that holds the server's MCP path (`/ossserver/ossmcp`).
+pub const MCP_PATH_ENV: &str = "MCP_PATH";
+
 /// The tag key that marks a resource as belonging to a stack.
 pub const STACK_TAG: &str = "mcpctl:stack";
 
+/// True when `tags` marks the resource as belonging to `stack`.
+pub fn tagged_for(tags: &[(String, String)], stack: &str) -> bool {
+    tags.iter().any(|(k, v)| k == STACK_TAG && v == stack)
+}
+
+/// The stack named by the [`STACK_TAG`] tag, if any.
+pub fn stack_tag(tags: &[(String, String)]) -> Option<&str> {
+    tags.iter()
+        .find(|(k, _)| k == STACK_TAG)
+        .map(|(_, v)| v.as_str())
+}
+
 impl Stack {
+    /// The MCP path (the [`MCP_PATH_ENV`] variable of the stack's env), if set.
+    pub fn mcp_path(&self) -> Option<&str> {
+        self.env.get(MCP_PATH_ENV).map(String::as_str)
+    }
+
     /// Every tag a resource of this stack carries: `mcpctl:stack = name`, then the stack's tags.
     pub fn resource_tags(&self) -> Vec<(String, String)> {
         let mut t = vec![(STACK_TAG.to_string(), self.name.clone())];

@@ -222,9 +222,13 @@ impl Resolver<'_> {
                     at!(health_check.unhealthy_threshold),
                 )
                 .map_or(3, |v| v.0) as i32,
-            matcher: self
-                .opt(at!(health_check.matcher))
-                .map_or_else(|| "200".to_string(), |v| v.0),
+            matcher: match self.opt(at!(health_check.matcher)) {
+                Some((v, place)) => {
+                    self.check(&place, rules::matcher(&v));
+                    v
+                }
+                None => "200".to_string(),
+            },
             deregistration_delay_seconds: self
                 .int(
                     "health_check.deregistration_delay_seconds",

@@ -112,6 +112,11 @@ pub fn path(s: &str) -> Check {
     Ok(())
 }
 
+/// Target group health check matcher: HTTP codes, ranges, lists (`200`, `200-299`, `200,202`).
+pub fn matcher(s: &str) -> Check {
+    super::Matcher::parse(s).map(|_| ())
+}
+
 /// Listener rule priority: 1-50000.
 pub fn priority(p: i64) -> Check {
     if !(1..=50000).contains(&p) {

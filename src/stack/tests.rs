@@ -182,6 +182,21 @@ fn wrong_types_and_impossible_values_are_all_listed() {
 }
 
 #[test]
+fn a_bad_health_check_matcher_is_a_problem_at_load() {
+    let text = GOOD.replace(
+        "path: /ossserver-stateless/health",
+        "path: /ossserver-stateless/health\n  matcher: 200-OK",
+    );
+    let m = err("s", &text);
+    assert!(
+        m.starts_with(
+            "s.yaml:13:12: `200-OK` is not a status matcher; use e.g. `200` or `200-299`"
+        ),
+        "{m}"
+    );
+}
+
+#[test]
 fn names_aws_would_reject() {
     let text = GOOD.replace(
         "target_group: opensearch-mcp-tg-stateless",

@@ -1,6 +1,7 @@
 //! The ELBv2 reads and writes behind `cutover`, `rollback` and `cleanup`'s rule hand-over: list
 //! a listener's rules with their actions and tags, find target groups by name, count healthy
-//! targets, and change one rule's actions or tags. The only file in `traffic/` that calls AWS.
+//! targets, and change one rule's actions or tags ([`RuleChange`]: the call described, then
+//! made). The only file in `traffic/` that uses AWS, always through [`crate::aws`].
 
 use std::collections::HashMap;
 
@@ -8,8 +9,7 @@ use aws_sdk_elasticloadbalancingv2::types::Action;
 use serde::Serialize;
 
 use super::forward::{Forward, ForwardError};
-use crate::aws::errors::{call_error, code};
-use crate::aws::Clients;
+use crate::aws::{listener_rule, Clients};
 use crate::error::Result;
 
 /// A listener rule as the routing commands see it.
@@ -106,19 +106,13 @@ pub struct TargetGroupView {
 
 /// The target group with this name, or `None` when there is none.
 pub async fn target_group(c: &Clients, name: &str) -> Result<Option<TargetGroupView>> {
-    match c.elb.describe_target_groups().names(name).send().await {
-        Ok(out) => Ok(out.target_groups().first().map(|t| TargetGroupView {
+    Ok(crate::aws::target_group::describe_by_name(c, name)
+        .await?
+        .map(|t| TargetGroupView {
             name: t.target_group_name().unwrap_or(name).to_string(),
             arn: t.target_group_arn().unwrap_or_default().to_string(),
             load_balancer_arns: t.load_balancer_arns().to_vec(),
-        })),
-        Err(e) if code(&e) == Some("TargetGroupNotFound") => Ok(None),
-        Err(e) => Err(call_error(
-            "elasticloadbalancing:DescribeTargetGroups",
-            &format!("target group {name}"),
-            e,
-        )),
-    }
+        }))
 }
 
 /// Name → ARN for those of `names` that exist now.
@@ -130,59 +124,6 @@ pub async fn target_group_arns(c: &Clients, names: &[&str]) -> Result<HashMap<St
         }
     }
     Ok(map)
-}
-
-/// Target health of a group: how many targets are registered and how many are healthy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Health {
-    /// Targets in state `healthy`.
-    pub healthy: usize,
-    /// All registered targets.
-    pub total: usize,
-}
-
-/// Count the healthy targets of a target group (`DescribeTargetHealth`).
-pub async fn health(c: &Clients, target_group_arn: &str) -> Result<Health> {
-    let targets = crate::aws::target_group::health(c, target_group_arn).await?;
-    Ok(Health {
-        healthy: targets.iter().filter(|t| t.state == "healthy").count(),
-        total: targets.len(),
-    })
-}
-
-/// Replace a rule's actions with one forward action (`ModifyRule`; conditions unchanged).
-pub async fn set_forward(c: &Clients, rule_arn: &str, forward: &Forward) -> Result<()> {
-    c.elb
-        .modify_rule()
-        .rule_arn(rule_arn)
-        .actions(forward.to_action())
-        .send()
-        .await
-        .map_err(|e| call_error("elasticloadbalancing:ModifyRule", rule_arn, e))?;
-    Ok(())
-}
-
-/// Remove tags from an ELB resource (`RemoveTags`).
-pub async fn remove_tags(c: &Clients, arn: &str, keys: &[String]) -> Result<()> {
-    c.elb
-        .remove_tags()
-        .resource_arns(arn)
-        .set_tag_keys(Some(keys.to_vec()))
-        .send()
-        .await
-        .map_err(|e| call_error("elasticloadbalancing:RemoveTags", arn, e))?;
-    Ok(())
-}
-
-/// Delete a listener rule (`DeleteRule`).
-pub async fn delete_rule(c: &Clients, rule_arn: &str) -> Result<()> {
-    c.elb
-        .delete_rule()
-        .rule_arn(rule_arn)
-        .send()
-        .await
-        .map_err(|e| call_error("elasticloadbalancing:DeleteRule", rule_arn, e))?;
-    Ok(())
 }
 
 /// The shared ALB's listener that the stacks' rules live on.
@@ -292,7 +233,9 @@ impl RuleChange {
     /// Make the call.
     pub async fn apply(&self, c: &Clients) -> Result<()> {
         match self {
-            RuleChange::SetForward { rule_arn, forward } => set_forward(c, rule_arn, forward).await,
+            RuleChange::SetForward { rule_arn, forward } => {
+                listener_rule::set_actions(c, rule_arn, forward.to_action()).await
+            }
             RuleChange::AddTags { rule_arn, tags } => {
                 crate::aws::target_group::add_tags(
                     c,
@@ -302,8 +245,10 @@ impl RuleChange {
                 )
                 .await
             }
-            RuleChange::RemoveTags { rule_arn, keys } => remove_tags(c, rule_arn, keys).await,
-            RuleChange::Delete { rule_arn } => delete_rule(c, rule_arn).await,
+            RuleChange::RemoveTags { rule_arn, keys } => {
+                listener_rule::remove_tags(c, rule_arn, keys).await
+            }
+            RuleChange::Delete { rule_arn } => listener_rule::delete(c, rule_arn).await,
         }
     }
 }

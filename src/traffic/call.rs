@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::error::Result;
+
 /// One mutating call: the IAM action (`elasticloadbalancing:ModifyRule`) and its parameters.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlannedCall {
@@ -33,15 +35,16 @@ impl fmt::Display for PlannedCall {
 
 /// Print `heading` (with "(dry run, not made)" on a dry run) and one indented line per call;
 /// nothing when there are no calls.
-pub fn print_calls(heading: &str, calls: &[PlannedCall], dry_run: bool) {
+pub fn print_calls(heading: &str, calls: &[PlannedCall], dry_run: bool) -> Result<()> {
     if calls.is_empty() {
-        return;
+        return Ok(());
     }
     let note = if dry_run { " (dry run, not made)" } else { "" };
-    println!("{heading}{note}:");
+    crate::outln!("{heading}{note}:")?;
     for c in calls {
-        println!("  {c}");
+        crate::outln!("  {c}")?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

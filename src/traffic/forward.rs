@@ -37,13 +37,7 @@ impl WeightedGroup {
     }
 }
 
-/// The name in a target group ARN (`arn:aws:elasticloadbalancing:…:targetgroup/NAME/ID`);
-/// the whole string when it is not such an ARN.
-pub fn target_group_name(arn: &str) -> &str {
-    arn.split_once(":targetgroup/")
-        .and_then(|(_, rest)| rest.split('/').next())
-        .unwrap_or(arn)
-}
+pub use crate::aws::target_group::name_from_arn as target_group_name;
 
 /// Target group stickiness of a forward action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

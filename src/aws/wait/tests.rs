@@ -20,7 +20,7 @@ struct TargetsJson {
     total: usize,
 }
 
-fn states(file: &str) -> Vec<(ServiceSnapshot, Option<Targets>)> {
+fn states(file: &str) -> Vec<(ServiceSnapshot, Option<HealthCount>)> {
     let path = format!(
         "{}/tests/data/ecs-waiter/{file}",
         env!("CARGO_MANIFEST_DIR")
@@ -32,7 +32,7 @@ fn states(file: &str) -> Vec<(ServiceSnapshot, Option<Targets>)> {
         .map(|r| {
             (
                 r.service,
-                Some(Targets {
+                Some(HealthCount {
                     healthy: r.targets.healthy,
                     total: r.targets.total,
                 }),
@@ -51,7 +51,7 @@ struct Record {
 }
 
 impl Progress for Record {
-    fn status(&mut self, running: i32, desired: i32, _: Option<Targets>) {
+    fn status(&mut self, running: i32, desired: i32, _: Option<HealthCount>) {
         self.statuses.push((running, desired));
     }
     fn event(&mut self, message: &str) {
@@ -105,7 +105,7 @@ fn assess_each_recorded_state() {
     );
     assert_eq!(assess(&s[2].0, &td5, s[2].1), Verdict::Steady);
     // unhealthy targets keep it in progress even when the counts match
-    let few = Some(Targets {
+    let few = Some(HealthCount {
         healthy: 1,
         total: 2,
     });

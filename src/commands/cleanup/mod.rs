@@ -72,7 +72,7 @@ pub struct CleanupReport {
 /// Run `mcpctl cleanup`.
 pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
     let stack = stack::load(&args.stack, &global.stacks_dir)?;
-    let c = Clients::for_stack(global, &stack).await;
+    let c = Clients::for_stack(global.profile.as_deref(), global.region.as_deref(), &stack).await;
     let names = &stack.names;
 
     // Observe everything first; nothing is written or changed before the checks pass.
@@ -206,13 +206,13 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
     };
     let json_out = global.output.is_json();
     if !json_out {
-        print_plan(&report);
+        print_plan(&report)?;
     }
     if steps.is_empty() && !continued {
         if json_out {
             print_json(&report)?;
         } else {
-            println!("Nothing to do: stack {} has no resources left.", stack.name);
+            crate::outln!("Nothing to do: stack {} has no resources left.", stack.name)?;
         }
         return Ok(());
     }
@@ -220,7 +220,7 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
         if json_out {
             print_json(&report)?;
         } else {
-            println!("Dry run: nothing was written or changed.");
+            crate::outln!("Dry run: nothing was written or changed.")?;
         }
         return Ok(());
     }
@@ -260,7 +260,7 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
 
     for (i, step) in steps.iter().enumerate() {
         if !json_out {
-            println!("[{}/{}] {}", i + 1, steps.len(), report.calls[i].action);
+            crate::outln!("[{}/{}] {}", i + 1, steps.len(), report.calls[i].action)?;
         }
         step.apply(&c, &stack, args.timeout).await?;
     }
@@ -269,18 +269,18 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
     if json_out {
         print_json(&report)?;
     } else {
-        println!(
+        crate::outln!(
             "Done: stack {} removed; its configuration is in {} (deploy it again with `mcpctl up --stack {}`).",
             stack.name,
             arch.dir.display(),
             arch.dir.display()
-        );
+        )?;
     }
     Ok(())
 }
 
-fn print_plan(r: &CleanupReport) {
-    println!(
+fn print_plan(r: &CleanupReport) -> Result<()> {
+    crate::outln!(
         "Cleanup of stack {}{}",
         r.stack,
         if r.continued {
@@ -288,20 +288,21 @@ fn print_plan(r: &CleanupReport) {
         } else {
             ""
         }
-    );
-    println!("Archive: {}", r.archive.display());
+    )?;
+    crate::outln!("Archive: {}", r.archive.display())?;
     for rule in &r.rules {
         let what = match &rule.fate {
             RuleFate::Delete => "delete".to_string(),
             RuleFate::HandOver { to_stack, .. } => format!("keep, hand over to stack {to_stack}"),
             RuleFate::DropGroup { forward } => format!("keep, forward only to {forward}"),
         };
-        println!("Listener {}: {what}", rule.label);
+        crate::outln!("Listener {}: {what}", rule.label)?;
     }
-    crate::traffic::call::print_calls("Steps", &r.calls, r.dry_run);
+    crate::traffic::call::print_calls("Steps", &r.calls, r.dry_run)?;
     for k in &r.kept {
-        println!("Kept: {k}");
+        crate::outln!("Kept: {k}")?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

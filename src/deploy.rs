@@ -1,0 +1,78 @@
+//! The pipeline `plan` and `up` share: load the stack, observe AWS, plan (with every preflight
+//! problem listed at once). Commands print the result; `up` then hands the plan's steps to
+//! [`crate::aws::deploy::apply`].
+
+use std::path::Path;
+
+use crate::aws::deploy::observe;
+use crate::aws::{ecr, Clients};
+use crate::error::{Error, Result};
+use crate::plan::{plan, Desired, Observed, Plan};
+use crate::stack::{self, Stack};
+
+/// A stack read, observed and planned: what `plan` prints and `up` applies.
+pub struct Prepared {
+    /// The stack.
+    pub stack: Stack,
+    /// AWS clients for its region.
+    pub clients: Clients,
+    /// What exists.
+    pub observed: Observed,
+    /// What should exist.
+    pub desired: Desired,
+    /// The difference (problems include preflight ones).
+    pub plan: Plan,
+}
+
+/// Load the stack, observe AWS, plan. Fails (exit 2) when the stack or the shared resources it
+/// references are unusable, listing every problem.
+/// `profile` and `region` are the user's `--profile` and `--region`.
+pub async fn prepare(
+    stack_arg: &str,
+    stacks_dir: &Path,
+    profile: Option<&str>,
+    region: Option<&str>,
+    image: Option<String>,
+) -> Result<Prepared> {
+    let stack = stack::load(stack_arg, stacks_dir)?;
+    let clients = Clients::for_stack(profile, region, &stack).await;
+    let (observed, problems) = observe(&clients, &stack).await?;
+    let Some(observed) = observed else {
+        return Err(preflight_error(&stack, &problems));
+    };
+    let image = image.or_else(|| stack.image.clone());
+    let desired = Desired::new(&stack, &observed.shared, image);
+    let mut plan = plan(&desired, &observed);
+    let mut all = problems;
+    all.append(&mut plan.problems);
+    plan.problems = all;
+    // The image, when it is in the stack's own repository: does it exist?
+    if let (Some(image), Some(repo)) = (&desired.task_definition.image, &observed.repository) {
+        if ecr::image_exists(&clients, &repo.spec.name, &repo.uri, image).await? == Some(false) {
+            plan.warnings.push(format!(
+                "image {image} is not in ECR repository {}: ECS will fail to pull it (push it first, or leave out --image/`image:` to build and push server/)",
+                repo.spec.name
+            ));
+        }
+    }
+    Ok(Prepared {
+        stack,
+        clients,
+        observed,
+        desired,
+        plan,
+    })
+}
+
+/// The preflight failure: every problem, and that nothing was changed.
+pub fn preflight_error(stack: &Stack, problems: &[String]) -> Error {
+    Error::bad_input(format!(
+        "stack `{}` cannot be deployed; nothing was changed:\n{}",
+        stack.name,
+        problems
+            .iter()
+            .map(|p| format!("  - {p}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ))
+}

@@ -1,0 +1,538 @@
+//! The orchestration behind `mcpctl local`: start osmem-server (unless an OpenSearch is
+//! given) and N replicas per stack, health-check them, route like the ALB, write the typed
+//! [`Ready`] document, and stop everything on Ctrl-C or SIGTERM.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::opensearch;
+use super::router::{Router, Rule, STATUS_PATH};
+use super::supervisor::{log_tail, ChildSpec, Supervisor};
+use super::targets::{OnHealthChange, Target, TargetGroup, TargetStatus};
+use super::LocalStack;
+use crate::error::{Context, Error, Result};
+
+/// How long children get to stop after SIGTERM before SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// Everything decided before anything starts.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The stacks to run.
+    pub stacks: Vec<LocalStack>,
+    /// Extra env for every replica, overriding the stack's.
+    pub extra_env: Vec<(String, String)>,
+    /// The server binary.
+    pub server_bin: PathBuf,
+    /// The user's OpenSearch, if given.
+    pub opensearch_url: Option<reqwest::Url>,
+    /// osmem-server, started when no OpenSearch is given.
+    pub osmem_bin: Option<PathBuf>,
+    /// Where the children's logs go.
+    pub logs: PathBuf,
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The router's port on 127.0.0.1 (0: any free port).
+    pub port: u16,
+    /// Replicas per stack.
+    pub replicas: usize,
+    /// Time between health checks.
+    pub health_interval: Duration,
+    /// Limit of one health check.
+    pub health_timeout: Duration,
+    /// How long replicas get to become healthy.
+    pub startup_timeout: Duration,
+    /// Where to write the [`Ready`] document.
+    pub ready_file: Option<PathBuf>,
+    /// Print the ready document as JSON (and no progress on stderr).
+    pub json: bool,
+}
+
+/// A child process that can exit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Process {
+    /// The osmem-server `local` started.
+    OpenSearch,
+    /// Replica `replica` of stack `stack` (indexes).
+    Replica { stack: usize, replica: usize },
+}
+
+/// A child's exit: which one, and how it ended.
+type Exit = (Process, String);
+
+/// Start everything `setup` names, announce readiness, serve until Ctrl-C/SIGTERM, then stop
+/// every child (SIGTERM, then SIGKILL after a grace period) and remove the ready file.
+pub async fn run(setup: &Setup, opts: &Options) -> Result<()> {
+    let supervisor = Supervisor::default();
+    let result = serve(opts, setup, &supervisor).await;
+    if !opts.json {
+        eprintln!(
+            "local: stopping every replica{}",
+            if setup.osmem_bin.is_some() {
+                " and osmem-server"
+            } else {
+                ""
+            }
+        );
+    }
+    let killed = supervisor.stop_all(STOP_GRACE).await;
+    if !killed.is_empty() {
+        eprintln!("local: had to SIGKILL {}", killed.join(", "));
+    }
+    if let Some(f) = &opts.ready_file {
+        let _ = std::fs::remove_file(f);
+    }
+    result
+}
+
+/// Start everything, announce readiness, wait for Ctrl-C/SIGTERM.
+async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor) -> Result<()> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .context_failed(|| "HTTP client".to_string())?;
+    let (exit_tx, mut exit_rx) = mpsc::unbounded_channel::<Exit>();
+    let mut signals = Signals::new()?;
+
+    // The router's port first: nothing starts if it is taken.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
+        .await
+        .map_err(|e| {
+            Error::failed(format!(
+                "the router cannot listen on 127.0.0.1:{}: {e}; pass --port N (or --port 0 for any free port)",
+                opts.port
+            ))
+        })?;
+    let router_port = listener
+        .local_addr()
+        .map_err(|e| Error::failed(e.to_string()))?
+        .port();
+
+    // OpenSearch: the user's, or osmem-server seeded with the sample index.
+    let mut _osmem_stdin = None;
+    let opensearch_url = match (&plan.opensearch_url, &plan.osmem_bin) {
+        (Some(u), _) => u.clone(),
+        (None, Some(bin)) => {
+            let port = free_port()?;
+            let log = plan.logs.join("osmem-server.log");
+            let tx = exit_tx.clone();
+            let spec = ChildSpec {
+                name: "osmem-server".into(),
+                program: bin.clone(),
+                args: vec!["-addr".into(), format!("127.0.0.1:{port}")],
+                env: Vec::new(),
+                log: log.clone(),
+                keep_stdin: true,
+            };
+            let started = sup
+                .spawn(
+                    &spec,
+                    Box::new(move |how| {
+                        let _ = tx.send((Process::OpenSearch, how));
+                    }),
+                )
+                .map_err(Error::failed)?;
+            _osmem_stdin = started.stdin;
+            let url = format!("http://127.0.0.1:{port}");
+            if !opensearch::wait_until_up(&http, &url, Duration::from_secs(30)).await {
+                return Err(Error::failed(format!(
+                    "osmem-server did not answer on {url} within 30s; its log ({}):\n{}",
+                    log.display(),
+                    log_tail(&log, 20)
+                )));
+            }
+            opensearch::seed(&http, &url).await.map_err(Error::failed)?;
+            reqwest::Url::parse(&url).map_err(|e| Error::failed(e.to_string()))?
+        }
+        (None, None) => unreachable!("run() finds osmem when no --opensearch is given"),
+    };
+
+    // Replicas, one target group per stack.
+    let mut groups = Vec::new();
+    for (si, stack) in plan.stacks.iter().enumerate() {
+        let mut targets = Vec::new();
+        for ri in 0..opts.replicas {
+            let port = free_port()?;
+            let mut env = stack.env.clone();
+            env.extend(opensearch::server_env(&opensearch_url));
+            env.push(("MCP_HOST".into(), "127.0.0.1".into()));
+            env.push(("MCP_PORT".into(), port.to_string()));
+            let name = format!("{}-{}", stack.name, ri + 1);
+            // Replicas share one host name: X-Served-By tells them apart by this id.
+            env.push(("MCP_REPLICA_ID".into(), name.clone()));
+            env.extend(plan.extra_env.iter().cloned());
+            let env = last_wins(env);
+            let log = plan.logs.join(format!("{name}.log"));
+            let tx = exit_tx.clone();
+            let spec = ChildSpec {
+                name,
+                program: plan.server_bin.clone(),
+                args: Vec::new(),
+                env,
+                log,
+                keep_stdin: false,
+            };
+            let started = sup
+                .spawn(
+                    &spec,
+                    Box::new(move |how| {
+                        let _ = tx.send((
+                            Process::Replica {
+                                stack: si,
+                                replica: ri,
+                            },
+                            how,
+                        ));
+                    }),
+                )
+                .map_err(Error::failed)?;
+            targets.push(Arc::new(Target::new(port, started.pid)));
+        }
+        groups.push(Arc::new(TargetGroup::new(
+            &stack.name,
+            stack.health.clone(),
+            targets,
+        )));
+    }
+
+    // Health checks and the router.
+    let quiet = opts.json;
+    let on_change: OnHealthChange = Arc::new(move |stack, i, t, h| {
+        if !quiet {
+            eprintln!(
+                "local: {stack} replica {} (127.0.0.1:{}) is now {}: {}",
+                i + 1,
+                t.port,
+                serde_json::to_value(h)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                t.status().reason
+            );
+        }
+    });
+    let check_http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .context_failed(|| "HTTP client".to_string())?;
+    let mut background = tokio::task::JoinSet::new();
+    for g in &groups {
+        background.spawn(g.clone().run_health_checks(
+            check_http.clone(),
+            opts.health_interval,
+            opts.health_timeout,
+            on_change.clone(),
+        ));
+    }
+    let rules = plan
+        .stacks
+        .iter()
+        .zip(&groups)
+        .enumerate()
+        .map(|(i, (s, g))| Rule {
+            priority: s.priority.unwrap_or(50_000 + i as i32),
+            path_patterns: s.path_patterns.clone(),
+            group: g.clone(),
+        })
+        .collect();
+    let router = Router::new(rules);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let app = router.clone().app();
+    background.spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop_rx.await;
+            })
+            .await;
+    });
+
+    // Wait until every replica is healthy (bounded), or one of them dies.
+    let deadline = Instant::now() + opts.startup_timeout;
+    while !groups.iter().all(|g| g.all_healthy()) {
+        tokio::select! {
+            exit = exit_rx.recv() => {
+                let (process, how) = exit.unwrap_or((Process::OpenSearch, "unknown".into()));
+                return Err(Error::failed(startup_death(plan, process, &how)));
+            }
+            _ = signals.next() => return Ok(()),
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+        if Instant::now() > deadline {
+            let status: Vec<String> = groups
+                .iter()
+                .flat_map(|g| {
+                    g.status().into_iter().map(move |t| {
+                        format!(
+                            "{} 127.0.0.1:{} {:?}: {}",
+                            g.name, t.port, t.health, t.reason
+                        )
+                    })
+                })
+                .collect();
+            return Err(Error::failed(format!(
+                "replicas not healthy within {:?}:\n  {}\nlogs in {}",
+                opts.startup_timeout,
+                status.join("\n  "),
+                plan.logs.display()
+            )));
+        }
+    }
+
+    let ready = ready_document(plan, &groups, router_port, &opensearch_url);
+    if let Some(path) = &opts.ready_file {
+        write_atomically(
+            path,
+            &serde_json::to_string_pretty(&ready).unwrap_or_default(),
+        )?;
+    }
+    if opts.json {
+        crate::output::print_json(&ready)?;
+    } else {
+        crate::out!("{}", ready_text(&ready))?;
+    }
+
+    // Run until Ctrl-C / SIGTERM; report replicas that exit meanwhile.
+    loop {
+        tokio::select! {
+            _ = signals.next() => break,
+            Some((process, how)) = exit_rx.recv() => {
+                match process {
+                    Process::Replica { stack: si, replica: ri } => {
+                        let t = &groups[si].targets[ri];
+                        t.mark_stopped(format!("process {how}"));
+                        if !quiet {
+                            eprintln!("local: {} replica {} (127.0.0.1:{}) {how}; it gets no more traffic", groups[si].name, ri + 1, t.port);
+                        }
+                    }
+                    Process::OpenSearch => eprintln!("local: osmem-server {how}; tools will fail until OpenSearch is back"),
+                }
+            }
+        }
+    }
+    let _ = stop_tx.send(());
+    background.abort_all();
+    Ok(())
+}
+
+/// Ctrl-C and SIGTERM.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals> {
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context_failed(|| "cannot listen for SIGTERM".to_string())?;
+        Ok(Signals { term })
+    }
+
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = self.term.recv() => {}
+        }
+    }
+}
+
+fn startup_death(plan: &Setup, process: Process, how: &str) -> String {
+    let (name, log) = match process {
+        Process::Replica {
+            stack: si,
+            replica: ri,
+        } => {
+            let name = format!("{}-{}", plan.stacks[si].name, ri + 1);
+            let log = plan.logs.join(format!("{name}.log"));
+            (name, log)
+        }
+        Process::OpenSearch => (
+            "osmem-server".to_string(),
+            plan.logs.join("osmem-server.log"),
+        ),
+    };
+    format!(
+        "{name} {how} while starting; its log ({}):\n{}",
+        log.display(),
+        log_tail(&log, 20)
+    )
+}
+
+/// The ready document (`--ready-file`, `--output json`): what scripts need — the router, each
+/// stack's URLs and replicas, OpenSearch, the logs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ready {
+    /// `http://127.0.0.1:PORT`.
+    pub router: String,
+    /// The router's replica status page.
+    pub status_url: String,
+    /// Each stack.
+    pub stacks: Vec<ReadyStack>,
+    /// The OpenSearch URL the replicas use.
+    pub opensearch: String,
+    /// True when `local` started osmem-server for it.
+    pub opensearch_started: bool,
+    /// Where the logs are.
+    pub logs_dir: PathBuf,
+    /// mcpctl's process id.
+    pub pid: u32,
+}
+
+/// One stack in the [`Ready`] document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReadyStack {
+    /// The stack's name.
+    pub name: String,
+    /// Its MCP URL through the router (`None` without `MCP_PATH`).
+    pub mcp_url: Option<String>,
+    /// Its health URL through the router.
+    pub health_url: String,
+    /// The path patterns routed to it.
+    pub path_patterns: Vec<String>,
+    /// Its replicas.
+    pub replicas: Vec<TargetStatus>,
+}
+
+fn ready_document(
+    plan: &Setup,
+    groups: &[Arc<TargetGroup>],
+    router_port: u16,
+    opensearch_url: &reqwest::Url,
+) -> Ready {
+    let base = format!("http://127.0.0.1:{router_port}");
+    let stacks = plan
+        .stacks
+        .iter()
+        .zip(groups)
+        .map(|(s, g)| ReadyStack {
+            name: s.name.clone(),
+            mcp_url: s.mcp_path().map(|p| format!("{base}{p}")),
+            health_url: format!("{base}{}", s.health.path),
+            path_patterns: s.path_patterns.clone(),
+            replicas: g.status(),
+        })
+        .collect();
+    Ready {
+        status_url: format!("{base}{STATUS_PATH}"),
+        router: base,
+        stacks,
+        opensearch: opensearch_url.as_str().trim_end_matches('/').to_string(),
+        opensearch_started: plan.osmem_bin.is_some(),
+        logs_dir: plan.logs.clone(),
+        pid: std::process::id(),
+    }
+}
+
+fn ready_text(ready: &Ready) -> String {
+    let mut out = String::new();
+    for s in &ready.stacks {
+        let ports: Vec<String> = s.replicas.iter().map(|r| r.port.to_string()).collect();
+        out.push_str(&format!(
+            "{}: {}\n  health {}  ({} replicas on 127.0.0.1 ports {})\n",
+            s.name,
+            s.mcp_url
+                .as_deref()
+                .unwrap_or("(no MCP_PATH in the stack env)"),
+            s.health_url,
+            ports.len(),
+            ports.join(", ")
+        ));
+    }
+    let os = &ready.opensearch;
+    if ready.opensearch_started {
+        out.push_str(&format!(
+            "opensearch: {os} (osmem-server, sample index `movies`)\n"
+        ));
+    } else {
+        out.push_str(&format!("opensearch: {os}\n"));
+    }
+    out.push_str(&format!(
+        "replica status: {}\nlogs: {}\nready (Ctrl-C to stop)\n",
+        ready.status_url,
+        ready.logs_dir.display()
+    ));
+    out
+}
+
+/// Keep the last value of each key, in first-seen order.
+fn last_wins(env: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in env {
+        match out.iter_mut().find(|(k2, _)| *k2 == k) {
+            Some(slot) => slot.1 = v,
+            None => out.push((k, v)),
+        }
+    }
+    out
+}
+
+fn free_port() -> Result<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .context_failed(|| "no free port on 127.0.0.1".to_string())
+}
+
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .context_failed(|| format!("cannot write --ready-file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ready_text_reads_the_typed_document() {
+        let ready = Ready {
+            router: "http://127.0.0.1:8080".into(),
+            status_url: "http://127.0.0.1:8080/_mcpctl/targets".into(),
+            stacks: vec![ReadyStack {
+                name: "stateless".into(),
+                mcp_url: None,
+                health_url: "http://127.0.0.1:8080/h".into(),
+                path_patterns: vec!["/x/*".into()],
+                replicas: vec![TargetStatus {
+                    port: 4001,
+                    pid: 7,
+                    health: super::super::targets::Health::Healthy,
+                    reason: "200".into(),
+                    requests: 0,
+                }],
+            }],
+            opensearch: "http://127.0.0.1:9200".into(),
+            opensearch_started: true,
+            logs_dir: "/tmp/logs".into(),
+            pid: 1,
+        };
+        let text = ready_text(&ready);
+        assert!(text.starts_with(
+            "stateless: (no MCP_PATH in the stack env)\n  health http://127.0.0.1:8080/h  (1 replicas on 127.0.0.1 ports 4001)\n"
+        ), "{text}");
+        assert!(text.contains("(osmem-server, sample index `movies`)"));
+        // The document round-trips (scripts read it back).
+        let json = serde_json::to_string(&ready).unwrap();
+        let back: Ready = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.stacks[0].replicas[0].port, 4001);
+    }
+
+    #[test]
+    fn env_overrides_keep_order_and_last_value() {
+        let env = last_wins(vec![
+            ("A".into(), "1".into()),
+            ("B".into(), "2".into()),
+            ("A".into(), "3".into()),
+        ]);
+        assert_eq!(
+            env,
+            [("A".to_string(), "3".to_string()), ("B".into(), "2".into())]
+        );
+    }
+}

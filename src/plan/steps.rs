@@ -1,0 +1,327 @@
+//! What `apply` does, decided by the plan: one step per resource, carrying the identity of what
+//! exists (so `apply` never looks at the observed state) and, for an update, exactly which
+//! calls to make. Each update is built from the typed differences by an exhaustive match, so a
+//! new comparable field does not compile until it says which call carries it.
+
+use super::fields::{
+    Diff, LogGroupField, RepositoryField, RuleField, ServiceField, TargetGroupField, TaskRoleField,
+};
+
+/// What happens to one resource that `up` creates or updates in place.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step<E, U> {
+    /// Create it.
+    Create,
+    /// It exists (`E` says which) and these calls bring it to the stack.
+    Update(E, U),
+    /// It exists as wanted.
+    Keep(E),
+}
+
+impl<E, U> Step<E, U> {
+    /// The existing resource, when there is one.
+    pub fn existing(&self) -> Option<&E> {
+        match self {
+            Step::Create => None,
+            Step::Update(e, _) | Step::Keep(e) => Some(e),
+        }
+    }
+}
+
+/// The step for a resource: create when `existing` is `None`, keep when nothing differs, else
+/// the update built from the differences.
+pub(super) fn step<E, F, U: From<Vec<Diff<F>>>>(
+    existing: Option<E>,
+    diffs: Vec<Diff<F>>,
+) -> Step<E, U> {
+    match existing {
+        None => Step::Create,
+        Some(e) if diffs.is_empty() => Step::Keep(e),
+        Some(e) => Step::Update(e, U::from(diffs)),
+    }
+}
+
+/// An existing ECR repository.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepositoryRef {
+    /// ARN.
+    pub arn: String,
+    /// URI to push to.
+    pub uri: String,
+}
+
+/// The listener.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListenerStep {
+    /// Create an HTTP listener on `port` of the ALB `alb_arn`.
+    Create {
+        /// The ALB.
+        alb_arn: String,
+        /// The port.
+        port: i32,
+    },
+    /// Use the listener `arn`.
+    Keep {
+        /// Its ARN.
+        arn: String,
+    },
+}
+
+/// The task definition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskDefinitionStep {
+    /// Register a new revision (`first`: the family does not exist yet).
+    Register {
+        /// True when this is the family's first revision.
+        first: bool,
+    },
+    /// Use the revision `arn`.
+    Keep {
+        /// Its ARN.
+        arn: String,
+    },
+}
+
+/// The stack's listener rule.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleStep {
+    /// Create it at `priority`.
+    Create {
+        /// The free priority chosen.
+        priority: i32,
+    },
+    /// Update the rule `arn`.
+    Update {
+        /// Its ARN.
+        arn: String,
+        /// What to change.
+        update: RuleUpdate,
+    },
+    /// The rule `arn` is as wanted.
+    Keep {
+        /// Its ARN.
+        arn: String,
+    },
+}
+
+/// Everything `apply` does, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Steps {
+    /// The listener.
+    pub listener: ListenerStep,
+    /// ECR repository.
+    pub repository: Step<RepositoryRef, RepositoryUpdate>,
+    /// Log group (existing: its ARN).
+    pub log_group: Step<String, LogGroupUpdate>,
+    /// The managed task role, when the stack has one (existing: its ARN).
+    pub task_role: Option<Step<String, TaskRoleUpdate>>,
+    /// Task definition.
+    pub task_definition: TaskDefinitionStep,
+    /// Target group (existing: its ARN).
+    pub target_group: Step<String, TargetGroupUpdate>,
+    /// Listener rule.
+    pub rule: RuleStep,
+    /// ECS service (existing: its ARN).
+    pub service: Step<String, ServiceUpdate>,
+}
+
+/// The calls that update an ECR repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepositoryUpdate {
+    /// `PutImageScanningConfiguration`.
+    pub scanning: bool,
+    /// `PutLifecyclePolicy`.
+    pub lifecycle_policy: bool,
+    /// `TagResource`.
+    pub tags: bool,
+}
+
+impl From<Vec<Diff<RepositoryField>>> for RepositoryUpdate {
+    fn from(diffs: Vec<Diff<RepositoryField>>) -> Self {
+        let mut u = Self::default();
+        for d in diffs {
+            match d.field {
+                RepositoryField::ScanOnPush => u.scanning = true,
+                RepositoryField::LifecyclePolicy => u.lifecycle_policy = true,
+                RepositoryField::Tag(_) => u.tags = true,
+            }
+        }
+        u
+    }
+}
+
+/// The calls that update a log group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogGroupUpdate {
+    /// `PutRetentionPolicy` / `DeleteRetentionPolicy`.
+    pub retention: bool,
+    /// `TagResource`.
+    pub tags: bool,
+}
+
+impl From<Vec<Diff<LogGroupField>>> for LogGroupUpdate {
+    fn from(diffs: Vec<Diff<LogGroupField>>) -> Self {
+        let mut u = Self::default();
+        for d in diffs {
+            match d.field {
+                LogGroupField::RetentionDays => u.retention = true,
+                LogGroupField::Tag(_) => u.tags = true,
+            }
+        }
+        u
+    }
+}
+
+/// The calls that update the managed task role.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskRoleUpdate {
+    /// `UpdateAssumeRolePolicy`.
+    pub trust_policy: bool,
+    /// `PutRolePolicy`.
+    pub policy: bool,
+    /// `TagRole`.
+    pub tags: bool,
+}
+
+impl From<Vec<Diff<TaskRoleField>>> for TaskRoleUpdate {
+    fn from(diffs: Vec<Diff<TaskRoleField>>) -> Self {
+        let mut u = Self::default();
+        for d in diffs {
+            match d.field {
+                TaskRoleField::TrustPolicy => u.trust_policy = true,
+                TaskRoleField::Policy => u.policy = true,
+                TaskRoleField::Tag(_) => u.tags = true,
+            }
+        }
+        u
+    }
+}
+
+/// The calls that update a target group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetGroupUpdate {
+    /// `ModifyTargetGroup` with the whole health check.
+    pub health_check: bool,
+    /// `ModifyTargetGroupAttributes` (deregistration delay).
+    pub deregistration_delay: bool,
+    /// `AddTags`.
+    pub tags: bool,
+}
+
+impl From<Vec<Diff<TargetGroupField>>> for TargetGroupUpdate {
+    fn from(diffs: Vec<Diff<TargetGroupField>>) -> Self {
+        use TargetGroupField as F;
+        let mut u = Self::default();
+        for d in diffs {
+            match d.field {
+                F::HealthCheckPath
+                | F::HealthCheckInterval
+                | F::HealthCheckTimeout
+                | F::HealthyThreshold
+                | F::UnhealthyThreshold
+                | F::Matcher => u.health_check = true,
+                F::DeregistrationDelay => u.deregistration_delay = true,
+                F::Tag(_) => u.tags = true,
+            }
+        }
+        u
+    }
+}
+
+/// The calls that update the stack's listener rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleUpdate {
+    /// `ModifyRule` with the path condition.
+    pub conditions: bool,
+    /// The same `ModifyRule` also sets the forward action.
+    pub forward: bool,
+    /// `AddTags`.
+    pub tags: bool,
+}
+
+impl From<Vec<Diff<RuleField>>> for RuleUpdate {
+    fn from(diffs: Vec<Diff<RuleField>>) -> Self {
+        let mut u = Self::default();
+        for d in diffs {
+            match d.field {
+                RuleField::PathPatterns => u.conditions = true,
+                RuleField::Forward => u.forward = true,
+                RuleField::Tag(_) => u.tags = true,
+            }
+        }
+        u
+    }
+}
+
+impl RuleUpdate {
+    /// True when a `ModifyRule` is needed (a new forward is sent with the conditions).
+    pub fn modify(&self) -> bool {
+        self.conditions || self.forward
+    }
+}
+
+/// The parts of one `UpdateService` call, and whether to tag the service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceUpdate {
+    /// Set the task definition.
+    pub task_definition: bool,
+    /// Set the desired count.
+    pub desired_count: bool,
+    /// Set the network configuration (subnets, security groups, public IP).
+    pub network: bool,
+    /// Set the load balancer binding.
+    pub load_balancer: bool,
+    /// Set the deployment configuration (percentages, circuit breaker).
+    pub deployment: bool,
+    /// Set ECS Exec.
+    pub execute_command: bool,
+    /// Set the health check grace period.
+    pub grace_period: bool,
+    /// `TagResource`.
+    pub tags: bool,
+}
+
+impl From<Vec<Diff<ServiceField>>> for ServiceUpdate {
+    fn from(diffs: Vec<Diff<ServiceField>>) -> Self {
+        use ServiceField as F;
+        let mut u = Self::default();
+        for d in diffs {
+            match d.field {
+                F::TaskDefinition => u.task_definition = true,
+                F::DesiredCount => u.desired_count = true,
+                F::Subnets | F::SecurityGroups | F::AssignPublicIp => u.network = true,
+                F::LoadBalancer => u.load_balancer = true,
+                F::MinHealthyPercent | F::MaxPercent | F::CircuitBreakerRollback => {
+                    u.deployment = true
+                }
+                F::EnableExecuteCommand => u.execute_command = true,
+                F::HealthCheckGracePeriod => u.grace_period = true,
+                F::Tag(_) => u.tags = true,
+            }
+        }
+        u
+    }
+}
+
+impl ServiceUpdate {
+    /// True when an `UpdateService` call is needed (a new deployment to wait for).
+    pub fn deploys(&self) -> bool {
+        let Self {
+            task_definition,
+            desired_count,
+            network,
+            load_balancer,
+            deployment,
+            execute_command,
+            grace_period,
+            tags: _, // a separate TagResource call
+        } = self;
+        *task_definition
+            || *desired_count
+            || *network
+            || *load_balancer
+            || *deployment
+            || *execute_command
+            || *grace_period
+    }
+}
