@@ -244,11 +244,11 @@ impl AsyncRead for WatchedIo {
         let s = &self.state;
         if let Poll::Ready(Ok(())) = polled {
             let got = &buf.filled()[before..];
-            if !got.is_empty() {
-                if s.busy.load(Ordering::Relaxed) == 0 && s.first_byte.load(Ordering::Relaxed) == 0
-                {
-                    s.first_byte.store(s.now() + 1, Ordering::Relaxed);
-                }
+            if !got.is_empty()
+                && s.busy.load(Ordering::Relaxed) == 0
+                && s.first_byte.load(Ordering::Relaxed) == 0
+            {
+                s.first_byte.store(s.now() + 1, Ordering::Relaxed);
             }
         }
         polled
