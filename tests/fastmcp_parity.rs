@@ -45,6 +45,7 @@ impl FastMcp {
             .env("MCP_PORT", port.to_string())
             .env("OPENSEARCH_HOST", "127.0.0.1")
             .env("OPENSEARCH_PORT", osmem.port.to_string())
+            .env("OPENSEARCH_TIMEOUT", "5") // as server_support starts ours
             .env("FASTMCP_LOG_LEVEL", "WARNING")
             .stdout(Stdio::null())
             .stderr(Stdio::null());

@@ -6,6 +6,7 @@
 //! * [`commands`]: what each command does, over the probe's MCP client.
 //! * [`arguments`]: required arguments a `call` lacks, from the tool's input schema.
 //! * [`stress`]: concurrent calls, their outcomes and a verdict.
+//! * [`format`]: tool results, the health summary and the indices table as text.
 //! * [`replicas`]: which replicas (`X-Served-By`) answered the last calls.
 //! * [`completion`]: tab completion of commands and tool names (rustyline).
 //!
@@ -16,6 +17,7 @@
 pub mod arguments;
 pub mod commands;
 pub mod completion;
+pub mod format;
 pub mod parser;
 pub mod replicas;
 pub mod stress;
