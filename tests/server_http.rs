@@ -72,7 +72,7 @@ async fn a_non_localhost_host_works_when_allowed() {
             .await
             .expect("tools/call");
         let text = server_support::text(&r);
-        assert!(text.contains("\"index\": \"movies\""), "{text}");
+        assert!(text.contains("\"index\":\"movies\""), "{text}");
         client.cancel().await.ok();
     }
     // Other names are still refused.

@@ -122,13 +122,21 @@ async fn oversized_answers_are_refused_with_bounded_memory() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_small_budget_applies_to_every_tool() {
+async fn a_small_budget_cuts_large_answers_and_lets_small_ones_pass() {
     let osmem = Osmem::start_with_movies();
+    // 1 KiB, the smallest budget accepted: the 12 movies (about 2 KB as hits) are over it.
     let server = Server::start(&osmem.url, &[("MCP_MAX_RESPONSE_BYTES", "1024")]);
     let client = rmcp_client(&server.mcp_url()).await;
-    let msg = err_text(&call(&client, "get_index_info", json!({"index": "movies"})).await);
-    assert!(msg.contains("too large") && msg.contains("1024"), "{msg}");
     let msg = err_text(&call(&client, "search_index", json!({"index": "movies"})).await);
+    assert!(msg.contains("too large") && msg.contains("1024"), "{msg}");
+    let msg = err_text(
+        &call(
+            &client,
+            "msearch",
+            json!({"searches": [{"index": "movies"}, {"index": "movies"}]}),
+        )
+        .await,
+    );
     assert!(msg.contains("too large"), "{msg}");
     // Small answers still pass.
     let v = ok_json(&call(&client, "count", json!({"index": "movies"})).await);

@@ -93,7 +93,7 @@ impl RoundRobinClient {
             .and_then(|m| m.pointer("/result/content/0/text"))
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if called.status != 200 || !text.contains("\"index\": \"movies\"") {
+        if called.status != 200 || !text.contains("\"index\":\"movies\"") {
             return Round::Failed(format!(
                 "tools/call list_indices: HTTP {} {}",
                 called.status, called.body

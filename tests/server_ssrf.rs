@@ -172,7 +172,9 @@ async fn dot_segments_do_not_escape_their_api() {
     );
     for line in &lines {
         assert!(
-            !line.contains("_refresh ") && !line.starts_with("GET /_flush"),
+            // The encoded arguments end in `_refresh` inside one segment; the refresh API
+            // itself would be a path segment of its own.
+            !line.contains("/_refresh ") && !line.starts_with("GET /_flush"),
             "{line}"
         );
     }

@@ -132,6 +132,8 @@ fn health_fails_when_opensearch_is_gone_and_a_dead_url_is_a_clear_error() {
     let mut osmem = Osmem::start_with_movies();
     let server = Server::start(&osmem.url, &[]);
     osmem.stop();
+    // The server's health answers from a probe at most one second old: let it expire.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
     let (code, out, err) = shell(&[&server.mcp_url()], "health\n", &[]);
     assert_eq!(code, Some(1), "{out}\n{err}");
     assert!(err.contains("OpenSearch error:"), "{err}");
@@ -159,7 +161,11 @@ fn on_a_terminal_tool_names_complete_with_tab_and_ctrl_c_keeps_the_shell() {
     p.send("describe get_index_ma").unwrap();
     p.send("\t").unwrap();
     p.flush().unwrap();
+    // Wait for the completed line on the screen before Enter, as a person would.
+    p.exp_string("get_index_mapping ")
+        .expect("the tool name completed");
     p.send("\r").unwrap();
+    p.flush().unwrap();
     p.exp_string("get_index_mapping\r\n  Get the mapping")
         .expect("the completed tool name was described");
     p.exp_string("input schema:").unwrap();

@@ -105,7 +105,11 @@ pub async fn health(
     } else {
         StatusCode::OK
     };
-    (code, Json(body(&p, state.mode, strict, state.reveal_cluster))).into_response()
+    (
+        code,
+        Json(body(&p, state.mode, strict, state.reveal_cluster)),
+    )
+        .into_response()
 }
 
 /// The health answer's JSON.

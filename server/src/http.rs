@@ -23,7 +23,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{Auth, Subject};
+use crate::auth::Auth;
 use crate::config::Config;
 use crate::health::{health, HealthState};
 use crate::tools::{AppState, McpServer};

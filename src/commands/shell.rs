@@ -51,7 +51,12 @@ pub async fn run(args: ShellArgs, global: &GlobalArgs) -> Result<()> {
     let (url, stack_health) = match &args.stack {
         Some(name) => {
             let stack = crate::stack::load(name, &global.stacks_dir)?;
-            let clients = crate::aws::Clients::for_stack(global, &stack).await;
+            let clients = crate::aws::Clients::for_stack(
+                global.profile.as_deref(),
+                global.region.as_deref(),
+                &stack,
+            )
+            .await;
             let found = crate::probe::alb::endpoint(&clients, &stack).await?;
             let url = parse_url(&found.mcp_url).map_err(Error::failed)?;
             let health = parse_url(&found.health_url).map_err(Error::failed)?;

@@ -120,7 +120,7 @@ impl Shell {
             .headers(self.endpoint.headers.clone())
             .send()
             .await
-            .map_err(|e| format!("GET {url}: {}", crate::probe::check::source_chain(&e)))?;
+            .map_err(|e| format!("GET {url}: {}", crate::error::source_chain(&e)))?;
         let status = resp.status();
         self.replicas
             .record(crate::probe::driver::served_by(resp.headers()));

@@ -26,4 +26,3 @@ pub fn server_bin() -> PathBuf {
     );
     p
 }
-

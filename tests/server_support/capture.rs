@@ -69,7 +69,16 @@ impl Capture {
         self.sent_text()
             .lines()
             .filter(|l| l.ends_with(" HTTP/1.1") && l.contains(" /"))
-            .map(str::to_string)
+            // On a kept-alive connection a body without a line end runs into the next request
+            // line: keep the request line from its method on.
+            .map(|l| {
+                ["GET /", "POST /", "PUT /", "HEAD /", "DELETE /"]
+                    .iter()
+                    .filter_map(|m| l.rfind(m))
+                    .max()
+                    .map_or(l, |i| &l[i..])
+                    .to_string()
+            })
             .collect()
     }
 }
@@ -99,10 +108,10 @@ fn relay(mut client: TcpStream, target: Option<u16>, record: Arc<Mutex<Vec<u8>>>
             break;
         }
         record.lock().unwrap().extend_from_slice(&buf[..n]);
-        match upstream_w.as_mut() {
-            Some(w) if w.write_all(&buf[..n]).is_ok() => {}
-            Some(_) => break,
-            None => {}
+        if let Some(w) = upstream_w.as_mut() {
+            if w.write_all(&buf[..n]).is_err() {
+                break;
+            }
         }
     }
     let _ = client.shutdown(std::net::Shutdown::Both);

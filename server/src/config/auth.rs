@@ -26,7 +26,7 @@ pub enum AuthConfig {
     /// One shared bearer token (`MCP_AUTH_TOKEN`).
     StaticToken(Secret),
     /// OAuth 2.1 access tokens (JWTs) from one authorization server.
-    OAuth(OAuthConfig),
+    OAuth(Box<OAuthConfig>),
 }
 
 impl AuthConfig {
@@ -182,14 +182,14 @@ impl AuthConfig {
                 ),
             });
         }
-        Ok(AuthConfig::OAuth(OAuthConfig {
+        Ok(AuthConfig::OAuth(Box::new(OAuthConfig {
             issuer,
             jwks_url,
             audiences,
             client_ids,
             required_scopes,
             resource_url,
-        }))
+        })))
     }
 }
 

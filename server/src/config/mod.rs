@@ -4,8 +4,8 @@
 //! variable and says what it accepts (the Python server silently fell back to defaults).
 
 mod allow;
-mod limits;
 pub mod auth;
+mod limits;
 mod parse;
 #[cfg(test)]
 mod tests;
