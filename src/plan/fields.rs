@@ -56,13 +56,16 @@ pub fn diff<F: Field>(desired: &Fields<F>, observed: &Fields<F>) -> Vec<Diff<F>>
                 to: want.clone(),
             })
         })
-        .chain(observed.iter().filter_map(|(k, have)| {
-            (!k.is_tag() && !desired.iter().any(|(dk, _)| dk == k)).then(|| Diff {
-                field: k.clone(),
-                from: have.clone(),
-                to: "(none)".to_string(),
-            })
-        }))
+        .chain(
+            observed
+                .iter()
+                .filter(|(k, _)| !k.is_tag() && !desired.iter().any(|(dk, _)| dk == k))
+                .map(|(k, have)| Diff {
+                    field: k.clone(),
+                    from: have.clone(),
+                    to: "(none)".to_string(),
+                }),
+        )
         .collect()
 }
 

@@ -105,7 +105,7 @@ impl Auth {
                     metadata_urls,
                     scope: o.required_scopes.join(" "),
                     mcp_paths,
-                    validator: Validator::new(o.clone(), jwks),
+                    validator: Validator::new((**o).clone(), jwks),
                 }))
             }
         };
