@@ -4,6 +4,7 @@
 //! `X-Served-By` header (on by default, `MCP_REPLICA_ID`, off with `MCP_SERVED_BY=false`).
 
 mod common;
+#[path = "../server/tests/server_support/mod.rs"]
 mod server_support;
 
 use std::io::Write;

@@ -3,6 +3,7 @@
 //! (tab completion of a tool name, line editing, Ctrl-C not ending the shell).
 
 mod common;
+#[path = "../server/tests/server_support/mod.rs"]
 mod server_support;
 
 use std::io::Write;

@@ -1,5 +1,6 @@
-//! Helpers for the `opensearch-mcp-server` integration tests (`tests/server_*.rs`): start the
-//! server binary on a free port against an osmem, wait for health, talk MCP to it.
+//! Helpers for the `opensearch-mcp-server` integration tests (`server/tests/server_*.rs`, and
+//! `tests/shell.rs` and `tests/connection_options.rs` through `#[path]`): start the server binary
+//! on a free port against an osmem, wait for health, talk MCP to it.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
