@@ -31,10 +31,7 @@ pub struct CallArgs {
     /// Limit for connecting and for the call (e.g. 10s).
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
-    /// Bearer token for servers that require one (prefer --bearer-token-env).
-    #[arg(long, env = "MCP_AUTH_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// `--header` and `--bearer-token-env`.
+    /// `--token`, `--header` and `--bearer-token-env`.
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }
@@ -52,10 +49,7 @@ pub async fn run(args: CallArgs, global: &GlobalArgs) -> Result<()> {
             "the tool arguments must be a JSON object, e.g. '{}'",
         ));
     }
-    let conn = args
-        .connection
-        .resolve(args.token.clone())
-        .map_err(Error::bad_input)?;
+    let conn = args.connection.resolve().map_err(Error::bad_input)?;
     let opts = ProbeOptions {
         url,
         health_url: None,

@@ -30,10 +30,7 @@ pub struct ShellArgs {
     /// Limit for each request (e.g. 10s).
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
-    /// Bearer token for servers that require one (prefer --bearer-token-env).
-    #[arg(long, env = "MCP_AUTH_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// `--header` and `--bearer-token-env`.
+    /// `--token`, `--header` and `--bearer-token-env`.
     #[command(flatten)]
     pub connection: ConnectionArgs,
     /// Health URL (default: the MCP path's sibling `health`).
@@ -44,10 +41,7 @@ pub struct ShellArgs {
 /// Run `mcpctl shell`.
 pub async fn run(args: ShellArgs, global: &GlobalArgs) -> Result<()> {
     check_protocol_version(&args.protocol_version).map_err(Error::bad_input)?;
-    let conn = args
-        .connection
-        .resolve(args.token.clone())
-        .map_err(Error::bad_input)?;
+    let conn = args.connection.resolve().map_err(Error::bad_input)?;
     let (url, stack_health) = match &args.stack {
         Some(name) => {
             let stack = crate::stack::load(name, &global.stacks_dir)?;

@@ -56,10 +56,7 @@ pub struct VerifyArgs {
     /// Limit for each request or step (e.g. 10s, 500ms).
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
-    /// Bearer token for servers that require one (prefer --bearer-token-env).
-    #[arg(long, env = "MCP_AUTH_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// `--header` and `--bearer-token-env`.
+    /// `--token`, `--header` and `--bearer-token-env`.
     #[command(flatten)]
     pub connection: ConnectionArgs,
     /// Health URL to check (default: the MCP path's sibling `health`).
@@ -73,10 +70,7 @@ pub async fn run(args: VerifyArgs, global: &GlobalArgs) -> Result<()> {
     if args.concurrency == 0 {
         return Err(Error::bad_input("--concurrency must be at least 1"));
     }
-    let conn = args
-        .connection
-        .resolve(args.token.clone())
-        .map_err(Error::bad_input)?;
+    let conn = args.connection.resolve().map_err(Error::bad_input)?;
     if !args.stacks.is_empty() {
         return verify_stacks(&args, &conn, global).await;
     }

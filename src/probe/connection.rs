@@ -22,9 +22,13 @@ const RESERVED: [&str; 8] = [
     "mcp-protocol-version",
 ];
 
-/// `--header` and `--bearer-token-env`.
+/// `--token`, `--header` and `--bearer-token-env`: how `verify`, `call` and `shell` reach a
+/// server that wants credentials or extra headers.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConnectionArgs {
+    /// Bearer token for servers that require one (prefer --bearer-token-env).
+    #[arg(long, env = "MCP_AUTH_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// Extra HTTP header on every MCP request, e.g. --header 'X-Tenant: blue' (repeatable).
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
@@ -44,9 +48,9 @@ pub struct Connection {
 }
 
 impl ConnectionArgs {
-    /// Check the options and read the token; `token` is the older `--token` value, if any.
-    pub fn resolve(&self, token: Option<String>) -> Result<Connection, String> {
-        self.resolve_with(token, |name| std::env::var(name).ok())
+    /// Check the options and read the token (`--bearer-token-env`, else `--token`).
+    pub fn resolve(&self) -> Result<Connection, String> {
+        self.resolve_with(self.token.clone(), |name| std::env::var(name).ok())
     }
 
     /// [`ConnectionArgs::resolve`] with the environment given by `env`.
@@ -133,6 +137,7 @@ mod tests {
 
     fn args(headers: &[&str], env: Option<&str>) -> ConnectionArgs {
         ConnectionArgs {
+            token: None,
             headers: headers.iter().map(|s| s.to_string()).collect(),
             bearer_token_env: env.map(str::to_string),
         }

@@ -173,6 +173,13 @@ fn invalid_params(method: &str, bytes: &[u8], params: Option<&RawValue>) -> Opti
             "Invalid params: the params of {method} must be an object, not an array"
         ));
     }
+    // The hot path: well-formed `tools/call` params are what rmcp's own variant accepts, so
+    // the whole message need not be parsed a second time (rmcp parses it anyway).
+    if method == CallToolRequestMethod::VALUE
+        && params.is_some_and(|p| serde_json::from_str::<CallToolRequestParams>(p.get()).is_ok())
+    {
+        return None;
+    }
     let Ok(JsonRpcMessage::Request(r)) = serde_json::from_slice::<ClientJsonRpcMessage>(bytes)
     else {
         return None;
