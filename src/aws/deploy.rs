@@ -9,10 +9,11 @@ use serde::Serialize;
 
 use super::errors::code;
 use super::{
-    ecr, iam_role, image, listener_rule, load_balancer, logs, service, target_group,
+    certificate, ecr, iam_role, image, listener_rule, load_balancer, logs, service, target_group,
     task_definition, Clients,
 };
 use crate::error::Result;
+use crate::plan::endpoint::{ListenerSpec, HTTP_PORT};
 use crate::plan::observed::{Observed, Shared};
 use crate::plan::steps::{ListenerStep, RuleStep, Step, TaskDefinitionStep};
 use crate::plan::{Action, Desired, Kind, Plan};
@@ -74,6 +75,17 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
         Some(l) => listener_rule::rules(c, &l.arn).await?,
         None => Vec::new(),
     };
+    let wanted = ListenerSpec::of(stack);
+    let http_listener = if wanted.wants_redirect() {
+        load_balancer::listener(c, &alb.arn, HTTP_PORT).await?
+    } else {
+        None
+    };
+    // The certificate's names are the default domain names, so read it whenever HTTPS is asked.
+    let certificate = match &wanted.certificate_arn {
+        Some(arn) => certificate::describe(c, arn).await?,
+        None => None,
+    };
     let target_group = target_group::observe(c, &stack.names.target_group).await?;
     let tg = target_group
         .as_ref()
@@ -89,6 +101,8 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
             alb,
             listener,
             rules,
+            http_listener,
+            certificate,
         },
         task_role: match &stack.roles.managed_task_role {
             Some(r) => iam_role::observe(c, &r.name).await?,
@@ -166,17 +180,21 @@ pub async fn apply(
     // Listener.
     let listener_arn = match &steps.listener {
         ListenerStep::Keep { arn } => arn.clone(),
-        ListenerStep::Create { alb_arn, port } => {
-            let l = load_balancer::create_listener(c, alb_arn, *port).await?;
-            record(
-                Kind::Listener,
-                Action::Create,
-                &format!("HTTP:{}", l.port),
-                &l.arn,
-            );
+        ListenerStep::Create { alb_arn, listener } => {
+            let l = load_balancer::create_listener(c, alb_arn, listener).await?;
+            record(Kind::Listener, Action::Create, &listener.label(), &l.arn);
             l.arn
         }
     };
+    if let Some(redirect) = &steps.redirect {
+        let l = load_balancer::create_redirect_listener(c, redirect).await?;
+        record(
+            Kind::RedirectListener,
+            Action::Create,
+            &format!("HTTP:{}", redirect.port),
+            &l.arn,
+        );
+    }
 
     // ECR repository.
     let repo = &desired.repository;

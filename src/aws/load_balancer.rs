@@ -1,15 +1,19 @@
 //! The shared ALB and its listener: found by name or ARN, never created or deleted — except the
-//! listener, which `up` creates (HTTP, fixed 404 response) when the port has none, as `05` did.
+//! listener, which `up` creates (HTTP, or HTTPS with the stack's certificate; fixed 404
+//! response) when the port has none, as `05` did, and for HTTPS an HTTP:80 redirect listener.
 
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, FixedResponseActionConfig, ProtocolEnum,
+    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, ProtocolEnum,
+    RedirectActionConfig, RedirectActionStatusCodeEnum,
 };
 
 use super::errors::{call_error, code};
 use super::Clients;
 use crate::error::{Error, Result};
+use crate::plan::endpoint::ListenerSpec;
 use crate::plan::observed::{Alb, Listener};
-use crate::stack::LoadBalancerRef;
+use crate::plan::steps::RedirectListener;
+use crate::stack::{ListenerProtocol, LoadBalancerRef, TLS_POLICY};
 
 /// Find the ALB. `Ok(None)` when it does not exist.
 pub async fn find(c: &Clients, lb: &LoadBalancerRef) -> Result<Option<Alb>> {
@@ -97,8 +101,9 @@ pub async fn listeners(c: &Clients, alb_arn: &str) -> Result<Vec<Listener>> {
         .collect())
 }
 
-/// Create an HTTP listener on `port` whose default action is a fixed 404 response.
-pub async fn create_listener(c: &Clients, alb_arn: &str, port: i32) -> Result<Listener> {
+/// Create the stack's listener: HTTP, or HTTPS with its ACM certificate and [`TLS_POLICY`]; the
+/// default action is a fixed 404 response (only the stacks' rules route anything).
+pub async fn create_listener(c: &Clients, alb_arn: &str, spec: &ListenerSpec) -> Result<Listener> {
     let action = Action::builder()
         .r#type(ActionTypeEnum::FixedResponse)
         .fixed_response_config(
@@ -109,31 +114,83 @@ pub async fn create_listener(c: &Clients, alb_arn: &str, port: i32) -> Result<Li
                 .build(),
         )
         .build();
-    let out = c
+    let mut req = c
         .elb
         .create_listener()
         .load_balancer_arn(alb_arn)
+        .port(spec.port)
+        .default_actions(action);
+    req = match (spec.protocol, &spec.certificate_arn) {
+        (ListenerProtocol::Https, Some(cert)) => req
+            .protocol(ProtocolEnum::Https)
+            .ssl_policy(TLS_POLICY)
+            .certificates(Certificate::builder().certificate_arn(cert).build()),
+        (ListenerProtocol::Https, None) => {
+            return Err(Error::bad_input(format!(
+                "an HTTPS listener on port {} needs `load_balancer.certificate_arn`",
+                spec.port
+            )))
+        }
+        (ListenerProtocol::Http, _) => req.protocol(ProtocolEnum::Http),
+    };
+    let out = req.send().await.map_err(|e| {
+        call_error(
+            "elasticloadbalancing:CreateListener",
+            &format!("{} listener on {alb_arn}", spec.label()),
+            e,
+        )
+    })?;
+    created(out.listeners().first(), spec.port, spec.protocol.as_str())
+}
+
+/// Create an HTTP listener that answers every request with a 301 to the HTTPS listener
+/// (same host, path and query), so `http://` links keep working without serving plain HTTP.
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html#redirect-actions>
+pub async fn create_redirect_listener(c: &Clients, r: &RedirectListener) -> Result<Listener> {
+    let action = Action::builder()
+        .r#type(ActionTypeEnum::Redirect)
+        .redirect_config(
+            RedirectActionConfig::builder()
+                .protocol("HTTPS")
+                .port(r.to_port.to_string())
+                .host("#{host}")
+                .path("/#{path}")
+                .query("#{query}")
+                .status_code(RedirectActionStatusCodeEnum::Http301)
+                .build(),
+        )
+        .build();
+    let out = c
+        .elb
+        .create_listener()
+        .load_balancer_arn(&r.alb_arn)
         .protocol(ProtocolEnum::Http)
-        .port(port)
+        .port(r.port)
         .default_actions(action)
         .send()
         .await
         .map_err(|e| {
             call_error(
                 "elasticloadbalancing:CreateListener",
-                &format!("HTTP:{port} listener on {alb_arn}"),
+                &format!("HTTP:{} redirect listener on {}", r.port, r.alb_arn),
                 e,
             )
         })?;
-    let arn = out
-        .listeners()
-        .first()
+    created(out.listeners().first(), r.port, "HTTP")
+}
+
+fn created(
+    l: Option<&aws_sdk_elasticloadbalancingv2::types::Listener>,
+    port: i32,
+    protocol: &str,
+) -> Result<Listener> {
+    let arn = l
         .and_then(|l| l.listener_arn())
         .ok_or_else(|| Error::failed("CreateListener returned no listener"))?;
     Ok(Listener {
         arn: arn.to_string(),
         port,
-        protocol: "HTTP".into(),
+        protocol: protocol.to_string(),
     })
 }
 

@@ -16,6 +16,7 @@
 //! * [`listener_rule`] — [`listener_rule::rules`]: every rule of a listener sorted by priority
 //!   (moto and AWS do not promise an order), with tags and forward weights; `create`, `update`,
 //!   `forward_to`. The stack's own rule is [`crate::plan::find_own_rule`].
+//! * [`certificate`] — the ACM certificate of an HTTPS listener: status and domain names.
 //! * [`ecr`], [`logs`], [`task_definition`], [`service`], [`iam_role`] — observe/apply per
 //!   resource (and delete helpers for `cleanup`; `iam_role::users` lists the services running
 //!   as a role, for `cleanup --delete-role`).
@@ -25,6 +26,7 @@
 //! * [`call_error`] — an AWS error naming the IAM action, the resource and what to check.
 
 pub mod calls;
+pub mod certificate;
 pub mod deploy;
 pub mod ecr;
 pub mod errors;
@@ -46,6 +48,8 @@ use aws_config::{BehaviorVersion, Region};
 /// The AWS service clients mcpctl uses, sharing one configuration and one [`CallLog`].
 #[derive(Clone, Debug)]
 pub struct Clients {
+    /// ACM (the certificate of an HTTPS listener).
+    pub acm: aws_sdk_acm::Client,
     /// ECR.
     pub ecr: aws_sdk_ecr::Client,
     /// ECS.
@@ -86,6 +90,11 @@ impl Clients {
             .map(|r| r.to_string())
             .unwrap_or_else(|| "us-east-1".to_string());
         Clients {
+            acm: aws_sdk_acm::Client::from_conf(
+                aws_sdk_acm::config::Builder::from(shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
             ecr: aws_sdk_ecr::Client::from_conf(
                 aws_sdk_ecr::config::Builder::from(shared)
                     .interceptor(calls.clone())

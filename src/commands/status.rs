@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use crate::aws::target_group::TargetHealth;
 use crate::aws::{
-    ecr, iam_role, listener_rule, load_balancer, logs, service, target_group, task_definition,
-    Clients,
+    certificate, ecr, iam_role, listener_rule, load_balancer, logs, service, target_group,
+    task_definition, Clients,
 };
 use crate::cli::GlobalArgs;
 use crate::error::Result;
@@ -192,7 +192,8 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
     let mut url = None;
     if let Some(alb) = load_balancer::find(c, &s.load_balancer.reference).await? {
         if let Some(path) = s.mcp_path() {
-            url = Some(format!("http://{}{}", alb.dns_name, path));
+            let origin = certificate::client_origin(c, s, &alb.dns_name).await?;
+            url = Some(format!("{origin}{path}"));
         }
         if let (Some(l), Some(t)) = (
             load_balancer::listener(c, &alb.arn, i32::from(s.load_balancer.listener_port)).await?,

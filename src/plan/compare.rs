@@ -6,9 +6,7 @@ use super::desired::{self, Desired};
 use super::fields::{diff, Diff, Field, RuleField, ServiceField, TargetGroupFixedField};
 use super::observed::{Observed, RuleInfo};
 use super::rules::{choose_priority, find_own_rule};
-use super::steps::{
-    step, ListenerStep, RepositoryRef, RuleStep, RuleUpdate, Steps, TaskDefinitionStep,
-};
+use super::steps::{step, RepositoryRef, RuleStep, RuleUpdate, Steps, TaskDefinitionStep};
 use super::{Action, Change, Kind, Plan};
 use crate::stack::stack_tag;
 
@@ -64,26 +62,12 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
 
-    // Listener.
-    let port = desired.rule.listener_port;
-    let mut listener = change::<RuleField>(
-        Kind::Listener,
-        &format!("HTTP:{port}"),
-        observed.shared.listener.is_some(),
-        &[],
-        false,
-    );
-    let listener_step = match &observed.shared.listener {
-        Some(l) => ListenerStep::Keep { arn: l.arn.clone() },
-        None => ListenerStep::Create {
-            alb_arn: observed.shared.alb.arn.clone(),
-            port,
-        },
-    };
-    if listener.action == Action::Create {
-        listener.note = Some("HTTP, default action: fixed 404 response".into());
-    }
-    changes.push(listener);
+    // Listeners (the stack's, and for HTTPS the HTTP:80 redirect).
+    let listeners = super::endpoint::plan_listeners(desired, observed);
+    changes.extend(listeners.changes);
+    problems.extend(listeners.problems);
+    let listener_step = listeners.step;
+    let redirect_step = listeners.redirect;
 
     // ECR repository.
     let r = &desired.repository;
@@ -355,6 +339,7 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
         rule_arn: own.map(|r| r.arn.clone()),
         steps: Steps {
             listener: listener_step,
+            redirect: redirect_step,
             repository: repository_step,
             log_group: log_group_step,
             task_role: task_role_step,

@@ -396,6 +396,8 @@ pub struct Desired {
     pub task_definition: TaskDefinitionSpec,
     /// Target group.
     pub target_group: TargetGroupSpec,
+    /// The listener the rule goes on.
+    pub listener: super::endpoint::ListenerSpec,
     /// Listener rule.
     pub rule: ListenerRuleSpec,
     /// ECS service.

@@ -2,20 +2,22 @@
 //! resources (the tasks' network defaults to the ALB's subnets and security groups).
 
 use super::desired::*;
-use super::observed::{Alb, Shared};
-use crate::stack::Stack;
+use super::endpoint::{client_domains, origin, ListenerSpec};
+use super::observed::Shared;
+use crate::stack::{metadata_patterns, Stack};
 
 /// The server's `Host` allow-list variable.
 const ALLOWED_HOSTS: &str = "MCP_ALLOWED_HOSTS";
 
-/// `MCP_ALLOWED_HOSTS` when the stack does not set it: the ALB's DNS name (what clients put
-/// in `Host` through the ALB) and the loopback names the container health check uses. A custom
-/// domain in front of the ALB must be listed in the stack's `env`.
-fn default_allowed_hosts(alb: &Alb) -> String {
-    let mut hosts = vec!["localhost", "127.0.0.1"];
-    if !alb.dns_name.is_empty() {
-        hosts.insert(0, alb.dns_name.as_str());
+/// `MCP_ALLOWED_HOSTS` when the stack does not set it: the names clients use (the stack's
+/// `domain_names`, else its certificate's), the ALB's DNS name (what clients put in `Host`
+/// through the ALB) and the loopback names the container health check uses.
+fn default_allowed_hosts(domains: &[String], dns_name: &str) -> String {
+    let mut hosts: Vec<&str> = domains.iter().map(String::as_str).collect();
+    if !dns_name.is_empty() {
+        hosts.push(dns_name);
     }
+    hosts.extend(["localhost", "127.0.0.1"]);
     hosts.join(",")
 }
 
@@ -41,11 +43,26 @@ impl Desired {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        let listener = ListenerSpec::of(stack);
+        let domains = client_domains(stack, shared.certificate.as_ref());
         if !stack.env.contains_key(ALLOWED_HOSTS) {
             env.push((
                 ALLOWED_HOSTS.to_string(),
-                default_allowed_hosts(&shared.alb),
+                default_allowed_hosts(&domains, &shared.alb.dns_name),
             ));
+        }
+        let mut path_patterns = stack.routing.path_patterns.clone();
+        if let Some(auth) = &stack.auth {
+            let resource_url = auth.resource_url.clone().unwrap_or_else(|| {
+                format!(
+                    "{}{}",
+                    origin(&listener, &domains, &shared.alb.dns_name),
+                    stack.mcp_path().unwrap_or_default()
+                )
+            });
+            env.extend(auth.env(&resource_url));
+            // The RFC 9728 metadata of the stack's MCP path is served by its own tasks.
+            path_patterns.extend(metadata_patterns(&stack.routing.path_patterns));
         }
         env.sort();
         let mut secrets: Vec<(String, String)> = stack
@@ -120,9 +137,10 @@ impl Desired {
                 deregistration_delay: stack.health_check.deregistration_delay_seconds,
                 tags: tags.clone(),
             },
+            listener,
             rule: ListenerRuleSpec {
                 listener_port: i32::from(stack.load_balancer.listener_port),
-                path_patterns: stack.routing.path_patterns.clone(),
+                path_patterns,
                 preferred_priority: stack.routing.priority,
                 target_group: stack.names.target_group.clone(),
                 tags: tags.clone(),

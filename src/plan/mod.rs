@@ -8,6 +8,7 @@
 mod compare;
 pub mod desired;
 mod documents;
+pub mod endpoint;
 pub mod fields;
 mod from_stack;
 pub mod observed;
@@ -30,6 +31,8 @@ use serde::Serialize;
 pub enum Kind {
     /// The ALB listener (created only when missing).
     Listener,
+    /// The HTTP:80 listener redirecting to an HTTPS listener (created only when missing).
+    RedirectListener,
     /// ECR repository.
     Repository,
     /// CloudWatch log group.
@@ -51,6 +54,7 @@ impl Kind {
     pub fn label(self) -> &'static str {
         match self {
             Kind::Listener => "listener",
+            Kind::RedirectListener => "redirect listener",
             Kind::Repository => "ECR repository",
             Kind::LogGroup => "log group",
             Kind::TaskRole => "IAM task role",

@@ -91,6 +91,10 @@ pub struct Shared {
     pub listener: Option<Listener>,
     /// Every rule on that listener, sorted by priority (default rule last).
     pub rules: Vec<RuleInfo>,
+    /// The ALB's port-80 listener, when the stack's listener is HTTPS on another port.
+    pub http_listener: Option<Listener>,
+    /// The ACM certificate of an HTTPS stack (`None`: HTTP, or not found).
+    pub certificate: Option<super::endpoint::Certificate>,
 }
 
 /// An existing ECR repository.

@@ -53,18 +53,29 @@ pub struct RepositoryRef {
 /// The listener.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListenerStep {
-    /// Create an HTTP listener on `port` of the ALB `alb_arn`.
+    /// Create the listener on the ALB `alb_arn`.
     Create {
         /// The ALB.
         alb_arn: String,
-        /// The port.
-        port: i32,
+        /// Port, protocol and certificate.
+        listener: super::endpoint::ListenerSpec,
     },
     /// Use the listener `arn`.
     Keep {
         /// Its ARN.
         arn: String,
     },
+}
+
+/// An HTTP listener to create that redirects every request to the HTTPS listener.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedirectListener {
+    /// The ALB.
+    pub alb_arn: String,
+    /// Its port (80).
+    pub port: i32,
+    /// The HTTPS listener's port.
+    pub to_port: i32,
 }
 
 /// The task definition.
@@ -109,6 +120,8 @@ pub enum RuleStep {
 pub struct Steps {
     /// The listener.
     pub listener: ListenerStep,
+    /// The HTTP-to-HTTPS redirect listener to create, if any.
+    pub redirect: Option<RedirectListener>,
     /// ECR repository.
     pub repository: Step<RepositoryRef, RepositoryUpdate>,
     /// Log group (existing: its ARN).

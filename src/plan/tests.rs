@@ -38,6 +38,8 @@ fn shared() -> Shared {
             forwards: vec![],
             tags: vec![],
         }],
+        http_listener: None,
+        certificate: None,
     }
 }
 
@@ -375,7 +377,11 @@ mod steps {
             s.listener,
             ListenerStep::Create {
                 alb_arn: o.shared.alb.arn.clone(),
-                port: 80
+                listener: crate::plan::endpoint::ListenerSpec {
+                    port: 80,
+                    protocol: crate::stack::ListenerProtocol::Http,
+                    certificate_arn: None,
+                },
             }
         );
         assert_eq!(s.repository, Step::Create);

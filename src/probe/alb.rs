@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::aws::target_group::name_from_arn as target_group_name;
-use crate::aws::{listener_rule, load_balancer, Clients};
+use crate::aws::{certificate, listener_rule, load_balancer, Clients};
 use crate::error::{Error, Result};
 use crate::local::pattern::path_matches;
 use crate::plan::observed::RuleInfo;
@@ -48,18 +48,21 @@ pub async fn endpoint(c: &Clients, stack: &Stack) -> Result<StackEndpoint> {
             alb.name, stack.name
         ))
     })?;
-    let https = listener.protocol.eq_ignore_ascii_case("HTTPS");
-    let scheme = if https { "https" } else { "http" };
-    let default_port = if https { 443 } else { 80 };
-    let authority = if port == default_port {
-        alb.dns_name.clone()
-    } else {
-        format!("{}:{port}", alb.dns_name)
-    };
+    if !listener
+        .protocol
+        .eq_ignore_ascii_case(stack.load_balancer.listener_protocol.as_str())
+    {
+        return Err(Error::bad_input(format!(
+            "the listener on port {port} of {} is {}, and stack {} says `listener_protocol: {}`; fix the stack",
+            alb.name, listener.protocol, stack.name, stack.load_balancer.listener_protocol
+        )));
+    }
+    // HTTPS: the certificate's names, not the ALB's DNS name, pass the client's TLS check.
+    let origin = certificate::client_origin(c, stack, &alb.dns_name).await?;
     Ok(StackEndpoint {
         stack: stack.name.clone(),
-        mcp_url: format!("{scheme}://{authority}{mcp_path}"),
-        health_url: format!("{scheme}://{authority}{}", stack.health_check.path),
+        mcp_url: format!("{origin}{mcp_path}"),
+        health_url: format!("{origin}{}", stack.health_check.path),
         routed_to: rule
             .forwards
             .iter()

@@ -139,6 +139,8 @@ pub struct StackFile {
     pub secrets: Option<Spanned<TextMap>>,
     /// Extra tags on every resource.
     pub tags: Option<Spanned<TextMap>>,
+    /// OAuth 2.1 bearer tokens for the MCP endpoint.
+    pub auth: Option<Spanned<AuthFile>>,
 }
 
 /// `load_balancer:`
@@ -148,6 +150,21 @@ pub struct LoadBalancerFile {
     pub name: Option<Text>,
     pub arn: Option<Text>,
     pub listener_port: Option<Text>,
+    pub listener_protocol: Option<Text>,
+    pub certificate_arn: Option<Text>,
+    pub domain_names: Option<Spanned<TextList>>,
+}
+
+/// `auth:` (OAuth 2.1 resource server settings of the MCP endpoint)
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthFile {
+    pub issuer: Option<Text>,
+    pub jwks_url: Option<Text>,
+    pub audience: Option<Spanned<TextList>>,
+    pub client_ids: Option<Spanned<TextList>>,
+    pub scopes: Option<Spanned<TextList>>,
+    pub resource_url: Option<Text>,
 }
 
 /// `network:`

@@ -32,6 +32,7 @@ macro_rules! at {
     };
 }
 
+mod endpoint;
 mod file;
 mod interpolate;
 mod layers;
@@ -45,6 +46,7 @@ mod shared_settings;
 
 use std::path::{Path, PathBuf};
 
+pub use endpoint::{metadata_patterns, Auth, ListenerProtocol, TLS_POLICY};
 pub use matcher::Matcher;
 pub use model::*;
 pub use render::to_yaml;

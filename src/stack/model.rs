@@ -50,6 +50,9 @@ pub struct Stack {
     pub secrets: IndexMap<String, String>,
     /// Extra tags put on every resource (besides `mcpctl:stack`).
     pub tags: IndexMap<String, String>,
+    /// OAuth 2.1 bearer tokens for the MCP endpoint (`auth:`), if any.
+    #[serde(default)]
+    pub auth: Option<super::Auth>,
 }
 
 /// The shared ALB, by name or ARN.
@@ -57,8 +60,18 @@ pub struct Stack {
 pub struct LoadBalancer {
     /// How to find it.
     pub reference: LoadBalancerRef,
-    /// The listener's port (80); created as HTTP with a 404 fixed response if missing.
+    /// The listener's port (default 80 for HTTP, 443 for HTTPS); created with a 404 fixed
+    /// response if missing.
     pub listener_port: u16,
+    /// The listener's protocol (default HTTP).
+    #[serde(default)]
+    pub listener_protocol: super::ListenerProtocol,
+    /// The ACM certificate of an HTTPS listener mcpctl creates.
+    #[serde(default)]
+    pub certificate_arn: Option<String>,
+    /// The names clients use (empty: the certificate's names, read from ACM).
+    #[serde(default)]
+    pub domain_names: Vec<String>,
 }
 
 /// How the ALB is named in the stack.

@@ -308,6 +308,13 @@ impl Resolver<'_> {
             tags.insert(k, v);
         }
 
+        let auth = self.auth_settings(
+            load_balancer.listener_protocol,
+            &env,
+            &secrets,
+            &routing.path_patterns,
+        );
+
         Stack {
             name,
             source,
@@ -329,6 +336,7 @@ impl Resolver<'_> {
             env,
             secrets,
             tags,
+            auth,
         }
     }
 }

@@ -30,6 +30,8 @@ struct Out {
     secrets: IndexMap<String, String>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     tags: IndexMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth: Option<AuthOut>,
 }
 
 #[derive(Serialize)]
@@ -39,6 +41,26 @@ struct Lb {
     #[serde(skip_serializing_if = "Option::is_none")]
     arn: Option<String>,
     listener_port: u16,
+    listener_protocol: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate_arn: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    domain_names: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct AuthOut {
+    issuer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jwks_url: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    audience: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    client_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    scopes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_url: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -146,6 +168,9 @@ pub fn to_yaml(stack: &Stack) -> String {
                 LoadBalancerRef::Name(_) => None,
             },
             listener_port: s.load_balancer.listener_port,
+            listener_protocol: s.load_balancer.listener_protocol.as_str(),
+            certificate_arn: s.load_balancer.certificate_arn.as_deref().map(e),
+            domain_names: s.load_balancer.domain_names.clone(),
         },
         network: Net {
             subnets: s.network.subnets.clone(),
@@ -212,6 +237,17 @@ pub fn to_yaml(stack: &Stack) -> String {
         env: esc_map(&s.env),
         secrets: esc_map(&s.secrets),
         tags: esc_map(&s.tags),
+        auth: s.auth.as_ref().map(|a| {
+            let all = |v: &[String]| v.iter().map(|x| e(x)).collect();
+            AuthOut {
+                issuer: e(&a.issuer),
+                jwks_url: a.jwks_url.as_deref().map(e),
+                audience: all(&a.audience),
+                client_ids: all(&a.client_ids),
+                scopes: all(&a.scopes),
+                resource_url: a.resource_url.as_deref().map(e),
+            }
+        }),
     };
     let body =
         serde_saphyr::to_string(&out).unwrap_or_else(|e| format!("# could not render: {e}\n"));

@@ -70,15 +70,7 @@ impl Resolver<'_> {
                 LoadBalancerRef::Name(String::new())
             }
         };
-        let listener_port = self
-            .int(
-                "load_balancer.listener_port",
-                80,
-                1,
-                65535,
-                at!(load_balancer.listener_port),
-            )
-            .map_or(80, |v| v.0) as u16;
+        let listener = self.listener_settings();
 
         let (subnets, _) = self.list(|f| f.network.as_ref().and_then(|s| s.value.subnets.as_ref()));
         let (groups, _) = self.list(|f| {
@@ -116,7 +108,10 @@ impl Resolver<'_> {
             cluster,
             load_balancer: LoadBalancer {
                 reference,
-                listener_port,
+                listener_port: listener.port,
+                listener_protocol: listener.protocol,
+                certificate_arn: listener.certificate_arn,
+                domain_names: listener.domain_names,
             },
             network,
             roles: Roles {

@@ -1,0 +1,191 @@
+//! The listeners a stack is served on, planned purely: the stack's listener (HTTP, or HTTPS with
+//! its ACM certificate and [`TLS_POLICY`]), and for HTTPS an HTTP:80 listener that redirects to
+//! it when the ALB has none on port 80. Also the names clients use (the stack's
+//! `domain_names`, else the certificate's) and the URL the OAuth metadata names.
+
+use serde::Serialize;
+
+use super::desired::Desired;
+use super::observed::Observed;
+use super::steps::{ListenerStep, RedirectListener};
+use super::{Action, Change, Kind};
+use crate::stack::{ListenerProtocol, Stack, TLS_POLICY};
+
+/// The port an HTTP-to-HTTPS redirect listener takes.
+pub const HTTP_PORT: i32 = 80;
+
+/// The stack's listener as wanted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ListenerSpec {
+    /// Port.
+    pub port: i32,
+    /// HTTP or HTTPS.
+    pub protocol: ListenerProtocol,
+    /// The ACM certificate (HTTPS).
+    pub certificate_arn: Option<String>,
+}
+
+impl ListenerSpec {
+    /// From the stack.
+    pub fn of(stack: &Stack) -> ListenerSpec {
+        ListenerSpec {
+            port: i32::from(stack.load_balancer.listener_port),
+            protocol: stack.load_balancer.listener_protocol,
+            certificate_arn: stack.load_balancer.certificate_arn.clone(),
+        }
+    }
+
+    /// `HTTPS:443`.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.protocol, self.port)
+    }
+
+    /// True when an HTTP:80 listener should redirect to this one.
+    pub fn wants_redirect(&self) -> bool {
+        self.protocol == ListenerProtocol::Https && self.port != HTTP_PORT
+    }
+}
+
+/// An ACM certificate as observed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Certificate {
+    /// ARN.
+    pub arn: String,
+    /// `ISSUED`, `PENDING_VALIDATION`, `EXPIRED`, ...
+    pub status: String,
+    /// Its domain name and subject alternative names, lowercase, in ACM's order.
+    pub domain_names: Vec<String>,
+}
+
+/// The names clients use: the stack's `domain_names`, else the certificate's names without
+/// wildcards (`*.example.com` names no host a client sends).
+pub fn client_domains(stack: &Stack, certificate: Option<&Certificate>) -> Vec<String> {
+    if !stack.load_balancer.domain_names.is_empty() {
+        return stack.load_balancer.domain_names.clone();
+    }
+    certificate
+        .map(|c| {
+            c.domain_names
+                .iter()
+                .filter(|n| !n.contains('*'))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `scheme://host[:port]` for clients: the first of `domains`, else `dns_name`.
+pub fn origin(listener: &ListenerSpec, domains: &[String], dns_name: &str) -> String {
+    let host = domains.first().map(String::as_str).unwrap_or(dns_name);
+    let scheme = listener.protocol.scheme();
+    if listener.port == i32::from(listener.protocol.default_port()) {
+        format!("{scheme}://{host}")
+    } else {
+        format!("{scheme}://{host}:{}", listener.port)
+    }
+}
+
+/// What the plan does about the listeners.
+pub(super) struct ListenerPlan {
+    /// The listener row, then the redirect row (HTTPS only).
+    pub changes: Vec<Change>,
+    /// The stack's listener.
+    pub step: ListenerStep,
+    /// The redirect listener to create, if any.
+    pub redirect: Option<RedirectListener>,
+    /// What stops `up`.
+    pub problems: Vec<String>,
+}
+
+fn row(kind: Kind, name: String, exists: bool, note: Option<String>) -> Change {
+    Change {
+        kind,
+        name,
+        action: if exists {
+            Action::Unchanged
+        } else {
+            Action::Create
+        },
+        fields: Vec::new(),
+        adopt: false,
+        note,
+    }
+}
+
+/// Plan the listeners (pure).
+pub(super) fn plan_listeners(desired: &Desired, observed: &Observed) -> ListenerPlan {
+    let want = &desired.listener;
+    let shared = &observed.shared;
+    let mut problems = Vec::new();
+    let mut changes = Vec::new();
+    let step = match &shared.listener {
+        Some(l) => {
+            if !l.protocol.eq_ignore_ascii_case(want.protocol.as_str()) {
+                problems.push(format!(
+                    "the listener on port {} of {} is {}, and the stack asks for {}; set `load_balancer.listener_protocol: {}` or give another `listener_port`",
+                    want.port, shared.alb.name, l.protocol, want.protocol, l.protocol
+                ));
+            }
+            changes.push(row(Kind::Listener, want.label(), true, None));
+            ListenerStep::Keep { arn: l.arn.clone() }
+        }
+        None => {
+            let note = match (&want.protocol, &want.certificate_arn) {
+                (ListenerProtocol::Https, Some(arn)) => {
+                    match &shared.certificate {
+                        None => problems.push(format!(
+                            "ACM certificate {arn} was not found in this region; request or import it in ACM in the ALB's region, or fix `load_balancer.certificate_arn`"
+                        )),
+                        Some(c) if c.status != "ISSUED" => problems.push(format!(
+                            "ACM certificate {arn} is {}, not ISSUED; an HTTPS listener needs an issued certificate (complete its DNS validation, then run again)",
+                            c.status
+                        )),
+                        Some(_) => {}
+                    }
+                    format!("certificate {arn}, TLS policy {TLS_POLICY}, default action: fixed 404 response")
+                }
+                _ => "default action: fixed 404 response".to_string(),
+            };
+            changes.push(row(Kind::Listener, want.label(), false, Some(note)));
+            ListenerStep::Create {
+                alb_arn: shared.alb.arn.clone(),
+                listener: want.clone(),
+            }
+        }
+    };
+    let mut redirect = None;
+    if want.wants_redirect() {
+        let exists = shared.http_listener.is_some();
+        let note = if exists {
+            Some("the ALB already listens on port 80; left as it is".to_string())
+        } else {
+            Some(format!(
+                "redirects every request to HTTPS:{} (301)",
+                want.port
+            ))
+        };
+        changes.push(row(
+            Kind::RedirectListener,
+            format!("HTTP:{HTTP_PORT}"),
+            exists,
+            note,
+        ));
+        if !exists {
+            redirect = Some(RedirectListener {
+                alb_arn: shared.alb.arn.clone(),
+                port: HTTP_PORT,
+                to_port: want.port,
+            });
+        }
+    }
+    ListenerPlan {
+        changes,
+        step,
+        redirect,
+        problems,
+    }
+}
+
+#[cfg(test)]
+#[path = "endpoint_tests.rs"]
+mod tests;
