@@ -45,6 +45,12 @@ impl Aws {
         Self::setup(Moto::start_with_env(env), &[])
     }
 
+    /// Start moto with `env` and set up the shared resources with the set-up script's `args`
+    /// (e.g. `--no-listener`).
+    pub fn start_with_options(env: &[(&str, &str)], args: &[&str]) -> Aws {
+        Self::setup(Moto::start_with_env(env), args)
+    }
+
     fn start_with(args: &[&str]) -> Aws {
         Self::setup(Moto::start(), args)
     }
