@@ -164,3 +164,86 @@ fn a_pending_certificate_stops_up_before_any_change() {
     assert!(stderr.contains("PENDING_VALIDATION"), "{stderr}");
     assert_eq!(listeners(&aws).as_object().unwrap().len(), 0);
 }
+
+#[test]
+fn cutover_and_rollback_work_on_the_https_listener() {
+    let aws = Aws::start_with_options(&[("MOTO_ACM_VALIDATION_WAIT", "0")], &["--no-listener"]);
+    let cert = request_certificate(&aws);
+    let dir = tempfile::tempdir().unwrap();
+    https_stack(dir.path(), &cert);
+    let stateful = format!(
+        "extends: {}\n\
+         service:\n  circuit_breaker_rollback: false\n  enable_execute_command: false\n  health_check_grace_period_seconds: 0\n\
+         load_balancer:\n  listener_protocol: HTTPS\n  certificate_arn: {cert}\n",
+        repo_stack("stateful")
+    );
+    stack_file(dir.path(), "stateful", &stateful);
+    let d = dir.path().to_str().unwrap();
+    for s in ["stateful", "stateless"] {
+        aws.mcpctl_json(&[
+            "up",
+            "--stack",
+            s,
+            "--image",
+            IMAGE,
+            "--no-wait",
+            "--stacks-dir",
+            d,
+        ]);
+    }
+    // moto registers no tasks: put healthy targets in the stateless group, as ECS would.
+    aws.boto(
+        "tg = elb.describe_target_groups(Names=['opensearch-mcp-tg-stateless'])['TargetGroups'][0]['TargetGroupArn']\n\
+         elb.register_targets(TargetGroupArn=tg, Targets=[{'Id': '10.0.1.10', 'Port': 9898}])\n\
+         result = tg",
+    );
+    let weights = || -> Vec<(String, i64)> {
+        let r = listeners(&aws);
+        let rule = r["443"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["Priority"] == "100")
+            .cloned()
+            .expect("the production rule on 443");
+        let mut w: Vec<(String, i64)> = rule["Actions"][0]["ForwardConfig"]["TargetGroups"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|t| {
+                let arn = t["TargetGroupArn"].as_str().unwrap();
+                let name = arn.split('/').nth(1).unwrap().to_string();
+                (name, t["Weight"].as_i64().unwrap_or(1))
+            })
+            .collect();
+        w.sort();
+        w
+    };
+    let out = aws.mcpctl(&["cutover", "--weight", "50", "--yes", "--stacks-dir", d]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        weights(),
+        vec![
+            ("opensearch-mcp-tg".to_string(), 50),
+            ("opensearch-mcp-tg-stateless".to_string(), 50)
+        ]
+    );
+    let out = aws.mcpctl(&["rollback", "--yes", "--stacks-dir", d]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let w = weights();
+    assert!(
+        w.iter().all(|(n, wt)| n == "opensearch-mcp-tg" || *wt == 0),
+        "all traffic back on the stateful group: {w:?}"
+    );
+}
