@@ -7,6 +7,7 @@
 mod cors;
 mod jsonrpc;
 mod log;
+pub mod metrics;
 pub mod serve;
 mod sessions;
 
@@ -109,9 +110,16 @@ pub fn app(cfg: &Config, state: Arc<AppState>, rmcp_ct: CancellationToken) -> Ap
     let health_routes = health_routes.with_state(health_state);
 
     let inflight = Arc::new(Inflight::default());
+    let log_state = log::LogState {
+        inflight: inflight.clone(),
+        emf: cfg
+            .metrics
+            .as_ref()
+            .map(|m| Arc::new(metrics::Emf::new(m, state.tool_names()))),
+    };
     let logged = |r: Router| {
         r.layer(middleware::from_fn_with_state(
-            inflight.clone(),
+            log_state.clone(),
             log::log_requests,
         ))
     };

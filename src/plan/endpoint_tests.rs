@@ -255,3 +255,27 @@ fn the_origin_leaves_out_the_default_port() {
     assert!(!spec(ListenerProtocol::Https, 80).wants_redirect());
     assert!(!spec(ListenerProtocol::Http, 80).wants_redirect());
 }
+
+#[test]
+fn the_metrics_service_dimension_defaults_to_the_ecs_service() {
+    let s = stateless("env:\n  MCP_METRICS_NAMESPACE: OpenSearchMCP\n");
+    let sh = shared(&[(80, "HTTP")], None);
+    let d = Desired::new(&s, &sh, Some("img".into()));
+    assert_eq!(
+        env_of(&d, "MCP_METRICS_SERVICE").unwrap(),
+        "opensearch-mcp-server-stateless"
+    );
+    let s =
+        stateless("env:\n  MCP_METRICS_NAMESPACE: OpenSearchMCP\n  MCP_METRICS_SERVICE: mine\n");
+    let d = Desired::new(&s, &sh, Some("img".into()));
+    assert_eq!(env_of(&d, "MCP_METRICS_SERVICE").unwrap(), "mine");
+    assert!(env_of(&stateless_plain(), "MCP_METRICS_SERVICE").is_none());
+}
+
+fn stateless_plain() -> Desired {
+    Desired::new(
+        &stateless(""),
+        &shared(&[(80, "HTTP")], None),
+        Some("img".into()),
+    )
+}

@@ -8,6 +8,10 @@ use crate::stack::{metadata_patterns, Stack};
 
 /// The server's `Host` allow-list variable.
 const ALLOWED_HOSTS: &str = "MCP_ALLOWED_HOSTS";
+/// The server's CloudWatch EMF namespace; metrics are on when the stack sets it.
+const METRICS_NAMESPACE: &str = "MCP_METRICS_NAMESPACE";
+/// The `service` dimension of the server's metrics.
+const METRICS_SERVICE: &str = "MCP_METRICS_SERVICE";
 
 /// `MCP_ALLOWED_HOSTS` when the stack does not set it: the names clients use (the stack's
 /// `domain_names`, else its certificate's), the ALB's DNS name (what clients put in `Host`
@@ -50,6 +54,10 @@ impl Desired {
                 ALLOWED_HOSTS.to_string(),
                 default_allowed_hosts(&domains, &shared.alb.dns_name),
             ));
+        }
+        // The server's EMF metrics are counted per ECS service unless the stack names another.
+        if stack.env.contains_key(METRICS_NAMESPACE) && !stack.env.contains_key(METRICS_SERVICE) {
+            env.push((METRICS_SERVICE.to_string(), stack.names.service.clone()));
         }
         let mut path_patterns = stack.routing.path_patterns.clone();
         if let Some(auth) = &stack.auth {

@@ -6,6 +6,7 @@
 mod allow;
 pub mod auth;
 mod limits;
+pub mod metrics;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -167,6 +168,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// The `X-Served-By` header (`MCP_SERVED_BY`, `MCP_REPLICA_ID`); see `served_by.rs`.
     pub served_by: crate::served_by::ServedBy,
+    /// CloudWatch metrics in the request log (`MCP_METRICS_NAMESPACE`); `None`: off.
+    pub metrics: Option<metrics::MetricsConfig>,
     /// OpenSearch connection.
     pub opensearch: OpenSearchConfig,
 }
@@ -269,8 +272,10 @@ impl Config {
 
         let served_by = served_by_setting(get("MCP_SERVED_BY"), get("MCP_REPLICA_ID"))?;
 
+        let metrics = metrics::MetricsConfig::from_lookup(&get)?;
         let opensearch = OpenSearchConfig::from_lookup(&get)?;
         Ok(Config {
+            metrics,
             host,
             port,
             mcp_path,

@@ -16,7 +16,21 @@ use axum::middleware::Next;
 use axum::response::Response;
 use bytes::Bytes;
 
+use serde_json::{json, Map, Value};
+
+use super::metrics::Emf;
 use crate::auth::Subject;
+
+/// What the request log layer holds: the in-flight count and, with `MCP_METRICS_NAMESPACE`,
+/// the EMF settings.
+#[derive(Clone)]
+pub(super) struct LogState {
+    pub(super) inflight: Arc<Inflight>,
+    pub(super) emf: Option<Arc<Emf>>,
+}
+
+/// A caller-chosen tool name is logged at most this long.
+const MAX_LOGGED_TOOL: usize = 100;
 
 /// Calls being handled now, counted until their response body is complete (drained on SIGTERM).
 /// Standalone `GET` event streams (stateful mode) are not calls and are not counted.
@@ -97,6 +111,7 @@ struct Finish {
     info: Option<RpcInfo>,
     /// The accepted token's subject (`sub`), filled in by the auth check.
     subject: Subject,
+    emf: Option<Arc<Emf>>,
     _inflight: Option<InflightGuard>,
 }
 
@@ -106,6 +121,10 @@ impl Finish {
         let outcome =
             info.and_then(|i| i.outcome.get())
                 .or(if complete { None } else { Some("aborted") });
+        if let (Some(emf), Some(rpc_method)) = (&self.emf, info.and_then(|i| i.method.as_deref())) {
+            self.write_emf(emf, rpc_method, outcome);
+            return;
+        }
         tracing::info!(
             target: "request",
             method = %self.http_method,
@@ -118,6 +137,47 @@ impl Finish {
             duration_ms = (self.start.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
             "request"
         );
+    }
+}
+
+impl Finish {
+    /// The request line as an EMF document (the same members as the tracing line, plus `_aws`,
+    /// `service` and the metric values), written whole to stdout where the tracing lines go.
+    fn write_emf(&self, emf: &Emf, rpc_method: &str, outcome: Option<&str>) {
+        let now = time::OffsetDateTime::now_utc();
+        let latency_ms = (self.start.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0;
+        let mut line = Map::new();
+        let timestamp = now
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        line.insert("timestamp".into(), json!(timestamp));
+        line.insert("level".into(), json!("INFO"));
+        line.insert("message".into(), json!("request"));
+        line.insert("method".into(), json!(self.http_method.as_str()));
+        line.insert("path".into(), json!(self.path));
+        line.insert("rpc_method".into(), json!(rpc_method));
+        let tool = self.info.as_ref().and_then(|i| i.tool.as_deref());
+        if let Some(t) = tool {
+            if emf.tool_dimension(rpc_method, Some(t)) != t {
+                let cut: String = t.chars().take(MAX_LOGGED_TOOL).collect();
+                line.insert("requested_tool".into(), json!(cut));
+            }
+        }
+        if let Some(s) = self.subject.get() {
+            line.insert("subject".into(), json!(s));
+        }
+        line.insert("status".into(), json!(self.status));
+        line.insert("duration_ms".into(), json!(latency_ms));
+        let outcome = outcome.unwrap_or(if self.status < 400 {
+            "ok"
+        } else {
+            "http_error"
+        });
+        let now_ms = u64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or_default();
+        emf.annotate(&mut line, rpc_method, tool, outcome, latency_ms, now_ms);
+        let text = Value::Object(line).to_string();
+        let mut out = std::io::stdout().lock();
+        let _ = std::io::Write::write_all(&mut out, format!("{text}\n").as_bytes());
     }
 }
 
@@ -173,14 +233,14 @@ fn is_event_stream(req: &Request) -> bool {
 
 /// The logging and in-flight layer around every route.
 pub(super) async fn log_requests(
-    State(inflight): State<Arc<Inflight>>,
+    State(state): State<LogState>,
     mut req: Request,
     next: Next,
 ) -> Response {
     let start = Instant::now();
     let subject = Subject::default();
     req.extensions_mut().insert(subject.clone());
-    let guard = (!is_event_stream(&req)).then(|| InflightGuard::new(inflight));
+    let guard = (!is_event_stream(&req)).then(|| InflightGuard::new(state.inflight.clone()));
     let http_method = req.method().clone();
     let path = req.uri().path().to_string();
     let response = next.run(req).await;
@@ -192,6 +252,7 @@ pub(super) async fn log_requests(
         status: parts.status.as_u16(),
         info: parts.extensions.remove::<RpcInfo>(),
         subject,
+        emf: state.emf.clone(),
         _inflight: guard,
     };
     let body = LoggedBody {
