@@ -54,6 +54,8 @@ pub enum Command {
     Cutover(commands::cutover::CutoverArgs),
     /// Restore the routing the last cutover replaced.
     Rollback(commands::rollback::RollbackArgs),
+    /// Both stacks' ALB metrics and production share side by side, refreshed.
+    Monitor(commands::monitor::MonitorArgs),
     /// Archive a stack's configuration, then remove its resources.
     Cleanup(commands::cleanup::CleanupArgs),
     /// Run stacks on this machine: replicas behind a round-robin router.
@@ -77,6 +79,7 @@ impl Cli {
             Command::Logs(a) => commands::logs::run(a, g).await,
             Command::Cutover(a) => commands::cutover::run(a, g).await,
             Command::Rollback(a) => commands::rollback::run(a, g).await,
+            Command::Monitor(a) => commands::monitor::run(a, g).await,
             Command::Cleanup(a) => commands::cleanup::run(a, g).await,
             Command::Local(a) => commands::local::run(a, g).await,
             Command::Verify(a) => commands::verify::run(a, g).await,

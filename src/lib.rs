@@ -14,6 +14,7 @@ pub mod local;
 pub mod output;
 pub mod plan;
 pub mod probe;
+pub mod progressive;
 pub mod prompt;
 pub mod shell;
 pub mod stack;

@@ -17,6 +17,7 @@
 //!   (moto and AWS do not promise an order), with tags and forward weights; `create`, `update`,
 //!   `forward_to`. The stack's own rule is [`crate::plan::find_own_rule`].
 //! * [`certificate`] — the ACM certificate of an HTTPS listener: status and domain names.
+//! * [`metrics`] — `AWS/ApplicationELB` metrics of a target group (`GetMetricData`).
 //! * [`ecr`], [`logs`], [`task_definition`], [`service`], [`iam_role`] — observe/apply per
 //!   resource (and delete helpers for `cleanup`; `iam_role::users` lists the services running
 //!   as a role, for `cleanup --delete-role`).
@@ -35,6 +36,7 @@ pub mod image;
 pub mod listener_rule;
 pub mod load_balancer;
 pub mod logs;
+pub mod metrics;
 pub mod service;
 pub mod target_group;
 pub mod task_definition;
@@ -50,6 +52,8 @@ use aws_config::{BehaviorVersion, Region};
 pub struct Clients {
     /// ACM (the certificate of an HTTPS listener).
     pub acm: aws_sdk_acm::Client,
+    /// CloudWatch (ALB metrics of a progressive cutover).
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// ECR.
     pub ecr: aws_sdk_ecr::Client,
     /// ECS.
@@ -92,6 +96,11 @@ impl Clients {
         Clients {
             acm: aws_sdk_acm::Client::from_conf(
                 aws_sdk_acm::config::Builder::from(shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),

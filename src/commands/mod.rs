@@ -6,6 +6,7 @@ pub mod cleanup;
 pub mod cutover;
 pub mod local;
 pub mod logs;
+pub mod monitor;
 pub mod plan;
 pub mod rollback;
 pub mod shell;

@@ -1,0 +1,121 @@
+//! `mcpctl monitor` against moto: both stacks deployed, the stateless target group's ALB
+//! metrics put into CloudWatch as the ALB would (moto stores `PutMetricData` and answers
+//! `GetMetricData` with Sum, Minimum and Maximum), and the production rule's weights moved by a
+//! cutover: one JSON line per reading with each stack's requests, error counts, hosts and share.
+
+mod common;
+
+use common::aws::{repo_stack, stack_file, Aws, IMAGE};
+use serde_json::Value;
+
+fn moto_stack(dir: &std::path::Path, name: &str, extra: &str) {
+    let text = format!(
+        "extends: {}\nservice:\n  circuit_breaker_rollback: false\n  enable_execute_command: false\n  health_check_grace_period_seconds: 0\n{extra}",
+        repo_stack(name)
+    );
+    stack_file(dir, name, &text);
+}
+
+#[test]
+fn monitor_reads_both_stacks_metrics_and_production_shares() {
+    let aws = Aws::start();
+    let dir = tempfile::tempdir().unwrap();
+    moto_stack(dir.path(), "stateful", "");
+    moto_stack(
+        dir.path(),
+        "stateless",
+        "env:\n  MCP_METRICS_NAMESPACE: OpenSearchMCP\n",
+    );
+    let d = dir.path().to_str().unwrap();
+    for s in ["stateful", "stateless"] {
+        aws.mcpctl_json(&[
+            "up",
+            "--stack",
+            s,
+            "--image",
+            IMAGE,
+            "--no-wait",
+            "--stacks-dir",
+            d,
+        ]);
+    }
+    aws.boto(
+        "tg = elb.describe_target_groups(Names=['opensearch-mcp-tg-stateless'])['TargetGroups'][0]['TargetGroupArn']\n\
+         elb.register_targets(TargetGroupArn=tg, Targets=[{'Id': '10.0.1.10', 'Port': 9898}])\n\
+         result = tg",
+    );
+    let out = aws.mcpctl(&["cutover", "--weight", "10", "--yes", "--stacks-dir", d]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The ALB's data points for the stateless group (and the server's own EMF metric).
+    aws.boto(
+        "cw = boto3.client('cloudwatch')\n\
+         lb = elb.describe_load_balancers(Names=['fastmcp-alb'])['LoadBalancers'][0]['LoadBalancerArn'].split(':loadbalancer/')[1]\n\
+         tg = elb.describe_target_groups(Names=['opensearch-mcp-tg-stateless'])['TargetGroups'][0]['TargetGroupArn'].split(':')[-1]\n\
+         now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=30)\n\
+         dims = [{'Name': 'LoadBalancer', 'Value': lb}, {'Name': 'TargetGroup', 'Value': tg}]\n\
+         put = lambda name, v, d: cw.put_metric_data(Namespace='AWS/ApplicationELB', MetricData=[{'MetricName': name, 'Dimensions': d, 'Timestamp': now, 'Value': v, 'Unit': 'Count'}])\n\
+         put('RequestCount', 200, dims)\n\
+         put('HTTPCode_Target_5XX_Count', 50, dims)\n\
+         put('UnHealthyHostCount', 0, dims)\n\
+         put('HealthyHostCount', 2, dims)\n\
+         put('RequestCount', 2000, [{'Name': 'LoadBalancer', 'Value': lb}])\n\
+         cw.put_metric_data(Namespace='OpenSearchMCP', MetricData=[{'MetricName': 'Calls', 'Dimensions': [{'Name': 'service', 'Value': 'opensearch-mcp-server-stateless'}], 'Timestamp': now, 'Value': 7, 'Unit': 'Count'}])\n\
+         result = [lb, tg]",
+    );
+
+    let out = aws.mcpctl(&[
+        "--output",
+        "json",
+        "monitor",
+        "--stack",
+        "stateful",
+        "--stack",
+        "stateless",
+        "--count",
+        "1",
+        "--stacks-dir",
+        d,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "one JSON line per reading: {stdout}");
+    let v: Value = serde_json::from_str(lines[0]).unwrap();
+    let stacks = v["stacks"].as_array().unwrap();
+    assert_eq!(stacks[0]["stack"], "stateful");
+    assert_eq!(stacks[0]["production_percent"], 90);
+    assert_eq!(stacks[0]["alb"]["requests"], 0.0);
+    let sl = &stacks[1];
+    assert_eq!(sl["production_percent"], 10);
+    assert_eq!(sl["alb"]["requests"], 200.0);
+    assert_eq!(sl["alb"]["target_5xx"], 50.0);
+    assert_eq!(sl["alb"]["healthy_hosts"], 2.0);
+    assert_eq!(sl["alb"]["unhealthy_hosts"], 0.0);
+    assert_eq!(sl["alb"]["lb_requests"], 2000.0);
+    assert_eq!(sl["server"]["calls"], 7.0);
+    assert!(v["production_rule"]
+        .as_str()
+        .unwrap()
+        .contains("/ossserver/*"));
+
+    // The text form: a header and a line per stack.
+    let out = aws.mcpctl(&["monitor", "--count", "1", "--stacks-dir", d]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("stateless") && l.contains("25.00%")),
+        "{text}"
+    );
+}
