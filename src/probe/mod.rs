@@ -16,4 +16,5 @@ pub mod driver;
 pub mod endpoint;
 pub mod load;
 pub mod outcome;
+mod reply;
 pub mod report;
