@@ -3,16 +3,18 @@
 use clap::Args;
 use serde::Serialize;
 
-use crate::aws::target_group::{health_count, HealthCount};
+use crate::aws::forward::Forward;
+use crate::aws::listener_rule::{self, RuleChange};
+use crate::aws::load_balancer::{self, AlbListener};
+use crate::aws::target_group::{self, health_count, HealthCount};
+use crate::aws::Call;
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::stack::{self, Stack};
-use crate::traffic::alb::{self, ListenerView, RuleChange};
-use crate::traffic::call::PlannedCall;
 use crate::traffic::cutover::{cutover, record_for_cutover};
 use crate::traffic::record::{REPLACED_TAG, RESTORED_TAG};
-use crate::traffic::{Forward, Percent, RecordUpdate};
+use crate::traffic::{Percent, RecordUpdate};
 
 /// Arguments of `mcpctl cutover`.
 #[derive(Debug, Args)]
@@ -47,7 +49,7 @@ pub struct CutoverReport {
     /// The requested share for `to`, in percent.
     pub weight: u8,
     /// The ALB listener.
-    pub listener: ListenerView,
+    pub listener: AlbListener,
     /// The production rule's ARN.
     pub rule_arn: String,
     /// Its priority.
@@ -71,7 +73,7 @@ pub struct CutoverReport {
     /// What happens to the record of the replaced routing.
     pub record: RecordUpdate,
     /// The mutating calls, in order.
-    pub calls: Vec<PlannedCall>,
+    pub calls: Vec<Call>,
     /// True with `--dry-run`: nothing was changed.
     pub dry_run: bool,
     /// True when the calls were made.
@@ -104,7 +106,7 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
     let region = global.region.clone().unwrap_or_else(|| from.region.clone());
     let aws = crate::aws::Clients::connect(global.profile.as_deref(), Some(&region)).await;
     let lb = &from.load_balancer;
-    let listener = alb::find_listener(&aws, &lb.reference, lb.listener_port)
+    let listener = load_balancer::find_listener(&aws, &lb.reference, lb.listener_port)
         .await?
         .ok_or_else(|| {
             Error::refused(format!(
@@ -112,7 +114,7 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
                 lb.reference, lb.listener_port, from.name
             ))
         })?;
-    let rules = alb::listener_rules(&aws, &listener.arn).await?;
+    let rules = listener_rule::rules(&aws, &listener.arn).await?;
     let paths = &from.routing.path_patterns;
     let rule = rules
         .iter()
@@ -126,7 +128,7 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
     let current = rule
         .forward()
         .map_err(|e| Error::refused(format!("{} cannot be moved: {e}", rule.label())))?;
-    let to_tg = alb::target_group(&aws, &to.names.target_group)
+    let to_tg_arn = target_group::arn_by_name(&aws, &to.names.target_group)
         .await?
         .ok_or_else(|| {
             Error::refused(format!(
@@ -134,8 +136,8 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
                 to.name, to.names.target_group, to.name
             ))
         })?;
-    let from_arn = match alb::target_group(&aws, &from.names.target_group).await? {
-        Some(tg) => tg.arn,
+    let from_arn = match target_group::arn_by_name(&aws, &from.names.target_group).await? {
+        Some(arn) => arn,
         None if args.weight == Percent::ALL => String::new(),
         None => {
             return Err(Error::refused(format!(
@@ -144,14 +146,14 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
             )))
         }
     };
-    let health = health_count(&aws, &to_tg.arn).await?;
+    let health = health_count(&aws, &to_tg_arn).await?;
     if health.healthy == 0 && !args.force {
         return Err(Error::refused(format!(
             "target group {} (stack {}) has no healthy targets ({} of {} healthy): production traffic would get errors; wait until `mcpctl status --stack {}` shows healthy targets, or pass --force; nothing was changed",
-            to_tg.name, to.name, health.healthy, health.total, to.name
+            to.names.target_group, to.name, health.healthy, health.total, to.name
         )));
     }
-    let change = cutover(&current, &from_arn, &to_tg.arn, args.weight)
+    let change = cutover(&current, &from_arn, &to_tg_arn, args.weight)
         .map_err(|e| Error::bad_input(format!("the new routing is not valid: {e}")))?;
     let record = record_for_cutover(&current, &rule.tags)
         .map_err(|e| Error::refused(format!("{}: {e}", rule.label())))?;
@@ -262,7 +264,7 @@ fn print_plan(r: &CutoverReport) -> Result<()> {
             crate::outln!("Rollback record: {REPLACED_TAG} = {value} (on the rule)")?
         }
     }
-    crate::traffic::call::print_calls("Calls", &r.calls, r.dry_run)?;
+    super::print_calls("Calls", &r.calls, r.dry_run)?;
     Ok(())
 }
 

@@ -5,15 +5,16 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
+use crate::aws::forward::Forward;
+use crate::aws::listener_rule::{self, ListenerRule, RuleChange};
+use crate::aws::{load_balancer, target_group, Call};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::stack;
-use crate::traffic::alb::{self, RuleChange, RuleView};
-use crate::traffic::call::PlannedCall;
 use crate::traffic::cutover::rollback_decision;
 use crate::traffic::record::{REPLACED_TAG, RESTORED_TAG};
-use crate::traffic::{Forward, RollbackDecision};
+use crate::traffic::RollbackDecision;
 
 /// Arguments of `mcpctl rollback`.
 #[derive(Debug, Args)]
@@ -57,7 +58,7 @@ pub struct RollbackReport {
     /// The rules carrying a cutover record.
     pub rules: Vec<RuleRollback>,
     /// The mutating calls, in order (the routing switch first).
-    pub calls: Vec<PlannedCall>,
+    pub calls: Vec<Call>,
     /// True with `--dry-run`.
     pub dry_run: bool,
     /// True when the routing was changed.
@@ -83,7 +84,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
             "nothing to roll back: {why}; `mcpctl cutover` records the routing it replaces on the rule (tag {REPLACED_TAG}); nothing was changed"
         ))
     };
-    let listener = alb::find_listener(&aws, &lb.reference, lb.listener_port)
+    let listener = load_balancer::find_listener(&aws, &lb.reference, lb.listener_port)
         .await?
         .ok_or_else(|| {
             nothing(format!(
@@ -91,10 +92,10 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
                 lb.reference, lb.listener_port
             ))
         })?;
-    let rules = alb::listener_rules(&aws, &listener.arn).await?;
-    let recorded: Vec<&RuleView> = rules
+    let rules = listener_rule::rules(&aws, &listener.arn).await?;
+    let recorded: Vec<&ListenerRule> = rules
         .iter()
-        .filter(|r| r.tags.contains_key(REPLACED_TAG) || r.tags.contains_key(RESTORED_TAG))
+        .filter(|r| r.tag(REPLACED_TAG).is_some() || r.tag(RESTORED_TAG).is_some())
         .collect();
     if recorded.is_empty() {
         return Err(nothing(format!(
@@ -128,12 +129,12 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
             }
             RollbackDecision::Restore { recorded, .. } => {
                 let names = recorded.names();
-                let arns = alb::target_group_arns(&aws, &names).await?;
+                let arns = target_group::arns_by_name(&aws, &names).await?;
                 let after = recorded
                     .resolve(&arns)
                     .map_err(|missing| missing_groups(rule, &missing, global))?;
                 for g in after.groups.iter().filter(|g| g.weight > 0) {
-                    let h = crate::aws::target_group::health_count(&aws, &g.arn).await?;
+                    let h = target_group::health_count(&aws, &g.arn).await?;
                     if h.healthy == 0 {
                         report.warnings.push(format!(
                             "target group {} has no healthy targets ({} of {}): requests sent there will fail until its service is healthy (`mcpctl status`)",
@@ -205,14 +206,14 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
 }
 
 /// After a restore, the record moves from "replaced" to "restored" so a second rollback knows.
-fn move_record(rule: &RuleView) -> Vec<RuleChange> {
-    let Some(value) = rule.tags.get(REPLACED_TAG) else {
+fn move_record(rule: &ListenerRule) -> Vec<RuleChange> {
+    let Some(value) = rule.tag(REPLACED_TAG) else {
         return Vec::new();
     };
     vec![
         RuleChange::AddTags {
             rule_arn: rule.arn.clone(),
-            tags: vec![(RESTORED_TAG.to_string(), value.clone())],
+            tags: vec![(RESTORED_TAG.to_string(), value.to_string())],
         },
         RuleChange::RemoveTags {
             rule_arn: rule.arn.clone(),
@@ -222,7 +223,7 @@ fn move_record(rule: &RuleView) -> Vec<RuleChange> {
 }
 
 /// The refusal when recorded target groups are gone, with how to bring them back.
-fn missing_groups(rule: &RuleView, missing: &[String], global: &GlobalArgs) -> Error {
+fn missing_groups(rule: &ListenerRule, missing: &[String], global: &GlobalArgs) -> Error {
     let mut how = Vec::new();
     for name in missing {
         match crate::archive::with_target_group(&global.stacks_dir, name) {
@@ -256,7 +257,7 @@ fn print_plan(r: &RollbackReport, alb: &str, port: u16) -> Result<()> {
         crate::outln!("Routing now:   {}", rule.before)?;
         crate::outln!("Routing after: {}", rule.after)?;
     }
-    crate::traffic::call::print_calls("Calls", &r.calls, r.dry_run)?;
+    super::print_calls("Calls", &r.calls, r.dry_run)?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 
 use super::desired::{self, Desired};
 use super::fields::{diff, Diff, Field, RuleField, ServiceField, TargetGroupFixedField};
-use super::observed::{Observed, RuleInfo};
+use super::observed::{ListenerRule, Observed};
 use super::rules::{choose_priority, find_own_rule};
 use super::steps::{
     step, ListenerStep, RepositoryRef, RuleStep, RuleUpdate, Steps, TaskDefinitionStep,
@@ -368,7 +368,7 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
 
 fn rule_change(
     want: &desired::ListenerRuleSpec,
-    rule: &RuleInfo,
+    rule: &ListenerRule,
     tg_arn: Option<&str>,
     name: &str,
 ) -> (Change, RuleStep) {
@@ -390,17 +390,12 @@ fn rule_change(
     let handed_over = rule.routed_by_cutover();
     if !handed_over {
         desired_fields.push((RuleField::Forward, want.target_group.clone()));
-        let have = match rule.forwards.as_slice() {
-            [one] => forward_text(&one.target_group_arn),
+        let groups: Vec<_> = rule.forwards().into_iter().flat_map(|f| f.groups).collect();
+        let have = match groups.as_slice() {
+            [one] => forward_text(&one.arn),
             many => many
                 .iter()
-                .map(|f| {
-                    format!(
-                        "{}={}",
-                        forward_text(&f.target_group_arn),
-                        f.weight.unwrap_or(1)
-                    )
-                })
+                .map(|g| format!("{}={}", forward_text(&g.arn), g.weight))
                 .collect::<Vec<_>>()
                 .join(","),
         };

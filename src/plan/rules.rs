@@ -1,7 +1,7 @@
 //! Listener rule decisions: which rule is the stack's own, and which priority a new one gets.
 
 use super::desired::ListenerRuleSpec;
-use super::observed::RuleInfo;
+use super::observed::ListenerRule;
 
 /// The preferred priority if free, else the next free one above it (as `05-*.sh` did); without
 /// a preference, the next one above the highest in use.
@@ -27,11 +27,11 @@ fn same_paths(a: &[String], b: &[String]) -> bool {
 /// path patterns; failing that (the patterns were edited), a rule tagged for the stack that
 /// forwards only to the stack's target group. A re-run finds it instead of adding another.
 pub fn find_own_rule<'a>(
-    rules: &'a [RuleInfo],
+    rules: &'a [ListenerRule],
     want: &ListenerRuleSpec,
     tg_arn: Option<&str>,
     stack: &str,
-) -> Option<&'a RuleInfo> {
+) -> Option<&'a ListenerRule> {
     rules
         .iter()
         .filter(|r| r.priority.is_some())
@@ -41,8 +41,18 @@ pub fn find_own_rule<'a>(
                 crate::stack::tagged_for(&r.tags, stack)
                     && !r.routed_by_cutover()
                     && tg_arn.is_some()
-                    && r.forwards.len() == 1
-                    && Some(r.forwards[0].target_group_arn.as_str()) == tg_arn
+                    && forwards_only_to(r, tg_arn)
             })
         })
+}
+
+/// True when the rule's only forward target is `tg_arn` (one forward action, one group).
+fn forwards_only_to(rule: &ListenerRule, tg_arn: Option<&str>) -> bool {
+    match rule.forwards().as_slice() {
+        [f] => match f.groups.as_slice() {
+            [g] => Some(g.arn.as_str()) == tg_arn,
+            _ => false,
+        },
+        _ => false,
+    }
 }

@@ -1,11 +1,10 @@
 //! The pure "before → after" of a cutover and the decision of a rollback: no AWS calls here.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
-use super::forward::{Forward, ForwardError, Spelling, WeightedGroup};
 use super::record::{self, RecordError, Recorded, REPLACED_TAG, RESTORED_TAG};
+use crate::aws::forward::{Forward, ForwardError, Spelling, Stickiness, WeightedGroup};
+use crate::aws::listener_rule::tag_value;
 
 /// The share of production traffic to send to the new stack: a whole percentage, 1–100.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -86,9 +85,7 @@ pub fn cutover(
     };
     let stickiness = match (spelling, current.stickiness) {
         // A ForwardConfig always carries stickiness; AWS fills in "off".
-        (Spelling::ForwardConfig | Spelling::Both, super::Stickiness::Unset) => {
-            super::Stickiness::Off
-        }
+        (Spelling::ForwardConfig | Spelling::Both, Stickiness::Unset) => Stickiness::Off,
         (_, s) => s,
     };
     let after = Forward {
@@ -135,16 +132,16 @@ pub enum RecordUpdate {
 /// Decide what a cutover records, from the rule's current routing and tags.
 pub fn record_for_cutover(
     current: &Forward,
-    tags: &HashMap<String, String>,
+    tags: &[(String, String)],
 ) -> Result<RecordUpdate, ForwardError> {
     let now = record::encodable(current)?;
-    match tags.get(REPLACED_TAG) {
-        Some(value) if *value != now => Ok(RecordUpdate::Keep {
-            value: value.clone(),
+    match tag_value(tags, REPLACED_TAG) {
+        Some(value) if value != now => Ok(RecordUpdate::Keep {
+            value: value.to_string(),
         }),
         _ => Ok(RecordUpdate::Write {
             value: now,
-            remove_restored: tags.contains_key(RESTORED_TAG),
+            remove_restored: tag_value(tags, RESTORED_TAG).is_some(),
         }),
     }
 }
@@ -173,21 +170,21 @@ pub enum RollbackDecision {
 /// Decide a rollback from the rule's current routing and tags.
 pub fn rollback_decision(
     current: &Forward,
-    tags: &HashMap<String, String>,
+    tags: &[(String, String)],
 ) -> Result<RollbackDecision, RecordError> {
-    match tags.get(REPLACED_TAG) {
+    match tag_value(tags, REPLACED_TAG) {
         Some(value) => {
             let recorded = record::decode(value)?;
-            if record::encode(current) == *value {
+            if record::encode(current) == value {
                 Ok(RollbackDecision::AlreadyRestored { fix_tags: true })
             } else {
                 Ok(RollbackDecision::Restore {
                     recorded,
-                    value: value.clone(),
+                    value: value.to_string(),
                 })
             }
         }
-        None if tags.contains_key(RESTORED_TAG) => {
+        None if tag_value(tags, RESTORED_TAG).is_some() => {
             Ok(RollbackDecision::AlreadyRestored { fix_tags: false })
         }
         None => Ok(RollbackDecision::NothingRecorded),
@@ -196,7 +193,6 @@ pub fn rollback_decision(
 
 #[cfg(test)]
 mod tests {
-    use super::super::Stickiness;
     use super::*;
 
     const OLD: &str =
@@ -297,7 +293,7 @@ mod tests {
     #[test]
     fn the_first_cutover_records_and_later_steps_keep_the_original() {
         let original = Forward::single(OLD);
-        let mut tags = HashMap::new();
+        let mut tags = Vec::new();
         let first = record_for_cutover(&original, &tags).unwrap();
         let value = "v1 form=arn tg:opensearch-mcp-tg=1".to_string();
         assert_eq!(
@@ -307,7 +303,7 @@ mod tests {
                 remove_restored: false
             }
         );
-        tags.insert(REPLACED_TAG.to_string(), value.clone());
+        tags.push((REPLACED_TAG.to_string(), value.clone()));
         let canary = cutover(&original, OLD, NEW, pct(10)).unwrap().after;
         assert_eq!(
             record_for_cutover(&canary, &tags).unwrap(),
@@ -318,10 +314,10 @@ mod tests {
     #[test]
     fn a_cutover_after_a_rollback_records_afresh() {
         let original = Forward::single(OLD);
-        let tags = HashMap::from([(
+        let tags = vec![(
             RESTORED_TAG.to_string(),
             "v1 form=arn tg:opensearch-mcp-tg=1".to_string(),
-        )]);
+        )];
         assert!(matches!(
             record_for_cutover(&original, &tags).unwrap(),
             RecordUpdate::Write {
@@ -336,11 +332,14 @@ mod tests {
         let original = Forward::single(OLD);
         let value = record::encode(&original);
         let during = cutover(&original, OLD, NEW, Percent::ALL).unwrap().after;
-        let tags = HashMap::from([(REPLACED_TAG.to_string(), value.clone())]);
+        let tags = vec![(REPLACED_TAG.to_string(), value.clone())];
         match rollback_decision(&during, &tags).unwrap() {
             RollbackDecision::Restore { recorded, value: v } => {
                 assert_eq!(v, value);
-                let arns = HashMap::from([("opensearch-mcp-tg".to_string(), OLD.to_string())]);
+                let arns = std::collections::HashMap::from([(
+                    "opensearch-mcp-tg".to_string(),
+                    OLD.to_string(),
+                )]);
                 assert_eq!(recorded.resolve(&arns).unwrap(), original);
             }
             other => panic!("expected a restore, got {other:?}"),
@@ -350,20 +349,20 @@ mod tests {
             rollback_decision(&original, &tags).unwrap(),
             RollbackDecision::AlreadyRestored { fix_tags: true }
         );
-        let after = HashMap::from([(RESTORED_TAG.to_string(), value)]);
+        let after = vec![(RESTORED_TAG.to_string(), value)];
         assert_eq!(
             rollback_decision(&original, &after).unwrap(),
             RollbackDecision::AlreadyRestored { fix_tags: false }
         );
         assert_eq!(
-            rollback_decision(&original, &HashMap::new()).unwrap(),
+            rollback_decision(&original, &[]).unwrap(),
             RollbackDecision::NothingRecorded
         );
     }
 
     #[test]
     fn a_damaged_record_is_an_error_not_a_guess() {
-        let tags = HashMap::from([(REPLACED_TAG.to_string(), "garbage".to_string())]);
+        let tags = vec![(REPLACED_TAG.to_string(), "garbage".to_string())];
         assert!(rollback_decision(&Forward::single(NEW), &tags).is_err());
     }
 }
