@@ -167,6 +167,25 @@ impl Forward {
         Ok(())
     }
 
+    /// This routing with one more target group at `weight` (spelled as a `ForwardConfig`, which
+    /// several groups need); `self` when it already lists the group.
+    pub fn with_group(&self, arn: &str, weight: u16) -> Result<Forward, ForwardError> {
+        if self.mentions(arn) {
+            return Ok(self.clone());
+        }
+        let mut f = self.clone();
+        f.groups.push(WeightedGroup::new(arn, weight));
+        if f.spelling != Spelling::ForwardConfig {
+            f.spelling = Spelling::ForwardConfig;
+            if f.stickiness == Stickiness::Unset {
+                // AWS fills in "off" for a ForwardConfig without stickiness.
+                f.stickiness = Stickiness::Off;
+            }
+        }
+        f.validate()?;
+        Ok(f)
+    }
+
     /// The weight this action gives to a target group (0 when it does not list it).
     pub fn weight_of(&self, arn: &str) -> u16 {
         self.groups
@@ -236,6 +255,25 @@ mod tests {
         assert_eq!(target_group_name(OLD), "opensearch-mcp-tg");
         assert_eq!(target_group_name(NEW), "opensearch-mcp-tg-stateless");
         assert_eq!(target_group_name("plain"), "plain");
+    }
+
+    #[test]
+    fn a_group_added_at_weight_0_moves_no_traffic() {
+        let f = Forward::single(OLD).with_group(NEW, 0).unwrap();
+        assert_eq!(
+            f.groups,
+            vec![WeightedGroup::new(OLD, 1), WeightedGroup::new(NEW, 0)]
+        );
+        assert_eq!(f.spelling, Spelling::ForwardConfig);
+        assert_eq!(f.stickiness, Stickiness::Off);
+        assert_eq!(f.percent_of(OLD), 100.0);
+        assert_eq!(f.with_group(NEW, 0).unwrap(), f, "already listed");
+        let g = |i: usize| format!("arn:x:targetgroup/g{i}/id");
+        let five = Forward::weighted((0..5).map(|i| WeightedGroup::new(g(i), 1)).collect());
+        assert_eq!(
+            five.with_group(&g(9), 0),
+            Err(ForwardError::TooManyGroups(6))
+        );
     }
 
     #[test]

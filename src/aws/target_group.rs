@@ -276,6 +276,9 @@ pub struct HealthCount {
     pub healthy: usize,
     /// All registered targets.
     pub total: usize,
+    /// Targets in state `unused` (`Target.NotInUse`: no listener rule forwards to the group, so
+    /// ALB does not health-check them; a group at weight 0 is in use).
+    pub unused: usize,
 }
 
 impl HealthCount {
@@ -284,6 +287,7 @@ impl HealthCount {
         HealthCount {
             healthy: targets.iter().filter(|t| t.state == "healthy").count(),
             total: targets.len(),
+            unused: targets.iter().filter(|t| t.state == "unused").count(),
         }
     }
 }

@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::stack::{self, Stack};
 use crate::traffic::cutover::{cutover, record_for_cutover};
-use crate::traffic::record::{REPLACED_TAG, RESTORED_TAG};
+use crate::traffic::drift::{drift, moved};
+use crate::traffic::record::{self, APPLIED_TAG, REPLACED_TAG, RESTORED_TAG};
 use crate::traffic::{Percent, RecordUpdate};
 
 /// Arguments of `mcpctl cutover`.
@@ -128,6 +129,11 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
     let current = rule
         .forward()
         .map_err(|e| Error::refused(format!("{} cannot be moved: {e}", rule.label())))?;
+    // A routing mcpctl did not set (a racing rollback, a hand edit) is never recorded as the
+    // way back.
+    if let Some(d) = drift(rule, &current).map_err(|e| Error::refused(e.to_string()))? {
+        return Err(Error::refused(d.to_string()));
+    }
     let to_tg_arn = target_group::arn_by_name(&aws, &to.names.target_group)
         .await?
         .ok_or_else(|| {
@@ -179,6 +185,12 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
             rule_arn: rule.arn.clone(),
             forward: change.after.clone(),
         });
+        // After the switch: what this step set, so the next cutover or rollback can tell a
+        // change it did not make.
+        changes.push(RuleChange::AddTags {
+            rule_arn: rule.arn.clone(),
+            tags: vec![(APPLIED_TAG.to_string(), record::encode(&change.after))],
+        });
     }
     let mut report = CutoverReport {
         from: from.name.clone(),
@@ -214,6 +226,13 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
             ),
             args.yes,
         )?;
+        // Last look before the first change: refuse if the rule moved since it was read.
+        let now = listener_rule::rule(&aws, &rule.arn).await?;
+        if let Some(what) = moved(rule, now.as_ref()) {
+            return Err(Error::refused(format!(
+                "{what}: another cutover or rollback, or a hand edit, changed it while this cutover was deciding; nothing was changed; run `mcpctl cutover` again to decide on the rule as it is now"
+            )));
+        }
         for c in &changes {
             c.apply(&aws).await?;
         }

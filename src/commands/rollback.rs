@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::stack;
 use crate::traffic::cutover::rollback_decision;
-use crate::traffic::record::{REPLACED_TAG, RESTORED_TAG};
+use crate::traffic::drift::{drift, moved};
+use crate::traffic::record::{APPLIED_TAG, REPLACED_TAG, RESTORED_TAG};
 use crate::traffic::RollbackDecision;
 
 /// Arguments of `mcpctl rollback`.
@@ -29,6 +30,11 @@ pub struct RollbackArgs {
     /// Print the routing before/after and the exact call, change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Restore the recorded routing even though the rule was changed by something other than
+    /// mcpctl since (a racing cutover, a hand edit); without it rollback refuses and says what
+    /// changed.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// One rule with a recorded cutover and what rollback does with it.
@@ -117,7 +123,11 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
         let current = rule
             .forward()
             .map_err(|e| Error::refused(format!("{} cannot be rolled back: {e}", rule.label())))?;
-        let decision = rollback_decision(&current, &rule.tags)
+        let drifted = drift(rule, &current).map_err(|e| Error::refused(e.to_string()))?;
+        if let (Some(d), false) = (&drifted, args.force) {
+            return Err(Error::refused(d.to_string()));
+        }
+        let decision = rollback_decision(&current, &rule.tags, drifted.is_some())
             .map_err(|e| Error::refused(format!("{}: {e}", rule.label())))?;
         let (after, label) = match decision {
             RollbackDecision::NothingRecorded => continue,
@@ -144,10 +154,13 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
                         ));
                     }
                 }
-                switches.push(RuleChange::SetForward {
-                    rule_arn: rule.arn.clone(),
-                    forward: after.clone(),
-                });
+                switches.push((
+                    rule,
+                    RuleChange::SetForward {
+                        rule_arn: rule.arn.clone(),
+                        forward: after.clone(),
+                    },
+                ));
                 bookkeeping.extend(move_record(rule));
                 (after, "restore")
             }
@@ -163,7 +176,12 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
             after,
         });
     }
-    let changes: Vec<RuleChange> = switches.iter().chain(&bookkeeping).cloned().collect();
+    let changes: Vec<RuleChange> = switches
+        .iter()
+        .map(|(_, c)| c)
+        .chain(&bookkeeping)
+        .cloned()
+        .collect();
     report.calls = changes.iter().map(RuleChange::planned).collect();
     let json = global.output.is_json();
     if !json {
@@ -176,8 +194,17 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
         if !switches.is_empty() {
             crate::prompt::confirm("Restore the routing recorded before the cutover?", args.yes)?;
         }
+        // Last look before the switch: refuse if a rule moved since it was read.
+        for (rule, _) in &switches {
+            let now = listener_rule::rule(&aws, &rule.arn).await?;
+            if let Some(what) = moved(rule, now.as_ref()) {
+                return Err(Error::refused(format!(
+                    "{what}: a cutover, another rollback or a hand edit changed it while this rollback was deciding; nothing was changed; run `mcpctl rollback` again to decide on the rule as it is now"
+                )));
+            }
+        }
         let started = Instant::now();
-        for c in &switches {
+        for (_, c) in &switches {
             c.apply(&aws).await?;
         }
         if !switches.is_empty() {
@@ -205,7 +232,8 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
     Ok(())
 }
 
-/// After a restore, the record moves from "replaced" to "restored" so a second rollback knows.
+/// After a restore, the record moves from "replaced" to "restored" so a second rollback knows
+/// (and what the last cutover applied goes with it).
 fn move_record(rule: &ListenerRule) -> Vec<RuleChange> {
     let Some(value) = rule.tag(REPLACED_TAG) else {
         return Vec::new();
@@ -217,7 +245,11 @@ fn move_record(rule: &ListenerRule) -> Vec<RuleChange> {
         },
         RuleChange::RemoveTags {
             rule_arn: rule.arn.clone(),
-            keys: vec![REPLACED_TAG.to_string()],
+            keys: [REPLACED_TAG, APPLIED_TAG]
+                .iter()
+                .filter(|k| rule.tag(k).is_some())
+                .map(|k| k.to_string())
+                .collect(),
         },
     ]
 }

@@ -5,9 +5,9 @@
 use super::desired::{self, Desired};
 use super::fields::{diff, Diff, Field, RuleField, ServiceField, TargetGroupFixedField};
 use super::observed::{ListenerRule, Observed};
-use super::rules::{choose_priority, find_own_rule};
+use super::rules::{attach, choose_priority, find_own_rule, Attach};
 use super::steps::{
-    step, ListenerStep, RepositoryRef, RuleStep, RuleUpdate, Steps, TaskDefinitionStep,
+    step, ListenerStep, RepositoryRef, RuleStep, RuleUpdate, Step, Steps, TaskDefinitionStep,
 };
 use super::{Action, Change, Kind, Plan};
 use crate::stack::stack_tag;
@@ -329,6 +329,20 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
     let mut svc = change(Kind::Service, &s.name, o.is_some(), &svc_fields, adopt);
     let service_step = step(o.map(|o| o.arn.clone()), svc_fields);
+    let mut rule_step = rule_step;
+    if !matches!(service_step, Step::Keep(_)) {
+        match attach(&rule_step, own, &observed.shared.rules, tg_arn, &g.name) {
+            Attach::Attached => {}
+            Attach::Plan { step, note } => {
+                rule_step = step;
+                if let Some(c) = changes.iter_mut().find(|c| c.kind == Kind::ListenerRule) {
+                    c.action = Action::Update;
+                    c.note = Some(note);
+                }
+            }
+            Attach::Refuse(problem) => problems.push(problem),
+        }
+    }
     if svc.action == Action::Create {
         svc.note = Some(format!(
             "{} task(s) on FARGATE in cluster {}",

@@ -3,6 +3,8 @@
 use super::observed::*;
 use super::*;
 use crate::aws::forward::{Forward, WeightedGroup};
+
+mod attach;
 use crate::stack::{load_with_env, Stack};
 
 fn stack(name: &str) -> Stack {

@@ -59,10 +59,11 @@ pub async fn endpoint(c: &Clients, stack: &Stack) -> Result<StackEndpoint> {
         stack: stack.name.clone(),
         mcp_url: format!("{scheme}://{authority}{mcp_path}"),
         health_url: format!("{scheme}://{authority}{}", stack.health_check.path),
+        // Who answers: a group kept at weight 0 (the `--from` stack of a full cutover) does not.
         routed_to: rule
             .forwards()
             .iter()
-            .flat_map(|f| &f.groups)
+            .flat_map(|f| f.groups.iter().filter(|g| f.sends_traffic_to(&g.arn)))
             .map(|g| g.name().to_string())
             .collect(),
     })

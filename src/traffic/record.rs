@@ -27,6 +27,9 @@ use crate::aws::forward::{Forward, ForwardError, Spelling, Stickiness, WeightedG
 pub const REPLACED_TAG: &str = "mcpctl:cutover-replaced";
 /// Tag holding the routing the last rollback restored (so a second rollback knows it is done).
 pub const RESTORED_TAG: &str = "mcpctl:cutover-restored";
+/// Tag holding the routing the last cutover step set, written after its `ModifyRule`, so that
+/// `cutover` and `rollback` notice a change they did not make ([`super::drift`]).
+pub const APPLIED_TAG: &str = "mcpctl:cutover-applied";
 /// The longest tag value ELB accepts.
 pub const MAX_TAG_VALUE: usize = 256;
 
@@ -312,6 +315,7 @@ mod tests {
         use crate::aws::listener_rule::CUTOVER_TAG_PREFIX;
         assert!(REPLACED_TAG.starts_with(CUTOVER_TAG_PREFIX));
         assert!(RESTORED_TAG.starts_with(CUTOVER_TAG_PREFIX));
+        assert!(APPLIED_TAG.starts_with(CUTOVER_TAG_PREFIX));
     }
 
     #[test]
