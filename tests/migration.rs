@@ -4,9 +4,13 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::Output;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use elbv2::types::{Action, ActionTypeEnum, RuleCondition, TargetDescription, TargetTypeEnum};
@@ -443,6 +447,156 @@ async fn a_change_mcpctl_did_not_make_is_reported_never_nothing_to_do() {
             && !tags.contains_key("mcpctl:cutover-applied"),
         "{tags:?}"
     );
+}
+
+/// A proxy in front of moto that holds the first request containing `trigger` until
+/// [`HoldingProxy::release`], so a test can change AWS while mcpctl is between its reads and its
+/// writes.
+struct HoldingProxy {
+    endpoint: String,
+    held: Arc<AtomicBool>,
+    release: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+}
+
+impl HoldingProxy {
+    fn start(upstream_port: u16, trigger: &str) -> HoldingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        listener.set_nonblocking(true).unwrap();
+        let held = Arc::new(AtomicBool::new(false));
+        let release = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (h, r, st, trig) = (
+            held.clone(),
+            release.clone(),
+            stop.clone(),
+            trigger.as_bytes().to_vec(),
+        );
+        std::thread::spawn(move || {
+            while !st.load(Ordering::SeqCst) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                client.set_nonblocking(false).ok();
+                let Ok(upstream) = TcpStream::connect(("127.0.0.1", upstream_port)) else {
+                    continue;
+                };
+                let (c2, u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                std::thread::spawn(move || copy(u2, c2, None));
+                let hold = (trig.clone(), h.clone(), r.clone());
+                std::thread::spawn(move || copy(client, upstream, Some(hold)));
+            }
+        });
+        HoldingProxy {
+            endpoint,
+            held,
+            release,
+            stop,
+        }
+    }
+
+    /// Wait (bounded) until a request hit the trigger and is being held.
+    fn wait_held(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.held.load(Ordering::SeqCst) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    fn release(&self) {
+        self.release.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for HoldingProxy {
+    fn drop(&mut self) {
+        self.release.store(true, Ordering::SeqCst);
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Copy `from` to `to`; with `hold`, the first chunk window containing the trigger waits (at
+/// most 60 s) for the release before it is forwarded.
+type Hold = (Vec<u8>, Arc<AtomicBool>, Arc<AtomicBool>);
+fn copy(mut from: TcpStream, mut to: TcpStream, hold: Option<Hold>) {
+    let mut buf = [0u8; 16384];
+    let mut window: Vec<u8> = Vec::new();
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if let Some((trigger, held, release)) = &hold {
+            window.extend_from_slice(&buf[..n]);
+            if window.len() > 65536 {
+                window.drain(..window.len() - 65536);
+            }
+            if !held.load(Ordering::SeqCst)
+                && window
+                    .windows(trigger.len())
+                    .any(|w| w == trigger.as_slice())
+            {
+                held.store(true, Ordering::SeqCst);
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while !release.load(Ordering::SeqCst) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    to.shutdown(std::net::Shutdown::Write).ok();
+}
+
+/// Issue 11 item 3: the rule is read again just before the first change; a rule that moved
+/// while cutover was deciding is not overwritten.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rule_that_moves_while_cutover_decides_is_not_overwritten() {
+    let f = Fixture::start(true, true).await;
+    // Cutover reads the rules, then the target health: hold it there.
+    let proxy = HoldingProxy::start(f.aws.moto.port, "Action=DescribeTargetHealth");
+    let dir = f.stacks.path().to_str().unwrap().to_string();
+    let mut cmd = f
+        .aws
+        .mcpctl_cmd(&["cutover", "--weight", "10", "--yes", "--stacks-dir", &dir]);
+    cmd.env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("start mcpctl cutover");
+    assert!(
+        proxy.wait_held(Duration::from_secs(60)),
+        "cutover never asked for the target health"
+    );
+    // Meanwhile someone edits the rule.
+    f.hand_edit(&[(&f.stateful_tg, 50), (&f.stateless_tg, 50)])
+        .await;
+    let before = f.rules().await;
+    proxy.release();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().expect("wait for mcpctl").is_none() {
+        if Instant::now() > deadline {
+            child.kill().ok();
+            panic!("mcpctl cutover did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().expect("mcpctl output");
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("changed it while this cutover was deciding; nothing was changed"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(f.rules().await, before, "the hand edit was overwritten");
 }
 
 /// A bad order must exit with `want`, say `says`, and leave every rule exactly as it was.

@@ -305,7 +305,12 @@ mod tests {
         let Command::Rollback(a) = cli.command else {
             panic!("not rollback")
         };
-        assert!(a.yes && a.dry_run);
+        assert!(a.yes && a.dry_run && !a.force);
         assert_eq!(a.stack, "stateful");
+        let cli = Cli::try_parse_from(["mcpctl", "rollback", "--force"]).unwrap();
+        let Command::Rollback(a) = cli.command else {
+            panic!("not rollback")
+        };
+        assert!(a.force && !a.yes);
     }
 }
