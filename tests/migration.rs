@@ -4,9 +4,13 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::Output;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use elbv2::types::{Action, ActionTypeEnum, RuleCondition, TargetDescription, TargetTypeEnum};
@@ -162,6 +166,31 @@ impl Fixture {
             .collect()
     }
 
+    /// Change the production rule's forward by hand (as the console or another process would).
+    async fn hand_edit(&self, weights: &[(&str, i32)]) {
+        let mut cfg = elbv2::types::ForwardActionConfig::builder();
+        for (tg, w) in weights {
+            cfg = cfg.target_groups(
+                elbv2::types::TargetGroupTuple::builder()
+                    .target_group_arn(*tg)
+                    .weight(*w)
+                    .build(),
+            );
+        }
+        self.elb
+            .modify_rule()
+            .rule_arn(&self.production_rule)
+            .actions(
+                Action::builder()
+                    .r#type(ActionTypeEnum::Forward)
+                    .forward_config(cfg.build())
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("modify rule by hand");
+    }
+
     /// (target group ARN, weight) of the production rule's forward action.
     async fn weights(&self) -> Vec<(String, i32)> {
         let actions = self.actions(&self.production_rule).await;
@@ -272,16 +301,36 @@ async fn canary_full_cutover_rollback_and_rollback_again() {
         Some("v1 form=arn tg:opensearch-mcp-tg=1")
     );
 
-    // Full cutover: all traffic to stateless; the record still holds the original routing.
+    assert_eq!(
+        tags.get("mcpctl:cutover-applied").map(String::as_str),
+        Some("v1 form=config stick=off tg:opensearch-mcp-tg=90 tg:opensearch-mcp-tg-stateless=10")
+    );
+
+    // Full cutover: all traffic to stateless, the stateful group kept at weight 0 (attached,
+    // health-checked, no request); the record still holds the original routing.
     let o = f.mcpctl(&["cutover", "--yes", "--output", "json"]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let report = json(&o);
     assert_eq!(report["changed"], true);
     assert_eq!(report["record"]["record"], "keep");
-    assert_eq!(report["routing_after"], "opensearch-mcp-tg-stateless 100%");
+    assert_eq!(
+        report["routing_after"],
+        "opensearch-mcp-tg 0% (weight 0) + opensearch-mcp-tg-stateless 100% (weight 100)"
+    );
     assert_eq!(report["target_health"]["healthy"], 2);
-    assert_eq!(f.weights().await, vec![(f.stateless_tg.clone(), 1)]);
-    assert_eq!(f.tags(&f.production_rule).await, tags);
+    assert_eq!(
+        f.weights().await,
+        vec![(f.stateful_tg.clone(), 0), (f.stateless_tg.clone(), 100)]
+    );
+    let full_tags = f.tags(&f.production_rule).await;
+    assert_eq!(
+        full_tags.get("mcpctl:cutover-replaced"),
+        tags.get("mcpctl:cutover-replaced")
+    );
+    assert_eq!(
+        full_tags.get("mcpctl:cutover-applied").map(String::as_str),
+        Some("v1 form=config stick=off tg:opensearch-mcp-tg=0 tg:opensearch-mcp-tg-stateless=100")
+    );
 
     // Rollback: one ModifyRule, the actions equal the pre-cutover ones exactly.
     let started = Instant::now();
@@ -326,6 +375,228 @@ async fn canary_full_cutover_rollback_and_rollback_again() {
     let o = f.mcpctl(&["rollback", "--yes"]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert_eq!(f.actions(&f.production_rule).await, original);
+}
+
+/// Issue 11 item 3: `cutover` and `rollback` compare the record on the rule with the live
+/// routing; a change they did not make is reported (exit 3, what changed, how to go on), never
+/// "Nothing to do", and never recorded as the way back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_mcpctl_did_not_make_is_reported_never_nothing_to_do() {
+    let f = Fixture::start(true, true).await;
+    let original = f.actions(&f.production_rule).await;
+    let (old, new) = (f.stateful_tg.clone(), f.stateless_tg.clone());
+
+    // A rollback racing a cutover: the rollback restored the original and moved the record to
+    // `cutover-restored`, then the racing cutover's ModifyRule landed at 50/50.
+    assert_eq!(code(&f.mcpctl(&["cutover", "--weight", "10", "--yes"])), 0);
+    assert_eq!(code(&f.mcpctl(&["rollback", "--yes"])), 0);
+    f.hand_edit(&[(&old, 50), (&new, 50)]).await;
+    let tags = f.tags(&f.production_rule).await;
+    assert!(
+        tags.contains_key("mcpctl:cutover-restored")
+            && !tags.contains_key("mcpctl:cutover-replaced"),
+        "{tags:?}"
+    );
+    refused_without_change(
+        &f,
+        &["rollback", "--yes"],
+        3,
+        "it routes opensearch-mcp-tg 50% (weight 50) + opensearch-mcp-tg-stateless 50% (weight 50), but the last rollback left it routing opensearch-mcp-tg 100%",
+    )
+    .await;
+    refused_without_change(&f, &["rollback", "--yes"], 3, "mcpctl rollback --force").await;
+    // The next cutover does not record 50/50 as the way back.
+    refused_without_change(
+        &f,
+        &["cutover", "--weight", "10", "--yes"],
+        3,
+        "was changed by something other than mcpctl",
+    )
+    .await;
+    // How to go on: rollback --force puts back what the last rollback restored.
+    let o = f.mcpctl(&["rollback", "--yes", "--force"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert_eq!(f.actions(&f.production_rule).await, original);
+    let o = f.mcpctl(&["rollback", "--yes"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(text(&o).contains("Nothing to do"), "{}", text(&o));
+
+    // A hand edit of the rule during a cutover.
+    assert_eq!(code(&f.mcpctl(&["cutover", "--weight", "10", "--yes"])), 0);
+    f.hand_edit(&[(&old, 50), (&new, 50)]).await;
+    refused_without_change(
+        &f,
+        &["rollback", "--yes"],
+        3,
+        "the last cutover left it routing",
+    )
+    .await;
+    refused_without_change(
+        &f,
+        &["cutover", "--weight", "20", "--yes"],
+        3,
+        "the last cutover left it routing opensearch-mcp-tg 90% + opensearch-mcp-tg-stateless 10%",
+    )
+    .await;
+    let o = f.mcpctl(&["rollback", "--yes", "--force"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert_eq!(f.actions(&f.production_rule).await, original);
+    let tags = f.tags(&f.production_rule).await;
+    assert!(
+        !tags.contains_key("mcpctl:cutover-replaced")
+            && !tags.contains_key("mcpctl:cutover-applied"),
+        "{tags:?}"
+    );
+}
+
+/// A proxy in front of moto that holds the first request containing `trigger` until
+/// [`HoldingProxy::release`], so a test can change AWS while mcpctl is between its reads and its
+/// writes.
+struct HoldingProxy {
+    endpoint: String,
+    held: Arc<AtomicBool>,
+    release: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+}
+
+impl HoldingProxy {
+    fn start(upstream_port: u16, trigger: &str) -> HoldingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        listener.set_nonblocking(true).unwrap();
+        let held = Arc::new(AtomicBool::new(false));
+        let release = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (h, r, st, trig) = (
+            held.clone(),
+            release.clone(),
+            stop.clone(),
+            trigger.as_bytes().to_vec(),
+        );
+        std::thread::spawn(move || {
+            while !st.load(Ordering::SeqCst) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                client.set_nonblocking(false).ok();
+                let Ok(upstream) = TcpStream::connect(("127.0.0.1", upstream_port)) else {
+                    continue;
+                };
+                let (c2, u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                std::thread::spawn(move || copy(u2, c2, None));
+                let hold = (trig.clone(), h.clone(), r.clone());
+                std::thread::spawn(move || copy(client, upstream, Some(hold)));
+            }
+        });
+        HoldingProxy {
+            endpoint,
+            held,
+            release,
+            stop,
+        }
+    }
+
+    /// Wait (bounded) until a request hit the trigger and is being held.
+    fn wait_held(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.held.load(Ordering::SeqCst) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    fn release(&self) {
+        self.release.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for HoldingProxy {
+    fn drop(&mut self) {
+        self.release.store(true, Ordering::SeqCst);
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Copy `from` to `to`; with `hold`, the first chunk window containing the trigger waits (at
+/// most 60 s) for the release before it is forwarded.
+type Hold = (Vec<u8>, Arc<AtomicBool>, Arc<AtomicBool>);
+fn copy(mut from: TcpStream, mut to: TcpStream, hold: Option<Hold>) {
+    let mut buf = [0u8; 16384];
+    let mut window: Vec<u8> = Vec::new();
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if let Some((trigger, held, release)) = &hold {
+            window.extend_from_slice(&buf[..n]);
+            if window.len() > 65536 {
+                window.drain(..window.len() - 65536);
+            }
+            if !held.load(Ordering::SeqCst)
+                && window
+                    .windows(trigger.len())
+                    .any(|w| w == trigger.as_slice())
+            {
+                held.store(true, Ordering::SeqCst);
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while !release.load(Ordering::SeqCst) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    to.shutdown(std::net::Shutdown::Write).ok();
+}
+
+/// Issue 11 item 3: the rule is read again just before the first change; a rule that moved
+/// while cutover was deciding is not overwritten.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rule_that_moves_while_cutover_decides_is_not_overwritten() {
+    let f = Fixture::start(true, true).await;
+    // Cutover reads the rules, then the target health: hold it there.
+    let proxy = HoldingProxy::start(f.aws.moto.port, "Action=DescribeTargetHealth");
+    let dir = f.stacks.path().to_str().unwrap().to_string();
+    let mut cmd = f
+        .aws
+        .mcpctl_cmd(&["cutover", "--weight", "10", "--yes", "--stacks-dir", &dir]);
+    cmd.env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("start mcpctl cutover");
+    assert!(
+        proxy.wait_held(Duration::from_secs(60)),
+        "cutover never asked for the target health"
+    );
+    // Meanwhile someone edits the rule.
+    f.hand_edit(&[(&f.stateful_tg, 50), (&f.stateless_tg, 50)])
+        .await;
+    let before = f.rules().await;
+    proxy.release();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().expect("wait for mcpctl").is_none() {
+        if Instant::now() > deadline {
+            child.kill().ok();
+            panic!("mcpctl cutover did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().expect("mcpctl output");
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("changed it while this cutover was deciding; nothing was changed"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(f.rules().await, before, "the hand edit was overwritten");
 }
 
 /// A bad order must exit with `want`, say `says`, and leave every rule exactly as it was.
@@ -423,7 +694,10 @@ async fn force_overrides_the_health_gate() {
     let o = f.mcpctl(&["cutover", "--yes", "--force"]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(text(&o).contains("--force"), "{}", text(&o));
-    assert_eq!(f.weights().await, vec![(f.stateless_tg.clone(), 1)]);
+    assert_eq!(
+        f.weights().await,
+        vec![(f.stateful_tg.clone(), 0), (f.stateless_tg.clone(), 100)]
+    );
 }
 
 /// Stack files for moto: the repository's stacks with the service settings moto's CreateService
@@ -576,9 +850,12 @@ fn the_whole_migration_story() {
             .contains("tg:opensearch-mcp-tg=1"),
         "{tags}"
     );
-    // Full cutover.
+    // Full cutover: stateful stays in the forward at weight 0.
     s.ok(&["cutover", "--yes"]);
-    assert_eq!(s.routing(), vec![(NEW_TG.to_string(), 1)]);
+    assert_eq!(
+        s.routing(),
+        vec![(OLD_TG.to_string(), 0), (NEW_TG.to_string(), 100)]
+    );
 
     // Rollback drill: exactly the pre-cutover actions (a dry run first changes nothing).
     let snapshot = s.aws.rules();
@@ -740,8 +1017,9 @@ fn the_whole_migration_story() {
         !tgs.contains_key(OLD_TG) && tgs.contains_key(NEW_TG),
         "{tgs:?}"
     );
-    // /ossserver/* still forwards to stateless, now owned by it.
-    assert_eq!(s.routing(), vec![(NEW_TG.to_string(), 1)]);
+    // /ossserver/* still forwards to stateless, now owned by it; the deleted group left the
+    // forward action (ALB refuses to delete a group a rule names).
+    assert_eq!(s.routing(), vec![(NEW_TG.to_string(), 100)]);
     assert_eq!(s.production()[0]["tags"]["mcpctl:stack"], "stateless");
     assert_eq!(s.aws.rules().as_array().unwrap().len(), 2);
 
@@ -756,14 +1034,55 @@ fn the_whole_migration_story() {
     );
     assert_eq!(s.aws.rules(), snapshot);
 
-    // `up` from the archive brings stateful back; rollback then works.
-    s.up(archive.to_str().unwrap());
+    // `up` from the archive brings stateful back. ECS attaches a service only to a target
+    // group a listener rule forwards to (moto does not check it), so the plan adds the
+    // recreated group to the handed-over rule at weight 0 — before CreateService, no request
+    // moves; rollback then works.
+    let o = s.ok(&[
+        "up",
+        "--stack",
+        archive.to_str().unwrap(),
+        "--image",
+        common::aws::IMAGE,
+        "--no-wait",
+        "--output",
+        "json",
+    ]);
+    let up = json(&o);
+    let rule_change = up["plan"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "listener_rule")
+        .unwrap()
+        .clone();
+    assert_eq!(rule_change["action"], "update", "{rule_change}");
+    assert!(
+        rule_change["note"]
+            .as_str()
+            .unwrap()
+            .contains("adds target group opensearch-mcp-tg at weight 0"),
+        "{rule_change}"
+    );
+    let ops: Vec<&str> = up["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["operation"].as_str().unwrap())
+        .collect();
+    let at = |op: &str| {
+        ops.iter()
+            .position(|o| *o == op)
+            .unwrap_or_else(|| panic!("no {op} in {ops:?}"))
+    };
+    assert!(at("CreateTargetGroup") < at("ModifyRule"), "{ops:?}");
+    assert!(at("ModifyRule") < at("CreateService"), "{ops:?}");
     let tgs = s.target_groups();
     assert!(tgs.contains_key(OLD_TG), "{tgs:?}");
     assert_eq!(
         s.routing(),
-        vec![(NEW_TG.to_string(), 1)],
-        "up leaves a cut-over rule alone"
+        vec![(NEW_TG.to_string(), 100), (OLD_TG.to_string(), 0)],
+        "the traffic stays on stateless"
     );
     // The recreated group has no targets yet: rollback goes ahead (it is the way back) and warns.
     let o = s.ok(&["rollback", "--yes"]);
@@ -843,7 +1162,7 @@ fn a_cleanup_stopped_halfway_finishes_when_run_again() {
     let manifest = std::fs::read_to_string(archives[0].join("archive.json")).unwrap();
     assert!(manifest.contains("\"finished\""), "{manifest}");
     assert!(!s.target_groups().contains_key(OLD_TG));
-    assert_eq!(s.routing(), vec![(NEW_TG.to_string(), 1)]);
+    assert_eq!(s.routing(), vec![(NEW_TG.to_string(), 100)]);
 
     // And once more: nothing to do.
     let o = s.ok(&["cleanup", "--stack", "stateful", "--yes"]);

@@ -12,9 +12,9 @@ use aws_smithy_types::config_bag::ConfigBag;
 use serde_json::{json, Value};
 
 use crate::aws::errors::call_error;
+use crate::aws::listener_rule::ListenerRule;
 use crate::aws::Clients;
 use crate::error::Result;
-use crate::traffic::alb::RuleView;
 
 /// An interceptor keeping the body of the response it saw (one operation at a time).
 #[derive(Debug, Clone, Default)]
@@ -112,7 +112,12 @@ pub async fn target_group(c: &Clients, name: &str) -> Result<Option<Value>> {
                 e,
             )
         })?;
-    let tags = crate::traffic::alb::tags_of(c, &[arn.to_string()]).await?;
+    let tags = crate::aws::target_group::tags_of(c, &[arn.to_string()])
+        .await?
+        .into_iter()
+        .next()
+        .map(|t| t.1)
+        .unwrap_or_default();
     Ok(Some(json!({
         "TargetGroupName": tg.target_group_name(),
         "TargetGroupArn": arn,
@@ -131,12 +136,21 @@ pub async fn target_group(c: &Clients, name: &str) -> Result<Option<Value>> {
         "Matcher": tg.matcher().and_then(|m| m.http_code()),
         "LoadBalancerArns": tg.load_balancer_arns(),
         "Attributes": attrs.attributes().iter().map(|a| json!({"Key": a.key(), "Value": a.value()})).collect::<Vec<_>>(),
-        "Tags": tags.get(arn).cloned().unwrap_or_default(),
+        "Tags": tag_map(&tags),
     })))
 }
 
+/// Tags as one JSON object, key → value (the archive's spelling).
+fn tag_map(tags: &[(String, String)]) -> Value {
+    Value::Object(
+        tags.iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
+}
+
 /// Listener rules in the API's field names (forward actions exactly; others by type).
-pub fn rules(rules: &[&RuleView]) -> Value {
+pub fn rules(rules: &[&ListenerRule]) -> Value {
     Value::Array(
         rules
             .iter()
@@ -154,7 +168,7 @@ pub fn rules(rules: &[&RuleView]) -> Value {
                     "Priority": r.priority.map(|p| p.to_string()).unwrap_or_else(|| "default".into()),
                     "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": r.path_patterns}}],
                     "Actions": actions,
-                    "Tags": r.tags,
+                    "Tags": tag_map(&r.tags),
                 })
             })
             .collect(),
@@ -171,7 +185,7 @@ pub async fn live_configuration(
     stack: &crate::stack::Stack,
     task_definition: Option<&str>,
     service_exists: bool,
-    rules: &[&RuleView],
+    rules: &[&ListenerRule],
 ) -> Result<()> {
     let has = |a: &super::Archive, f: &str| a.manifest.files.iter().any(|x| x == f);
     if let (false, Some(td)) = (has(archive, "task-definition.json"), task_definition) {

@@ -1,6 +1,9 @@
-//! Recording every AWS call (an SDK interceptor), so that commands can report what they did
-//! and a re-run can be shown to have made no mutating call.
+//! AWS calls as one type, [`Call`]: recorded as they are made (the [`CallLog`] SDK interceptor,
+//! so that commands can report what they did and a re-run can be shown to have made no
+//! mutating call), or described before they are made with their parameters (what `--dry-run`
+//! prints and `--output json` lists for `cutover`, `rollback` and `cleanup`).
 
+use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -11,16 +14,77 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use serde::Serialize;
 
-/// One AWS API call: service and operation, e.g. `ECS` / `UpdateService`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One AWS API call. Serialised with the SDK's service name and the operation
+/// (`{"service":"ECS","operation":"UpdateService"}`, what `up --output json` lists) and, for a
+/// call described before it is made, the IAM action and the request parameters in the API's
+/// field names (`{"action":"elasticloadbalancing:ModifyRule","params":{…}}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Call {
-    /// The service (`ECS`, `Elastic Load Balancing v2`, ...).
+    /// The service as the SDK names it (`ECS`, `Elastic Load Balancing v2`, ...).
     pub service: String,
     /// The operation (`DescribeServices`, `CreateRule`, ...).
     pub operation: String,
+    /// `service:Operation` as IAM and CloudTrail name it (`elasticloadbalancing:ModifyRule`);
+    /// only for a call described before it is made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The request parameters in the API's field names; only for a described call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<serde_json::Value>,
 }
 
+/// IAM action prefixes and the SDK's service names, for the services mcpctl calls.
+const SERVICES: [(&str, &str); 6] = [
+    ("ecs", "ECS"),
+    ("ecr", "ECR"),
+    ("elasticloadbalancing", "Elastic Load Balancing v2"),
+    ("logs", "CloudWatch Logs"),
+    ("iam", "IAM"),
+    ("sts", "STS"),
+];
+
 impl Call {
+    /// A call recorded as it was made: the SDK's service name and the operation.
+    pub fn recorded(service: &str, operation: &str) -> Self {
+        Call {
+            service: service.to_string(),
+            operation: operation.to_string(),
+            action: None,
+            params: None,
+        }
+    }
+
+    /// A call described before it is made: the IAM action (`elasticloadbalancing:ModifyRule`)
+    /// and its parameters.
+    pub fn planned(action: &str, params: serde_json::Value) -> Self {
+        let (prefix, operation) = action.split_once(':').unwrap_or(("", action));
+        let service = SERVICES
+            .iter()
+            .find(|(p, _)| *p == prefix)
+            .map_or(prefix, |(_, s)| *s);
+        Call {
+            service: service.to_string(),
+            operation: operation.to_string(),
+            action: Some(action.to_string()),
+            params: Some(params),
+        }
+    }
+
+    /// `service:Operation` as IAM names it (computed from the SDK's service name when the call
+    /// was recorded).
+    pub fn iam_action(&self) -> String {
+        match &self.action {
+            Some(a) => a.clone(),
+            None => {
+                let prefix = SERVICES
+                    .iter()
+                    .find(|(_, s)| *s == self.service)
+                    .map_or(self.service.as_str(), |(p, _)| *p);
+                format!("{prefix}:{}", self.operation)
+            }
+        }
+    }
+
     /// True for calls that change something (everything but Describe/List/Get/BatchGet and
     /// the ECR login token).
     pub fn is_mutating(&self) -> bool {
@@ -62,9 +126,20 @@ impl Intercept for CallLog {
             None => ("unknown".to_string(), "unknown".to_string()),
         };
         if let Ok(mut v) = self.0.lock() {
-            v.push(Call { service, operation });
+            v.push(Call::recorded(&service, &operation));
         }
         Ok(())
+    }
+}
+
+/// `elasticloadbalancing:ModifyRule {"RuleArn":"…","Actions":[…]}`; a recorded call shows only
+/// its action.
+impl fmt::Display for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.params {
+            Some(p) => write!(f, "{} {p}", self.iam_action()),
+            None => f.write_str(&self.iam_action()),
+        }
     }
 }
 
@@ -73,11 +148,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn prints_action_then_parameters() {
+        let c = Call::planned(
+            "elasticloadbalancing:DeleteRule",
+            serde_json::json!({"RuleArn": "arn:x"}),
+        );
+        assert_eq!(
+            c.to_string(),
+            r#"elasticloadbalancing:DeleteRule {"RuleArn":"arn:x"}"#
+        );
+        assert_eq!(c.service, "Elastic Load Balancing v2");
+        assert_eq!(c.operation, "DeleteRule");
+        assert!(c.is_mutating());
+    }
+
+    #[test]
+    fn recorded_and_planned_calls_name_the_same_action() {
+        let recorded = Call::recorded("Elastic Load Balancing v2", "ModifyRule");
+        let planned = Call::planned("elasticloadbalancing:ModifyRule", serde_json::json!({}));
+        assert_eq!(recorded.iam_action(), planned.iam_action());
+        assert_eq!(
+            (recorded.service, recorded.operation),
+            (planned.service, planned.operation)
+        );
+        assert_eq!(
+            Call::recorded("CloudWatch Logs", "PutRetentionPolicy").iam_action(),
+            "logs:PutRetentionPolicy"
+        );
+        // The JSON of a recorded call stays `{service, operation}` (what `up` prints).
+        assert_eq!(
+            serde_json::to_value(Call::recorded("ECS", "UpdateService")).unwrap(),
+            serde_json::json!({"service": "ECS", "operation": "UpdateService"})
+        );
+    }
+
+    #[test]
     fn reads_are_not_mutating() {
-        let c = |op: &str| Call {
-            service: "ECS".into(),
-            operation: op.into(),
-        };
+        let c = |op: &str| Call::recorded("ECS", op);
         assert!(!c("DescribeServices").is_mutating());
         assert!(!c("ListTagsForResource").is_mutating());
         assert!(!c("GetAuthorizationToken").is_mutating());

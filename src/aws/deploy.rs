@@ -12,7 +12,7 @@ use super::{
     certificate, ecr, iam_role, image, listener_rule, load_balancer, logs, service, target_group,
     task_definition, Clients,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::plan::endpoint::{ListenerSpec, HTTP_PORT};
 use crate::plan::observed::{Observed, Shared};
 use crate::plan::steps::{ListenerStep, RuleStep, Step, TaskDefinitionStep};
@@ -306,6 +306,21 @@ pub async fn apply(
         }
         RuleStep::Update { arn, update } => {
             listener_rule::update(c, arn, &desired.rule, &tg_arn, update).await?;
+            record(Kind::ListenerRule, Action::Update, &rule_name, arn);
+        }
+        RuleStep::Attach { arn, forward } => {
+            let forward = forward.with_group(&tg_arn, 0).map_err(|e| {
+                Error::refused(format!(
+                    "cannot add target group {} to listener rule {rule_name}: {e}",
+                    desired.target_group.name
+                ))
+            })?;
+            listener_rule::RuleChange::SetForward {
+                rule_arn: arn.clone(),
+                forward,
+            }
+            .apply(c)
+            .await?;
             record(Kind::ListenerRule, Action::Update, &rule_name, arn);
         }
         RuleStep::Keep { .. } => {}

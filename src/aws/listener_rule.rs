@@ -1,19 +1,111 @@
-//! Listener rules: read every rule of a listener (sorted by priority — `DescribeRules` order is
-//! not guaranteed, and moto returns insertion order), with tags and forward weights; create the
-//! stack's rule; update its paths, forward and tags.
+//! Listener rules: the one model of a rule ([`ListenerRule`]: priority, paths, actions, tags),
+//! read for a whole listener (sorted by priority — `DescribeRules` order is not guaranteed, and
+//! moto returns insertion order); `up`'s create and update of the stack's rule; and the
+//! changes `cutover`, `rollback` and `cleanup` make to a rule ([`RuleChange`]: the call
+//! described, then made).
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, ForwardActionConfig, PathPatternConditionConfig, Rule, RuleCondition,
     TargetGroupTuple,
 };
+use serde::Serialize;
+use serde_json::json;
 
+use super::calls::Call;
 use super::errors::call_error;
+use super::forward::{Forward, ForwardError};
 use super::target_group::{add_tags, elb_tags, tags_of};
-use super::Clients;
+use super::{Clients, Tags};
 use crate::error::{Error, Result};
 use crate::plan::desired::ListenerRuleSpec;
-use crate::plan::observed::{Forward, RuleInfo};
 use crate::plan::steps::RuleUpdate;
+
+/// Tag key prefix `cutover` puts on a rule whose routing it manages; `up` leaves the actions
+/// of such a rule alone.
+pub const CUTOVER_TAG_PREFIX: &str = "mcpctl:cutover";
+
+/// A listener rule as it is in AWS: what `up` plans against, `cutover`/`rollback` move,
+/// `cleanup` hands over or deletes and `verify`/`status` read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ListenerRule {
+    /// The rule's ARN.
+    pub arn: String,
+    /// Its priority; `None` for the listener's default rule.
+    pub priority: Option<i32>,
+    /// The values of its `path-pattern` condition(s).
+    pub path_patterns: Vec<String>,
+    /// Its actions exactly as AWS returned them.
+    #[serde(skip)]
+    pub actions: Vec<Action>,
+    /// Its tags, in AWS's order.
+    pub tags: Tags,
+}
+
+impl ListenerRule {
+    /// A rule read from `DescribeRules`, with its tags.
+    pub fn from_sdk(rule: &Rule, tags: Tags) -> Self {
+        ListenerRule {
+            arn: rule.rule_arn().unwrap_or_default().to_string(),
+            priority: if rule.is_default() == Some(true) {
+                None
+            } else {
+                rule.priority().and_then(|p| p.parse().ok())
+            },
+            path_patterns: path_patterns(rule),
+            actions: rule.actions().to_vec(),
+            tags,
+        }
+    }
+
+    /// The rule's single forward action, or why it is not one.
+    pub fn forward(&self) -> std::result::Result<Forward, ForwardError> {
+        Forward::from_rule_actions(&self.actions)
+    }
+
+    /// Every forward action among the rule's actions (none for fixed-response or redirect
+    /// rules; an action AWS would not accept is left out).
+    pub fn forwards(&self) -> Vec<Forward> {
+        self.actions
+            .iter()
+            .filter(|a| a.r#type() == Some(&ActionTypeEnum::Forward))
+            .filter_map(|a| Forward::from_action(a).ok())
+            .collect()
+    }
+
+    /// The value of tag `key`.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        tag_value(&self.tags, key)
+    }
+
+    /// True when `cutover` manages this rule's forward action.
+    pub fn routed_by_cutover(&self) -> bool {
+        self.tags
+            .iter()
+            .any(|(k, _)| k.starts_with(CUTOVER_TAG_PREFIX))
+    }
+
+    /// True when the rule's path patterns are exactly `paths` (in any order).
+    pub fn serves(&self, paths: &[String]) -> bool {
+        let mut a = self.path_patterns.clone();
+        let mut b = paths.to_vec();
+        a.sort();
+        b.sort();
+        !a.is_empty() && a == b
+    }
+
+    /// Text naming the rule for messages: `rule 100 (/ossserver/*)`.
+    pub fn label(&self) -> String {
+        match self.priority {
+            Some(p) => format!("rule {p} ({})", self.path_patterns.join(", ")),
+            None => "the listener's default rule".to_string(),
+        }
+    }
+}
+
+/// The value of tag `key` among `tags`.
+pub fn tag_value<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
 
 /// Paths of a rule's path-pattern condition (both the legacy `values` and `pathPatternConfig`).
 pub fn path_patterns(rule: &Rule) -> Vec<String> {
@@ -33,47 +125,13 @@ pub fn path_patterns(rule: &Rule) -> Vec<String> {
         .collect()
 }
 
-/// Forward targets of a rule (the legacy single `targetGroupArn` or a weighted `forwardConfig`).
-pub fn forwards(rule: &Rule) -> Vec<Forward> {
-    rule.actions()
-        .iter()
-        .filter(|a| a.r#type() == Some(&ActionTypeEnum::Forward))
-        .flat_map(|a| {
-            let weighted: Vec<Forward> = a
-                .forward_config()
-                .map(|f| {
-                    f.target_groups()
-                        .iter()
-                        .map(|t| Forward {
-                            target_group_arn: t.target_group_arn().unwrap_or_default().to_string(),
-                            weight: t.weight(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            if weighted.is_empty() {
-                a.target_group_arn()
-                    .map(|arn| {
-                        vec![Forward {
-                            target_group_arn: arn.to_string(),
-                            weight: None,
-                        }]
-                    })
-                    .unwrap_or_default()
-            } else {
-                weighted
-            }
-        })
-        .collect()
-}
-
 /// Sort rules by priority, the default rule last.
-pub fn sort_by_priority(rules: &mut [RuleInfo]) {
+pub fn sort_by_priority(rules: &mut [ListenerRule]) {
     rules.sort_by_key(|r| r.priority.unwrap_or(i32::MAX));
 }
 
 /// Every rule of the listener exactly as `DescribeRules` returns it (all pages, AWS's order).
-pub async fn describe_all(c: &Clients, listener_arn: &str) -> Result<Vec<Rule>> {
+async fn describe_all(c: &Clients, listener_arn: &str) -> Result<Vec<Rule>> {
     let mut raw = Vec::new();
     let mut marker = None;
     loop {
@@ -101,36 +159,53 @@ pub async fn describe_all(c: &Clients, listener_arn: &str) -> Result<Vec<Rule>> 
 }
 
 /// Every rule of the listener with its tags, sorted by priority (default rule last).
-pub async fn rules(c: &Clients, listener_arn: &str) -> Result<Vec<RuleInfo>> {
+pub async fn rules(c: &Clients, listener_arn: &str) -> Result<Vec<ListenerRule>> {
     let raw = describe_all(c, listener_arn).await?;
     let arns: Vec<String> = raw
         .iter()
         .filter_map(|r| r.rule_arn().map(str::to_string))
         .collect();
-    let tags = tags_of(c, &arns).await?;
-    let mut rules: Vec<RuleInfo> = raw
+    let mut tags = tags_of(c, &arns).await?;
+    let mut rules: Vec<ListenerRule> = raw
         .iter()
         .map(|r| {
-            let arn = r.rule_arn().unwrap_or_default().to_string();
-            RuleInfo {
-                priority: if r.is_default() == Some(true) {
-                    None
-                } else {
-                    r.priority().and_then(|p| p.parse().ok())
-                },
-                path_patterns: path_patterns(r),
-                forwards: forwards(r),
-                tags: tags
-                    .iter()
-                    .find(|(a, _)| *a == arn)
-                    .map(|t| t.1.clone())
-                    .unwrap_or_default(),
-                arn,
-            }
+            let arn = r.rule_arn().unwrap_or_default();
+            let t = tags
+                .iter_mut()
+                .find(|(a, _)| a == arn)
+                .map(|t| std::mem::take(&mut t.1))
+                .unwrap_or_default();
+            ListenerRule::from_sdk(r, t)
         })
         .collect();
     sort_by_priority(&mut rules);
     Ok(rules)
+}
+
+/// One rule of a listener, read again (`DescribeRules` by ARN, and its tags); `None` when it
+/// was deleted.
+pub async fn rule(c: &Clients, rule_arn: &str) -> Result<Option<ListenerRule>> {
+    let out = match c.elb.describe_rules().rule_arns(rule_arn).send().await {
+        Ok(out) => out,
+        Err(e) if super::errors::code(&e) == Some("RuleNotFound") => return Ok(None),
+        Err(e) => {
+            return Err(call_error(
+                "elasticloadbalancing:DescribeRules",
+                &format!("listener rule {rule_arn}"),
+                e,
+            ))
+        }
+    };
+    let Some(raw) = out.rules().first() else {
+        return Ok(None);
+    };
+    let tags = tags_of(c, &[rule_arn.to_string()])
+        .await?
+        .into_iter()
+        .next()
+        .map(|t| t.1)
+        .unwrap_or_default();
+    Ok(Some(ListenerRule::from_sdk(raw, tags)))
 }
 
 fn condition(spec: &ListenerRuleSpec) -> RuleCondition {
@@ -220,7 +295,7 @@ pub async fn update(
 }
 
 /// Replace a rule's actions with `action` (`ModifyRule`; conditions unchanged).
-pub async fn set_actions(c: &Clients, rule_arn: &str, action: Action) -> Result<()> {
+async fn set_actions(c: &Clients, rule_arn: &str, action: Action) -> Result<()> {
     c.elb
         .modify_rule()
         .rule_arn(rule_arn)
@@ -232,7 +307,7 @@ pub async fn set_actions(c: &Clients, rule_arn: &str, action: Action) -> Result<
 }
 
 /// Remove tags from an ELB resource (`RemoveTags`).
-pub async fn remove_tags(c: &Clients, arn: &str, keys: &[String]) -> Result<()> {
+async fn remove_tags(c: &Clients, arn: &str, keys: &[String]) -> Result<()> {
     c.elb
         .remove_tags()
         .resource_arns(arn)
@@ -244,7 +319,7 @@ pub async fn remove_tags(c: &Clients, arn: &str, keys: &[String]) -> Result<()> 
 }
 
 /// Delete a listener rule (`DeleteRule`).
-pub async fn delete(c: &Clients, rule_arn: &str) -> Result<()> {
+async fn delete(c: &Clients, rule_arn: &str) -> Result<()> {
     c.elb
         .delete_rule()
         .rule_arn(rule_arn)
@@ -252,4 +327,74 @@ pub async fn delete(c: &Clients, rule_arn: &str) -> Result<()> {
         .await
         .map_err(|e| call_error("elasticloadbalancing:DeleteRule", rule_arn, e))?;
     Ok(())
+}
+
+/// One change to a listener rule by `cutover`, `rollback` or `cleanup`, described before it is
+/// made ([`RuleChange::planned`]) and then made ([`RuleChange::apply`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleChange {
+    /// `ModifyRule` with one forward action (conditions unchanged).
+    SetForward {
+        /// The rule.
+        rule_arn: String,
+        /// The new routing.
+        forward: Forward,
+    },
+    /// `AddTags` on the rule.
+    AddTags {
+        /// The rule.
+        rule_arn: String,
+        /// Tags to add or overwrite.
+        tags: Tags,
+    },
+    /// `RemoveTags` from the rule.
+    RemoveTags {
+        /// The rule.
+        rule_arn: String,
+        /// Keys to remove.
+        keys: Vec<String>,
+    },
+    /// `DeleteRule`.
+    Delete {
+        /// The rule.
+        rule_arn: String,
+    },
+}
+
+impl RuleChange {
+    /// The exact call this change makes.
+    pub fn planned(&self) -> Call {
+        match self {
+            RuleChange::SetForward { rule_arn, forward } => Call::planned(
+                "elasticloadbalancing:ModifyRule",
+                json!({"RuleArn": rule_arn, "Actions": [forward.to_api_json()]}),
+            ),
+            RuleChange::AddTags { rule_arn, tags } => Call::planned(
+                "elasticloadbalancing:AddTags",
+                json!({"ResourceArns": [rule_arn], "Tags": tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>()}),
+            ),
+            RuleChange::RemoveTags { rule_arn, keys } => Call::planned(
+                "elasticloadbalancing:RemoveTags",
+                json!({"ResourceArns": [rule_arn], "TagKeys": keys}),
+            ),
+            RuleChange::Delete { rule_arn } => Call::planned(
+                "elasticloadbalancing:DeleteRule",
+                json!({"RuleArn": rule_arn}),
+            ),
+        }
+    }
+
+    /// Make the call.
+    pub async fn apply(&self, c: &Clients) -> Result<()> {
+        match self {
+            RuleChange::SetForward { rule_arn, forward } => {
+                set_actions(c, rule_arn, forward.to_action()).await
+            }
+            RuleChange::AddTags { rule_arn, tags } => {
+                add_tags(c, rule_arn, tags, &format!("listener rule {rule_arn}")).await
+            }
+            RuleChange::RemoveTags { rule_arn, keys } => remove_tags(c, rule_arn, keys).await,
+            RuleChange::Delete { rule_arn } => delete(c, rule_arn).await,
+        }
+    }
 }

@@ -1,13 +1,17 @@
 //! The shared ALB and its listener: found by name or ARN, never created or deleted — except the
 //! listener, which `up` creates (HTTP, or HTTPS with the stack's certificate; fixed 404
 //! response) when the port has none, as `05` did, and for HTTPS an HTTP:80 redirect listener.
+//! [`find_listener`] and [`all_rules`] are what `cutover`, `rollback` and `cleanup` start from.
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, ProtocolEnum,
     RedirectActionConfig, RedirectActionStatusCodeEnum,
 };
 
+use serde::Serialize;
+
 use super::errors::{call_error, code};
+use super::listener_rule::{self, ListenerRule};
 use super::Clients;
 use crate::error::{Error, Result};
 use crate::plan::endpoint::ListenerSpec;
@@ -208,4 +212,50 @@ pub async fn cluster(c: &Clients, name: &str) -> Result<Option<String>> {
         .iter()
         .find(|cl| cl.status() == Some("ACTIVE"))
         .and_then(|cl| cl.cluster_arn().map(str::to_string)))
+}
+
+/// The shared ALB's listener that the stacks' rules live on, with the ALB it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlbListener {
+    /// The ALB's name.
+    pub load_balancer: String,
+    /// The ALB's ARN.
+    pub load_balancer_arn: String,
+    /// The listener's ARN.
+    pub arn: String,
+    /// The listener's port.
+    pub port: u16,
+}
+
+/// Find the ALB (by name or ARN) and its listener on `port`. `Ok(None)` when either is missing;
+/// the caller says what that means for its command.
+pub async fn find_listener(
+    c: &Clients,
+    lb: &LoadBalancerRef,
+    port: u16,
+) -> Result<Option<AlbListener>> {
+    let Some(alb) = find(c, lb).await? else {
+        return Ok(None);
+    };
+    Ok(listener(c, &alb.arn, i32::from(port))
+        .await?
+        .map(|l| AlbListener {
+            load_balancer: alb.name.clone(),
+            load_balancer_arn: alb.arn.clone(),
+            arn: l.arn,
+            port,
+        }))
+}
+
+/// The rules of every listener of the ALB (empty when the ALB does not exist), each listener's
+/// sorted by priority.
+pub async fn all_rules(c: &Clients, lb: &LoadBalancerRef) -> Result<Vec<ListenerRule>> {
+    let Some(alb) = find(c, lb).await? else {
+        return Ok(Vec::new());
+    };
+    let mut all = Vec::new();
+    for l in listeners(c, &alb.arn).await? {
+        all.extend(listener_rule::rules(c, &l.arn).await?);
+    }
+    Ok(all)
 }

@@ -11,11 +11,19 @@
 //!   (and tests can prove a re-run made no mutating call).
 //! * [`load_balancer`] — [`load_balancer::find`] the ALB (name or ARN: VPC, subnets, security
 //!   groups, DNS name), [`load_balancer::listener`] on a port, `create_listener`, `cluster`.
-//! * [`target_group`] — `observe` by name, `create`, `update`, [`target_group::health`],
-//!   `tags_of`/`add_tags` for any ELB resource.
-//! * [`listener_rule`] — [`listener_rule::rules`]: every rule of a listener sorted by priority
-//!   (moto and AWS do not promise an order), with tags and forward weights; `create`, `update`,
-//!   `forward_to`. The stack's own rule is [`crate::plan::find_own_rule`].
+//! * [`target_group`] — [`target_group::describe_by_name`] (the one lookup by name; `observe`,
+//!   `arn_by_name` and the archive use it), `create`, `update`, [`target_group::health`] and
+//!   [`target_group::HealthCount`] (the one model of target health), `tags_of`/`add_tags` for
+//!   any ELB resource.
+//! * [`listener_rule`] — [`listener_rule::ListenerRule`] (the one model of a rule) and
+//!   [`listener_rule::rules`]: every rule of a listener sorted by priority (moto and AWS do not
+//!   promise an order), with tags; `create`, `update`, `forward_to` for `up`;
+//!   [`listener_rule::RuleChange`] for `cutover`, `rollback` and `cleanup`. The stack's own
+//!   rule is [`crate::plan::find_own_rule`].
+//! * [`forward`] — [`forward::Forward`], a rule's forward action as validated data (the one
+//!   model of a forward action), and its SDK/API-JSON spellings.
+//! * [`calls`] — [`Call`], the one model of an AWS call (recorded by [`CallLog`] or described
+//!   before it is made).
 //! * [`certificate`] — the ACM certificate of an HTTPS listener: status and domain names.
 //! * [`metrics`] — `AWS/ApplicationELB` metrics of a target group (`GetMetricData`).
 //! * [`ecr`], [`logs`], [`task_definition`], [`service`], [`iam_role`] — observe/apply per
@@ -31,6 +39,7 @@ pub mod certificate;
 pub mod deploy;
 pub mod ecr;
 pub mod errors;
+pub mod forward;
 pub mod iam_role;
 pub mod image;
 pub mod listener_rule;

@@ -2,6 +2,8 @@
 //! short deregistration delay. Found by name (moto and AWS both reject creating a second one
 //! with the same name, so it is always described first).
 
+use std::collections::HashMap;
+
 use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, Tag, TargetGroup, TargetGroupAttribute, TargetTypeEnum,
 };
@@ -13,14 +15,6 @@ use crate::error::{Error, Result};
 use crate::plan::desired::TargetGroupSpec;
 use crate::plan::observed::ObservedTargetGroup;
 use crate::plan::steps::TargetGroupUpdate;
-
-/// The name in a target group ARN (`arn:aws:elasticloadbalancing:…:targetgroup/NAME/ID`);
-/// the whole string when it is not such an ARN.
-pub fn name_from_arn(arn: &str) -> &str {
-    arn.split_once(":targetgroup/")
-        .and_then(|(_, rest)| rest.split('/').next())
-        .unwrap_or(arn)
-}
 
 /// Tags of ELB resources (rules, target groups), up to 20 ARNs per call.
 pub async fn tags_of(c: &Clients, arns: &[String]) -> Result<Vec<(String, Tags)>> {
@@ -69,6 +63,25 @@ pub async fn describe_by_name(c: &Clients, name: &str) -> Result<Option<TargetGr
             e,
         )),
     }
+}
+
+/// The ARN of the target group named `name` (looked up by [`describe_by_name`]); `None` when
+/// there is none.
+pub async fn arn_by_name(c: &Clients, name: &str) -> Result<Option<String>> {
+    Ok(describe_by_name(c, name)
+        .await?
+        .and_then(|t| t.target_group_arn().map(str::to_string)))
+}
+
+/// Name → ARN for those of `names` that exist now (each looked up by [`describe_by_name`]).
+pub async fn arns_by_name(c: &Clients, names: &[&str]) -> Result<HashMap<String, String>> {
+    let mut map = HashMap::new();
+    for name in names {
+        if let Some(arn) = arn_by_name(c, name).await? {
+            map.insert(name.to_string(), arn);
+        }
+    }
+    Ok(map)
 }
 
 /// Observe the target group `name`.
@@ -263,6 +276,9 @@ pub struct HealthCount {
     pub healthy: usize,
     /// All registered targets.
     pub total: usize,
+    /// Targets in state `unused` (`Target.NotInUse`: no listener rule forwards to the group, so
+    /// ALB does not health-check them; a group at weight 0 is in use).
+    pub unused: usize,
 }
 
 impl HealthCount {
@@ -271,6 +287,7 @@ impl HealthCount {
         HealthCount {
             healthy: targets.iter().filter(|t| t.state == "healthy").count(),
             total: targets.len(),
+            unused: targets.iter().filter(|t| t.state == "unused").count(),
         }
     }
 }

@@ -245,7 +245,12 @@ where
         }
         if start.elapsed() >= timeout {
             let t = targets.map_or(String::new(), |t| {
-                format!(", targets healthy {}/{}", t.healthy, t.total)
+                format!(
+                    ", targets healthy {}/{}{}",
+                    t.healthy,
+                    t.total,
+                    unused_note(t).unwrap_or_default()
+                )
             });
             return Err(Error::failed(format!(
                 "timed out after {}s waiting for the deployment of {} (tasks running {}/{}{t}); check the service events below, the task logs (`mcpctl logs`), and raise --timeout if it is just slow\nrecent service events:\n{}",
@@ -258,6 +263,20 @@ where
         }
         tokio::time::sleep(interval).await;
     }
+}
+
+/// Why targets never become healthy when ALB reports them `unused`: the target group is in no
+/// listener rule's forward action. A group at weight 0 is in use (ALB health-checks its targets),
+/// which is why `cutover` keeps the `--from` group at weight 0
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html>,
+/// reason `Target.NotInUse`).
+pub fn unused_note(t: HealthCount) -> Option<String> {
+    (t.unused > 0).then(|| {
+        format!(
+            "; {} of {} targets are `unused` (Target.NotInUse): no listener rule forwards to the target group, so ALB does not health-check them — a rule forwarding to it at weight 0 is enough; see `mcpctl status` for the rules",
+            t.unused, t.total
+        )
+    })
 }
 
 fn events_text(s: &ServiceSnapshot) -> String {

@@ -3,16 +3,19 @@
 use clap::Args;
 use serde::Serialize;
 
-use crate::aws::target_group::{health_count, HealthCount};
+use crate::aws::forward::Forward;
+use crate::aws::listener_rule::{self, RuleChange};
+use crate::aws::load_balancer::{self, AlbListener};
+use crate::aws::target_group::{self, health_count, HealthCount};
+use crate::aws::Call;
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::stack::{self, Stack};
-use crate::traffic::alb::{self, ListenerView, RuleChange};
-use crate::traffic::call::PlannedCall;
 use crate::traffic::cutover::{cutover, record_for_cutover};
-use crate::traffic::record::{REPLACED_TAG, RESTORED_TAG};
-use crate::traffic::{Forward, Percent, RecordUpdate};
+use crate::traffic::drift::{drift, moved};
+use crate::traffic::record::{self, APPLIED_TAG, REPLACED_TAG, RESTORED_TAG};
+use crate::traffic::{Percent, RecordUpdate};
 
 /// Arguments of `mcpctl cutover`.
 #[derive(Debug, Args)]
@@ -47,7 +50,7 @@ pub struct CutoverReport {
     /// The requested share for `to`, in percent.
     pub weight: u8,
     /// The ALB listener.
-    pub listener: ListenerView,
+    pub listener: AlbListener,
     /// The production rule's ARN.
     pub rule_arn: String,
     /// Its priority.
@@ -71,7 +74,7 @@ pub struct CutoverReport {
     /// What happens to the record of the replaced routing.
     pub record: RecordUpdate,
     /// The mutating calls, in order.
-    pub calls: Vec<PlannedCall>,
+    pub calls: Vec<Call>,
     /// True with `--dry-run`: nothing was changed.
     pub dry_run: bool,
     /// True when the calls were made.
@@ -104,7 +107,7 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
     let region = global.region.clone().unwrap_or_else(|| from.region.clone());
     let aws = crate::aws::Clients::connect(global.profile.as_deref(), Some(&region)).await;
     let lb = &from.load_balancer;
-    let listener = alb::find_listener(&aws, &lb.reference, lb.listener_port)
+    let listener = load_balancer::find_listener(&aws, &lb.reference, lb.listener_port)
         .await?
         .ok_or_else(|| {
             Error::refused(format!(
@@ -112,7 +115,7 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
                 lb.reference, lb.listener_port, from.name
             ))
         })?;
-    let rules = alb::listener_rules(&aws, &listener.arn).await?;
+    let rules = listener_rule::rules(&aws, &listener.arn).await?;
     let paths = &from.routing.path_patterns;
     let rule = rules
         .iter()
@@ -126,7 +129,12 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
     let current = rule
         .forward()
         .map_err(|e| Error::refused(format!("{} cannot be moved: {e}", rule.label())))?;
-    let to_tg = alb::target_group(&aws, &to.names.target_group)
+    // A routing mcpctl did not set (a racing rollback, a hand edit) is never recorded as the
+    // way back.
+    if let Some(d) = drift(rule, &current).map_err(|e| Error::refused(e.to_string()))? {
+        return Err(Error::refused(d.to_string()));
+    }
+    let to_tg_arn = target_group::arn_by_name(&aws, &to.names.target_group)
         .await?
         .ok_or_else(|| {
             Error::refused(format!(
@@ -134,8 +142,8 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
                 to.name, to.names.target_group, to.name
             ))
         })?;
-    let from_arn = match alb::target_group(&aws, &from.names.target_group).await? {
-        Some(tg) => tg.arn,
+    let from_arn = match target_group::arn_by_name(&aws, &from.names.target_group).await? {
+        Some(arn) => arn,
         None if args.weight == Percent::ALL => String::new(),
         None => {
             return Err(Error::refused(format!(
@@ -144,14 +152,14 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
             )))
         }
     };
-    let health = health_count(&aws, &to_tg.arn).await?;
+    let health = health_count(&aws, &to_tg_arn).await?;
     if health.healthy == 0 && !args.force {
         return Err(Error::refused(format!(
             "target group {} (stack {}) has no healthy targets ({} of {} healthy): production traffic would get errors; wait until `mcpctl status --stack {}` shows healthy targets, or pass --force; nothing was changed",
-            to_tg.name, to.name, health.healthy, health.total, to.name
+            to.names.target_group, to.name, health.healthy, health.total, to.name
         )));
     }
-    let change = cutover(&current, &from_arn, &to_tg.arn, args.weight)
+    let change = cutover(&current, &from_arn, &to_tg_arn, args.weight)
         .map_err(|e| Error::bad_input(format!("the new routing is not valid: {e}")))?;
     let record = record_for_cutover(&current, &rule.tags)
         .map_err(|e| Error::refused(format!("{}: {e}", rule.label())))?;
@@ -176,6 +184,12 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
         changes.push(RuleChange::SetForward {
             rule_arn: rule.arn.clone(),
             forward: change.after.clone(),
+        });
+        // After the switch: what this step set, so the next cutover or rollback can tell a
+        // change it did not make.
+        changes.push(RuleChange::AddTags {
+            rule_arn: rule.arn.clone(),
+            tags: vec![(APPLIED_TAG.to_string(), record::encode(&change.after))],
         });
     }
     let mut report = CutoverReport {
@@ -212,6 +226,13 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
             ),
             args.yes,
         )?;
+        // Last look before the first change: refuse if the rule moved since it was read.
+        let now = listener_rule::rule(&aws, &rule.arn).await?;
+        if let Some(what) = moved(rule, now.as_ref()) {
+            return Err(Error::refused(format!(
+                "{what}: another cutover or rollback, or a hand edit, changed it while this cutover was deciding; nothing was changed; run `mcpctl cutover` again to decide on the rule as it is now"
+            )));
+        }
         for c in &changes {
             c.apply(&aws).await?;
         }
@@ -262,7 +283,7 @@ fn print_plan(r: &CutoverReport) -> Result<()> {
             crate::outln!("Rollback record: {REPLACED_TAG} = {value} (on the rule)")?
         }
     }
-    crate::traffic::call::print_calls("Calls", &r.calls, r.dry_run)?;
+    super::print_calls("Calls", &r.calls, r.dry_run)?;
     Ok(())
 }
 

@@ -13,3 +13,21 @@ pub mod shell;
 pub mod status;
 pub mod up;
 pub mod verify;
+
+/// Print `heading` (with "(dry run, not made)" on a dry run) and one indented line per call;
+/// nothing when there are no calls.
+pub(crate) fn print_calls(
+    heading: &str,
+    calls: &[crate::aws::Call],
+    dry_run: bool,
+) -> crate::error::Result<()> {
+    if calls.is_empty() {
+        return Ok(());
+    }
+    let note = if dry_run { " (dry run, not made)" } else { "" };
+    crate::outln!("{heading}{note}:")?;
+    for c in calls {
+        crate::outln!("  {c}")?;
+    }
+    Ok(())
+}

@@ -5,15 +5,17 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
+use crate::aws::forward::Forward;
+use crate::aws::listener_rule::{self, ListenerRule, RuleChange};
+use crate::aws::{load_balancer, target_group, Call};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::stack;
-use crate::traffic::alb::{self, RuleChange, RuleView};
-use crate::traffic::call::PlannedCall;
 use crate::traffic::cutover::rollback_decision;
-use crate::traffic::record::{REPLACED_TAG, RESTORED_TAG};
-use crate::traffic::{Forward, RollbackDecision};
+use crate::traffic::drift::{drift, moved};
+use crate::traffic::record::{APPLIED_TAG, REPLACED_TAG, RESTORED_TAG};
+use crate::traffic::RollbackDecision;
 
 /// Arguments of `mcpctl rollback`.
 #[derive(Debug, Args)]
@@ -28,6 +30,11 @@ pub struct RollbackArgs {
     /// Print the routing before/after and the exact call, change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Restore the recorded routing even though the rule was changed by something other than
+    /// mcpctl since (a racing cutover, a hand edit); without it rollback refuses and says what
+    /// changed.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// One rule with a recorded cutover and what rollback does with it.
@@ -57,7 +64,7 @@ pub struct RollbackReport {
     /// The rules carrying a cutover record.
     pub rules: Vec<RuleRollback>,
     /// The mutating calls, in order (the routing switch first).
-    pub calls: Vec<PlannedCall>,
+    pub calls: Vec<Call>,
     /// True with `--dry-run`.
     pub dry_run: bool,
     /// True when the routing was changed.
@@ -83,7 +90,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
             "nothing to roll back: {why}; `mcpctl cutover` records the routing it replaces on the rule (tag {REPLACED_TAG}); nothing was changed"
         ))
     };
-    let listener = alb::find_listener(&aws, &lb.reference, lb.listener_port)
+    let listener = load_balancer::find_listener(&aws, &lb.reference, lb.listener_port)
         .await?
         .ok_or_else(|| {
             nothing(format!(
@@ -91,10 +98,10 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
                 lb.reference, lb.listener_port
             ))
         })?;
-    let rules = alb::listener_rules(&aws, &listener.arn).await?;
-    let recorded: Vec<&RuleView> = rules
+    let rules = listener_rule::rules(&aws, &listener.arn).await?;
+    let recorded: Vec<&ListenerRule> = rules
         .iter()
-        .filter(|r| r.tags.contains_key(REPLACED_TAG) || r.tags.contains_key(RESTORED_TAG))
+        .filter(|r| r.tag(REPLACED_TAG).is_some() || r.tag(RESTORED_TAG).is_some())
         .collect();
     if recorded.is_empty() {
         return Err(nothing(format!(
@@ -116,7 +123,11 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
         let current = rule
             .forward()
             .map_err(|e| Error::refused(format!("{} cannot be rolled back: {e}", rule.label())))?;
-        let decision = rollback_decision(&current, &rule.tags)
+        let drifted = drift(rule, &current).map_err(|e| Error::refused(e.to_string()))?;
+        if let (Some(d), false) = (&drifted, args.force) {
+            return Err(Error::refused(d.to_string()));
+        }
+        let decision = rollback_decision(&current, &rule.tags, drifted.is_some())
             .map_err(|e| Error::refused(format!("{}: {e}", rule.label())))?;
         let (after, label) = match decision {
             RollbackDecision::NothingRecorded => continue,
@@ -128,12 +139,12 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
             }
             RollbackDecision::Restore { recorded, .. } => {
                 let names = recorded.names();
-                let arns = alb::target_group_arns(&aws, &names).await?;
+                let arns = target_group::arns_by_name(&aws, &names).await?;
                 let after = recorded
                     .resolve(&arns)
                     .map_err(|missing| missing_groups(rule, &missing, global))?;
                 for g in after.groups.iter().filter(|g| g.weight > 0) {
-                    let h = crate::aws::target_group::health_count(&aws, &g.arn).await?;
+                    let h = target_group::health_count(&aws, &g.arn).await?;
                     if h.healthy == 0 {
                         report.warnings.push(format!(
                             "target group {} has no healthy targets ({} of {}): requests sent there will fail until its service is healthy (`mcpctl status`)",
@@ -143,10 +154,13 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
                         ));
                     }
                 }
-                switches.push(RuleChange::SetForward {
-                    rule_arn: rule.arn.clone(),
-                    forward: after.clone(),
-                });
+                switches.push((
+                    rule,
+                    RuleChange::SetForward {
+                        rule_arn: rule.arn.clone(),
+                        forward: after.clone(),
+                    },
+                ));
                 bookkeeping.extend(move_record(rule));
                 (after, "restore")
             }
@@ -162,7 +176,12 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
             after,
         });
     }
-    let changes: Vec<RuleChange> = switches.iter().chain(&bookkeeping).cloned().collect();
+    let changes: Vec<RuleChange> = switches
+        .iter()
+        .map(|(_, c)| c)
+        .chain(&bookkeeping)
+        .cloned()
+        .collect();
     report.calls = changes.iter().map(RuleChange::planned).collect();
     let json = global.output.is_json();
     if !json {
@@ -175,8 +194,17 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
         if !switches.is_empty() {
             crate::prompt::confirm("Restore the routing recorded before the cutover?", args.yes)?;
         }
+        // Last look before the switch: refuse if a rule moved since it was read.
+        for (rule, _) in &switches {
+            let now = listener_rule::rule(&aws, &rule.arn).await?;
+            if let Some(what) = moved(rule, now.as_ref()) {
+                return Err(Error::refused(format!(
+                    "{what}: a cutover, another rollback or a hand edit changed it while this rollback was deciding; nothing was changed; run `mcpctl rollback` again to decide on the rule as it is now"
+                )));
+            }
+        }
         let started = Instant::now();
-        for c in &switches {
+        for (_, c) in &switches {
             c.apply(&aws).await?;
         }
         if !switches.is_empty() {
@@ -204,25 +232,30 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
     Ok(())
 }
 
-/// After a restore, the record moves from "replaced" to "restored" so a second rollback knows.
-fn move_record(rule: &RuleView) -> Vec<RuleChange> {
-    let Some(value) = rule.tags.get(REPLACED_TAG) else {
+/// After a restore, the record moves from "replaced" to "restored" so a second rollback knows
+/// (and what the last cutover applied goes with it).
+fn move_record(rule: &ListenerRule) -> Vec<RuleChange> {
+    let Some(value) = rule.tag(REPLACED_TAG) else {
         return Vec::new();
     };
     vec![
         RuleChange::AddTags {
             rule_arn: rule.arn.clone(),
-            tags: vec![(RESTORED_TAG.to_string(), value.clone())],
+            tags: vec![(RESTORED_TAG.to_string(), value.to_string())],
         },
         RuleChange::RemoveTags {
             rule_arn: rule.arn.clone(),
-            keys: vec![REPLACED_TAG.to_string()],
+            keys: [REPLACED_TAG, APPLIED_TAG]
+                .iter()
+                .filter(|k| rule.tag(k).is_some())
+                .map(|k| k.to_string())
+                .collect(),
         },
     ]
 }
 
 /// The refusal when recorded target groups are gone, with how to bring them back.
-fn missing_groups(rule: &RuleView, missing: &[String], global: &GlobalArgs) -> Error {
+fn missing_groups(rule: &ListenerRule, missing: &[String], global: &GlobalArgs) -> Error {
     let mut how = Vec::new();
     for name in missing {
         match crate::archive::with_target_group(&global.stacks_dir, name) {
@@ -256,7 +289,7 @@ fn print_plan(r: &RollbackReport, alb: &str, port: u16) -> Result<()> {
         crate::outln!("Routing now:   {}", rule.before)?;
         crate::outln!("Routing after: {}", rule.after)?;
     }
-    crate::traffic::call::print_calls("Calls", &r.calls, r.dry_run)?;
+    super::print_calls("Calls", &r.calls, r.dry_run)?;
     Ok(())
 }
 
@@ -272,7 +305,12 @@ mod tests {
         let Command::Rollback(a) = cli.command else {
             panic!("not rollback")
         };
-        assert!(a.yes && a.dry_run);
+        assert!(a.yes && a.dry_run && !a.force);
         assert_eq!(a.stack, "stateful");
+        let cli = Cli::try_parse_from(["mcpctl", "rollback", "--force"]).unwrap();
+        let Command::Rollback(a) = cli.command else {
+            panic!("not rollback")
+        };
+        assert!(a.force && !a.yes);
     }
 }

@@ -5,6 +5,7 @@
 use clap::Args;
 use serde::Serialize;
 
+use crate::aws::forward::Spelling;
 use crate::aws::target_group::TargetHealth;
 use crate::aws::{
     certificate, ecr, iam_role, listener_rule, load_balancer, logs, service, target_group,
@@ -200,24 +201,31 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
             &tg,
         ) {
             for r in listener_rule::rules(c, &l.arn).await? {
-                let Some(mine) = r.forwards.iter().find(|f| f.target_group_arn == t.arn) else {
+                let forwards = r.forwards();
+                let groups: Vec<_> = forwards.iter().flat_map(|f| &f.groups).collect();
+                let Some(mine) = forwards
+                    .iter()
+                    .find_map(|f| f.groups.iter().find(|g| g.arn == t.arn).map(|g| (f, g)))
+                else {
                     continue;
                 };
-                let total: i32 = r.forwards.iter().map(|f| f.weight.unwrap_or(1)).sum();
-                let w = mine.weight.unwrap_or(1);
-                let percent = if r.forwards.len() == 1 {
+                let total: i32 = groups.iter().map(|g| i32::from(g.weight)).sum();
+                let w = i32::from(mine.1.weight);
+                let percent = if groups.len() == 1 {
                     100
                 } else if total > 0 {
                     (w * 100 / total) as u32
                 } else {
                     0
                 };
+                // A forward that names its group only by `TargetGroupArn` has no weight.
+                let weight = (mine.0.spelling != Spelling::TargetGroupArn).then_some(w);
                 routes.push(RouteStatus {
                     rule_arn: r.arn,
                     priority: r.priority,
                     path_patterns: r.path_patterns,
                     percent,
-                    weight: mine.weight,
+                    weight,
                 });
             }
         }

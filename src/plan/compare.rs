@@ -4,9 +4,9 @@
 
 use super::desired::{self, Desired};
 use super::fields::{diff, Diff, Field, RuleField, ServiceField, TargetGroupFixedField};
-use super::observed::{Observed, RuleInfo};
-use super::rules::{choose_priority, find_own_rule};
-use super::steps::{step, RepositoryRef, RuleStep, RuleUpdate, Steps, TaskDefinitionStep};
+use super::observed::{ListenerRule, Observed};
+use super::rules::{attach, choose_priority, find_own_rule, Attach};
+use super::steps::{step, RepositoryRef, RuleStep, RuleUpdate, Step, Steps, TaskDefinitionStep};
 use super::{Action, Change, Kind, Plan};
 use crate::stack::stack_tag;
 
@@ -313,6 +313,20 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
     let mut svc = change(Kind::Service, &s.name, o.is_some(), &svc_fields, adopt);
     let service_step = step(o.map(|o| o.arn.clone()), svc_fields);
+    let mut rule_step = rule_step;
+    if !matches!(service_step, Step::Keep(_)) {
+        match attach(&rule_step, own, &observed.shared.rules, tg_arn, &g.name) {
+            Attach::Attached => {}
+            Attach::Plan { step, note } => {
+                rule_step = step;
+                if let Some(c) = changes.iter_mut().find(|c| c.kind == Kind::ListenerRule) {
+                    c.action = Action::Update;
+                    c.note = Some(note);
+                }
+            }
+            Attach::Refuse(problem) => problems.push(problem),
+        }
+    }
     if svc.action == Action::Create {
         svc.note = Some(format!(
             "{} task(s) on FARGATE in cluster {}",
@@ -353,7 +367,7 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
 
 fn rule_change(
     want: &desired::ListenerRuleSpec,
-    rule: &RuleInfo,
+    rule: &ListenerRule,
     tg_arn: Option<&str>,
     name: &str,
 ) -> (Change, RuleStep) {
@@ -375,17 +389,12 @@ fn rule_change(
     let handed_over = rule.routed_by_cutover();
     if !handed_over {
         desired_fields.push((RuleField::Forward, want.target_group.clone()));
-        let have = match rule.forwards.as_slice() {
-            [one] => forward_text(&one.target_group_arn),
+        let groups: Vec<_> = rule.forwards().into_iter().flat_map(|f| f.groups).collect();
+        let have = match groups.as_slice() {
+            [one] => forward_text(&one.arn),
             many => many
                 .iter()
-                .map(|f| {
-                    format!(
-                        "{}={}",
-                        forward_text(&f.target_group_arn),
-                        f.weight.unwrap_or(1)
-                    )
-                })
+                .map(|g| format!("{}={}", forward_text(&g.arn), g.weight))
                 .collect::<Vec<_>>()
                 .join(","),
         };

@@ -1,7 +1,11 @@
 //! Observed state: what exists in AWS, as plain data filled in by the `aws` modules and
 //! normalised to the same shapes as the desired specs (so that comparing them is exact).
+//! Listener rules are the one rule model, [`ListenerRule`] (plain data defined beside the calls
+//! that read it in `aws/listener_rule.rs`), so `up`, `cutover` and `cleanup` see a rule alike.
 
 use serde::Serialize;
+
+pub use crate::aws::listener_rule::ListenerRule;
 
 use super::desired::{
     LogGroupSpec, RepositorySpec, ServiceSpec, TargetGroupSpec, TaskDefinitionSpec, TaskRoleSpec,
@@ -35,51 +39,6 @@ pub struct Listener {
     pub protocol: String,
 }
 
-/// One forward target of a listener rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Forward {
-    /// Target group ARN.
-    pub target_group_arn: String,
-    /// Weight (None for a plain forward, which means all traffic).
-    pub weight: Option<i32>,
-}
-
-/// A listener rule as it is in AWS.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RuleInfo {
-    /// ARN.
-    pub arn: String,
-    /// Priority (`None` for the listener's default rule).
-    pub priority: Option<i32>,
-    /// Path patterns of its path-pattern condition.
-    pub path_patterns: Vec<String>,
-    /// Forward targets (empty for fixed-response/redirect rules).
-    pub forwards: Vec<Forward>,
-    /// Tags.
-    pub tags: Vec<(String, String)>,
-}
-
-/// Tag key prefix `cutover` puts on a rule whose routing it manages; `up` leaves the actions
-/// of such a rule alone.
-pub const CUTOVER_TAG_PREFIX: &str = "mcpctl:cutover";
-
-impl RuleInfo {
-    /// True when `cutover` manages this rule's forward action.
-    pub fn routed_by_cutover(&self) -> bool {
-        self.tags
-            .iter()
-            .any(|(k, _)| k.starts_with(CUTOVER_TAG_PREFIX))
-    }
-
-    /// True when the rule forwards any traffic (weight > 0 or unweighted) to `tg_arn`.
-    pub fn sends_traffic_to(&self, tg_arn: &str) -> bool {
-        let total: usize = self.forwards.len();
-        self.forwards
-            .iter()
-            .any(|f| f.target_group_arn == tg_arn && (f.weight.is_none_or(|w| w > 0) || total == 1))
-    }
-}
-
 /// The resources every stack shares (never created or deleted by mcpctl, except the listener).
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Shared {
@@ -90,7 +49,7 @@ pub struct Shared {
     /// The listener on the stack's port, if it exists.
     pub listener: Option<Listener>,
     /// Every rule on that listener, sorted by priority (default rule last).
-    pub rules: Vec<RuleInfo>,
+    pub rules: Vec<ListenerRule>,
     /// The ALB's port-80 listener, when the stack's listener is HTTPS on another port.
     pub http_listener: Option<Listener>,
     /// The ACM certificate of an HTTPS stack (`None`: HTTP, or not found).

@@ -1,7 +1,10 @@
-//! Listener rule decisions: which rule is the stack's own, and which priority a new one gets.
+//! Listener rule decisions: which rule is the stack's own, which priority a new one gets, and
+//! how the stack's target group gets a rule forwarding to it ([`attach`]).
 
 use super::desired::ListenerRuleSpec;
-use super::observed::RuleInfo;
+use super::observed::ListenerRule;
+use super::steps::RuleStep;
+use crate::aws::forward::{Forward, MAX_GROUPS};
 
 /// The preferred priority if free, else the next free one above it (as `05-*.sh` did); without
 /// a preference, the next one above the highest in use.
@@ -27,11 +30,11 @@ fn same_paths(a: &[String], b: &[String]) -> bool {
 /// path patterns; failing that (the patterns were edited), a rule tagged for the stack that
 /// forwards only to the stack's target group. A re-run finds it instead of adding another.
 pub fn find_own_rule<'a>(
-    rules: &'a [RuleInfo],
+    rules: &'a [ListenerRule],
     want: &ListenerRuleSpec,
     tg_arn: Option<&str>,
     stack: &str,
-) -> Option<&'a RuleInfo> {
+) -> Option<&'a ListenerRule> {
     rules
         .iter()
         .filter(|r| r.priority.is_some())
@@ -41,8 +44,88 @@ pub fn find_own_rule<'a>(
                 crate::stack::tagged_for(&r.tags, stack)
                     && !r.routed_by_cutover()
                     && tg_arn.is_some()
-                    && r.forwards.len() == 1
-                    && Some(r.forwards[0].target_group_arn.as_str()) == tg_arn
+                    && forwards_only_to(r, tg_arn)
             })
         })
+}
+
+/// True when the rule's only forward target is `tg_arn` (one forward action, one group).
+fn forwards_only_to(rule: &ListenerRule, tg_arn: Option<&str>) -> bool {
+    match rule.forwards().as_slice() {
+        [f] => match f.groups.as_slice() {
+            [g] => Some(g.arn.as_str()) == tg_arn,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// How the stack's target group gets a listener rule forwarding to it.
+pub(crate) enum Attach {
+    /// A rule forwards to it (weight 0 counts), or the rule step makes one.
+    Attached,
+    /// Add it at weight 0 to the stack's own rule, whose routing cutover manages.
+    Plan { step: RuleStep, note: String },
+    /// No rule can be made to forward to it: the problem, with the fix.
+    Refuse(String),
+}
+
+/// The invariant behind every service `up` creates or updates: its target group is named by a
+/// listener rule's forward action. ECS refuses `CreateService` otherwise ("The target group …
+/// does not have an associated load balancer",
+/// <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html>, `loadBalancers`:
+/// the target group must be associated with a load balancer), and moto does not check it. A
+/// group at weight 0 is associated, gets no request and keeps its targets health-checked
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupTuple.html>:
+/// weights 0–999). After a full cutover and `cleanup`, the production rule serves another stack
+/// and `up` of the archived stack recreates the group: it is added there at weight 0.
+pub(crate) fn attach(
+    rule_step: &RuleStep,
+    own: Option<&ListenerRule>,
+    rules: &[ListenerRule],
+    tg_arn: Option<&str>,
+    tg_name: &str,
+) -> Attach {
+    let forwarded = match rule_step {
+        RuleStep::Create { .. } | RuleStep::Attach { .. } => true,
+        RuleStep::Update { update, .. } if update.forward => true,
+        RuleStep::Update { .. } | RuleStep::Keep { .. } => tg_arn.is_some_and(|arn| {
+            rules
+                .iter()
+                .any(|r| r.forwards().iter().any(|f: &Forward| f.mentions(arn)))
+        }),
+    };
+    if forwarded {
+        return Attach::Attached;
+    }
+    let why = format!(
+        "target group `{tg_name}` would have no listener rule forwarding to it, and AWS refuses CreateService/UpdateService with \"The target group … does not have an associated load balancer\""
+    );
+    let Some(rule) = own else {
+        return Attach::Refuse(format!(
+            "{why}; give the stack `routing.path_patterns` no other rule serves"
+        ));
+    };
+    let label = rule.label();
+    match rule.forward() {
+        Ok(f) if f.groups.len() < MAX_GROUPS && matches!(rule_step, RuleStep::Keep { .. }) => {
+            let step = RuleStep::Attach {
+                arn: rule.arn.clone(),
+                forward: f.clone(),
+            };
+            Attach::Plan {
+                step,
+                note: format!(
+                    "{label}: routing managed by cutover ({f}); adds target group {tg_name} at weight 0 — no request moves — so that ECS can attach the service"
+                ),
+            }
+        }
+        Ok(f) if f.groups.len() >= MAX_GROUPS => Attach::Refuse(format!(
+            "{why}; {label} already forwards to {MAX_GROUPS} target groups (ALB's limit): remove one with `mcpctl cleanup` of its stack or `aws elbv2 modify-rule`, then run `up` again"
+        )),
+        Ok(_) => Attach::Refuse(why),
+        Err(e) => Attach::Refuse(format!(
+            "{why}; {label} serves the stack's paths but {e}: make it a forward action (aws elbv2 modify-rule) or give the stack other `routing.path_patterns`"
+        )),
+    }
 }

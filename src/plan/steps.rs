@@ -113,6 +113,15 @@ pub enum RuleStep {
         /// Its ARN.
         arn: String,
     },
+    /// The rule `arn`'s routing is managed by `cutover` and does not name the stack's target
+    /// group: add the group at weight 0 to `forward` (no request moves), so that ECS can attach
+    /// the service to it.
+    Attach {
+        /// Its ARN.
+        arn: String,
+        /// Its routing now.
+        forward: crate::aws::forward::Forward,
+    },
 }
 
 /// Everything `apply` does, in order.

@@ -2,6 +2,9 @@
 
 use super::observed::*;
 use super::*;
+use crate::aws::forward::{Forward, WeightedGroup};
+
+mod attach;
 use crate::stack::{load_with_env, Stack};
 
 fn stack(name: &str) -> Stack {
@@ -31,11 +34,11 @@ fn shared() -> Shared {
             port: 80,
             protocol: "HTTP".into(),
         }),
-        rules: vec![RuleInfo {
+        rules: vec![ListenerRule {
             arn: "default".into(),
             priority: None,
             path_patterns: vec![],
-            forwards: vec![],
+            actions: vec![],
             tags: vec![],
         }],
         http_listener: None,
@@ -50,14 +53,11 @@ fn applied(d: &Desired) -> Observed {
     let mut shared = shared();
     shared.rules.insert(
         0,
-        RuleInfo {
+        ListenerRule {
             arn: "rule/own".into(),
             priority: Some(110),
             path_patterns: d.rule.path_patterns.clone(),
-            forwards: vec![Forward {
-                target_group_arn: TG_ARN.into(),
-                weight: Some(1),
-            }],
+            actions: vec![crate::aws::listener_rule::forward_to(TG_ARN)],
             tags: d.rule.tags.clone(),
         },
     );
@@ -238,11 +238,11 @@ fn a_taken_priority_gives_the_next_free_one_and_rules_need_not_be_sorted() {
     };
     o.shared.rules.insert(
         0,
-        RuleInfo {
+        ListenerRule {
             arn: "x".into(),
             priority: Some(110),
             path_patterns: vec!["/other/*".into()],
-            forwards: vec![],
+            actions: vec![],
             tags: vec![],
         },
     );
@@ -262,16 +262,11 @@ fn a_rule_whose_routing_cutover_manages_keeps_its_actions() {
     let d = desired(&stack("stateful"));
     let mut o = applied(&d);
     let rule = &mut o.shared.rules[0];
-    rule.forwards = vec![
-        Forward {
-            target_group_arn: TG_ARN.into(),
-            weight: Some(90),
-        },
-        Forward {
-            target_group_arn: "arn:tg/other".into(),
-            weight: Some(10),
-        },
-    ];
+    rule.actions = vec![Forward::weighted(vec![
+        WeightedGroup::new(TG_ARN, 90),
+        WeightedGroup::new("arn:tg/other", 10),
+    ])
+    .to_action()];
     let p = plan(&d, &o);
     assert_eq!(
         p.get(Kind::ListenerRule).unwrap().action,

@@ -3,11 +3,10 @@
 
 use serde::Serialize;
 
-use crate::aws::target_group::name_from_arn as target_group_name;
-use crate::aws::{certificate, listener_rule, load_balancer, Clients};
+use crate::aws::listener_rule::{self, ListenerRule};
+use crate::aws::{certificate, load_balancer, Clients};
 use crate::error::{Error, Result};
 use crate::local::pattern::path_matches;
-use crate::plan::observed::RuleInfo;
 use crate::stack::{Stack, MCP_PATH_ENV};
 
 /// A stack's endpoint through the ALB.
@@ -63,17 +62,19 @@ pub async fn endpoint(c: &Clients, stack: &Stack) -> Result<StackEndpoint> {
         stack: stack.name.clone(),
         mcp_url: format!("{origin}{mcp_path}"),
         health_url: format!("{origin}{}", stack.health_check.path),
+        // Who answers: a group kept at weight 0 (the `--from` stack of a full cutover) does not.
         routed_to: rule
-            .forwards
+            .forwards()
             .iter()
-            .map(|f| target_group_name(&f.target_group_arn).to_string())
+            .flat_map(|f| f.groups.iter().filter(|g| f.sends_traffic_to(&g.arn)))
+            .map(|g| g.name().to_string())
             .collect(),
     })
 }
 
 /// The rule the ALB uses for `path`: the first by priority whose path patterns match it.
-pub fn routing_rule<'a>(rules: &'a [RuleInfo], path: &str) -> Option<&'a RuleInfo> {
-    let mut sorted: Vec<&RuleInfo> = rules.iter().filter(|r| r.priority.is_some()).collect();
+pub fn routing_rule<'a>(rules: &'a [ListenerRule], path: &str) -> Option<&'a ListenerRule> {
+    let mut sorted: Vec<&ListenerRule> = rules.iter().filter(|r| r.priority.is_some()).collect();
     sorted.sort_by_key(|r| r.priority);
     sorted
         .into_iter()
@@ -83,19 +84,17 @@ pub fn routing_rule<'a>(rules: &'a [RuleInfo], path: &str) -> Option<&'a RuleInf
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::observed::Forward;
+    use crate::aws::forward::{target_group_name, Forward};
 
-    fn rule(priority: Option<i32>, patterns: &[&str], tg: &str) -> RuleInfo {
-        RuleInfo {
+    fn rule(priority: Option<i32>, patterns: &[&str], tg: &str) -> ListenerRule {
+        ListenerRule {
             arn: format!("rule-{tg}"),
             priority,
             path_patterns: patterns.iter().map(|p| p.to_string()).collect(),
-            forwards: vec![Forward {
-                target_group_arn: format!(
-                    "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/{tg}/abc"
-                ),
-                weight: None,
-            }],
+            actions: vec![Forward::single(format!(
+                "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/{tg}/abc"
+            ))
+            .to_action()],
             tags: Vec::new(),
         }
     }
@@ -113,10 +112,7 @@ mod tests {
             rule(None, &[], "default"),
         ];
         let r = routing_rule(&rules, "/ossserver/ossmcp").unwrap();
-        assert_eq!(
-            target_group_name(&r.forwards[0].target_group_arn),
-            "override"
-        );
+        assert_eq!(r.forwards()[0].groups[0].name(), "override");
         let r = routing_rule(&rules, "/ossserver-stateless/ossmcp").unwrap();
         assert_eq!(r.priority, Some(110));
         assert!(routing_rule(&rules, "/other").is_none());

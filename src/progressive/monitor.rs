@@ -7,8 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+use crate::aws::listener_rule::{self, ListenerRule};
 use crate::aws::metrics::{self, AlbMetrics, ServerMetrics};
-use crate::aws::{listener_rule, load_balancer, target_group, Clients};
+use crate::aws::{load_balancer, target_group, Clients};
 use crate::error::{Error, Result};
 use crate::probe::alb::routing_rule;
 use crate::stack::Stack;
@@ -102,20 +103,10 @@ pub async fn sample(c: &Clients, stacks: &[Stack], window: Duration) -> Result<S
     })
 }
 
-/// A target group's share of `rule`'s traffic, in percent.
-fn share(rule: &crate::plan::observed::RuleInfo, tg_arn: &str) -> u32 {
-    let Some(mine) = rule.forwards.iter().find(|f| f.target_group_arn == tg_arn) else {
-        return 0;
-    };
-    if rule.forwards.len() == 1 {
-        return 100;
-    }
-    let total: i32 = rule.forwards.iter().map(|f| f.weight.unwrap_or(1)).sum();
-    if total <= 0 {
-        0
-    } else {
-        (mine.weight.unwrap_or(1) * 100 / total) as u32
-    }
+/// A target group's share of `rule`'s traffic, in percent (0 when the rule is not one forward).
+fn share(rule: &ListenerRule, tg_arn: &str) -> u32 {
+    rule.forward()
+        .map_or(0, |f| f.percent_of(tg_arn).round() as u32)
 }
 
 fn rate(part: f64, whole: f64) -> String {

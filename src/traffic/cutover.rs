@@ -1,11 +1,10 @@
 //! The pure "before → after" of a cutover and the decision of a rollback: no AWS calls here.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
-use super::forward::{Forward, ForwardError, Spelling, WeightedGroup};
 use super::record::{self, RecordError, Recorded, REPLACED_TAG, RESTORED_TAG};
+use crate::aws::forward::{Forward, ForwardError, Spelling, Stickiness, WeightedGroup};
+use crate::aws::listener_rule::tag_value;
 
 /// The share of production traffic to send to the new stack: a whole percentage, 1–100.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,8 +60,15 @@ pub struct CutoverChange {
 
 /// Compute the routing for sending `percent` of the rule's traffic to `to`, the rest to `from`.
 ///
-/// The result forwards to exactly `from` (100 − N) and `to` (N); at 100 it forwards only to
-/// `to`. The current action's stickiness and order are kept; a single-group result keeps the
+/// The result forwards to exactly `from` (100 − N) and `to` (N). At 100 `from` stays in the
+/// action at weight 0: it gets no request, but its target group stays attached to the load
+/// balancer, so its targets keep being health-checked (not `unused`, `Target.NotInUse`) and
+/// a rollback or an `up` of the `--from` stack finds them healthy. ALB accepts weights from 0 to
+/// 999 as long as one is above 0
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html#forward-actions>,
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupTuple.html>).
+/// Only when `from` has no target group (`from_arn` empty) does the result forward to `to`
+/// alone. The current action's stickiness and order are kept; a single-group result keeps the
 /// current spelling when that was a single-group spelling, so a plain rule stays plain.
 pub fn cutover(
     current: &Forward,
@@ -71,7 +77,7 @@ pub fn cutover(
     percent: Percent,
 ) -> Result<CutoverChange, ForwardError> {
     let n = u16::from(percent.get());
-    let groups = if n == 100 {
+    let groups = if n == 100 && (from_arn.is_empty() || from_arn == to_arn) {
         vec![WeightedGroup::new(to_arn, 1)]
     } else {
         vec![
@@ -86,9 +92,7 @@ pub fn cutover(
     };
     let stickiness = match (spelling, current.stickiness) {
         // A ForwardConfig always carries stickiness; AWS fills in "off".
-        (Spelling::ForwardConfig | Spelling::Both, super::Stickiness::Unset) => {
-            super::Stickiness::Off
-        }
+        (Spelling::ForwardConfig | Spelling::Both, Stickiness::Unset) => Stickiness::Off,
         (_, s) => s,
     };
     let after = Forward {
@@ -135,16 +139,16 @@ pub enum RecordUpdate {
 /// Decide what a cutover records, from the rule's current routing and tags.
 pub fn record_for_cutover(
     current: &Forward,
-    tags: &HashMap<String, String>,
+    tags: &[(String, String)],
 ) -> Result<RecordUpdate, ForwardError> {
     let now = record::encodable(current)?;
-    match tags.get(REPLACED_TAG) {
-        Some(value) if *value != now => Ok(RecordUpdate::Keep {
-            value: value.clone(),
+    match tag_value(tags, REPLACED_TAG) {
+        Some(value) if value != now => Ok(RecordUpdate::Keep {
+            value: value.to_string(),
         }),
         _ => Ok(RecordUpdate::Write {
             value: now,
-            remove_restored: tags.contains_key(RESTORED_TAG),
+            remove_restored: tag_value(tags, RESTORED_TAG).is_some(),
         }),
     }
 }
@@ -170,33 +174,41 @@ pub enum RollbackDecision {
     },
 }
 
-/// Decide a rollback from the rule's current routing and tags.
+/// Decide a rollback from the rule's current routing and tags. `forced` is true when the live
+/// routing is not what mcpctl left there ([`super::drift`]) and the user passed
+/// `rollback --force`: then the routing the last rollback restored is put back again.
 pub fn rollback_decision(
     current: &Forward,
-    tags: &HashMap<String, String>,
+    tags: &[(String, String)],
+    forced: bool,
 ) -> Result<RollbackDecision, RecordError> {
-    match tags.get(REPLACED_TAG) {
+    match tag_value(tags, REPLACED_TAG) {
         Some(value) => {
             let recorded = record::decode(value)?;
-            if record::encode(current) == *value {
+            if record::encode(current) == value {
                 Ok(RollbackDecision::AlreadyRestored { fix_tags: true })
             } else {
                 Ok(RollbackDecision::Restore {
                     recorded,
-                    value: value.clone(),
+                    value: value.to_string(),
                 })
             }
         }
-        None if tags.contains_key(RESTORED_TAG) => {
-            Ok(RollbackDecision::AlreadyRestored { fix_tags: false })
-        }
-        None => Ok(RollbackDecision::NothingRecorded),
+        None => match tag_value(tags, RESTORED_TAG) {
+            Some(value) if forced && record::encode(current) != value => {
+                Ok(RollbackDecision::Restore {
+                    recorded: record::decode(value)?,
+                    value: value.to_string(),
+                })
+            }
+            Some(_) => Ok(RollbackDecision::AlreadyRestored { fix_tags: false }),
+            None => Ok(RollbackDecision::NothingRecorded),
+        },
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::Stickiness;
     use super::*;
 
     const OLD: &str =
@@ -244,17 +256,26 @@ mod tests {
     }
 
     #[test]
-    fn full_cutover_forwards_only_to_the_new_group_in_the_old_spelling() {
+    fn full_cutover_keeps_the_from_group_at_weight_0() {
         let c = cutover(&Forward::single(OLD), OLD, NEW, Percent::ALL).unwrap();
-        assert_eq!(c.after, Forward::single(NEW));
-        // From a canary (ForwardConfig) the result stays a ForwardConfig.
+        assert_eq!(
+            c.after.groups,
+            vec![WeightedGroup::new(OLD, 0), WeightedGroup::new(NEW, 100)]
+        );
+        assert_eq!(c.after.spelling, Spelling::ForwardConfig);
+        assert_eq!(c.after.validate(), Ok(()));
+        assert!(c.after.mentions(OLD) && !c.after.sends_traffic_to(OLD));
+        assert_eq!(c.after.percent_of(NEW), 100.0);
+        // From a canary the same.
         let canary = cutover(&Forward::single(OLD), OLD, NEW, pct(50))
             .unwrap()
             .after;
         let full = cutover(&canary, OLD, NEW, Percent::ALL).unwrap();
-        assert_eq!(full.after.groups, vec![WeightedGroup::new(NEW, 1)]);
-        assert_eq!(full.after.spelling, Spelling::ForwardConfig);
-        assert!(!full.after.mentions(OLD));
+        assert_eq!(full.after, c.after);
+        // Without a --from target group (it was deleted) only the new group is left, in the
+        // old spelling.
+        let alone = cutover(&Forward::single(OLD), "", NEW, Percent::ALL).unwrap();
+        assert_eq!(alone.after, Forward::single(NEW));
     }
 
     #[test]
@@ -272,8 +293,12 @@ mod tests {
         let first = cutover(&Forward::single(OLD), OLD, NEW, pct(10)).unwrap();
         let again = cutover(&first.after, OLD, NEW, pct(10)).unwrap();
         assert!(again.unchanged);
-        let full = cutover(&Forward::single(NEW), OLD, NEW, Percent::ALL).unwrap();
-        assert!(full.unchanged);
+        let full = cutover(&Forward::single(OLD), OLD, NEW, Percent::ALL).unwrap();
+        assert!(
+            cutover(&full.after, OLD, NEW, Percent::ALL)
+                .unwrap()
+                .unchanged
+        );
     }
 
     #[test]
@@ -297,7 +322,7 @@ mod tests {
     #[test]
     fn the_first_cutover_records_and_later_steps_keep_the_original() {
         let original = Forward::single(OLD);
-        let mut tags = HashMap::new();
+        let mut tags = Vec::new();
         let first = record_for_cutover(&original, &tags).unwrap();
         let value = "v1 form=arn tg:opensearch-mcp-tg=1".to_string();
         assert_eq!(
@@ -307,7 +332,7 @@ mod tests {
                 remove_restored: false
             }
         );
-        tags.insert(REPLACED_TAG.to_string(), value.clone());
+        tags.push((REPLACED_TAG.to_string(), value.clone()));
         let canary = cutover(&original, OLD, NEW, pct(10)).unwrap().after;
         assert_eq!(
             record_for_cutover(&canary, &tags).unwrap(),
@@ -318,10 +343,10 @@ mod tests {
     #[test]
     fn a_cutover_after_a_rollback_records_afresh() {
         let original = Forward::single(OLD);
-        let tags = HashMap::from([(
+        let tags = vec![(
             RESTORED_TAG.to_string(),
             "v1 form=arn tg:opensearch-mcp-tg=1".to_string(),
-        )]);
+        )];
         assert!(matches!(
             record_for_cutover(&original, &tags).unwrap(),
             RecordUpdate::Write {
@@ -336,34 +361,57 @@ mod tests {
         let original = Forward::single(OLD);
         let value = record::encode(&original);
         let during = cutover(&original, OLD, NEW, Percent::ALL).unwrap().after;
-        let tags = HashMap::from([(REPLACED_TAG.to_string(), value.clone())]);
-        match rollback_decision(&during, &tags).unwrap() {
+        let tags = vec![(REPLACED_TAG.to_string(), value.clone())];
+        match rollback_decision(&during, &tags, false).unwrap() {
             RollbackDecision::Restore { recorded, value: v } => {
                 assert_eq!(v, value);
-                let arns = HashMap::from([("opensearch-mcp-tg".to_string(), OLD.to_string())]);
+                let arns = std::collections::HashMap::from([(
+                    "opensearch-mcp-tg".to_string(),
+                    OLD.to_string(),
+                )]);
                 assert_eq!(recorded.resolve(&arns).unwrap(), original);
             }
             other => panic!("expected a restore, got {other:?}"),
         }
         // Interrupted after ModifyRule: routing restored, tags not yet moved.
         assert_eq!(
-            rollback_decision(&original, &tags).unwrap(),
+            rollback_decision(&original, &tags, false).unwrap(),
             RollbackDecision::AlreadyRestored { fix_tags: true }
         );
-        let after = HashMap::from([(RESTORED_TAG.to_string(), value)]);
+        let after = vec![(RESTORED_TAG.to_string(), value)];
         assert_eq!(
-            rollback_decision(&original, &after).unwrap(),
+            rollback_decision(&original, &after, false).unwrap(),
             RollbackDecision::AlreadyRestored { fix_tags: false }
         );
         assert_eq!(
-            rollback_decision(&original, &HashMap::new()).unwrap(),
+            rollback_decision(&original, &[], false).unwrap(),
             RollbackDecision::NothingRecorded
         );
     }
 
     #[test]
+    fn a_forced_rollback_puts_back_what_the_last_rollback_restored() {
+        let original = Forward::single(OLD);
+        let value = record::encode(&original);
+        let raced = cutover(&original, OLD, NEW, pct(50)).unwrap().after;
+        let tags = vec![(RESTORED_TAG.to_string(), value.clone())];
+        assert_eq!(
+            rollback_decision(&raced, &tags, false).unwrap(),
+            RollbackDecision::AlreadyRestored { fix_tags: false }
+        );
+        match rollback_decision(&raced, &tags, true).unwrap() {
+            RollbackDecision::Restore { value: v, .. } => assert_eq!(v, value),
+            other => panic!("expected a restore, got {other:?}"),
+        }
+        assert_eq!(
+            rollback_decision(&original, &tags, true).unwrap(),
+            RollbackDecision::AlreadyRestored { fix_tags: false }
+        );
+    }
+
+    #[test]
     fn a_damaged_record_is_an_error_not_a_guess() {
-        let tags = HashMap::from([(REPLACED_TAG.to_string(), "garbage".to_string())]);
-        assert!(rollback_decision(&Forward::single(NEW), &tags).is_err());
+        let tags = vec![(REPLACED_TAG.to_string(), "garbage".to_string())];
+        assert!(rollback_decision(&Forward::single(NEW), &tags, false).is_err());
     }
 }

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::alb::RuleView;
-use super::forward::{Forward, Spelling};
+use crate::aws::forward::{target_group_name, Forward, Spelling};
+use crate::aws::listener_rule::ListenerRule;
 use crate::stack::STACK_TAG;
 
 /// What happens to one rule.
@@ -66,8 +66,8 @@ impl Blockers {
 
 /// True when the rule belongs to `stack`: tagged for it, or untagged and serving its paths
 /// (a rule created by the old scripts, adopted the way `up` adopts it).
-pub fn owned_by(rule: &RuleView, stack: &str, paths: &[String]) -> bool {
-    match rule.tags.get(STACK_TAG) {
+pub fn owned_by(rule: &ListenerRule, stack: &str, paths: &[String]) -> bool {
+    match rule.tag(STACK_TAG) {
         Some(owner) => owner == stack,
         None => rule.priority.is_some() && rule.serves(paths),
     }
@@ -99,7 +99,7 @@ pub fn plan_rules(
     stack: &str,
     paths: &[String],
     target_group: Option<&str>,
-    rules: &[RuleView],
+    rules: &[ListenerRule],
     owners: &HashMap<String, String>,
     force: bool,
 ) -> (Vec<RulePlan>, Blockers) {
@@ -163,7 +163,7 @@ pub fn plan_rules(
                     None => {
                         blockers.hard.push(format!(
                             "{label} belongs to stack {stack} but forwards to target group {}, and no stack owns that group (no {STACK_TAG} tag, no stack file names it); tag the group with {STACK_TAG}=NAME so the rule can be handed over",
-                            super::forward::target_group_name(&heaviest)
+                            target_group_name(&heaviest)
                         ));
                         continue;
                     }
@@ -171,7 +171,7 @@ pub fn plan_rules(
             }
             (false, Some(rest)) => RuleFate::DropGroup { forward: rest },
             (false, None) => {
-                let whose = match rule.tags.get(STACK_TAG) {
+                let whose = match rule.tag(STACK_TAG) {
                     Some(owner) => format!("belongs to stack {owner}"),
                     None => format!("is not a rule of stack {stack}"),
                 };
@@ -193,20 +193,20 @@ pub fn plan_rules(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::traffic::WeightedGroup;
+    use crate::aws::forward::WeightedGroup;
 
     const OLD: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/opensearch-mcp-tg/01";
     const NEW: &str =
         "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/opensearch-mcp-tg-stateless/02";
 
-    fn rule(priority: i32, path: &str, owner: Option<&str>, f: Forward) -> RuleView {
-        RuleView {
+    fn rule(priority: i32, path: &str, owner: Option<&str>, f: Forward) -> ListenerRule {
+        ListenerRule {
             arn: format!("arn:rule/{priority}"),
             priority: Some(priority),
             path_patterns: vec![path.to_string()],
             actions: vec![f.to_action()],
             tags: owner
-                .map(|o| HashMap::from([(STACK_TAG.to_string(), o.to_string())]))
+                .map(|o| vec![(STACK_TAG.to_string(), o.to_string())])
                 .unwrap_or_default(),
         }
     }

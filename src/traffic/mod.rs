@@ -1,16 +1,14 @@
-//! The routing model behind `cutover`, `rollback` and `cleanup`: a listener rule's forward
-//! action as a typed value ([`Forward`]), the pure "before → after" of a cutover
-//! ([`cutover::cutover`]), the rollback decision, and the record of the replaced routing kept on
-//! the production rule's tags ([`record`]). Deciding is pure; the one module that reads and
-//! changes AWS is [`alb`] (a listener's rules as [`alb::RuleView`]s, and
-//! [`alb::RuleChange::apply`] for the calls the decisions plan).
+//! The routing decisions behind `cutover`, `rollback` and `cleanup`, all pure: the "before →
+//! after" of a cutover ([`cutover::cutover`]), the rollback decision, the record of the
+//! replaced routing kept on the production rule's tags ([`record`]), the comparison of that
+//! record with the live routing ([`drift`]) and what `cleanup` does with each rule ([`handover`]). Nothing here calls AWS: the rules, forward actions and calls
+//! these decisions read and plan are the `aws` types ([`crate::aws::listener_rule::ListenerRule`],
+//! [`crate::aws::forward::Forward`], [`crate::aws::listener_rule::RuleChange`]), read and made
+//! by the commands through [`crate::aws`].
 
-pub mod alb;
-pub mod call;
 pub mod cutover;
-pub mod forward;
+pub mod drift;
 pub mod handover;
 pub mod record;
 
 pub use cutover::{CutoverChange, Percent, RecordUpdate, RollbackDecision};
-pub use forward::{Forward, ForwardError, Spelling, Stickiness, WeightedGroup};

@@ -18,15 +18,18 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::forward::{Forward, ForwardError, Spelling, Stickiness, WeightedGroup, MAX_WEIGHT};
+use crate::aws::forward::{Forward, ForwardError, Spelling, Stickiness, WeightedGroup, MAX_WEIGHT};
 
 // Both keys start with `mcpctl:cutover`, the prefix by which `up` leaves a rule's routing to
-// `cutover` (see `crate::plan::observed::CUTOVER_TAG_PREFIX`).
+// `cutover` (see `crate::aws::listener_rule::CUTOVER_TAG_PREFIX`).
 
 /// Tag holding the routing before the current cutover (present while a cutover is in effect).
 pub const REPLACED_TAG: &str = "mcpctl:cutover-replaced";
 /// Tag holding the routing the last rollback restored (so a second rollback knows it is done).
 pub const RESTORED_TAG: &str = "mcpctl:cutover-restored";
+/// Tag holding the routing the last cutover step set, written after its `ModifyRule`, so that
+/// `cutover` and `rollback` notice a change they did not make ([`super::drift`]).
+pub const APPLIED_TAG: &str = "mcpctl:cutover-applied";
 /// The longest tag value ELB accepts.
 pub const MAX_TAG_VALUE: usize = 256;
 
@@ -309,9 +312,10 @@ mod tests {
 
     #[test]
     fn up_recognises_the_record_tags_and_leaves_the_routing_alone() {
-        use crate::plan::observed::CUTOVER_TAG_PREFIX;
+        use crate::aws::listener_rule::CUTOVER_TAG_PREFIX;
         assert!(REPLACED_TAG.starts_with(CUTOVER_TAG_PREFIX));
         assert!(RESTORED_TAG.starts_with(CUTOVER_TAG_PREFIX));
+        assert!(APPLIED_TAG.starts_with(CUTOVER_TAG_PREFIX));
     }
 
     #[test]

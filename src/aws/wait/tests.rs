@@ -35,6 +35,7 @@ fn states(file: &str) -> Vec<(ServiceSnapshot, Option<HealthCount>)> {
                 Some(HealthCount {
                     healthy: r.targets.healthy,
                     total: r.targets.total,
+                    unused: 0,
                 }),
             )
         })
@@ -108,6 +109,7 @@ fn assess_each_recorded_state() {
     let few = Some(HealthCount {
         healthy: 1,
         total: 2,
+        unused: 0,
     });
     assert!(matches!(
         assess(&s[2].0, &td5, few),
@@ -168,6 +170,41 @@ async fn a_rollback_fails_with_the_service_events() {
         msg.contains("deployment failed: tasks failed to start. Rolling back"),
         "{msg}"
     );
+}
+
+#[tokio::test]
+async fn unused_targets_are_explained_a_group_at_weight_0_is_in_use() {
+    // Tasks run, but their target group is in no rule's forward action: ALB reports the targets
+    // `unused` and never health-checks them. The waiter says why instead of only "0/2".
+    let s = states("stuck.json").remove(0).0;
+    let unused = HealthCount {
+        healthy: 0,
+        total: 2,
+        unused: 2,
+    };
+    let res = wait_with(
+        || {
+            let s = s.clone();
+            async move { Ok((s, Some(unused))) }
+        },
+        &format!("{TD}7"),
+        Duration::ZERO,
+        Duration::from_millis(1),
+        &mut Record::default(),
+    )
+    .await;
+    let msg = res.unwrap_err().to_string();
+    assert!(
+        msg.contains("2 of 2 targets are `unused` (Target.NotInUse)"),
+        "{msg}"
+    );
+    assert!(msg.contains("weight 0"), "{msg}");
+    assert!(unused_note(HealthCount {
+        healthy: 2,
+        total: 2,
+        unused: 0
+    })
+    .is_none());
 }
 
 #[tokio::test]

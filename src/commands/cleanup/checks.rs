@@ -4,15 +4,16 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::aws::{iam_role, Clients};
+use crate::aws::forward::target_group_name;
+use crate::aws::listener_rule::{tag_value, ListenerRule};
+use crate::aws::{iam_role, target_group, Clients};
 use crate::error::{Error, Result};
 use crate::stack::{self, Stack, STACK_TAG};
-use crate::traffic::alb::{self, RuleView};
 
 /// Which stack owns each target group: its `mcpctl:stack` tag, else the stack file naming it.
 pub(super) async fn owners(
     c: &Clients,
-    rules: &[RuleView],
+    rules: &[ListenerRule],
     stacks_dir: &Path,
 ) -> Result<HashMap<String, String>> {
     let mut arns: Vec<String> = rules
@@ -30,18 +31,15 @@ pub(super) async fn owners(
         .filter_map(|e| stack::load(&e.path().to_string_lossy(), stacks_dir).ok())
         .map(|s| (s.names.target_group, s.name))
         .collect();
-    let tags = alb::tags_of(c, &arns).await?;
+    let tags: HashMap<String, crate::aws::Tags> =
+        target_group::tags_of(c, &arns).await?.into_iter().collect();
     Ok(arns
         .into_iter()
         .filter_map(|arn| {
             let owner = tags
                 .get(&arn)
-                .and_then(|t| t.get(STACK_TAG).cloned())
-                .or_else(|| {
-                    by_file
-                        .get(crate::traffic::forward::target_group_name(&arn))
-                        .cloned()
-                })?;
+                .and_then(|t| tag_value(t, STACK_TAG).map(str::to_string))
+                .or_else(|| by_file.get(target_group_name(&arn)).cloned())?;
             Some((arn, owner))
         })
         .collect())

@@ -12,13 +12,12 @@ use serde::Serialize;
 use self::checks::{managed_role, owners, RoleFate};
 use self::steps::Step;
 use crate::archive::{self, capture, Archive};
-use crate::aws::{ecr, logs, service, task_definition, Clients};
+use crate::aws::listener_rule::{ListenerRule, RuleChange};
+use crate::aws::{ecr, load_balancer, logs, service, target_group, task_definition, Call, Clients};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::stack::{self, STACK_TAG};
-use crate::traffic::alb::{self, RuleChange, RuleView};
-use crate::traffic::call::PlannedCall;
 use crate::traffic::handover::{plan_rules, RuleFate, RulePlan};
 
 /// Arguments of `mcpctl cleanup`.
@@ -60,7 +59,7 @@ pub struct CleanupReport {
     /// The rules the cleanup deletes, hands over or changes.
     pub rules: Vec<RulePlan>,
     /// The steps, in order (AWS calls and the wait).
-    pub calls: Vec<PlannedCall>,
+    pub calls: Vec<Call>,
     /// What is kept on purpose.
     pub kept: Vec<String>,
     /// True with `--dry-run`.
@@ -78,10 +77,10 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
     // Observe everything first; nothing is written or changed before the checks pass.
     // Rules on every listener of the ALB: one naming the target group anywhere would keep
     // DeleteTargetGroup from succeeding.
-    let rules = alb::all_rules(&c, &stack.load_balancer.reference).await?;
-    let tg = alb::target_group(&c, &names.target_group).await?;
+    let rules = load_balancer::all_rules(&c, &stack.load_balancer.reference).await?;
+    let tg = target_group::arn_by_name(&c, &names.target_group).await?;
     let owners = owners(&c, &rules, &global.stacks_dir).await?;
-    let tg_arn = tg.as_ref().map(|t| t.arn.as_str());
+    let tg_arn = tg.as_deref();
     let (rule_plans, blockers) = plan_rules(
         &stack.name,
         &stack.routing.path_patterns,
@@ -151,8 +150,8 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
             })),
         }
     }
-    if let Some(t) = &tg {
-        steps.push(Step::DeleteTargetGroup { arn: t.arn.clone() });
+    if let Some(arn) = &tg {
+        steps.push(Step::DeleteTargetGroup { arn: arn.clone() });
     }
     if log_group.is_some() {
         steps.push(Step::DeleteLogGroup);
@@ -244,7 +243,7 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
         .as_ref()
         .and_then(|s| s.task_definition().map(str::to_string))
         .or_else(|| revisions.last().cloned());
-    let touched: Vec<&RuleView> = rules
+    let touched: Vec<&ListenerRule> = rules
         .iter()
         .filter(|r| report.rules.iter().any(|p| p.rule_arn == r.arn))
         .collect();
@@ -260,7 +259,12 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
 
     for (i, step) in steps.iter().enumerate() {
         if !json_out {
-            crate::outln!("[{}/{}] {}", i + 1, steps.len(), report.calls[i].action)?;
+            crate::outln!(
+                "[{}/{}] {}",
+                i + 1,
+                steps.len(),
+                report.calls[i].iam_action()
+            )?;
         }
         step.apply(&c, &stack, args.timeout).await?;
     }
@@ -298,7 +302,7 @@ fn print_plan(r: &CleanupReport) -> Result<()> {
         };
         crate::outln!("Listener {}: {what}", rule.label)?;
     }
-    crate::traffic::call::print_calls("Steps", &r.calls, r.dry_run)?;
+    super::print_calls("Steps", &r.calls, r.dry_run)?;
     for k in &r.kept {
         crate::outln!("Kept: {k}")?;
     }

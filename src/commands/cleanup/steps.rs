@@ -5,11 +5,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::aws::{ecr, iam_role, logs, service, target_group, task_definition, Clients};
+use crate::aws::listener_rule::RuleChange;
+use crate::aws::{ecr, iam_role, logs, service, target_group, task_definition, Call, Clients};
 use crate::error::Result;
 use crate::stack::Stack;
-use crate::traffic::alb::RuleChange;
-use crate::traffic::call::PlannedCall;
 
 /// One step of a cleanup, in the order it runs. Each step was planned from what exists now,
 /// so a cleanup stopped halfway plans only what is left when run again.
@@ -36,39 +35,39 @@ pub(super) enum Step {
 }
 
 impl Step {
-    pub(super) fn planned(&self, s: &Stack) -> PlannedCall {
+    pub(super) fn planned(&self, s: &Stack) -> Call {
         let (cluster, svc) = (&s.cluster, &s.names.service);
         match self {
-            Step::ScaleToZero => PlannedCall::new(
+            Step::ScaleToZero => Call::planned(
                 "ecs:UpdateService",
                 json!({"cluster": cluster, "service": svc, "desiredCount": 0}),
             ),
-            Step::WaitDrained => PlannedCall::new(
+            Step::WaitDrained => Call::planned(
                 "wait",
                 json!({"until": format!("service {svc} runs 0 tasks"), "poll": "ecs:DescribeServices"}),
             ),
-            Step::DeleteService => PlannedCall::new(
+            Step::DeleteService => Call::planned(
                 "ecs:DeleteService",
                 json!({"cluster": cluster, "service": svc}),
             ),
             Step::Rule(change) => change.planned(),
-            Step::DeleteTargetGroup { arn } => PlannedCall::new(
+            Step::DeleteTargetGroup { arn } => Call::planned(
                 "elasticloadbalancing:DeleteTargetGroup",
                 json!({"TargetGroupArn": arn}),
             ),
-            Step::DeleteLogGroup => PlannedCall::new(
+            Step::DeleteLogGroup => Call::planned(
                 "logs:DeleteLogGroup",
                 json!({"logGroupName": s.names.log_group}),
             ),
-            Step::Deregister { arn } => PlannedCall::new(
+            Step::Deregister { arn } => Call::planned(
                 "ecs:DeregisterTaskDefinition",
                 json!({"taskDefinition": arn}),
             ),
-            Step::DeleteRepository => PlannedCall::new(
+            Step::DeleteRepository => Call::planned(
                 "ecr:DeleteRepository",
                 json!({"repositoryName": s.names.ecr_repository, "force": true}),
             ),
-            Step::DeleteRole { name } => PlannedCall::new(
+            Step::DeleteRole { name } => Call::planned(
                 "iam:DeleteRole",
                 json!({"RoleName": name, "before": "iam:DeleteRolePolicy / iam:DetachRolePolicy for each of its policies"}),
             ),
