@@ -59,6 +59,9 @@ fn hint(code: Option<&str>, action: &str, resource: &str, message: &str) -> Stri
         "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => {
             "AWS throttled the call even after retries: wait a minute and run again (it is safe to re-run)".to_string()
         }
+        "" if message.starts_with("no answer within --call-timeout") => {
+            "the endpoint accepted the connection but did not answer: check the network, --region and AWS_ENDPOINT_URL if set, or give a longer --call-timeout".to_string()
+        }
         "" if message.contains("credentials") => {
             "no AWS credentials found: pass --profile, set AWS_PROFILE, or run `aws configure` / `aws sso login`".to_string()
         }
@@ -90,6 +93,8 @@ where
                 .map(str::to_string)
                 .unwrap_or_else(|| s.err().to_string()),
         ),
+        SdkError::TimeoutError(_) => (None, timed_out()),
+        SdkError::DispatchFailure(d) if d.is_timeout() => (None, timed_out()),
         other => (None, crate::error::source_chain(other)),
     };
     AwsError {
@@ -98,6 +103,16 @@ where
         code,
         message,
     }
+}
+
+/// The message of a call that ran out of time: the bound and the endpoint that did not answer.
+fn timed_out() -> String {
+    let settings = super::settings::current();
+    format!(
+        "no answer within --call-timeout {} from {}",
+        humantime::format_duration(settings.call_timeout),
+        super::settings::endpoint_for_messages()
+    )
 }
 
 /// [`describe`] as a command error (exit 1).

@@ -3,12 +3,17 @@
 
 pub mod call;
 pub mod cleanup;
+mod common;
+pub mod completions;
 pub mod cutover;
 pub mod local;
 pub mod logs;
+pub mod man;
 pub mod plan;
 pub mod rollback;
 pub mod shell;
 pub mod status;
 pub mod up;
 pub mod verify;
+
+pub use common::{not_found_in_region, show_identity};

@@ -224,6 +224,7 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
         }
         return Ok(());
     }
+    crate::commands::show_identity(&c).await?;
     if !steps.is_empty() {
         crate::prompt::confirm(
             &format!(
