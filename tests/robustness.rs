@@ -269,3 +269,113 @@ fn completions_and_the_man_page_come_from_the_cli_definition() {
         "{page}"
     );
 }
+
+/// The stateless stack with the service settings moto's CreateService can store, and `extra`.
+fn moto_stack(dir: &std::path::Path, name: &str, extra: &str) -> String {
+    let text = format!(
+        "extends: {}\nservice:\n  circuit_breaker_rollback: false\n  enable_execute_command: false\n  health_check_grace_period_seconds: 0\n{extra}",
+        repo_stack("stateless")
+    );
+    stack_file(dir, name, &text).display().to_string()
+}
+
+#[test]
+fn an_edited_priority_moves_the_rule_with_set_rule_priorities() {
+    let aws = Aws::start();
+    let dir = tempfile::tempdir().unwrap();
+    let stack = moto_stack(dir.path(), "stateless", "");
+    aws.mcpctl_json(&["up", "--stack", &stack, "--image", IMAGE, "--no-wait"]);
+    assert_eq!(aws.rules()[0]["priority"], 110);
+    let stack = moto_stack(
+        dir.path(),
+        "stateless",
+        "routing:\n  path_patterns: [\"/ossserver-stateless/*\"]\n  priority: 120\n",
+    );
+    let plan = aws.mcpctl(&["plan", "--stack", &stack, "--image", IMAGE]);
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(text.contains("priority: 110 -> 120"), "{text}");
+    let out = aws.mcpctl_json(&["up", "--stack", &stack, "--image", IMAGE, "--no-wait"]);
+    assert_eq!(
+        common::aws::mutating(&out),
+        vec!["SetRulePriorities"],
+        "{out:#}"
+    );
+    let rules = aws.rules();
+    assert_eq!(rules.as_array().unwrap().len(), 1);
+    assert_eq!(rules[0]["priority"], 120);
+    let again = aws.mcpctl_json(&["up", "--stack", &stack, "--image", IMAGE, "--no-wait"]);
+    assert!(common::aws::mutating(&again).is_empty(), "{again:#}");
+}
+
+#[test]
+fn a_path_whose_rule_another_stack_owns_is_refused_before_any_change() {
+    let aws = Aws::start();
+    let dir = tempfile::tempdir().unwrap();
+    let owner = moto_stack(dir.path(), "stateless", "");
+    aws.mcpctl_json(&["up", "--stack", &owner, "--image", IMAGE, "--no-wait"]);
+    let before = aws.rules();
+    // Another stack in another directory (so the load-time check cannot see it) with the
+    // same path: the live rule's tag names its owner.
+    let other_dir = tempfile::tempdir().unwrap();
+    let intruder = moto_stack(
+        other_dir.path(),
+        "intruder",
+        "names:\n  ecr_repository: intruder\n  service: intruder\n  task_family: intruder\n  target_group: intruder-tg\n  log_group: /ecs/intruder\n",
+    );
+    let out = aws.mcpctl(&[
+        "--output",
+        "json",
+        "up",
+        "--stack",
+        &intruder,
+        "--image",
+        IMAGE,
+        "--no-wait",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "listener rule /ossserver-stateless/* (priority 110) belongs to stack `stateless`"
+        ),
+        "{message}"
+    );
+    assert_eq!(doc["changes_made"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(aws.rules(), before, "the rule was not touched");
+}
+
+#[test]
+fn cleanup_of_a_never_deployed_stack_shows_no_archive_path() {
+    let aws = Aws::start();
+    let stacks = tempfile::tempdir().unwrap();
+    for f in ["shared.yaml", "stateless.yaml"] {
+        std::fs::copy(
+            common::workspace_root().join("stacks").join(f),
+            stacks.path().join(f),
+        )
+        .unwrap();
+    }
+    let dir = stacks.path().to_str().unwrap();
+    let out = aws.mcpctl(&[
+        "cleanup",
+        "--stack",
+        "stateless",
+        "--yes",
+        "--stacks-dir",
+        dir,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("Nothing to do: stack stateless has no resources left (nothing archived)."),
+        "{text}"
+    );
+    assert!(!text.contains("Archive:"), "{text}");
+    assert!(!stacks.path().join("archive").exists());
+}
