@@ -1,7 +1,7 @@
 //! What several commands say the same way: who they act as, and why a resource is not there.
 
 use crate::aws::Clients;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::stack::Stack;
 
 /// "X does not exist in region R", with the likely reason: a region other than the stack's
@@ -21,6 +21,28 @@ pub fn not_found_in_region(what: &str, region_in_use: &str, stack: &Stack) -> St
             stack.name
         )
     }
+}
+
+/// An AWS "not found" for the shared cluster or load balancer while the region in use is not
+/// the stack's: say both regions (a bare `ClusterNotFoundException` does not); the AWS error
+/// stays the cause. Any other error is returned as it is.
+pub fn explain_not_found(e: Error, region_in_use: &str, stack: &Stack) -> Error {
+    let Error::Failed(inner) = e else {
+        return e;
+    };
+    let code = inner
+        .chain()
+        .find_map(|c| c.downcast_ref::<crate::aws::AwsError>())
+        .and_then(|a| a.code.clone());
+    let what = match code.as_deref() {
+        Some("ClusterNotFoundException") => format!("cluster {}", stack.cluster),
+        Some("LoadBalancerNotFound") => format!("load balancer {}", stack.load_balancer.reference),
+        _ => return Error::Failed(inner),
+    };
+    if region_in_use == stack.region {
+        return Error::Failed(inner);
+    }
+    Error::Failed(inner.context(not_found_in_region(&what, region_in_use, stack)))
 }
 
 /// Print, on stderr, the account, region and identity the clients act as
@@ -55,5 +77,34 @@ mod tests {
         );
         let m = not_found_in_region("log group /ecs/x", "us-east-1", &stack("us-east-1"));
         assert!(m.contains("deploy the stack"), "{m}");
+    }
+
+    #[test]
+    fn a_missing_cluster_in_another_region_says_both_regions() {
+        let aws = crate::aws::AwsError {
+            action: "ecs:DescribeServices".into(),
+            resource: "service s".into(),
+            code: Some("ClusterNotFoundException".into()),
+            message: "Cluster not found.".into(),
+        };
+        let e = Error::Failed(anyhow::Error::new(aws.clone()));
+        let m = format!(
+            "{:#}",
+            explain_not_found(e, "eu-west-1", &stack("us-east-1"))
+        );
+        assert!(
+            m.starts_with("cluster fastmcp-time-server-cluster does not exist in region eu-west-1, the region in use; stack stateless is set for region us-east-1"),
+            "{m}"
+        );
+        assert!(
+            m.contains("ClusterNotFoundException"),
+            "the cause stays: {m}"
+        );
+        let e = Error::Failed(anyhow::Error::new(aws));
+        let m = format!(
+            "{:#}",
+            explain_not_found(e, "us-east-1", &stack("us-east-1"))
+        );
+        assert!(m.starts_with("ecs:DescribeServices"), "{m}");
     }
 }

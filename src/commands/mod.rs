@@ -16,4 +16,4 @@ pub mod status;
 pub mod up;
 pub mod verify;
 
-pub use common::{not_found_in_region, show_identity};
+pub use common::{explain_not_found, not_found_in_region, show_identity};
