@@ -33,6 +33,7 @@ macro_rules! at {
 }
 
 mod file;
+mod image_reference;
 mod interpolate;
 mod layers;
 mod matcher;
