@@ -23,9 +23,14 @@ pub struct GlobalArgs {
     /// Output format: text for people, json for machines.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
-    /// AWS profile (default: the standard credential chain).
-    #[arg(long, global = true, env = "AWS_PROFILE")]
+    /// AWS profile; wins over AWS_ACCESS_KEY_ID like the AWS CLI's (default: the standard
+    /// credential chain, which reads AWS_PROFILE). An unknown profile is an error.
+    #[arg(long, global = true)]
     pub profile: Option<String>,
+    /// Give up on an AWS call after this long, each attempt and all retries together
+    /// (e.g. 30s, 2m); connecting takes at most 10s of it.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = parse_call_timeout)]
+    pub call_timeout: std::time::Duration,
     /// AWS region (default: the stack's region, then the standard chain).
     #[arg(long, global = true)]
     pub region: Option<String>,
@@ -66,12 +71,31 @@ pub enum Command {
     Call(commands::call::CallArgs),
     /// An interactive MCP prompt: health, tools, list, stress, call, describe, replicas...
     Shell(commands::shell::ShellArgs),
+    /// Print a shell completion script: `mcpctl completions bash > /etc/bash_completion.d/mcpctl`.
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the manual page (roff): `mcpctl man > mcpctl.1`.
+    Man(commands::man::ManArgs),
+}
+
+/// `--call-timeout`: a humantime duration from 1s to 1h.
+fn parse_call_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{e}; write e.g. 30s or 2m"))?;
+    if d < std::time::Duration::from_secs(1) || d > std::time::Duration::from_secs(3600) {
+        return Err("use 1s to 1h".to_string());
+    }
+    Ok(d)
 }
 
 impl Cli {
     /// Run the chosen command.
     pub async fn run(self) -> crate::error::Result<()> {
         let g = &self.global;
+        crate::aws::settings::configure(crate::aws::settings::CallSettings {
+            call_timeout: g.call_timeout,
+        });
+        if let Some(p) = &g.profile {
+            crate::aws::settings::check_profile(p).await?;
+        }
         match self.command {
             Command::Plan(a) => commands::plan::run(a, g).await,
             Command::Up(a) => commands::up::run(a, g).await,
@@ -85,6 +109,8 @@ impl Cli {
             Command::Verify(a) => commands::verify::run(a, g).await,
             Command::Call(a) => commands::call::run(a, g).await,
             Command::Shell(a) => commands::shell::run(a, g).await,
+            Command::Completions(a) => commands::completions::run(a),
+            Command::Man(a) => commands::man::run(a),
         }
     }
 }

@@ -12,15 +12,21 @@ fn main() -> ExitCode {
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
+            if code == 2 && json_requested() {
+                let err = Error::bad_input(e.kind().to_string());
+                let _ = mcpctl::output::finish_json(Err(&err));
+            }
             return ExitCode::from(code);
         }
     };
+    let json = cli.global.output.is_json();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MCPCTL_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rmcp=off")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(mcpctl::output::stderr_colors())
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -30,13 +36,32 @@ fn main() -> ExitCode {
         }
     };
     quiet_on_closed_stdout();
-    match runtime.block_on(cli.run()) {
+    let result = runtime.block_on(cli.run());
+    if json && !matches!(result, Err(Error::StdoutClosed)) {
+        // One document on stdout, also on errors and refusals; a closed stdout ends quietly.
+        if let Err(e) = mcpctl::output::finish_json(result.as_ref().map(|_| ())) {
+            if !matches!(e, Error::StdoutClosed) {
+                eprintln!("error: {e:#}");
+            }
+        }
+    }
+    match result {
         Ok(()) | Err(Error::StdoutClosed) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             e.to_exit_code()
         }
     }
+}
+
+/// True when the command line asks for `--output json` (read before clap's own parse
+/// succeeded, so a usage error is a JSON document too).
+fn json_requested() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().any(|a| a == "--output=json")
+        || args
+            .windows(2)
+            .any(|w| w[0] == "--output" && w[1] == "json")
 }
 
 /// A `println!` that still reaches a closed stdout panics with "failed printing to stdout:

@@ -28,12 +28,128 @@ impl OutputFormat {
     }
 }
 
-/// Print a serializable value as pretty JSON on stdout.
+/// True when stderr may carry colours: it is a terminal and `NO_COLOR` is unset or empty
+/// (<https://no-color.org>). Logs, progress and messages on a file or pipe are plain text.
+pub fn stderr_colors() -> bool {
+    use std::io::IsTerminal;
+    colors_allowed(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    )
+}
+
+fn colors_allowed(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// The command's JSON document, held until the command ends ([`finish_json`]), so stdout
+/// gets exactly one document whatever happens.
+static DOCUMENT: std::sync::Mutex<Option<serde_json::Value>> = std::sync::Mutex::new(None);
+
+/// The command's JSON result (`--output json`): kept and printed once when the command ends,
+/// with `ok` and `exit_code` added, or folded into the error document if the command then
+/// fails, so a script always reads one document.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    let value = serde_json::to_value(value).map_err(|e| {
+        Error::Failed(anyhow::Error::new(e).context("could not render JSON output"))
+    })?;
+    // A later call replaces the document (a command may record what it knows before a step
+    // that can fail, then the full result).
+    if let Ok(mut d) = DOCUMENT.lock() {
+        *d = Some(value);
+    }
+    Ok(())
+}
+
+/// Print a value as pretty JSON on stdout at once (for a document a script waits for while
+/// the command keeps running, like `local`'s ready document).
+pub fn print_json_now<T: serde::Serialize>(value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| {
         Error::Failed(anyhow::Error::new(e).context("could not render JSON output"))
     })?;
     crate::outln!("{text}")
+}
+
+/// The one JSON document of a command that ran with `--output json`: its result with
+/// `ok: true, exit_code: 0`, or on failure `ok: false`, the exit code, the error (`kind`,
+/// `message`, the AWS `call` and `resource` when an AWS call failed), what the command had
+/// reported so far, and the changing AWS calls made before the failure.
+pub fn json_document(
+    result: std::result::Result<(), &Error>,
+    partial: Option<serde_json::Value>,
+    calls: &[crate::aws::Call],
+) -> serde_json::Value {
+    let mut doc = match partial {
+        Some(serde_json::Value::Object(m)) => m,
+        Some(other) => {
+            let mut m = serde_json::Map::new();
+            m.insert("result".into(), other);
+            m
+        }
+        None => serde_json::Map::new(),
+    };
+    match result {
+        Ok(()) => {
+            doc.insert("ok".into(), true.into());
+            doc.insert("exit_code".into(), 0.into());
+        }
+        Err(e) => {
+            doc.insert("ok".into(), false.into());
+            doc.insert("exit_code".into(), e.exit_code().into());
+            doc.insert("error".into(), error_json(e));
+            let changes: Vec<serde_json::Value> = calls
+                .iter()
+                .filter(|c| c.is_mutating())
+                .map(|c| serde_json::json!({"service": c.service, "operation": c.operation}))
+                .collect();
+            doc.insert("changes_made".into(), changes.into());
+            doc.insert("aws_calls".into(), calls.len().into());
+        }
+    }
+    serde_json::Value::Object(doc)
+}
+
+/// `{kind, message, call, resource}` of an error.
+fn error_json(e: &Error) -> serde_json::Value {
+    let kind = match e {
+        Error::BadInput(_) => "bad_input",
+        Error::Refused(_) => "refused",
+        Error::Failed(_) => "failed",
+        Error::StdoutClosed => "stdout_closed",
+    };
+    let aws = match e {
+        Error::Failed(a) => a
+            .chain()
+            .find_map(|c| c.downcast_ref::<crate::aws::AwsError>()),
+        _ => None,
+    };
+    serde_json::json!({
+        "kind": if aws.is_some() { "aws" } else { kind },
+        "message": format!("{e:#}"),
+        "call": aws.map(|a| a.action.clone()),
+        "resource": aws.map(|a| a.resource.clone()),
+        "code": aws.and_then(|a| a.code.clone()),
+    })
+}
+
+/// Set when a command streams its JSON itself (`logs`: one object per event; `local`: the
+/// ready document while it runs): then a successful end adds no document.
+static STREAMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Say that this command streams its own JSON on stdout (see [`STREAMED`]).
+pub fn mark_streamed() {
+    STREAMED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// End a `--output json` run: print its one document (see [`json_document`]); after a command
+/// that streamed its JSON, only a failure is printed.
+pub fn finish_json(result: std::result::Result<(), &Error>) -> Result<()> {
+    if result.is_ok() && STREAMED.load(std::sync::atomic::Ordering::SeqCst) {
+        return Ok(());
+    }
+    let partial = DOCUMENT.lock().ok().and_then(|mut d| d.take());
+    let (calls, _) = crate::aws::calls::process_calls();
+    print_json_now(&json_document(result, partial, &calls))
 }
 
 /// Write to stdout; a closed stdout is [`Error::StdoutClosed`], any other failure an error
@@ -73,6 +189,50 @@ macro_rules! outln {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_json_document_says_ok_and_carries_the_error_and_the_changes() {
+        let calls = vec![
+            crate::aws::Call::recorded("ECS", "DescribeServices"),
+            crate::aws::Call::recorded("ECS", "RegisterTaskDefinition"),
+        ];
+        let ok = json_document(Ok(()), Some(serde_json::json!({"stack": "s"})), &calls);
+        assert_eq!(
+            ok,
+            serde_json::json!({"stack": "s", "ok": true, "exit_code": 0})
+        );
+        let aws = crate::aws::AwsError {
+            action: "ecs:CreateService".into(),
+            resource: "service s".into(),
+            code: Some("InvalidParameterException".into()),
+            message: "no".into(),
+        };
+        let e = Error::Failed(anyhow::Error::new(aws).context("up failed"));
+        let doc = json_document(Err(&e), Some(serde_json::json!({"plan": []})), &calls);
+        assert_eq!(doc["ok"], false);
+        assert_eq!(doc["exit_code"], 1);
+        assert_eq!(doc["plan"], serde_json::json!([]));
+        assert_eq!(doc["error"]["kind"], "aws");
+        assert_eq!(doc["error"]["call"], "ecs:CreateService");
+        assert_eq!(doc["error"]["resource"], "service s");
+        assert_eq!(
+            doc["changes_made"],
+            serde_json::json!([{"service": "ECS", "operation": "RegisterTaskDefinition"}])
+        );
+        let doc = json_document(Err(&Error::refused("no healthy targets")), None, &[]);
+        assert_eq!(doc["error"]["kind"], "refused");
+        assert_eq!(doc["exit_code"], 3);
+        assert_eq!(doc["error"]["call"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(colors_allowed(true, None));
+        assert!(colors_allowed(true, Some(OsStr::new(""))));
+        assert!(!colors_allowed(true, Some(OsStr::new("1"))));
+        assert!(!colors_allowed(false, None));
+    }
 
     #[test]
     fn a_broken_pipe_is_the_quiet_error_and_others_keep_their_cause() {

@@ -4,37 +4,11 @@
 
 mod common;
 
-use std::io::Read;
-use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use common::aws::repo_stack;
-
-/// A fake AWS endpoint that counts connections (and answers none).
-struct Counter {
-    url: String,
-    hits: Arc<AtomicUsize>,
-}
-
-impl Counter {
-    fn start() -> Counter {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", l.local_addr().unwrap());
-        let hits = Arc::new(AtomicUsize::new(0));
-        let h = hits.clone();
-        std::thread::spawn(move || {
-            for s in l.incoming().flatten() {
-                h.fetch_add(1, Ordering::SeqCst);
-                let mut s = s;
-                let mut buf = [0u8; 1024];
-                let _ = s.read(&mut buf);
-            }
-        });
-        Counter { url, hits }
-    }
-}
+use common::fake_aws::Counter;
 
 fn run(counter: &Counter, args: &[&str], account: bool) -> Output {
     let mut cmd = Command::new(common::mcpctl_bin());
@@ -99,7 +73,7 @@ fn good(extra_top: &str) -> String {
 fn a_misspelled_key_names_the_place_and_the_right_key() {
     check(
         &good("helth_check:\n  path: /x/health\n"),
-        "bad.yaml:2:1: unknown key `helth_check`: did you mean `health_check`? (allowed here: extends, name, region, cluster, load_balancer, network, roles, names, image, container, service, routing, health_check, logs, ecr, env, secrets, tags)",
+        "bad.yaml:2:1: unknown key `helth_check`: did you mean `health_check`? (allowed here: extends, name, region, cluster, load_balancer, network, roles, names, image, container, service, routing, health_check, logs, ecr, env, secrets, tags, auth)",
     );
     check(
         &good("routing:\n  path_patterns: [/a/*]\n  priorty: 5\n"),
@@ -184,7 +158,7 @@ fn wrong_types_and_impossible_values_are_all_reported_at_once() {
 fn an_incomplete_stack_says_what_is_missing() {
     check(
         "region: us-east-1\ncluster: c\nload_balancer:\n  name: fastmcp-alb\nroles:\n  execution_role_arn: arn:aws:iam::123456789012:role/e\nnames:\n  ecr_repository: repo\n  task_family: f\n  target_group: t\n  log_group: /ecs/l\nrouting:\n  path_patterns: [/a/*]\nhealth_check:\n  path: /a/health\n",
-        "bad.yaml: missing `names.service`; add it to bad.yaml, e.g. `service: opensearch-mcp-server-stateless`",
+        "bad.yaml:1:1: missing `names.service`; add it to bad.yaml, e.g. `service: opensearch-mcp-server-stateless`",
     );
 }
 

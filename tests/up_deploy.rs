@@ -576,6 +576,13 @@ fn up_waits_for_running_tasks_and_healthy_targets() {
         .unwrap();
     assert!(status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("Service opensearch-mcp-server-stateless is steady on opensearch-mcp-server-stateless:1."), "{stdout}");
+    // stderr is a pipe, not a terminal: plain progress lines while waiting, no ANSI codes.
+    assert!(
+        stderr.contains("waiting for opensearch-mcp-server-stateless [")
+            && stderr.contains("]: tasks running 2/2, targets healthy 0/0"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\x1b'), "{stderr}");
 }
 
 #[test]

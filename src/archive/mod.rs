@@ -110,7 +110,7 @@ impl Archive {
     /// Write (or overwrite) a text file in the archive and list it in the manifest.
     pub fn write_text(&mut self, file: &str, text: &str) -> Result<()> {
         let path = self.dir.join(file);
-        std::fs::write(&path, text).map_err(|e| io_error("write", &path, e))?;
+        write_atomically(&path, text)?;
         if !self.manifest.files.iter().any(|f| f == file) {
             self.manifest.files.push(file.to_string());
         }
@@ -134,7 +134,7 @@ impl Archive {
         let path = self.dir.join(MANIFEST);
         let text = serde_json::to_string_pretty(&self.manifest)
             .context_failed(|| format!("could not render {MANIFEST}"))?;
-        std::fs::write(&path, text + "\n").map_err(|e| io_error("write", &path, e))
+        write_atomically(&path, &(text + "\n"))
     }
 
     /// Read an archive directory.
@@ -154,14 +154,83 @@ impl Archive {
     }
 }
 
-/// Every readable archive under `stacks_dir/archive`, oldest first.
+/// Write `text` to `path` so that a reader (or a re-run after a kill) sees the old file or the
+/// new one, never a part: write a temporary file beside it, flush it to disk, rename it over.
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_error("write", &tmp, e));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_error("write", path, e)
+    })
+}
+
+/// An archive directory whose manifest is missing or unreadable (a cleanup killed before
+/// archives were written atomically, or between creating the directory and its manifest),
+/// rebuilt from its `stack.yaml` as an unfinished archive, so the next cleanup reuses and
+/// completes it instead of leaving it broken. `None` when the stack file is unusable too.
+fn recover(dir: &Path) -> Option<Archive> {
+    let file = dir.join(STACK_FILE);
+    if !file.is_file() {
+        return None;
+    }
+    let stack = crate::stack::load(file.to_str()?, dir).ok()?;
+    let dir_name = dir.file_name()?.to_string_lossy().to_string();
+    let stamp = dir_name.strip_prefix(&format!("{}-", stack.name))?;
+    // `20261125T143000Z` -> `2026-11-25T14:30:00Z`.
+    let created = if stamp.len() == 16 && stamp.is_ascii() {
+        format!(
+            "{}-{}-{}T{}:{}:{}Z",
+            &stamp[0..4],
+            &stamp[4..6],
+            &stamp[6..8],
+            &stamp[9..11],
+            &stamp[11..13],
+            &stamp[13..15]
+        )
+    } else {
+        String::new()
+    };
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|f| f != MANIFEST && !f.starts_with('.'))
+        .collect();
+    files.sort();
+    Some(Archive {
+        dir: dir.to_path_buf(),
+        manifest: Manifest {
+            stack: stack.name.clone(),
+            created,
+            status: Status::Started,
+            names: stack.names.clone(),
+            files,
+        },
+    })
+}
+
+/// Every archive under `stacks_dir/archive`, oldest first; one whose manifest was cut short
+/// is [`recover`]ed as unfinished.
 pub fn list(stacks_dir: &Path) -> Vec<Archive> {
     let mut all: Vec<Archive> = std::fs::read_dir(root(stacks_dir))
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().join(MANIFEST).is_file())
-        .filter_map(|e| Archive::open(&e.path()).ok())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| Archive::open(&e.path()).ok().or_else(|| recover(&e.path())))
         .collect();
     all.sort_by(|a, b| {
         (a.manifest.created.as_str(), a.dir.as_path())
@@ -235,5 +304,33 @@ mod tests {
             with_target_group(dir.path(), "opensearch-mcp-tg").map(|a| a.dir),
             Some(b.dir)
         );
+    }
+
+    #[test]
+    fn a_manifest_cut_short_is_recovered_as_unfinished_and_repaired() {
+        let dir = tempfile::tempdir().unwrap();
+        let stack = stateful();
+        let when = time::macros::datetime!(2026-11-25 12:00:00 UTC);
+        let a = Archive::create(dir.path(), &stack, when).unwrap();
+        // What a cleanup killed mid-write of a non-atomic write left: an empty manifest.
+        std::fs::write(a.dir.join(MANIFEST), "").unwrap();
+        assert!(Archive::open(&a.dir).is_err());
+        let mut found = unfinished(dir.path(), "stateful").expect("recovered");
+        assert_eq!(found.dir, a.dir);
+        assert_eq!(found.manifest.created, "2026-11-25T12:00:00Z");
+        assert_eq!(found.manifest.names, stack.names);
+        assert_eq!(found.manifest.files, vec!["stack.yaml"]);
+        // The re-run writes into it, which repairs the manifest.
+        found
+            .write_json("service.json", &serde_json::json!({}))
+            .unwrap();
+        let back = Archive::open(&a.dir).unwrap();
+        assert_eq!(back.manifest.files, vec!["stack.yaml", "service.json"]);
+        // No temporary file is left behind.
+        let names: Vec<String> = std::fs::read_dir(&a.dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
     }
 }

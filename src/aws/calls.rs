@@ -101,6 +101,30 @@ impl Call {
 #[derive(Debug, Clone, Default)]
 pub struct CallLog(Arc<Mutex<Vec<Call>>>);
 
+/// Every call of the process (all client sets), for the JSON error document: what was done
+/// before a failure. Bounded: past [`PROCESS_CALLS_MAX`] calls only the count grows.
+static PROCESS: Mutex<(Vec<Call>, usize)> = Mutex::new((Vec::new(), 0));
+
+/// At most this many calls are kept for [`process_calls`].
+pub const PROCESS_CALLS_MAX: usize = 10_000;
+
+/// Every AWS call this process made so far (at most [`PROCESS_CALLS_MAX`]), and how many in all.
+pub fn process_calls() -> (Vec<Call>, usize) {
+    PROCESS
+        .lock()
+        .map(|g| (g.0.clone(), g.1))
+        .unwrap_or_default()
+}
+
+fn record_for_process(call: &Call) {
+    if let Ok(mut g) = PROCESS.lock() {
+        g.1 += 1;
+        if g.0.len() < PROCESS_CALLS_MAX {
+            g.0.push(call.clone());
+        }
+    }
+}
+
 impl CallLog {
     /// Every call so far.
     pub fn all(&self) -> Vec<Call> {
@@ -125,8 +149,10 @@ impl Intercept for CallLog {
             Some(m) => (m.service().to_string(), m.name().to_string()),
             None => ("unknown".to_string(), "unknown".to_string()),
         };
+        let call = Call::recorded(&service, &operation);
+        record_for_process(&call);
         if let Ok(mut v) = self.0.lock() {
-            v.push(Call::recorded(&service, &operation));
+            v.push(call);
         }
         Ok(())
     }

@@ -59,6 +59,12 @@ fn hint(code: Option<&str>, action: &str, resource: &str, message: &str) -> Stri
         "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => {
             "AWS throttled the call even after retries: wait a minute and run again (it is safe to re-run)".to_string()
         }
+        "ValidationError" | "InvalidConfigurationRequest" | "InvalidParameterException" | "InvalidParameterValue" | "InvalidParameterCombination" => format!(
+            "AWS refused a value for {resource}: fix the setting the message names in the stack file (mcpctl checks what it can at load; this one only AWS knows)"
+        ),
+        "" if message.starts_with("no answer within --call-timeout") => {
+            "the endpoint accepted the connection but did not answer: check the network, --region and AWS_ENDPOINT_URL if set, or give a longer --call-timeout".to_string()
+        }
         "" if message.contains("credentials") => {
             "no AWS credentials found: pass --profile, set AWS_PROFILE, or run `aws configure` / `aws sso login`".to_string()
         }
@@ -90,6 +96,8 @@ where
                 .map(str::to_string)
                 .unwrap_or_else(|| s.err().to_string()),
         ),
+        SdkError::TimeoutError(_) => (None, timed_out()),
+        SdkError::DispatchFailure(d) if d.is_timeout() => (None, timed_out()),
         other => (None, crate::error::source_chain(other)),
     };
     AwsError {
@@ -98,6 +106,16 @@ where
         code,
         message,
     }
+}
+
+/// The message of a call that ran out of time: the bound and the endpoint that did not answer.
+fn timed_out() -> String {
+    let settings = super::settings::current();
+    format!(
+        "no answer within --call-timeout {} from {}",
+        humantime::format_duration(settings.call_timeout),
+        super::settings::endpoint_for_messages()
+    )
 }
 
 /// [`describe`] as a command error (exit 1).
@@ -124,6 +142,19 @@ mod tests {
         let s = e.to_string();
         assert!(s.starts_with("elasticloadbalancing:CreateRule on listener rule for /ossserver-stateless/* failed: AccessDenied"), "{s}");
         assert!(s.contains("lack `elasticloadbalancing:CreateRule`"), "{s}");
+    }
+
+    #[test]
+    fn a_refused_value_points_at_the_setting_not_at_existence() {
+        let e = AwsError {
+            action: "elasticloadbalancing:CreateTargetGroup".into(),
+            resource: "target group t".into(),
+            code: Some("ValidationError".into()),
+            message: "Invalid matcher".into(),
+        };
+        let s = e.to_string();
+        assert!(s.contains("AWS refused a value for target group t"), "{s}");
+        assert!(!s.contains("exists"), "{s}");
     }
 
     #[test]

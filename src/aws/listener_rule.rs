@@ -288,9 +288,33 @@ pub async fn update(
             .await
             .map_err(|e| call_error("elasticloadbalancing:ModifyRule", &what, e))?;
     }
+    if let Some(priority) = update.priority {
+        set_priority(c, rule_arn, priority, &what).await?;
+    }
     if update.tags {
         add_tags(c, rule_arn, &spec.tags, &what).await?;
     }
+    Ok(())
+}
+
+/// Move a rule to `priority` (`SetRulePriorities`; the plan checked that it is free).
+pub async fn set_priority(c: &Clients, rule_arn: &str, priority: i32, what: &str) -> Result<()> {
+    let pair = aws_sdk_elasticloadbalancingv2::types::RulePriorityPair::builder()
+        .rule_arn(rule_arn)
+        .priority(priority)
+        .build();
+    c.elb
+        .set_rule_priorities()
+        .rule_priorities(pair)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "elasticloadbalancing:SetRulePriorities",
+                &format!("{what} (to priority {priority})"),
+                e,
+            )
+        })?;
     Ok(())
 }
 

@@ -32,6 +32,8 @@
 //! * [`deploy`] — `observe` a stack (with preflight problems) and `apply` a plan in order.
 //! * [`image`] — docker build, ECR login with `GetAuthorizationToken`, push, deploy by digest.
 //! * [`wait`] — the deployment waiter (pure assessment of recorded service states + polling).
+//! * [`settings`] — `--call-timeout` (per attempt and per call, plus a connect timeout) and
+//!   the `--profile` check; [`identity`] — `sts:GetCallerIdentity`, shown before changes.
 //! * [`call_error`] — an AWS error naming the IAM action, the resource and what to check.
 
 pub mod calls;
@@ -41,12 +43,14 @@ pub mod ecr;
 pub mod errors;
 pub mod forward;
 pub mod iam_role;
+pub mod identity;
 pub mod image;
 pub mod listener_rule;
 pub mod load_balancer;
 pub mod logs;
 pub mod metrics;
 pub mod service;
+pub mod settings;
 pub mod target_group;
 pub mod task_definition;
 pub mod wait;
@@ -73,6 +77,8 @@ pub struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     /// IAM.
     pub iam: aws_sdk_iam::Client,
+    /// STS (who the credentials are: [`identity::caller`]).
+    pub sts: aws_sdk_sts::Client,
     /// The region the clients talk to.
     pub region: String,
     /// Every call made through these clients, in order.
@@ -82,10 +88,18 @@ pub struct Clients {
 impl Clients {
     /// Clients from the default chain. `region` wins over the profile's and the environment's
     /// (pass the stack's region when `--region` is absent).
+    ///
+    /// `--profile` wins over the environment's keys (`AWS_ACCESS_KEY_ID`), as in the AWS CLI;
+    /// every call is bounded by [`settings::current`]'s timeouts.
     pub async fn connect(profile: Option<&str>, region: Option<&str>) -> Clients {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let settings = settings::current();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(settings::timeout_config(&settings));
         if let Some(p) = profile {
-            loader = loader.profile_name(p);
+            let credentials = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(p)
+                .build();
+            loader = loader.profile_name(p).credentials_provider(credentials);
         }
         if let Some(r) = region {
             loader = loader.region(Region::new(r.to_string()));
@@ -135,6 +149,11 @@ impl Clients {
             ),
             iam: aws_sdk_iam::Client::from_conf(
                 aws_sdk_iam::config::Builder::from(shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),

@@ -108,9 +108,21 @@ pub fn assess(s: &ServiceSnapshot, expected: &str, targets: Option<HealthCount>)
     };
     if primary.task_definition != expected {
         let failed = s.deployments.iter().find(|d| d.task_definition == expected);
-        let why = failed
-            .and_then(|d| d.rollout_state_reason.clone())
-            .unwrap_or_else(|| "the deployment circuit breaker rolled it back".to_string());
+        // Say what was seen, not a guess at why.
+        let why = match failed {
+            Some(d) => d.rollout_state_reason.clone().unwrap_or_else(|| {
+                format!(
+                    "its deployment is {} (rollout {}, {} failed tasks)",
+                    d.status,
+                    d.rollout_state.as_deref().unwrap_or("state unknown"),
+                    d.failed_tasks
+                )
+            }),
+            None => format!(
+                "no deployment of {} is listed any more (rolled back or replaced; see the service events)",
+                revision(expected)
+            ),
+        };
         return Verdict::RolledBack {
             reason: format!(
                 "ECS is running {} instead of {}: {why}",
@@ -199,6 +211,17 @@ impl Progress for Spinner {
 impl Drop for Spinner {
     fn drop(&mut self) {
         self.0.finish_and_clear();
+    }
+}
+
+/// The progress display for waiting on `service`: a spinner on a terminal, plain lines
+/// otherwise.
+pub fn progress_for_stderr(service: &str) -> Box<dyn Progress> {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        Box::new(Spinner::new(service))
+    } else {
+        Box::new(Lines::new(service))
     }
 }
 
@@ -311,5 +334,48 @@ pub async fn wait_service(
     wait_with(poll, expected, timeout, Duration::from_secs(5), ui).await
 }
 
+mod lines;
+pub use lines::Lines;
+
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod verdict_tests {
+    use super::*;
+
+    #[test]
+    fn a_rollback_says_what_was_seen_not_a_guess() {
+        let d = |status: &str, td: &str, reason: Option<&str>| DeploymentSnapshot {
+            id: status.into(),
+            status: status.into(),
+            task_definition: td.into(),
+            desired_count: 2,
+            running_count: 0,
+            failed_tasks: 3,
+            rollout_state: Some("FAILED".into()),
+            rollout_state_reason: reason.map(str::to_string),
+        };
+        let mut s = ServiceSnapshot {
+            status: "ACTIVE".into(),
+            desired_count: 2,
+            running_count: 2,
+            pending_count: 0,
+            task_definition: "td/f:1".into(),
+            deployments: vec![d("PRIMARY", "td/f:1", None), d("ACTIVE", "td/f:2", None)],
+            events: vec![],
+        };
+        let Verdict::RolledBack { reason } = assess(&s, "td/f:2", None) else {
+            panic!()
+        };
+        assert_eq!(
+            reason,
+            "ECS is running f:1 instead of f:2: its deployment is ACTIVE (rollout FAILED, 3 failed tasks)"
+        );
+        s.deployments.pop();
+        let Verdict::RolledBack { reason } = assess(&s, "td/f:2", None) else {
+            panic!()
+        };
+        assert!(reason.ends_with("no deployment of f:2 is listed any more (rolled back or replaced; see the service events)"), "{reason}");
+    }
+}

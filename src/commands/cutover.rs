@@ -217,6 +217,7 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
         print_plan(&report)?;
     }
     if !changes.is_empty() && !args.dry_run {
+        crate::commands::show_identity(&aws).await?;
         crate::prompt::confirm(
             &format!(
                 "Send {}% of {} to stack {}?",

@@ -46,14 +46,18 @@ fn print_line(l: &LogLine, json: bool) -> Result<()> {
 /// Run `mcpctl logs` (JSON output: one JSON object per line).
 pub async fn run(args: LogsArgs, global: &GlobalArgs) -> Result<()> {
     let s = stack::load(&args.stack, &global.stacks_dir)?;
+    if global.output.is_json() {
+        crate::output::mark_streamed();
+    }
     let c = Clients::for_stack(global.profile.as_deref(), global.region.as_deref(), &s).await;
     if crate::aws::logs::observe(&c, &s.names.log_group)
         .await?
         .is_none()
     {
-        return Err(Error::bad_input(format!(
-            "log group {} does not exist yet; deploy the stack with `mcpctl up --stack {}` first",
-            s.names.log_group, s.name
+        return Err(Error::bad_input(crate::commands::not_found_in_region(
+            &format!("log group {}", s.names.log_group),
+            &c.region,
+            &s,
         )));
     }
     let now_ms = SystemTime::now()

@@ -3,9 +3,12 @@
 
 pub mod call;
 pub mod cleanup;
+mod common;
+pub mod completions;
 pub mod cutover;
 pub mod local;
 pub mod logs;
+pub mod man;
 pub mod monitor;
 pub mod plan;
 pub mod rollback;
@@ -31,3 +34,4 @@ pub(crate) fn print_calls(
     }
     Ok(())
 }
+pub use common::{explain_not_found, not_found_in_region, show_identity};

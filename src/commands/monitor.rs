@@ -43,6 +43,10 @@ pub async fn run(args: MonitorArgs, global: &GlobalArgs) -> Result<()> {
     } else {
         args.stacks.clone()
     };
+    if global.output.is_json() {
+        // One JSON line per reading; a failure still ends with the error document.
+        crate::output::mark_streamed();
+    }
     let stacks = names
         .iter()
         .map(|n| stack::load(n, &global.stacks_dir))

@@ -191,6 +191,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
         }
     }
     if !args.dry_run && !changes.is_empty() {
+        crate::commands::show_identity(&aws).await?;
         if !switches.is_empty() {
             crate::prompt::confirm("Restore the routing recorded before the cutover?", args.yes)?;
         }

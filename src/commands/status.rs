@@ -245,7 +245,9 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
 pub async fn run(args: StatusArgs, global: &GlobalArgs) -> Result<()> {
     let s = stack::load(&args.stack, &global.stacks_dir)?;
     let c = Clients::for_stack(global.profile.as_deref(), global.region.as_deref(), &s).await;
-    let st = read(&c, &s).await?;
+    let st = read(&c, &s)
+        .await
+        .map_err(|e| crate::commands::explain_not_found(e, &c.region, &s))?;
     if global.output.is_json() {
         return print_json(&st);
     }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::aws::deploy::{apply, Applied, ImageSource};
 use crate::aws::iam_role::role_mapping_guidance;
 use crate::aws::image::docker_problem;
-use crate::aws::wait::{wait_service, Progress, Quiet, Spinner};
+use crate::aws::wait::{wait_service, Progress};
 use crate::aws::Call;
 use crate::cli::GlobalArgs;
 use crate::deploy::{preflight_error, prepare};
@@ -94,6 +94,19 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
     let applied = if p.plan.is_noop() && !building {
         None
     } else {
+        crate::commands::show_identity(&p.clients).await?;
+        if json {
+            // What a failure halfway reports with the error: the plan it was carrying out.
+            print_json(&UpOutput {
+                stack: &p.stack.name,
+                plan: &p.plan,
+                applied: None,
+                waited: false,
+                role_mapping: None,
+                calls: Vec::new(),
+                mutating_calls: 0,
+            })?;
+        }
         let observed = &p.observed;
         Some(
             apply(&p.clients, &p.desired, &p.plan, source, |d| {
@@ -127,11 +140,8 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
             }
         } else {
             let svc = &p.desired.service;
-            let mut ui: Box<dyn Progress> = if json {
-                Box::new(Quiet)
-            } else {
-                Box::new(Spinner::new(&svc.name))
-            };
+            // On stderr, so JSON on stdout stays one document; plain lines without a terminal.
+            let mut ui: Box<dyn Progress> = crate::aws::wait::progress_for_stderr(&svc.name);
             wait_service(
                 &p.clients,
                 &svc.cluster,

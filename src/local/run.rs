@@ -70,6 +70,10 @@ type Exit = (Process, String);
 /// Start everything `setup` names, announce readiness, serve until Ctrl-C/SIGTERM, then stop
 /// every child (SIGTERM, then SIGKILL after a grace period) and remove the ready file.
 pub async fn run(setup: &Setup, opts: &Options) -> Result<()> {
+    // A ready file left by a killed run would tell a waiting script "ready" before this run is.
+    if let Some(f) = &opts.ready_file {
+        remove_stale_ready_file(f)?;
+    }
     let supervisor = Supervisor::default();
     let result = serve(opts, setup, &supervisor).await;
     if !opts.json {
@@ -90,6 +94,18 @@ pub async fn run(setup: &Setup, opts: &Options) -> Result<()> {
         let _ = std::fs::remove_file(f);
     }
     result
+}
+
+/// Remove a ready file a previous (killed) run left behind; a missing one is fine.
+fn remove_stale_ready_file(path: &std::path::Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(crate::error::Error::bad_input(format!(
+            "--ready-file {} exists from an earlier run and cannot be removed: {e}; remove it or pick another path",
+            path.display()
+        ))),
+    }
 }
 
 /// Start everything, announce readiness, wait for Ctrl-C/SIGTERM.
@@ -293,7 +309,8 @@ async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor) -> Result<()> {
         )?;
     }
     if opts.json {
-        crate::output::print_json(&ready)?;
+        crate::output::mark_streamed();
+        crate::output::print_json_now(&ready)?;
     } else {
         crate::out!("{}", ready_text(&ready))?;
     }
@@ -521,6 +538,16 @@ mod tests {
         let json = serde_json::to_string(&ready).unwrap();
         let back: Ready = serde_json::from_str(&json).unwrap();
         assert_eq!(back.stacks[0].replicas[0].port, 4001);
+    }
+
+    #[test]
+    fn a_stale_ready_file_is_removed_and_a_missing_one_is_fine() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("ready.json");
+        std::fs::write(&f, "{\"router\": \"from a killed run\"}").unwrap();
+        remove_stale_ready_file(&f).unwrap();
+        assert!(!f.exists());
+        remove_stale_ready_file(&f).unwrap();
     }
 
     #[test]

@@ -191,20 +191,20 @@ impl TargetGroup {
             return None;
         }
         let start = self.next.fetch_add(1, Ordering::Relaxed);
-        for wanted in [Health::Healthy, Health::Unhealthy] {
-            if wanted == Health::Unhealthy
-                && self.targets.iter().any(|t| t.health() == Health::Healthy)
-            {
-                break;
-            }
-            for k in 0..n {
-                let i = (start + k) % n;
-                if !tried.contains(&i) && self.targets[i].health() == wanted {
-                    return Some(i);
-                }
-            }
+        // Round robin over the targets that can take traffic now, not over all of them:
+        // skipping a dead one must not hand its turn to its neighbour (which would then get
+        // twice the share).
+        let with = |wanted: Health| -> Vec<usize> {
+            (0..n)
+                .filter(|&i| self.targets[i].health() == wanted)
+                .collect()
+        };
+        let mut pool = with(Health::Healthy);
+        if pool.is_empty() {
+            pool = with(Health::Unhealthy);
         }
-        None
+        pool.retain(|i| !tried.contains(i));
+        (!pool.is_empty()).then(|| pool[start % pool.len()])
     }
 
     /// True when every target is healthy.
@@ -334,5 +334,22 @@ mod tests {
         assert_eq!(g.pick(&[]), Some(1), "fail open to the unhealthy one");
         targets[1].mark_stopped("exited".into());
         assert_eq!(g.pick(&[]), None);
+    }
+
+    #[test]
+    fn a_dead_replica_s_turn_is_shared_evenly() {
+        let s = settings();
+        let targets: Vec<Arc<Target>> =
+            (0..3).map(|i| Arc::new(Target::new(i, i as u32))).collect();
+        for t in &targets {
+            t.record_check(true, "ok".into(), &s);
+        }
+        let g = TargetGroup::new("g", s, targets.clone());
+        targets[1].mark_stopped("exited".into());
+        let mut counts = [0usize; 3];
+        for _ in 0..3000 {
+            counts[g.pick(&[]).unwrap()] += 1;
+        }
+        assert_eq!(counts, [1500, 0, 1500]);
     }
 }

@@ -164,8 +164,15 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
         );
     }
     if td.action != Action::Unchanged {
-        let next = o.map_or(1, |o| o.revision + 1);
-        let note = format!("registers {}:{next}", t.family);
+        // The number is AWS's to give: deregistered and inactive revisions count too, so the
+        // latest active one plus one is only a guess.
+        let note = match o {
+            Some(o) => format!(
+                "registers a new revision of {} (the latest active is :{})",
+                t.family, o.revision
+            ),
+            None => format!("registers a new revision of {}", t.family),
+        };
         td.note = Some(match td.note.take() {
             Some(n) => format!("{note}; {n}"),
             None => note,
@@ -225,10 +232,26 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     let tg_arn = observed.target_group.as_ref().map(|t| t.arn.as_str());
     let own = find_own_rule(&observed.shared.rules, want, tg_arn, stack);
     let rule_name = want.path_patterns.join(",");
+    // A rule with the stack's paths that another stack owns is that stack's: taking it over
+    // (ModifyRule, retag) would move its traffic with no record to roll back to. A rule that
+    // cutover routes (handed over by cleanup) is left to cutover/rollback, as below.
+    if let Some(rule) = own.filter(|r| !r.routed_by_cutover()) {
+        if let Some(other) = stack_tag(&rule.tags).filter(|o| *o != stack) {
+            problems.push(format!(
+                "listener rule {} (priority {}) belongs to stack `{other}` (tag mcpctl:stack={other}); a path serves one stack: give stack `{stack}` its own `routing.path_patterns`, or move traffic with `mcpctl cutover --from {other} --to {stack}`",
+                rule.path_patterns.join(","),
+                rule.priority.map_or("default".to_string(), |p| p.to_string())
+            ));
+        }
+    }
     let (rule_change, priority, rule_step) = match own {
         Some(rule) => {
-            let (c, s) = rule_change(want, rule, tg_arn, &rule_name);
-            (c, rule.priority, s)
+            let (c, s) = rule_change(want, rule, tg_arn, &rule_name, &observed.shared.rules);
+            let priority = match &s {
+                RuleStep::Update { update, .. } => update.priority.or(rule.priority),
+                _ => rule.priority,
+            };
+            (c, priority, s)
         }
         None => {
             let used: Vec<i32> = observed
@@ -287,16 +310,12 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
             .as_ref()
             .map(|t| format!("{}:{}", t.spec.family, t.revision));
         if td_changes {
-            let next = observed
-                .task_definition
-                .as_ref()
-                .map_or(1, |t| t.revision + 1);
             svc_fields.insert(
                 0,
                 Diff {
                     field: ServiceField::TaskDefinition,
                     from: current,
-                    to: format!("{}:{next}", t.family),
+                    to: format!("{}:(new revision)", t.family),
                 },
             );
         } else if latest.as_deref() != Some(current.as_str()) {
@@ -370,6 +389,7 @@ fn rule_change(
     rule: &ListenerRule,
     tg_arn: Option<&str>,
     name: &str,
+    all_rules: &[ListenerRule],
 ) -> (Change, RuleStep) {
     let mut want_paths = want.path_patterns.clone();
     want_paths.sort();
@@ -400,6 +420,32 @@ fn rule_change(
         };
         observed_fields.push((RuleField::Forward, have));
     }
+    // `routing.priority` edited: move the rule (`SetRulePriorities`) when that priority is free
+    // on the listener (ALB priorities are unique per listener:
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SetRulePriorities.html),
+    // else keep it and say why. A rule routed by cutover keeps its priority.
+    let priority_note = match (want.preferred_priority, rule.priority) {
+        (Some(wanted), Some(have)) if wanted != have => {
+            let holder = all_rules
+                .iter()
+                .find(|r| r.arn != rule.arn && r.priority == Some(wanted));
+            match (handed_over, holder) {
+                (true, _) => Some(format!(
+                    "keeps priority {have}, not the stack's {wanted}: cutover manages this rule"
+                )),
+                (false, Some(h)) => Some(format!(
+                    "keeps priority {have}, not the stack's {wanted}: another rule ({}) has {wanted}; free it or pick another `routing.priority`",
+                    h.path_patterns.join(",")
+                )),
+                (false, None) => {
+                    desired_fields.push((RuleField::Priority, wanted.to_string()));
+                    observed_fields.push((RuleField::Priority, have.to_string()));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     desired_fields.extend(super::fields::tag_fields(&want.tags, RuleField::Tag));
     observed_fields.extend(super::fields::tag_fields(&rule.tags, RuleField::Tag));
     let fields: Vec<Diff<RuleField>> = diff(&desired_fields, &observed_fields)
@@ -413,6 +459,10 @@ fn rule_change(
         (Some(p), false) => format!("priority {p}"),
         (None, _) => "default rule".to_string(),
     });
+    if let (Some(n), Some(note)) = (priority_note, c.note.as_mut()) {
+        note.push_str("; ");
+        note.push_str(&n);
+    }
     let arn = rule.arn.clone();
     let step = if fields.is_empty() {
         RuleStep::Keep { arn }

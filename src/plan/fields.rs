@@ -230,6 +230,8 @@ field_enum! {
         PathPatterns => "path_patterns",
         /// The forward action (left out while `cutover` manages the rule).
         Forward => "forward",
+        /// The rule's priority (`SetRulePriorities`), when the stack's is free.
+        Priority => "priority",
     }
     tag Tag
 }

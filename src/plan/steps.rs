@@ -259,6 +259,8 @@ pub struct RuleUpdate {
     pub forward: bool,
     /// `AddTags`.
     pub tags: bool,
+    /// `SetRulePriorities` to this priority.
+    pub priority: Option<i32>,
 }
 
 impl From<Vec<Diff<RuleField>>> for RuleUpdate {
@@ -269,6 +271,7 @@ impl From<Vec<Diff<RuleField>>> for RuleUpdate {
                 RuleField::PathPatterns => u.conditions = true,
                 RuleField::Forward => u.forward = true,
                 RuleField::Tag(_) => u.tags = true,
+                RuleField::Priority => u.priority = d.to.parse().ok(),
             }
         }
         u

@@ -184,14 +184,15 @@ fn one_env_change_is_one_new_revision_and_one_service_update() {
     let td = p.get(Kind::TaskDefinition).unwrap();
     assert_eq!(td.fields.len(), 1);
     assert_eq!(td.fields[0].field, "env MCP_ALLOWED_HOSTS");
-    assert!(td
-        .note
-        .as_deref()
-        .unwrap()
-        .contains("registers opensearch-mcp-server-stateless:4"));
+    assert!(td.note.as_deref().unwrap().contains(
+        "registers a new revision of opensearch-mcp-server-stateless (the latest active is :3)"
+    ));
     let svc = p.get(Kind::Service).unwrap();
     assert_eq!(svc.fields.len(), 1);
-    assert_eq!(svc.fields[0].to, "opensearch-mcp-server-stateless:4");
+    assert_eq!(
+        svc.fields[0].to,
+        "opensearch-mcp-server-stateless:(new revision)"
+    );
 }
 
 #[test]
@@ -614,6 +615,83 @@ mod steps {
                     ..Default::default()
                 }
             }
+        );
+    }
+
+    #[test]
+    fn an_edited_priority_moves_the_rule_or_the_plan_says_why_not() {
+        let s = stack("stateless");
+        let o = applied(&desired(&s));
+        let mut s2 = s.clone();
+        s2.routing.priority = Some(120);
+        let p = plan(&desired(&s2), &o);
+        assert_eq!(
+            p.steps.rule,
+            RuleStep::Update {
+                arn: "rule/own".into(),
+                update: RuleUpdate {
+                    priority: Some(120),
+                    ..Default::default()
+                }
+            }
+        );
+        assert_eq!(p.rule_priority, Some(120));
+        let rule = p
+            .changes
+            .iter()
+            .find(|c| c.kind == Kind::ListenerRule)
+            .unwrap();
+        assert_eq!(rule.action, Action::Update, "{rule:?}");
+
+        // 120 is another rule's: the rule keeps 110 and the plan says why.
+        let mut o2 = o.clone();
+        o2.shared.rules.insert(
+            1,
+            ListenerRule {
+                arn: "rule/other".into(),
+                priority: Some(120),
+                path_patterns: vec!["/other/*".into()],
+                actions: vec![],
+                tags: vec![],
+            },
+        );
+        let p = plan(&desired(&s2), &o2);
+        assert_eq!(
+            p.steps.rule,
+            RuleStep::Keep {
+                arn: "rule/own".into()
+            }
+        );
+        let note = p
+            .changes
+            .iter()
+            .find(|c| c.kind == Kind::ListenerRule)
+            .and_then(|c| c.note.clone())
+            .unwrap();
+        assert!(
+            note.contains(
+                "keeps priority 110, not the stack's 120: another rule (/other/*) has 120"
+            ),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn a_rule_with_the_same_path_owned_by_another_stack_is_a_problem_not_a_takeover() {
+        let s = stack("stateless");
+        let mut o = applied(&desired(&s));
+        for (k, v) in o.shared.rules[0].tags.iter_mut() {
+            if k == "mcpctl:stack" {
+                *v = "stateful".into();
+            }
+        }
+        let p = plan(&desired(&s), &o);
+        assert!(
+            p.problems.iter().any(|m| m.starts_with(
+                "listener rule /ossserver-stateless/* (priority 110) belongs to stack `stateful`"
+            )),
+            "{:?}",
+            p.problems
         );
     }
 

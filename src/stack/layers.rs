@@ -40,6 +40,8 @@ pub struct Layer {
     pub text: String,
     /// The parsed content.
     pub file: StackFile,
+    /// Unknown keys found (and left out of `file`), reported with the other problems.
+    pub unknown: Vec<UnknownKey>,
 }
 
 impl Layer {
@@ -100,10 +102,15 @@ pub fn read_layers(
 ) -> Result<Vec<Layer>, String> {
     let mut layers: Vec<Layer> = Vec::new();
     let mut next = Some((path.to_path_buf(), display));
+    // Where the `extends:` that named the file being read was written.
+    let mut named_at: Option<Place> = None;
     while let Some((path, display)) = next.take() {
+        let at = named_at
+            .clone()
+            .map_or_else(|| format!("{display}:1:1"), |p| p.to_string());
         if layers.len() >= 8 {
             return Err(format!(
-                "{display}: `extends:` goes more than 8 files deep; is there a loop?"
+                "{at}: `extends:` goes more than 8 files deep; is there a loop?"
             ));
         }
         let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
@@ -112,19 +119,20 @@ pub fn read_layers(
             .any(|l| std::fs::canonicalize(&l.path).unwrap_or_else(|_| l.path.clone()) == canonical)
         {
             return Err(format!(
-                "{display}: `extends:` loops back to a file already read ({}); remove one of the `extends:` lines",
+                "{at}: `extends:` loops back to a file already read ({} -> {display}); remove one of the `extends:` lines",
                 layers.iter().map(|l| l.display.as_str()).collect::<Vec<_>>().join(" -> ")
             ));
         }
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("{display}: cannot read it: {e}"))?;
-        let file = parse(&text, &display)?;
+        let Parsed { file, unknown } = parse(&text, &display)?;
         if let Some(ext) = &file.extends {
             let layer = Layer {
                 display: display.clone(),
                 path: path.clone(),
                 text: String::new(),
                 file: StackFile::default(),
+                unknown: Vec::new(),
             };
             let rel = layer
                 .interpolate(ext, lookup)
@@ -142,6 +150,7 @@ pub fn read_layers(
                 .parent()
                 .map(|d| d.join(&rel).display().to_string())
                 .unwrap_or(rel);
+            named_at = Some(layer.place(ext.referenced));
             next = Some((parent, parent_display));
         }
         layers.push(Layer {
@@ -149,41 +158,120 @@ pub fn read_layers(
             path,
             text,
             file,
+            unknown,
         });
     }
     Ok(layers)
 }
 
 /// Parse one file's text into a [`StackFile`], turning YAML and schema errors into
-/// `file:line:col: message` with a suggestion.
-pub fn parse(text: &str, display: &str) -> Result<StackFile, String> {
-    if text.trim().is_empty() {
-        return Ok(StackFile::default());
-    }
-    serde_saphyr::from_str::<StackFile>(text).map_err(|e| {
+/// `file:line:col: message` with a suggestion. An unknown key does not hide the rest of the
+/// file: it is reported, blanked out (its lines kept empty, so every other place stays right)
+/// and the file parsed again, so the resolver still sees and checks everything else.
+pub fn parse(text: &str, display: &str) -> Result<Parsed, String> {
+    let mut text = text.to_string();
+    let mut unknown = Vec::new();
+    // Bounded: each round blanks at least one line, and a file has few unknown keys.
+    for _ in 0..MAX_UNKNOWN_KEYS {
+        if text.trim().is_empty() {
+            return Ok(Parsed {
+                file: StackFile::default(),
+                unknown,
+            });
+        }
+        let e = match serde_saphyr::from_str::<StackFile>(&text) {
+            Ok(file) => return Ok(Parsed { file, unknown }),
+            Err(e) => e,
+        };
         let inner = e.without_snippet();
         let place = match inner.location() {
             Some(l) => format!("{display}:{}:{}", l.line(), l.column()),
             None => display.to_string(),
         };
-        let mut msg = UserMessageFormatter.format_message(inner).into_owned();
-        if let serde_saphyr::Error::SerdeUnknownField {
+        let serde_saphyr::Error::SerdeUnknownField {
             field, expected, ..
         } = inner
-        {
-            msg = match rules::closest(field, expected) {
-                Some(s) => format!(
-                    "unknown key `{field}`: did you mean `{s}`? (allowed here: {})",
-                    expected.join(", ")
-                ),
-                None => format!(
-                    "unknown key `{field}`: allowed here are {}",
-                    expected.join(", ")
-                ),
-            };
+        else {
+            let msg = UserMessageFormatter.format_message(inner).into_owned();
+            unknown.push(UnknownKey {
+                message: format!("{place}: {msg}"),
+                suggestion: None,
+            });
+            return Err(joined(unknown));
+        };
+        let suggestion = rules::closest(field, expected).map(str::to_string);
+        let msg = match &suggestion {
+            Some(s) => format!(
+                "unknown key `{field}`: did you mean `{s}`? (allowed here: {})",
+                expected.join(", ")
+            ),
+            None => format!(
+                "unknown key `{field}`: allowed here are {}",
+                expected.join(", ")
+            ),
+        };
+        unknown.push(UnknownKey {
+            message: format!("{place}: {msg}"),
+            suggestion,
+        });
+        match inner.location().and_then(|l| blank_key(&text, l)) {
+            Some(t) => text = t,
+            None => return Err(joined(unknown)),
         }
-        format!("{place}: {msg}")
-    })
+    }
+    Err(joined(unknown))
+}
+
+/// At most this many unknown keys are reported from one file.
+const MAX_UNKNOWN_KEYS: usize = 32;
+
+/// A parsed file and the unknown keys that were reported and left out of it.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// The file without its unknown keys.
+    pub file: StackFile,
+    /// The unknown keys, in order.
+    pub unknown: Vec<UnknownKey>,
+}
+
+/// An unknown key: the complete message and the key it most likely meant.
+#[derive(Debug, Clone)]
+pub struct UnknownKey {
+    /// `file:line:col: unknown key ...`.
+    pub message: String,
+    /// The allowed key it is closest to (`routng` -> `routing`).
+    pub suggestion: Option<String>,
+}
+
+fn joined(keys: Vec<UnknownKey>) -> String {
+    keys.into_iter()
+        .map(|k| k.message)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `text` with the block-style key at `loc` and its nested lines replaced by empty lines, or
+/// `None` when the key is not the first thing on its line (flow style: `{a: 1, b: 2}`).
+fn blank_key(text: &str, loc: Location) -> Option<String> {
+    let first = usize::try_from(loc.line()).ok()?.checked_sub(1)?;
+    let indent = usize::try_from(loc.column()).ok()?.checked_sub(1)?;
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    let head = lines.get(first)?;
+    if head.chars().take(indent).any(|c| c != ' ') || head.chars().count() <= indent {
+        return None;
+    }
+    lines[first] = "";
+    for line in lines.iter_mut().skip(first + 1) {
+        let body = line.trim_start_matches(' ');
+        let depth = line.len() - body.len();
+        // A block sequence may sit at the key's own indentation (`key:\n- a`).
+        let item = depth == indent && (body == "-" || body.starts_with("- "));
+        if !(depth > indent || item || body.is_empty() || body.starts_with('#')) {
+            break;
+        }
+        *line = "";
+    }
+    Some(lines.join("\n"))
 }
 
 /// A scalar as plain text with its location, for values that are not interpolated (keys).

@@ -25,6 +25,13 @@ impl Matcher {
             if lo > hi {
                 return Err(bad());
             }
+            // ALB accepts HTTP codes 200-499 for an HTTP/HTTPS target group
+            // (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Matcher.html).
+            if lo < 200 || hi > 499 {
+                return Err(format!(
+                    "`{text}` is not a matcher an ALB accepts: HTTP codes are 200-499 (e.g. `200`, `200-299`, `200,202`)"
+                ));
+            }
             ranges.push((lo, hi));
         }
         Ok(Matcher(ranges))
@@ -44,12 +51,18 @@ mod tests {
     fn codes_ranges_and_lists() {
         let m = Matcher::parse("200,202-204").unwrap();
         assert!(m.matches(200) && m.matches(203) && !m.matches(201) && !m.matches(500));
-        for bad in ["", "ok", "300-200", "200-", "70000"] {
+        for bad in ["", "ok", "abc", "300-200", "200-", "70000"] {
             assert!(
                 Matcher::parse(bad)
                     .unwrap_err()
                     .contains("is not a status matcher"),
                 "{bad}"
+            );
+        }
+        for outside in ["700", "199", "200-500", "100"] {
+            assert!(
+                Matcher::parse(outside).unwrap_err().contains("200-499"),
+                "{outside}"
             );
         }
     }

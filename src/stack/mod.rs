@@ -34,6 +34,7 @@ macro_rules! at {
 
 mod endpoint;
 mod file;
+mod image_reference;
 mod interpolate;
 mod layers;
 mod matcher;
@@ -43,6 +44,7 @@ mod render;
 mod resolve;
 pub mod rules;
 mod shared_settings;
+mod siblings;
 
 use std::path::{Path, PathBuf};
 
@@ -66,19 +68,13 @@ pub fn load_with_env(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Stack> {
     let path = find(stack_arg, stacks_dir)?;
-    let display = path.display().to_string();
-    let layers = layers::read_layers(&path, display, lookup).map_err(Error::BadInput)?;
-    let default_name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_else(|| stack_arg.to_string());
-    let mut r = resolve::Resolver::new(&layers, lookup);
-    let stack = r.stack(&default_name, path.clone());
-    if r.errors.is_empty() {
+    let (stack, claims, mut errors, layers) = resolve_file(&path, stack_arg, lookup)?;
+    errors.extend(siblings::collisions(&path, &layers, &claims, lookup));
+    if errors.is_empty() {
         Ok(stack)
     } else {
-        let n = r.errors.len();
-        let mut msg = r.errors.join("\n");
+        let n = errors.len();
+        let mut msg = errors.join("\n");
         if n > 1 {
             msg.push_str(&format!(
                 "\n({n} problems in the stack; nothing was changed)"
@@ -86,6 +82,41 @@ pub fn load_with_env(
         }
         Err(Error::BadInput(msg))
     }
+}
+
+/// Read and resolve one stack file: the stack, what it claims, every problem (unknown keys
+/// first), and the files it was read from.
+fn resolve_file(
+    path: &Path,
+    stack_arg: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Stack, resolve::Claims, Vec<String>, Vec<PathBuf>)> {
+    let display = path.display().to_string();
+    let layers = layers::read_layers(path, display, lookup).map_err(Error::BadInput)?;
+    let default_name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| stack_arg.to_string());
+    let mut r = resolve::Resolver::new(&layers, lookup);
+    let stack = r.stack(&default_name, path.to_path_buf());
+    let unknown: Vec<&layers::UnknownKey> = layers.iter().flat_map(|l| &l.unknown).collect();
+    // A key that is missing because it was misspelled is reported once, as the misspelling.
+    let meant: Vec<&str> = unknown
+        .iter()
+        .filter_map(|u| u.suggestion.as_deref())
+        .collect();
+    let mut errors: Vec<String> = unknown.iter().map(|u| u.message.clone()).collect();
+    errors.extend(r.errors.into_iter().filter(|e| {
+        !missing_key(e).is_some_and(|k| k.split('.').any(|part| meant.contains(&part)))
+    }));
+    let files = layers.iter().map(|l| l.path.clone()).collect();
+    Ok((stack, r.claims, errors, files))
+}
+
+/// The key a "missing `KEY`" problem names.
+fn missing_key(problem: &str) -> Option<&str> {
+    let rest = problem.split_once(": missing `")?.1;
+    rest.split_once('`').map(|(k, _)| k)
 }
 
 /// Where a `--stack` argument points.

@@ -62,7 +62,10 @@ impl Resolver<'_> {
             ),
         };
 
-        let image = self.opt(at!(image)).map(|(v, _)| v);
+        let image = self.opt(at!(image)).map(|(v, p)| {
+            self.check(&p, rules::image_reference(&v));
+            v
+        });
         let container_port = self
             .int("container.port", 9898, 1, 65535, at!(container.port))
             .map_or(9898, |v| v.0) as u16;
@@ -148,9 +151,25 @@ impl Resolver<'_> {
             Some(p) if patterns.len() > 5 => self.error(p, "an ALB rule takes at most 5 path patterns; split them or use a wildcard"),
             _ => {}
         }
-        for (v, p) in &patterns {
+        for (i, (v, p)) in patterns.iter().enumerate() {
             self.check(p, rules::path(v));
+            if patterns[..i].iter().any(|(earlier, _)| earlier == v) {
+                self.error(
+                    p,
+                    format!("`{v}` is listed twice in `routing.path_patterns`; remove one"),
+                );
+            }
         }
+        if let Some(p) = &list_place {
+            self.check(
+                p,
+                rules::rule_wildcards(patterns.iter().map(|(v, _)| v.as_str())),
+            );
+        }
+        self.claims.path_patterns = patterns.clone();
+        self.claims.task_family = self
+            .pick(at!(names.task_family))
+            .map(|(l, t)| (names.task_family.clone(), l.place(t.referenced)));
         let priority = match self.opt(at!(routing.priority)) {
             Some((v, p)) => match v.trim().parse::<i64>() {
                 Ok(n) => {
@@ -267,9 +286,39 @@ impl Resolver<'_> {
         };
 
         let mut env = IndexMap::new();
-        for (k, ((v, _), kp)) in self.map(at!(env)) {
+        let mut env_bytes = 0usize;
+        for (k, ((v, vp), kp)) in self.map(at!(env)) {
             self.check(&kp, rules::env_name(&k));
+            self.check(&vp, rules::env_value(&k, &v));
+            env_bytes += k.len() + v.len();
             env.insert(k, v);
+        }
+        if env_bytes > rules::ENV_TOTAL_BYTES {
+            let place = self
+                .pick(at!(env))
+                .map(|(l, m)| l.place(m.referenced))
+                .unwrap_or_else(|| self.top_place());
+            self.error(&place, format!("`env` holds {env_bytes} bytes; at most {} fit in a task definition (ECS limits one to 64 KiB): move large values to `secrets` or a file in the image", rules::ENV_TOTAL_BYTES));
+        }
+        if roles
+            .managed_task_role
+            .as_ref()
+            .is_some_and(|r| r.opensearch_collection_arn.is_some())
+        {
+            // OpenSearch Serverless signs requests for the `aoss` service, not `es`.
+            match env.get("OPENSEARCH_SERVICE").map(String::as_str) {
+                None => {
+                    env.insert("OPENSEARCH_SERVICE".to_string(), "aoss".to_string());
+                }
+                Some("aoss") => {}
+                Some(other) => {
+                    let place = self
+                        .pick(at!(env))
+                        .map(|(l, m)| l.place(m.referenced))
+                        .unwrap_or_else(|| self.top_place());
+                    self.error(&place, format!("env OPENSEARCH_SERVICE is `{other}` but `roles.task_role.opensearch_collection_arn` is OpenSearch Serverless, which needs `aoss`; write `OPENSEARCH_SERVICE: aoss` or leave it out"));
+                }
+            }
         }
         if !env.contains_key("MCP_PORT") {
             env.insert("MCP_PORT".to_string(), container_port.to_string());

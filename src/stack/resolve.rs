@@ -15,10 +15,22 @@ pub struct Resolver<'a> {
     lookup: &'a dyn Fn(&str) -> Option<String>,
     /// Every problem found, as `file:line:col: message`.
     pub errors: Vec<String>,
+    /// What this stack claims that no other stack may (checked across the stacks directory).
+    pub claims: Claims,
+}
+
+/// The values of a stack that must be unique among the stacks of one directory, with where
+/// they were written: a listener rule path belongs to one rule, a task family to one stack.
+#[derive(Debug, Default, Clone)]
+pub struct Claims {
+    /// `routing.path_patterns`.
+    pub path_patterns: Vec<Val>,
+    /// `names.task_family`.
+    pub task_family: Option<Val>,
 }
 
 /// A resolved value and where it was written.
-pub(super) type Val = (String, Place);
+pub type Val = (String, Place);
 
 impl<'a> Resolver<'a> {
     /// A resolver over `layers` (child first) taking `${VAR}` values from `lookup`.
@@ -27,6 +39,7 @@ impl<'a> Resolver<'a> {
             layers,
             lookup,
             errors: Vec::new(),
+            claims: Claims::default(),
         }
     }
 
@@ -92,11 +105,12 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// The start of the stack file: where something missing from every file is reported.
     pub(super) fn top_place(&self) -> Place {
         Place {
             file: self.layers[0].display.clone(),
-            line: 0,
-            column: 0,
+            line: 1,
+            column: 1,
         }
     }
 

@@ -112,6 +112,48 @@ pub fn path(s: &str) -> Check {
     Ok(())
 }
 
+/// ALB quota: at most 5 wildcards (`*` or `?`) in the conditions of one rule
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html>,
+/// "Wildcards per rule"; the 5 condition values per rule are checked with the list's length).
+pub fn rule_wildcards<'a>(patterns: impl Iterator<Item = &'a str>) -> Check {
+    let n: usize = patterns
+        .map(|p| p.chars().filter(|c| matches!(c, '*' | '?')).count())
+        .sum();
+    if n > MAX_RULE_WILDCARDS {
+        return Err(format!(
+            "`routing.path_patterns` has {n} wildcards (`*`, `?`); an ALB rule allows at most {MAX_RULE_WILDCARDS}: use fewer patterns or fewer wildcards"
+        ));
+    }
+    Ok(())
+}
+
+/// The ALB's limit of wildcards per rule.
+pub const MAX_RULE_WILDCARDS: usize = 5;
+
+/// At most this many bytes of `env` (names and values): a task definition is at most 64 KiB
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html>, "Task
+/// definition size"), and the rest of it needs room too.
+pub const ENV_TOTAL_BYTES: usize = 32 * 1024;
+
+/// One `env` value: within [`ENV_TOTAL_BYTES`], without NUL. The message gives the length,
+/// never the value (it may be a secret someone put in the wrong place).
+pub fn env_value(name: &str, value: &str) -> Check {
+    if value.len() > ENV_TOTAL_BYTES {
+        return Err(format!(
+            "env `{name}` is {} bytes long; a task definition holds at most {ENV_TOTAL_BYTES} bytes of environment: move it to `secrets` or a file in the image",
+            value.len()
+        ));
+    }
+    if value.contains('\0') {
+        return Err(format!(
+            "env `{name}` contains a NUL character, which a process environment cannot hold"
+        ));
+    }
+    Ok(())
+}
+
+pub use super::image_reference::image_reference;
+
 /// Target group health check matcher: HTTP codes, ranges, lists (`200`, `200-299`, `200,202`).
 pub fn matcher(s: &str) -> Check {
     super::Matcher::parse(s).map(|_| ())
@@ -309,6 +351,12 @@ pub fn region(s: &str) -> Check {
         && parts
             .last()
             .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+    if s.is_empty() {
+        return Err(
+            "`region` is empty; write e.g. `region: us-east-1`, or leave the key out for us-east-1"
+                .to_string(),
+        );
+    }
     if !ok {
         return Err(format!(
             "`{s}` is not an AWS region: write e.g. `us-east-1`"
@@ -395,6 +443,14 @@ mod tests {
         assert!(env_name("MCP_PATH").is_ok());
         assert!(env_name("mcp-path").unwrap_err().contains("MCP_PATH"));
         assert!(region("us-east-1").is_ok() && region("useast1").is_err());
+        assert!(region("").unwrap_err().contains("`region` is empty"));
+        assert!(rule_wildcards(["/a/*", "/b/*"].into_iter()).is_ok());
+        assert!(rule_wildcards(["/a/*?*", "/b/**", "/c?"].into_iter())
+            .unwrap_err()
+            .contains("6 wildcards"));
+        assert!(env_value("A", &"x".repeat(40_000))
+            .unwrap_err()
+            .contains("40000 bytes"));
         assert!(load_balancer_arn("arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/fastmcp-alb/50dc6c495c0c9188").is_ok());
     }
 

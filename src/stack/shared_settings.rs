@@ -32,11 +32,15 @@ impl Resolver<'_> {
             }
             None => default_name.to_string(),
         };
-        let region = match self.opt(at!(region)) {
-            Some((v, place)) => {
-                self.check(&place, rules::region(&v));
-                v
-            }
+        let region = match self.pick(at!(region)) {
+            Some((layer, t)) => match self.interp(layer, t) {
+                Some((v, place)) => {
+                    // An empty region would silently fall back to another one.
+                    self.check(&place, rules::region(&v));
+                    v
+                }
+                None => "us-east-1".to_string(),
+            },
             None => "us-east-1".to_string(),
         };
         let cluster = self.name(

@@ -240,7 +240,7 @@ fn unset_variable_in_the_shared_file_names_that_file() {
 fn incomplete_stack_names_what_is_missing() {
     let text = GOOD.replace("  service: opensearch-mcp-server-stateless\n", "");
     let m = err("s", &text);
-    assert!(m.starts_with("s.yaml: missing `names.service`; add it to s.yaml or shared.yaml, e.g. `service: opensearch-mcp-server-stateless`"), "{m}");
+    assert!(m.starts_with("s.yaml:1:1: missing `names.service`; add it to s.yaml or shared.yaml, e.g. `service: opensearch-mcp-server-stateless`"), "{m}");
 }
 
 #[test]
@@ -307,4 +307,94 @@ fn task_role_mistakes() {
     let bad = format!("{GOOD}roles:\n  task_role:\n    opensearch_domain_arn: arn:aws:es:us-east-1:123456789012:domain/*\n");
     let m = err("s", &bad);
     assert!(m.starts_with("s.yaml:17:28: `arn:aws:es:us-east-1:123456789012:domain/*` is not an OpenSearch domain ARN"), "{m}");
+}
+
+#[test]
+fn an_unknown_key_does_not_hide_the_other_problems() {
+    let text = format!(
+        "{GOOD}routng:\n  path_patterns:\n  - /x/*\n  priority: 7\nimage: not a uri!!\ncontainer:\n  cpu: 300\nlogs:\n  retention_days: 8\n"
+    )
+    .replace("health_check:\n  path: /ossserver-stateless/health\n", "health_check:\n  path: /ossserver-stateless/health\n  matcher: \"700\"\n");
+    let m = err("s", &text);
+    let lines: Vec<&str> = m.lines().collect();
+    assert!(
+        lines[0].starts_with("s.yaml:16:1: unknown key `routng`: did you mean `routing`?"),
+        "{m}"
+    );
+    for want in [
+        "`700` is not a matcher an ALB accepts",
+        "`not a uri!!` is not an image reference",
+        "cpu 300 is not a Fargate size",
+        "`logs.retention_days` is `8`",
+        "(5 problems in the stack; nothing was changed)",
+    ] {
+        assert!(m.contains(want), "missing {want:?} in\n{m}");
+    }
+}
+
+#[test]
+fn a_serverless_collection_gives_the_server_the_aoss_service() {
+    let text = format!(
+        "{GOOD}roles:\n  task_role:\n    opensearch_collection_arn: arn:aws:aoss:us-east-1:123456789012:collection/abc\n"
+    );
+    let d = dir_with("s", &text);
+    let s = load_with_env("s", d.path(), &env).unwrap();
+    assert_eq!(s.env["OPENSEARCH_SERVICE"], "aoss");
+    let m = err(
+        "s",
+        &text.replace("env:\n", "env:\n  OPENSEARCH_SERVICE: es\n"),
+    );
+    assert!(m.contains("needs `aoss`"), "{m}");
+}
+
+#[test]
+fn an_extends_loop_points_at_the_extends_line() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("a.yaml"), "# a\nextends: b.yaml\n").unwrap();
+    std::fs::write(d.path().join("b.yaml"), "extends: a.yaml\n").unwrap();
+    let m = load_with_env("a", d.path(), &env).unwrap_err().to_string();
+    let m = m.replace(&format!("{}/", d.path().display()), "");
+    assert!(
+        m.starts_with("b.yaml:1:10: `extends:` loops back to a file already read"),
+        "{m}"
+    );
+}
+
+#[test]
+fn stacks_of_one_directory_may_not_share_a_path_or_a_task_family() {
+    let d = dir_with("s", GOOD);
+    std::fs::write(
+        d.path().join("t.yaml"),
+        GOOD.replace(
+            "task_family: opensearch-mcp-server-stateless",
+            "task_family: other",
+        ),
+    )
+    .unwrap();
+    let m = err_in(&d, "s");
+    assert!(
+        m.starts_with("s.yaml:9:19: path `/ossserver-stateless/*` is also a path of stack `t`"),
+        "{m}"
+    );
+    std::fs::write(
+        d.path().join("t.yaml"),
+        GOOD.replace("/ossserver-stateless/*", "/other/*"),
+    )
+    .unwrap();
+    let m = err_in(&d, "s");
+    assert!(
+        m.starts_with("s.yaml:5:16: task family `opensearch-mcp-server-stateless` is also the task family of stack `t`"),
+        "{m}"
+    );
+    // The shipped stacks do not collide.
+    load_with_env("stateful", &repo_stacks(), &env).unwrap();
+}
+
+fn err_in(d: &tempfile::TempDir, name: &str) -> String {
+    match load_with_env(name, d.path(), &env) {
+        Ok(s) => panic!("expected an error, got {s:?}"),
+        Err(e) => e
+            .to_string()
+            .replace(&format!("{}/", d.path().display()), ""),
+    }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod aws;
+pub mod fake_aws;
 
 use std::path::PathBuf;
 

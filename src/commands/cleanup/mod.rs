@@ -72,6 +72,19 @@ pub struct CleanupReport {
 pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
     let stack = stack::load(&args.stack, &global.stacks_dir)?;
     let c = Clients::for_stack(global.profile.as_deref(), global.region.as_deref(), &stack).await;
+    let region = c.region.clone();
+    run_loaded(args, global, &stack, c)
+        .await
+        .map_err(|e| crate::commands::explain_not_found(e, &region, &stack))
+}
+
+/// `cleanup` once the stack is loaded and the clients made.
+async fn run_loaded(
+    args: CleanupArgs,
+    global: &GlobalArgs,
+    stack: &crate::stack::Stack,
+    c: Clients,
+) -> Result<()> {
     let names = &stack.names;
 
     // Observe everything first; nothing is written or changed before the checks pass.
@@ -113,7 +126,7 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
     let log_group = logs::observe(&c, &names.log_group).await?;
     let repo = ecr::observe(&c, &names.ecr_repository).await?;
     let role = if args.delete_role {
-        managed_role(&c, &stack).await?
+        managed_role(&c, stack).await?
     } else {
         RoleFate::Kept(None)
     };
@@ -195,25 +208,29 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
         archive: unfinished
             .as_ref()
             .map(|a| a.dir.clone())
-            .unwrap_or_else(|| Archive::planned_dir(&global.stacks_dir, &stack, now)),
+            .unwrap_or_else(|| Archive::planned_dir(&global.stacks_dir, stack, now)),
         continued,
         rules: rule_plans,
-        calls: steps.iter().map(|s| s.planned(&stack)).collect(),
+        calls: steps.iter().map(|s| s.planned(stack)).collect(),
         kept,
         dry_run: args.dry_run,
         done: false,
     };
     let json_out = global.output.is_json();
-    if !json_out {
-        print_plan(&report)?;
-    }
     if steps.is_empty() && !continued {
+        // Nothing is archived either: no archive path to show.
         if json_out {
             print_json(&report)?;
         } else {
-            crate::outln!("Nothing to do: stack {} has no resources left.", stack.name)?;
+            crate::outln!(
+                "Nothing to do: stack {} has no resources left (nothing archived).",
+                stack.name
+            )?;
         }
         return Ok(());
+    }
+    if !json_out {
+        print_plan(&report)?;
     }
     if args.dry_run {
         if json_out {
@@ -223,6 +240,7 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
         }
         return Ok(());
     }
+    crate::commands::show_identity(&c).await?;
     if !steps.is_empty() {
         crate::prompt::confirm(
             &format!(
@@ -237,7 +255,7 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
     // Archive first: everything that still exists, never overwriting an earlier capture.
     let mut arch = match unfinished {
         Some(a) => a,
-        None => Archive::create(&global.stacks_dir, &stack, now)?,
+        None => Archive::create(&global.stacks_dir, stack, now)?,
     };
     let task_definition = svc
         .as_ref()
@@ -250,7 +268,7 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
     capture::live_configuration(
         &c,
         &mut arch,
-        &stack,
+        stack,
         task_definition.as_deref(),
         svc.is_some(),
         &touched,
@@ -266,7 +284,7 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
                 report.calls[i].iam_action()
             )?;
         }
-        step.apply(&c, &stack, args.timeout).await?;
+        step.apply(&c, stack, args.timeout).await?;
     }
     arch.finish()?;
     report.done = true;
