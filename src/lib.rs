@@ -4,18 +4,18 @@
 //! The flow of `up`: a stack file ([`stack`]) gives the desired state; [`aws`] observes what
 //! exists; [`plan`] compares the two (pure) and lists the changes; [`aws`] applies them.
 
-pub mod archive;
+pub(crate) mod archive;
 pub mod aws;
 pub mod cli;
-pub mod commands;
-pub mod deploy;
+pub(crate) mod commands;
+pub(crate) mod deploy;
 pub mod error;
-pub mod local;
+pub(crate) mod local;
 pub mod output;
-pub mod plan;
-pub mod probe;
-pub mod progressive;
-pub mod prompt;
-pub mod shell;
-pub mod stack;
-pub mod traffic;
+pub(crate) mod plan;
+pub(crate) mod probe;
+pub(crate) mod progressive;
+pub(crate) mod prompt;
+pub(crate) mod shell;
+pub(crate) mod stack;
+pub(crate) mod traffic;

@@ -104,6 +104,11 @@ fn monitor_reads_both_stacks_metrics_and_production_shares() {
     assert_eq!(sl["alb"]["unhealthy_hosts"], 0.0);
     assert_eq!(sl["alb"]["lb_requests"], 2000.0);
     assert_eq!(sl["server"]["calls"], 7.0);
+    // 50 of 200 requests answered 5XX: the cutover's error-rate gate is breached.
+    assert_eq!(sl["gates"]["verdict"], "breached", "{sl}");
+    assert_eq!(sl["gates"]["gate"], "error_rate");
+    assert_eq!(sl["gates"]["observed"], 25.0);
+    assert!(stacks[0]["gates"].is_null());
     assert!(v["production_rule"]
         .as_str()
         .unwrap()
@@ -118,4 +123,10 @@ fn monitor_reads_both_stacks_metrics_and_production_shares() {
             .any(|l| l.starts_with("stateless") && l.contains("25.00%")),
         "{text}"
     );
+    assert!(
+        text.contains("gates stateless: BREACHED: 25.00% target 5XX (50 of 200 requests) > 1%"),
+        "{text}"
+    );
+    let out = aws.mcpctl(&["monitor", "--max-error-rate", "150", "--stacks-dir", d]);
+    assert_eq!(out.status.code(), Some(2));
 }

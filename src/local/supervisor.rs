@@ -106,11 +106,6 @@ impl Supervisor {
         Ok(Started { pid, stdin })
     }
 
-    /// True when nothing was started.
-    pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
-    }
-
     /// Stop every child: SIGTERM to each process group, then SIGKILL to whatever still runs
     /// after `grace`. Returns the names of those that had to be killed.
     pub async fn stop_all(&self, grace: Duration) -> Vec<String> {

@@ -19,7 +19,6 @@ mod text;
 pub use compare::plan;
 pub use desired::Desired;
 pub use observed::Observed;
-pub use rules::{choose_priority, find_own_rule};
 pub use steps::Steps;
 pub use text::render_text;
 

@@ -1,6 +1,7 @@
 //! The plan is pure: these tests build desired and observed states by hand.
 
 use super::observed::*;
+use super::rules::choose_priority;
 use super::*;
 use crate::aws::forward::{Forward, WeightedGroup};
 

@@ -15,7 +15,9 @@ pub struct Hints {
 
 impl Hints {
     /// Learn what a tool's result reveals: an index from `list_indices`-like output, a document
-    /// id from `search`-like output. Unknown shapes teach nothing.
+    /// id from `search`-like output. Unknown shapes teach nothing. (The shell learns from whole
+    /// results with [`Hints::learn_result`]; this is the text-only form its tests use.)
+    #[cfg(test)]
     pub fn learn(&mut self, result_text: &str) {
         if let Ok(value) = serde_json::from_str::<Value>(result_text) {
             self.learn_value(&value);

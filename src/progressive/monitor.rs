@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+use super::gate::{judge, Thresholds, Verdict};
 use crate::aws::listener_rule::{self, ListenerRule};
 use crate::aws::metrics::{self, AlbMetrics, ServerMetrics};
 use crate::aws::{load_balancer, target_group, Clients};
@@ -27,6 +28,9 @@ pub struct StackSample {
     pub server: Option<ServerMetrics>,
     /// Its share of the production rule, in percent.
     pub production_percent: u32,
+    /// For every stack after the first (the ones being cut over to): the progressive cutover's
+    /// gates on its ALB metrics (`None` for the first stack, or without a target group).
+    pub gates: Option<Verdict>,
 }
 
 /// One reading of every stack.
@@ -43,7 +47,12 @@ pub struct Sample {
 }
 
 /// Read one sample of `stacks` over the last `window`.
-pub async fn sample(c: &Clients, stacks: &[Stack], window: Duration) -> Result<Sample> {
+pub async fn sample(
+    c: &Clients,
+    stacks: &[Stack],
+    window: Duration,
+    thresholds: &Thresholds,
+) -> Result<Sample> {
     let first = stacks
         .first()
         .ok_or_else(|| Error::bad_input("give at least one --stack"))?;
@@ -58,7 +67,7 @@ pub async fn sample(c: &Clients, stacks: &[Stack], window: Duration) -> Result<S
     let end = SystemTime::now();
     let start = end - window;
     let mut out = Vec::new();
-    for s in stacks {
+    for (i, s) in stacks.iter().enumerate() {
         let tg = target_group::describe_by_name(c, &s.names.target_group).await?;
         let tg_arn = tg
             .as_ref()
@@ -79,12 +88,17 @@ pub async fn sample(c: &Clients, stacks: &[Stack], window: Duration) -> Result<S
             (Some(rule), Some(arn)) => share(rule, arn),
             _ => 0,
         };
+        let gates = match (&alb_metrics, i) {
+            (Some(m), 1..) => Some(judge(m, None, thresholds)),
+            _ => None,
+        };
         out.push(StackSample {
             stack: s.name.clone(),
             target_group: s.names.target_group.clone(),
             alb: alb_metrics,
             server,
             production_percent,
+            gates,
         });
     }
     Ok(Sample {
@@ -159,6 +173,21 @@ pub fn render(s: &Sample) -> String {
             st.stack, st.production_percent, req, c4, c5, p99, healthy, unhealthy, calls, mcp_p99
         ));
     }
+    for st in &s.stacks {
+        match &st.gates {
+            Some(Verdict::Breached(b)) => {
+                out.push_str(&format!("gates {}: BREACHED: {}\n", st.stack, b.message))
+            }
+            Some(Verdict::Holding { judged: false }) => out.push_str(&format!(
+                "gates {}: holding (too few requests to judge the rates yet)\n",
+                st.stack
+            )),
+            Some(Verdict::Holding { judged: true }) => {
+                out.push_str(&format!("gates {}: holding\n", st.stack))
+            }
+            None => {}
+        }
+    }
     out
 }
 
@@ -187,6 +216,7 @@ mod tests {
                     }),
                     server: None,
                     production_percent: 90,
+                    gates: None,
                 },
                 StackSample {
                     stack: "stateless".into(),
@@ -197,6 +227,7 @@ mod tests {
                         p99_ms: Some(8.0),
                     }),
                     production_percent: 10,
+                    gates: Some(Verdict::Holding { judged: false }),
                 },
             ],
         };
@@ -208,5 +239,9 @@ mod tests {
             lines[2].contains("90%") && lines[2].contains("1.00%") && lines[2].contains("120ms")
         );
         assert!(lines[3].contains("no target group") && lines[3].contains("8ms"));
+        assert_eq!(
+            lines[4],
+            "gates stateless: holding (too few requests to judge the rates yet)"
+        );
     }
 }

@@ -59,6 +59,7 @@ pub struct Blockers {
 
 impl Blockers {
     /// True when nothing stands in the way.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.live.is_empty() && self.hard.is_empty()
     }

@@ -11,4 +11,4 @@ pub mod drift;
 pub mod handover;
 pub mod record;
 
-pub use cutover::{CutoverChange, Percent, RecordUpdate, RollbackDecision};
+pub use cutover::{Percent, RecordUpdate, RollbackDecision};
