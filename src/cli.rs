@@ -42,6 +42,8 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write the stack file of a running deployment (only mcpctl's tags left to add).
+    Adopt(commands::adopt::AdoptArgs),
     /// Show what `up` would change, without changing anything.
     Plan(commands::plan::PlanArgs),
     /// Create or update every resource of a stack (idempotent).
@@ -71,6 +73,7 @@ impl Cli {
     pub async fn run(self) -> crate::error::Result<()> {
         let g = &self.global;
         match self.command {
+            Command::Adopt(a) => commands::adopt::run(a, g).await,
             Command::Plan(a) => commands::plan::run(a, g).await,
             Command::Up(a) => commands::up::run(a, g).await,
             Command::Status(a) => commands::status::run(a, g).await,

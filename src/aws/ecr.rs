@@ -87,7 +87,9 @@ pub async fn create(c: &Clients, s: &RepositorySpec) -> Result<String> {
         .send()
         .await
         .map_err(|e| call_error("ecr:CreateRepository", &what, e))?;
-    put_policy(c, s).await?;
+    if !s.lifecycle_policy.is_empty() {
+        put_policy(c, s).await?;
+    }
     Ok(out
         .repository()
         .and_then(|r| r.repository_uri())
@@ -96,6 +98,24 @@ pub async fn create(c: &Clients, s: &RepositorySpec) -> Result<String> {
 }
 
 async fn put_policy(c: &Clients, s: &RepositorySpec) -> Result<()> {
+    if s.lifecycle_policy.is_empty() {
+        // `ecr.keep_images: 0`: no lifecycle policy.
+        return match c
+            .ecr
+            .delete_lifecycle_policy()
+            .repository_name(&s.name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if code(&e) == Some("LifecyclePolicyNotFoundException") => Ok(()),
+            Err(e) => Err(call_error(
+                "ecr:DeleteLifecyclePolicy",
+                &format!("ECR repository {}", s.name),
+                e,
+            )),
+        };
+    }
     c.ecr
         .put_lifecycle_policy()
         .repository_name(&s.name)

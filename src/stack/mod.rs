@@ -32,6 +32,7 @@ macro_rules! at {
     };
 }
 
+mod container_settings;
 mod file;
 mod interpolate;
 mod layers;
@@ -45,6 +46,7 @@ mod shared_settings;
 
 use std::path::{Path, PathBuf};
 
+pub use interpolate::escape;
 pub use matcher::Matcher;
 pub use model::*;
 pub use render::to_yaml;
@@ -64,8 +66,28 @@ pub fn load_with_env(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Stack> {
     let path = find(stack_arg, stacks_dir)?;
+    resolve_file(&path, stack_arg, None, lookup)
+}
+
+/// Load the stack file `path` as if it held `text` (it need not exist; the files it
+/// `extends:` are read from disk). `adopt` checks what it is about to write this way.
+pub fn load_text(
+    path: &Path,
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Stack> {
+    resolve_file(path, "", Some(text.to_string()), lookup)
+}
+
+fn resolve_file(
+    path: &Path,
+    stack_arg: &str,
+    text: Option<String>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Stack> {
+    let path = path.to_path_buf();
     let display = path.display().to_string();
-    let layers = layers::read_layers(&path, display, lookup).map_err(Error::BadInput)?;
+    let layers = layers::read_layers_with(&path, display, text, lookup).map_err(Error::BadInput)?;
     let default_name = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
