@@ -5,6 +5,8 @@
 //! The Python tools come from the venv that `scripts/test` creates (`.venv`, or `MCPCTL_VENV`).
 //! Nothing here is shipped: the crate is `publish = false` and only a dev-dependency.
 
+pub mod fault_proxy;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
