@@ -119,8 +119,11 @@ impl Drop for FaultProxy {
     }
 }
 
+/// An HTTP message: start line, headers, body.
+type Message = (String, Vec<(String, String)>, Vec<u8>);
+
 /// Read one HTTP/1.1 message head and `Content-Length` body; `None` at end of stream.
-fn read_message(r: &mut BufReader<TcpStream>) -> Option<(String, Vec<(String, String)>, Vec<u8>)> {
+fn read_message(r: &mut BufReader<TcpStream>) -> Option<Message> {
     let mut start = String::new();
     if r.read_line(&mut start).ok()? == 0 {
         return None;
