@@ -53,6 +53,21 @@ pub async fn prepare(
                 "image {image} is not in ECR repository {}: ECS will fail to pull it (push it first, or leave out --image/`image:` to build and push server/)",
                 repo.spec.name
             ));
+        } else if let Some(archs) =
+            ecr::image_architectures(&clients, &repo.spec.name, &repo.uri, image).await?
+        {
+            // An image built for another CPU does not start on the task's platform:
+            // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-arm64.html
+            let want = stack.architecture.oci_architecture();
+            if !archs.iter().any(|a| a == want) {
+                plan.problems.push(format!(
+                    "image {image} is built for {} but the stack runs on {} (`container.architecture: {}`); push an image for {want} (`docker build --platform {}`) or set `container.architecture`",
+                    archs.join(", "),
+                    want,
+                    stack.architecture.as_str(),
+                    stack.architecture.docker_platform(),
+                ));
+            }
         }
     }
     Ok(Prepared {

@@ -65,3 +65,95 @@ fn logs_pages_past_an_empty_page_with_a_token() {
         "logs stopped at the empty page: {stdout:?}"
     );
 }
+
+/// `container.architecture: arm64` builds with `docker build --platform linux/arm64` and
+/// registers `runtimePlatform` ARM64; each build gets its own tag (a repository with IMMUTABLE
+/// tags takes the second push: https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html)
+/// and is deployed by digest; an `--image` index without arm64 is a preflight problem
+/// (read with BatchGetImage).
+#[test]
+fn builds_are_for_the_stack_architecture_and_tagged_uniquely() {
+    let aws = Aws::start();
+    aws.boto("ecr.create_repository(repositoryName='opensearch-mcp-server-stateless', imageTagMutability='IMMUTABLE')");
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = common::aws::stack_file(
+        tmp.path(),
+        "arm",
+        &format!(
+            "extends: {}\nname: stateless\ncontainer:\n  architecture: arm64\n",
+            common::aws::repo_stack("stateless")
+        ),
+    );
+    let stack = stack.display().to_string();
+    let log = tmp.path().join("docker.log");
+    let path = format!(
+        "{}:{}:{}",
+        common::workspace_root()
+            .join("tests/data/fake-docker")
+            .display(),
+        common::venv_bin("python").parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let up = || {
+        let out = aws
+            .mcpctl_cmd(&["--output", "json", "up", "--stack", &stack, "--no-wait"])
+            .env("PATH", &path)
+            .env("FAKE_DOCKER_LOG", &log)
+            .env_remove("MCPCTL_IMAGE")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "up failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = up();
+    let second = up();
+    let calls: Vec<Vec<String>> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let builds: Vec<&Vec<String>> = calls.iter().filter(|c| c[0] == "build").collect();
+    assert_eq!(builds.len(), 2, "{calls:?}");
+    for b in &builds {
+        assert_eq!(&b[1..3], ["--platform", "linux/arm64"], "{b:?}");
+    }
+    let tags: Vec<&String> = calls
+        .iter()
+        .filter(|c| c[0] == "push")
+        .map(|c| &c[1])
+        .collect();
+    assert_eq!(tags.len(), 2);
+    assert_ne!(tags[0], tags[1], "each build has its own tag");
+    assert!(tags.iter().all(|t| !t.ends_with(":latest")), "{tags:?}");
+    for out in [&first, &second] {
+        let image = out["applied"]["image"].as_str().unwrap();
+        assert!(image.contains("@sha256:"), "deployed by digest: {image}");
+    }
+    let td = aws.boto(
+        "s = ecs.describe_services(cluster='fastmcp-time-server-cluster', services=['opensearch-mcp-server-stateless'])['services'][0]\n\
+         result = ecs.describe_task_definition(taskDefinition=s['taskDefinition'])['taskDefinition'].get('runtimePlatform')",
+    );
+    assert_eq!(td["cpuArchitecture"], "ARM64", "{td}");
+    assert_eq!(td["operatingSystemFamily"], "LINUX", "{td}");
+
+    // An image index with only amd64, given with --image: refused before any change.
+    aws.boto(
+        "import json\n\
+         index = {'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.index.v1+json', 'manifests': [{'mediaType': 'application/vnd.oci.image.manifest.v1+json', 'size': 1, 'digest': 'sha256:' + 'a' * 64, 'platform': {'architecture': 'amd64', 'os': 'linux'}}]}\n\
+         ecr.put_image(repositoryName='opensearch-mcp-server-stateless', imageManifest=json.dumps(index), imageManifestMediaType='application/vnd.oci.image.index.v1+json', imageTag='amd64-only')",
+    );
+    let image =
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/opensearch-mcp-server-stateless:amd64-only";
+    let out = aws.mcpctl(&["plan", "--stack", &stack, "--image", image]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is built for amd64 but the stack runs on arm64"),
+        "{err}"
+    );
+}

@@ -198,7 +198,14 @@ pub async fn apply(
     let (desired, plan) = match &image {
         ImageSource::Given(_) => (desired.clone(), plan.clone()),
         ImageSource::Build(workspace) => {
-            let uri = image::build_and_push(c, workspace, &repo_uri).await?;
+            let uri = image::build_and_push(
+                c,
+                workspace,
+                &repo.name,
+                &repo_uri,
+                &desired.task_definition.cpu_architecture,
+            )
+            .await?;
             let mut d = desired.clone();
             d.task_definition.image = Some(uri);
             let p = replan(&d);
