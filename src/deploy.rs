@@ -46,6 +46,27 @@ pub async fn prepare(
     let mut all = problems;
     all.append(&mut plan.problems);
     plan.problems = all;
+    // A managed task role whose policy would change while another service runs as it (e.g. the
+    // adopted production service): changing it would change what production may do.
+    if let (Some(crate::plan::steps::Step::Update(arn, u)), Some(_)) =
+        (&plan.steps.task_role, &observed.task_role)
+    {
+        if u.policy || u.trust_policy {
+            let others: Vec<String> = crate::aws::iam_role::users(&clients, &stack.cluster, arn)
+                .await?
+                .into_iter()
+                .filter(|s| *s != stack.names.service)
+                .collect();
+            if !others.is_empty() {
+                plan.problems.push(format!(
+                    "IAM task role `{}` is the role ECS service(s) {} run as, and `up` would rewrite its policy; give this stack its own role (`roles.task_role.name`, e.g. MCPCTL_TASK_ROLE=opensearch-mcp-{}-task-role) or reference that role unchanged with `roles.task_role_arn`",
+                    arn.rsplit('/').next().unwrap_or(arn),
+                    others.join(", "),
+                    stack.name
+                ));
+            }
+        }
+    }
     // The image, when it is in the stack's own repository: does it exist?
     if let (Some(image), Some(repo)) = (&desired.task_definition.image, &observed.repository) {
         if ecr::image_exists(&clients, &repo.spec.name, &repo.uri, image).await? == Some(false) {

@@ -120,6 +120,30 @@ fn adopt_then_up_changes_nothing_that_runs() {
         );
     }
     assert_eq!(running(&aws), before, "what runs changed");
+    // Alongside: a stack whose managed task role is production's role may not rewrite its
+    // policy (it would drop ESHttpPut/Delete from the running service).
+    std::fs::copy(
+        workspace_root().join("stacks/stateless.yaml"),
+        dir.join("stateless.yaml"),
+    )
+    .unwrap();
+    let side = aws.mcpctl(&[
+        "--stacks-dir",
+        &stacks,
+        "up",
+        "--stack",
+        "stateless",
+        "--image",
+        common::aws::IMAGE,
+        "--no-wait",
+    ]);
+    let err = String::from_utf8_lossy(&side.stderr);
+    assert_eq!(side.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("IAM task role `ecsTaskRole` is the role ECS service(s) opensearch-mcp-server-routing run as"),
+        "{err}"
+    );
+    assert_eq!(running(&aws), before, "the refused up changed what runs");
     // A second adopt does not overwrite the file; --force does, to the same text.
     let again = aws.mcpctl(&[
         "--stacks-dir",

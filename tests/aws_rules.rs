@@ -157,3 +157,89 @@ fn builds_are_for_the_stack_architecture_and_tagged_uniquely() {
         "{err}"
     );
 }
+
+/// A service deleted moments ago stays DRAINING for a while, and ECS refuses `CreateService`
+/// for its name until it is INACTIVE
+/// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteService.html); moto
+/// forgets a deleted service at once. The proxy reports the stateless service as DRAINING and
+/// refuses its creation for the first seconds; `up` waits, saying why, then creates it.
+#[test]
+fn up_waits_for_a_draining_service_before_creating_it() {
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+    let aws = Aws::start();
+    let window = Duration::from_secs(6);
+    let started: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let (st, rf) = (started.clone(), refused.clone());
+    let proxy = FaultProxy::start(
+        aws.moto.port,
+        Arc::new(move |req: &mut Request| {
+            let name = "opensearch-mcp-server-stateless";
+            let draining = {
+                let mut s = st.lock().unwrap();
+                if req.operation == "DescribeServices"
+                    && req.body_text().contains(name)
+                    && s.is_none()
+                {
+                    *s = Some(Instant::now());
+                }
+                s.is_some_and(|t| t.elapsed() < window)
+            };
+            match req.operation.as_str() {
+                "DescribeServices" if draining && req.body_text().contains(name) => {
+                    Reply::json(serde_json::json!({
+                        "services": [{
+                            "serviceArn": format!("arn:aws:ecs:us-east-1:123456789012:service/fastmcp-time-server-cluster/{name}"),
+                            "serviceName": name,
+                            "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/fastmcp-time-server-cluster",
+                            "status": "DRAINING", "desiredCount": 0, "runningCount": 1, "pendingCount": 0,
+                            "launchType": "FARGATE"
+                        }],
+                        "failures": []
+                    }))
+                }
+                "CreateService" if draining => {
+                    rf.fetch_add(1, Ordering::SeqCst);
+                    Reply::json_error(
+                        400,
+                        "InvalidParameterException",
+                        "Unable to Start a service that is still Draining.",
+                    )
+                }
+                _ => Reply::Forward,
+            }
+        }),
+    );
+    let t0 = Instant::now();
+    let out = aws
+        .mcpctl_cmd(&[
+            "up",
+            "--stack",
+            "stateless",
+            "--image",
+            common::aws::IMAGE,
+            "--no-wait",
+        ])
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}\n{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        refused.load(Ordering::SeqCst),
+        0,
+        "CreateService was sent while DRAINING"
+    );
+    assert!(
+        stderr.contains("is DRAINING"),
+        "no progress shown: {stderr}"
+    );
+    assert!(t0.elapsed() >= window, "up did not wait");
+    let status = aws.boto("result = ecs.describe_services(cluster='fastmcp-time-server-cluster', services=['opensearch-mcp-server-stateless'])['services'][0]['status']");
+    assert_eq!(status, "ACTIVE");
+}

@@ -304,6 +304,14 @@ pub async fn apply(
     let svc = &desired.service;
     let service_deploying = match &steps.service {
         Step::Create => {
+            service::wait_not_draining(
+                c,
+                &svc.cluster,
+                &svc.name,
+                service::DRAINING_WAIT,
+                std::time::Duration::from_secs(5),
+            )
+            .await?;
             let arn = service::create(c, svc, &td_arn, &tg_arn).await?;
             record(Kind::Service, Action::Create, &svc.name, &arn);
             true

@@ -330,9 +330,19 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     let mut svc = change(Kind::Service, &s.name, o.is_some(), &svc_fields, adopt);
     let service_step = step(o.map(|o| o.arn.clone()), svc_fields);
     if svc.action == Action::Create {
+        let draining = observed
+            .service
+            .as_ref()
+            .is_some_and(|o| o.status == "DRAINING");
         svc.note = Some(format!(
-            "{} task(s) on FARGATE in cluster {}",
-            s.desired_count, s.cluster
+            "{} task(s) on FARGATE in cluster {}{}",
+            s.desired_count,
+            s.cluster,
+            if draining {
+                "; ECS still has a deleted service of this name DRAINING: up waits until it is INACTIVE"
+            } else {
+                ""
+            }
         ));
     }
     changes.push(svc);
