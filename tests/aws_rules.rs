@@ -243,3 +243,76 @@ fn up_waits_for_a_draining_service_before_creating_it() {
     let status = aws.boto("result = ecs.describe_services(cluster='fastmcp-time-server-cluster', services=['opensearch-mcp-server-stateless'])['services'][0]['status']");
     assert_eq!(status, "ACTIVE");
 }
+
+/// A role created by `up` can be refused by ECS for seconds (IAM's eventual consistency:
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency);
+/// moto never does. The proxy refuses RegisterTaskDefinition ("ECS was unable to assume the
+/// role") and CreateService (iam:PassRole) for the first seconds after CreateRole; `up` retries
+/// exactly those, says why, and succeeds.
+#[test]
+fn up_retries_role_refusals_while_iam_propagates() {
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+    let aws = Aws::start();
+    let window = Duration::from_secs(4);
+    let created: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let (cr, rf) = (created.clone(), refused.clone());
+    let proxy = FaultProxy::start(
+        aws.moto.port,
+        Arc::new(move |req: &mut Request| {
+            let mut c = cr.lock().unwrap();
+            if req.operation == "CreateRole" {
+                *c = Some(Instant::now());
+                return Reply::Forward;
+            }
+            let fresh = c.is_some_and(|t| t.elapsed() < window);
+            match req.operation.as_str() {
+                "RegisterTaskDefinition" if fresh => {
+                    rf.fetch_add(1, Ordering::SeqCst);
+                    Reply::json_error(400, "ClientException", "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/opensearch-mcp-fresh-role' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.")
+                }
+                "CreateService" if fresh => {
+                    rf.fetch_add(1, Ordering::SeqCst);
+                    Reply::json_error(400, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: iam:PassRole on resource: arn:aws:iam::123456789012:role/opensearch-mcp-fresh-role")
+                }
+                _ => Reply::Forward,
+            }
+        }),
+    );
+    let out = aws
+        .mcpctl_cmd(&[
+            "up",
+            "--stack",
+            "stateless",
+            "--image",
+            common::aws::IMAGE,
+            "--no-wait",
+        ])
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .env("MCPCTL_TASK_ROLE", "opensearch-mcp-fresh-role")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}\n{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        refused.load(Ordering::SeqCst) >= 1,
+        "the proxy refused nothing"
+    );
+    assert!(
+        stderr.contains("IAM changes take seconds to reach ECS"),
+        "{stderr}"
+    );
+    let status = aws.boto("result = ecs.describe_services(cluster='fastmcp-time-server-cluster', services=['opensearch-mcp-server-stateless'])['services'][0]['taskDefinition']");
+    assert!(
+        status
+            .as_str()
+            .unwrap()
+            .ends_with("opensearch-mcp-server-stateless:1"),
+        "{status}"
+    );
+}

@@ -28,6 +28,7 @@ pub mod calls;
 pub mod deploy;
 pub mod ecr;
 pub mod errors;
+pub mod iam_propagation;
 pub mod iam_role;
 pub mod image;
 pub mod listener_rule;

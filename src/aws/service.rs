@@ -165,7 +165,7 @@ pub async fn create(
     task_definition: &str,
     tg_arn: &str,
 ) -> Result<String> {
-    let out = c
+    let req = c
         .ecs
         .create_service()
         .cluster(&s.cluster)
@@ -179,16 +179,20 @@ pub async fn create(
         .enable_execute_command(s.enable_execute_command)
         .health_check_grace_period_seconds(s.health_check_grace_period_seconds)
         .propagate_tags(PropagateTags::Service)
-        .set_tags(Some(ecs_tags(&s.tags)))
-        .send()
-        .await
-        .map_err(|e| {
-            call_error(
-                "ecs:CreateService",
-                &format!("service {} in cluster {}", s.name, s.cluster),
-                e,
-            )
-        })?;
+        .set_tags(Some(ecs_tags(&s.tags)));
+    let out = super::iam_propagation::retry(
+        &format!("CreateService {}", s.name),
+        super::iam_propagation::WINDOW,
+        || req.clone().send(),
+    )
+    .await
+    .map_err(|e| {
+        call_error(
+            "ecs:CreateService",
+            &format!("service {} in cluster {}", s.name, s.cluster),
+            e,
+        )
+    })?;
     Ok(out
         .service()
         .and_then(|s| s.service_arn())
@@ -231,9 +235,13 @@ pub async fn update(
     }
     let any = update.deploys();
     if any {
-        req.send()
-            .await
-            .map_err(|e| call_error("ecs:UpdateService", &what, e))?;
+        super::iam_propagation::retry(
+            &format!("UpdateService {}", s.name),
+            super::iam_propagation::WINDOW,
+            || req.clone().send(),
+        )
+        .await
+        .map_err(|e| call_error("ecs:UpdateService", &what, e))?;
     }
     if update.tags {
         c.ecs

@@ -222,7 +222,7 @@ pub async fn register(
         .image
         .as_deref()
         .ok_or_else(|| Error::failed("internal: the task definition has no image yet"))?;
-    let out = c
+    let req = c
         .ecs
         .register_task_definition()
         .family(&s.family)
@@ -239,16 +239,20 @@ pub async fn register(
                 .operating_system_family(OsFamily::Linux)
                 .build(),
         )
-        .set_tags(Some(ecs_tags(tags)))
-        .send()
-        .await
-        .map_err(|e| {
-            call_error(
-                "ecs:RegisterTaskDefinition",
-                &format!("task definition family {}", s.family),
-                e,
-            )
-        })?;
+        .set_tags(Some(ecs_tags(tags)));
+    let out = super::iam_propagation::retry(
+        &format!("RegisterTaskDefinition {}", s.family),
+        super::iam_propagation::WINDOW,
+        || req.clone().send(),
+    )
+    .await
+    .map_err(|e| {
+        call_error(
+            "ecs:RegisterTaskDefinition",
+            &format!("task definition family {}", s.family),
+            e,
+        )
+    })?;
     let td = out
         .task_definition()
         .ok_or_else(|| Error::failed("RegisterTaskDefinition returned no task definition"))?;
