@@ -34,8 +34,18 @@ pub async fn prepare(
     region: Option<&str>,
     image: Option<String>,
 ) -> Result<Prepared> {
-    let stack = stack::load(stack_arg, stacks_dir)?;
-    let clients = Clients::for_stack(profile, region, &stack).await;
+    // One region everywhere: `${AWS_REGION}` in the stack files (log region, ARNs, the task's
+    // AWS_REGION) is the resolved region, and so are the clients.
+    let resolved = crate::aws::region::resolve(region, profile, &|k| std::env::var(k).ok()).await;
+    let lookup = |k: &str| match (k, &resolved) {
+        ("AWS_REGION", Some(r)) => Some(r.clone()),
+        _ => std::env::var(k).ok(),
+    };
+    let mut stack = stack::load_with_env(stack_arg, stacks_dir, &lookup)?;
+    if let Some(r) = &resolved {
+        stack.region = r.clone();
+    }
+    let clients = Clients::for_stack(profile, resolved.as_deref(), &stack).await;
     let (observed, problems) = observe(&clients, &stack).await?;
     let Some(observed) = observed else {
         return Err(preflight_error(&stack, &problems));

@@ -316,3 +316,66 @@ fn up_retries_role_refusals_while_iam_propagates() {
         "{status}"
     );
 }
+
+/// `--region` reaches everything: the clients, the task definition's `awslogs-region`, the
+/// task's `AWS_REGION` and the OpenSearch domain ARN of the task role policy (all interpolated
+/// from `${AWS_REGION}`), although the environment names no region. ECS would start tasks
+/// whose awslogs region is wrong and they would fail; moto does not check it.
+#[test]
+fn one_region_everywhere() {
+    let aws = Aws::start();
+    let region_env = |r: &'static str| vec![("AWS_REGION", r), ("AWS_DEFAULT_REGION", r)];
+    let out = std::process::Command::new(common::venv_bin("python"))
+        .arg(common::workspace_root().join("scripts/emulator-shared-resources.py"))
+        .envs(aws.env())
+        .envs(region_env("eu-west-1"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = aws
+        .mcpctl_cmd(&[
+            "--region",
+            "eu-west-1",
+            "up",
+            "--stack",
+            "stateless",
+            "--image",
+            common::aws::IMAGE,
+            "--no-wait",
+        ])
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let program = "import boto3, json\n\
+        ecs = boto3.client('ecs', region_name='eu-west-1'); iam = boto3.client('iam', region_name='eu-west-1')\n\
+        td = ecs.describe_task_definition(taskDefinition='opensearch-mcp-server-stateless')['taskDefinition']\n\
+        c = td['containerDefinitions'][0]\n\
+        print(json.dumps({'log': c['logConfiguration']['options']['awslogs-region'], 'env': {e['name']: e['value'] for e in c['environment']}.get('AWS_REGION'), 'policy': json.dumps(iam.get_role_policy(RoleName='ecsTaskRole', PolicyName='OpenSearchAccess')['PolicyDocument'])}))";
+    let out = std::process::Command::new(common::venv_bin("python"))
+        .args(["-c", program])
+        .envs(aws.env())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["log"], "eu-west-1", "{v}");
+    assert_eq!(v["env"], "eu-west-1", "{v}");
+    let policy = v["policy"].as_str().unwrap();
+    assert!(policy.contains("arn:aws:es:eu-west-1:"), "{policy}");
+    assert!(!policy.contains("us-east-1"), "{policy}");
+}

@@ -34,6 +34,7 @@ pub mod image;
 pub mod listener_rule;
 pub mod load_balancer;
 pub mod logs;
+pub mod region;
 pub mod service;
 pub mod target_group;
 pub mod task_definition;

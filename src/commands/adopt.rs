@@ -40,11 +40,19 @@ struct AdoptOutput<'a> {
 
 /// Run `mcpctl adopt`.
 pub async fn run(args: AdoptArgs, global: &GlobalArgs) -> Result<()> {
-    let lookup = |k: &str| std::env::var(k).ok();
+    let resolved =
+        crate::aws::region::resolve(global.region.as_deref(), global.profile.as_deref(), &|k| {
+            std::env::var(k).ok()
+        })
+        .await;
+    let lookup = |k: &str| match (k, &resolved) {
+        ("AWS_REGION", Some(r)) => Some(r.clone()),
+        _ => std::env::var(k).ok(),
+    };
     let path = stack_path(&args.stack, &global.stacks_dir)?;
     let defaults = shared_defaults(&global.stacks_dir, &lookup)?;
     let cluster = args.cluster.clone().unwrap_or(defaults.cluster);
-    let region = global.region.clone().unwrap_or(defaults.region);
+    let region = resolved.clone().unwrap_or(defaults.region);
     let clients = Clients::connect(global.profile.as_deref(), Some(&region)).await;
     let done = adopt(
         &clients,
