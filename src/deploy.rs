@@ -61,7 +61,8 @@ pub async fn prepare(
     if let (Some(crate::plan::steps::Step::Update(arn, u)), Some(_)) =
         (&plan.steps.task_role, &observed.task_role)
     {
-        if u.policy || u.trust_policy {
+        // Only in a cluster that exists (a missing one is already a problem above).
+        if (u.policy || u.trust_policy) && !observed.shared.cluster_arn.is_empty() {
             let others: Vec<String> = crate::aws::iam_role::users(&clients, &stack.cluster, arn)
                 .await?
                 .into_iter()
