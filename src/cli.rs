@@ -47,6 +47,8 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write the stack file of a running deployment (only mcpctl's tags left to add).
+    Adopt(commands::adopt::AdoptArgs),
     /// Show what `up` would change, without changing anything.
     Plan(commands::plan::PlanArgs),
     /// Create or update every resource of a stack (idempotent).
@@ -97,6 +99,7 @@ impl Cli {
             crate::aws::settings::check_profile(p).await?;
         }
         match self.command {
+            Command::Adopt(a) => commands::adopt::run(a, g).await,
             Command::Plan(a) => commands::plan::run(a, g).await,
             Command::Up(a) => commands::up::run(a, g).await,
             Command::Status(a) => commands::status::run(a, g).await,

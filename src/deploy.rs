@@ -34,8 +34,18 @@ pub async fn prepare(
     region: Option<&str>,
     image: Option<String>,
 ) -> Result<Prepared> {
-    let stack = stack::load(stack_arg, stacks_dir)?;
-    let clients = Clients::for_stack(profile, region, &stack).await;
+    // One region everywhere: `${AWS_REGION}` in the stack files (log region, ARNs, the task's
+    // AWS_REGION) is the resolved region, and so are the clients.
+    let resolved = crate::aws::region::resolve(region, profile, &|k| std::env::var(k).ok()).await;
+    let lookup = |k: &str| match (k, &resolved) {
+        ("AWS_REGION", Some(r)) => Some(r.clone()),
+        _ => std::env::var(k).ok(),
+    };
+    let mut stack = stack::load_with_env(stack_arg, stacks_dir, &lookup)?;
+    if let Some(r) = &resolved {
+        stack.region = r.clone();
+    }
+    let clients = Clients::for_stack(profile, resolved.as_deref(), &stack).await;
     let (observed, problems) = observe(&clients, &stack).await?;
     let Some(observed) = observed else {
         return Err(preflight_error(&stack, &problems));
@@ -46,6 +56,28 @@ pub async fn prepare(
     let mut all = problems;
     all.append(&mut plan.problems);
     plan.problems = all;
+    // A managed task role whose policy would change while another service runs as it (e.g. the
+    // adopted production service): changing it would change what production may do.
+    if let (Some(crate::plan::steps::Step::Update(arn, u)), Some(_)) =
+        (&plan.steps.task_role, &observed.task_role)
+    {
+        // Only in a cluster that exists (a missing one is already a problem above).
+        if (u.policy || u.trust_policy) && !observed.shared.cluster_arn.is_empty() {
+            let others: Vec<String> = crate::aws::iam_role::users(&clients, &stack.cluster, arn)
+                .await?
+                .into_iter()
+                .filter(|s| *s != stack.names.service)
+                .collect();
+            if !others.is_empty() {
+                plan.problems.push(format!(
+                    "IAM task role `{}` is the role ECS service(s) {} run as, and `up` would rewrite its policy; give this stack its own role (`roles.task_role.name`, e.g. MCPCTL_TASK_ROLE=opensearch-mcp-{}-task-role) or reference that role unchanged with `roles.task_role_arn`",
+                    arn.rsplit('/').next().unwrap_or(arn),
+                    others.join(", "),
+                    stack.name
+                ));
+            }
+        }
+    }
     // The image, when it is in the stack's own repository: does it exist?
     if let (Some(image), Some(repo)) = (&desired.task_definition.image, &observed.repository) {
         if ecr::image_exists(&clients, &repo.spec.name, &repo.uri, image).await? == Some(false) {
@@ -53,6 +85,21 @@ pub async fn prepare(
                 "image {image} is not in ECR repository {}: ECS will fail to pull it (push it first, or leave out --image/`image:` to build and push server/)",
                 repo.spec.name
             ));
+        } else if let Some(archs) =
+            ecr::image_architectures(&clients, &repo.spec.name, &repo.uri, image).await?
+        {
+            // An image built for another CPU does not start on the task's platform:
+            // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-arm64.html
+            let want = stack.architecture.oci_architecture();
+            if !archs.iter().any(|a| a == want) {
+                plan.problems.push(format!(
+                    "image {image} is built for {} but the stack runs on {} (`container.architecture: {}`); push an image for {want} (`docker build --platform {}`) or set `container.architecture`",
+                    archs.join(", "),
+                    want,
+                    stack.architecture.as_str(),
+                    stack.architecture.docker_platform(),
+                ));
+            }
         }
     }
     Ok(Prepared {

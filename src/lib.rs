@@ -4,6 +4,7 @@
 //! The flow of `up`: a stack file ([`stack`]) gives the desired state; [`aws`] observes what
 //! exists; [`plan`] compares the two (pure) and lists the changes; [`aws`] applies them.
 
+pub(crate) mod adopt;
 pub(crate) mod archive;
 pub mod aws;
 pub mod cli;

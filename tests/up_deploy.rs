@@ -603,8 +603,8 @@ fn up_fails_after_the_timeout_with_counts_and_events() {
 /// No Docker engine runs here, so this test puts a stand-in `docker` CLI first on PATH: it
 /// records its arguments and stdin and prints what `docker push` prints. What is tested is
 /// mcpctl's side: the ECR login with the password from moto's real `GetAuthorizationToken`,
-/// the build and push of `REPO:latest`, and deploying `REPO@DIGEST` — a rebuilt image with a
-/// new digest gives a new revision, the same digest none.
+/// the build (for the stack's architecture) and push of a tag of its own, and deploying
+/// `REPO@DIGEST` — a rebuilt image with a new digest gives a new revision, the same digest none.
 #[test]
 fn without_image_up_builds_pushes_and_deploys_by_digest() {
     let aws = Aws::start();
@@ -649,11 +649,15 @@ fn without_image_up_builds_pushes_and_deploys_by_digest() {
     run(&d1);
     let calls = std::fs::read_to_string(&log).unwrap();
     assert!(calls.contains("login --username AWS --password-stdin 123456789012.dkr.ecr.us-east-1.amazonaws.com\npassword=123456789012-auth-token\n"), "{calls}");
+    // For the stack's architecture (x86_64 by default), under a tag of its own (issue 11).
     assert!(
-        calls.contains(&format!("build -f server/Dockerfile -t {repo}:latest .")),
+        calls.contains(&format!(
+            "build --platform linux/amd64 -f server/Dockerfile -t {repo}:"
+        )),
         "{calls}"
     );
-    assert!(calls.contains(&format!("push {repo}:latest")), "{calls}");
+    assert!(calls.contains(&format!("push {repo}:")), "{calls}");
+    assert!(!calls.contains(":latest"), "{calls}");
     let image = aws.boto("result = ecs.describe_task_definition(taskDefinition='opensearch-mcp-server-stateless')['taskDefinition']['containerDefinitions'][0]['image']");
     assert_eq!(image, serde_json::json!(format!("{repo}@{d1}")));
 

@@ -216,7 +216,14 @@ pub async fn apply(
     let (desired, plan) = match &image {
         ImageSource::Given(_) => (desired.clone(), plan.clone()),
         ImageSource::Build(workspace) => {
-            let uri = image::build_and_push(c, workspace, &repo_uri).await?;
+            let uri = image::build_and_push(
+                c,
+                workspace,
+                &repo.name,
+                &repo_uri,
+                &desired.task_definition.cpu_architecture,
+            )
+            .await?;
             let mut d = desired.clone();
             d.task_definition.image = Some(uri);
             let p = replan(&d);
@@ -330,6 +337,14 @@ pub async fn apply(
     let svc = &desired.service;
     let service_deploying = match &steps.service {
         Step::Create => {
+            service::wait_not_draining(
+                c,
+                &svc.cluster,
+                &svc.name,
+                service::DRAINING_WAIT,
+                std::time::Duration::from_secs(5),
+            )
+            .await?;
             let arn = service::create(c, svc, &td_arn, &tg_arn).await?;
             record(Kind::Service, Action::Create, &svc.name, &arn);
             true

@@ -87,7 +87,9 @@ pub async fn create(c: &Clients, s: &RepositorySpec) -> Result<String> {
         .send()
         .await
         .map_err(|e| call_error("ecr:CreateRepository", &what, e))?;
-    put_policy(c, s).await?;
+    if !s.lifecycle_policy.is_empty() {
+        put_policy(c, s).await?;
+    }
     Ok(out
         .repository()
         .and_then(|r| r.repository_uri())
@@ -96,6 +98,24 @@ pub async fn create(c: &Clients, s: &RepositorySpec) -> Result<String> {
 }
 
 async fn put_policy(c: &Clients, s: &RepositorySpec) -> Result<()> {
+    if s.lifecycle_policy.is_empty() {
+        // `ecr.keep_images: 0`: no lifecycle policy.
+        return match c
+            .ecr
+            .delete_lifecycle_policy()
+            .repository_name(&s.name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if code(&e) == Some("LifecyclePolicyNotFoundException") => Ok(()),
+            Err(e) => Err(call_error(
+                "ecr:DeleteLifecyclePolicy",
+                &format!("ECR repository {}", s.name),
+                e,
+            )),
+        };
+    }
     c.ecr
         .put_lifecycle_policy()
         .repository_name(&s.name)
@@ -217,5 +237,95 @@ pub async fn image_exists(
             &format!("image {image}"),
             e,
         )),
+    }
+}
+
+/// The repository's tag mutability (`MUTABLE` / `IMMUTABLE`); `None` when it does not exist.
+pub async fn tag_mutability(c: &Clients, name: &str) -> Result<Option<String>> {
+    match c
+        .ecr
+        .describe_repositories()
+        .repository_names(name)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(o
+            .repositories()
+            .first()
+            .and_then(|r| r.image_tag_mutability())
+            .map(|m| m.as_str().to_string())),
+        Err(e) if code(&e) == Some("RepositoryNotFoundException") => Ok(None),
+        Err(e) => Err(call_error(
+            "ecr:DescribeRepositories",
+            &format!("ECR repository {name}"),
+            e,
+        )),
+    }
+}
+
+/// The architectures (`amd64`, `arm64`) an image index or manifest list names. `None` when the
+/// manifest is a single-platform one (its architecture is in the config blob, not read here).
+pub fn manifest_architectures(manifest: &str) -> Option<Vec<String>> {
+    let v: serde_json::Value = serde_json::from_str(manifest).ok()?;
+    let list = v.get("manifests")?.as_array()?;
+    Some(
+        list.iter()
+            .filter_map(|m| m.pointer("/platform/architecture")?.as_str())
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// The architectures of `image` when it is in the repository `repo_name` at `repo_uri` and is
+/// a multi-platform image (read with `BatchGetImage`); `None` when that cannot be told.
+pub async fn image_architectures(
+    c: &Clients,
+    repo_name: &str,
+    repo_uri: &str,
+    image: &str,
+) -> Result<Option<Vec<String>>> {
+    let Some(rest) = image.strip_prefix(repo_uri) else {
+        return Ok(None);
+    };
+    let b = aws_sdk_ecr::types::ImageIdentifier::builder();
+    let id = match (rest.strip_prefix('@'), rest.strip_prefix(':')) {
+        (Some(digest), _) => b.image_digest(digest).build(),
+        (_, Some(tag)) => b.image_tag(tag).build(),
+        _ if rest.is_empty() => b.image_tag("latest").build(),
+        _ => return Ok(None),
+    };
+    let out = c
+        .ecr
+        .batch_get_image()
+        .repository_name(repo_name)
+        .image_ids(id)
+        .accepted_media_types("application/vnd.oci.image.index.v1+json")
+        .accepted_media_types("application/vnd.docker.distribution.manifest.list.v2+json")
+        .accepted_media_types("application/vnd.oci.image.manifest.v1+json")
+        .accepted_media_types("application/vnd.docker.distribution.manifest.v2+json")
+        .send()
+        .await
+        .map_err(|e| call_error("ecr:BatchGetImage", &format!("image {image}"), e))?;
+    Ok(out
+        .images()
+        .first()
+        .and_then(|i| i.image_manifest())
+        .and_then(manifest_architectures))
+}
+
+#[cfg(test)]
+mod architecture_tests {
+    use super::manifest_architectures;
+
+    #[test]
+    fn architectures_come_from_an_index_only() {
+        let index = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"digest":"sha256:a","platform":{"architecture":"amd64","os":"linux"}},{"digest":"sha256:b","platform":{"architecture":"unknown","os":"unknown"}}]}"#;
+        assert_eq!(
+            manifest_architectures(index),
+            Some(vec!["amd64".to_string(), "unknown".to_string()])
+        );
+        let single = r#"{"schemaVersion":2,"config":{"digest":"sha256:c"},"layers":[]}"#;
+        assert_eq!(manifest_architectures(single), None);
+        assert_eq!(manifest_architectures("not json"), None);
     }
 }

@@ -1,7 +1,8 @@
 //! The image to deploy: given (`--image` / `image:`), or built from `server/` with
-//! `docker build`, pushed to the stack's ECR repository after logging in with
-//! `GetAuthorizationToken`, and deployed by digest (so a rebuilt `latest` still makes a new
-//! task definition revision).
+//! `docker build --platform` for the stack's CPU architecture, tagged uniquely per build
+//! (commit, dirty flag and time: a repository with IMMUTABLE tags accepts every push), pushed
+//! to the stack's ECR repository after logging in with `GetAuthorizationToken`, and deployed by
+//! digest.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -77,9 +78,92 @@ pub fn digest_from_push(output: &str) -> Option<String> {
     })
 }
 
-/// Build `server/` (context: the workspace root), log in to ECR, push to `repo_uri`, and
-/// return `repo_uri@sha256:...`.
-pub async fn build_and_push(c: &Clients, workspace: &Path, repo_uri: &str) -> Result<String> {
+/// `docker build --platform` for an ECS `cpuArchitecture` (`X86_64`, `ARM64`).
+pub fn docker_platform(cpu_architecture: &str) -> &'static str {
+    match cpu_architecture {
+        "ARM64" => "linux/arm64",
+        _ => "linux/amd64",
+    }
+}
+
+/// The tag of one build: the commit (12 hex digits, `nogit` outside git), `-dirty` when the
+/// work tree has changes, and the UTC time to the millisecond, e.g.
+/// `3f2a9c1d0b7e-dirty-20261202T021503123Z`. Never `latest`: an IMMUTABLE repository refuses
+/// a second push of a tag (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html).
+pub fn build_tag(commit: Option<&str>, dirty: bool, now: time::OffsetDateTime) -> String {
+    let commit: String = commit
+        .unwrap_or("nogit")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(12)
+        .collect();
+    let stamp = now
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second][subsecond digits:3]Z"
+        ))
+        .unwrap_or_default();
+    format!(
+        "{}{}-{stamp}",
+        if commit.is_empty() { "nogit" } else { &commit },
+        if dirty { "-dirty" } else { "" }
+    )
+}
+
+/// The commit and dirty flag of `workspace` (`None` outside a git work tree).
+fn git_state(workspace: &Path) -> (Option<String>, bool) {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .current_dir(workspace)
+            .args(args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let commit = git(&["rev-parse", "HEAD"]).filter(|c| !c.is_empty());
+    let dirty = git(&["status", "--porcelain"]).is_some_and(|s| !s.is_empty());
+    (commit, dirty)
+}
+
+/// The `docker build` arguments for `tag` on `platform`.
+pub fn build_args(platform: &str, tag: &str) -> Vec<String> {
+    [
+        "build",
+        "--platform",
+        platform,
+        "-f",
+        "server/Dockerfile",
+        "-t",
+        tag,
+        ".",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Build `server/` (context: the workspace root) for `cpu_architecture`, log in to ECR, push a
+/// unique tag to the repository `repo_name` at `repo_uri`, and return `repo_uri@sha256:...`.
+pub async fn build_and_push(
+    c: &Clients,
+    workspace: &Path,
+    repo_name: &str,
+    repo_uri: &str,
+    cpu_architecture: &str,
+) -> Result<String> {
+    let (commit, dirty) = git_state(workspace);
+    let tag_name = build_tag(commit.as_deref(), dirty, time::OffsetDateTime::now_utc());
+    let mutability = super::ecr::tag_mutability(c, repo_name).await?;
+    if mutability.as_deref() == Some("IMMUTABLE")
+        && super::ecr::image_exists(c, repo_name, repo_uri, &format!("{repo_uri}:{tag_name}"))
+            .await?
+            == Some(true)
+    {
+        return Err(Error::failed(format!(
+            "ECR repository {repo_name} has IMMUTABLE tags and already holds {tag_name}; run `up` again (the tag carries the time)"
+        )));
+    }
     let auth = c
         .ecr
         .get_authorization_token()
@@ -101,18 +185,17 @@ pub async fn build_and_push(c: &Clients, workspace: &Path, repo_uri: &str) -> Re
         &format!("docker login {registry}"),
         Some(password),
     )?;
-    let tag = format!("{repo_uri}:latest");
-    eprintln!("building server/ into {tag} ...");
+    let tag = format!("{repo_uri}:{tag_name}");
+    let platform = docker_platform(cpu_architecture);
+    eprintln!(
+        "building server/ for {platform} into {tag} (repository tags: {}) ...",
+        mutability.as_deref().unwrap_or("unknown")
+    );
     run(
-        Command::new("docker").current_dir(workspace).args([
-            "build",
-            "-f",
-            "server/Dockerfile",
-            "-t",
-            &tag,
-            ".",
-        ]),
-        "docker build -f server/Dockerfile .",
+        Command::new("docker")
+            .current_dir(workspace)
+            .args(build_args(platform, &tag)),
+        &format!("docker build --platform {platform} -f server/Dockerfile ."),
         None,
     )?;
     eprintln!("pushing {tag} ...");
@@ -141,5 +224,27 @@ mod tests {
             Some("sha256:4c1e1b0c7fdb2a2f3c5e6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d")
         );
         assert_eq!(digest_from_push("nothing"), None);
+    }
+
+    #[test]
+    fn every_build_gets_its_own_tag_never_latest() {
+        let t = time::macros::datetime!(2026-12-02 02:15:03.123 UTC);
+        let a = build_tag(Some("3f2a9c1d0b7e55aa"), true, t);
+        assert_eq!(a, "3f2a9c1d0b7e-dirty-20261202T021503123Z");
+        let b = build_tag(
+            Some("3f2a9c1d0b7e55aa"),
+            true,
+            t + time::Duration::milliseconds(1),
+        );
+        assert_ne!(a, b);
+        assert_eq!(build_tag(None, false, t), "nogit-20261202T021503123Z");
+        assert!(!a.contains("latest"));
+    }
+
+    #[test]
+    fn the_build_names_the_platform() {
+        let args = build_args(docker_platform("ARM64"), "r:t");
+        assert_eq!(&args[..3], ["build", "--platform", "linux/arm64"]);
+        assert_eq!(docker_platform("X86_64"), "linux/amd64");
     }
 }

@@ -130,11 +130,19 @@ pub struct LogLine {
     pub message: String,
 }
 
-/// Events of `group` from `start_ms` on (all pages), oldest first.
+/// Most pages one [`read`] follows (a bound on a misbehaving endpoint, not on real logs).
+const MAX_PAGES: usize = 10_000;
+/// Most events one [`read`] keeps.
+const MAX_LINES: usize = 100_000;
+
+/// Events of `group` from `start_ms` on (all pages), oldest first. A page may be empty and
+/// still carry a `nextToken` (FilterLogEvents searches a time slice per call): paging goes on
+/// until there is no token, as the API reference says
+/// (<https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html>).
 pub async fn read(c: &Clients, group: &str, start_ms: i64) -> Result<Vec<LogLine>> {
     let mut lines = Vec::new();
     let mut token: Option<String> = None;
-    loop {
+    for _ in 0..MAX_PAGES {
         let out = c
             .logs
             .filter_log_events()
@@ -150,8 +158,12 @@ pub async fn read(c: &Clients, group: &str, start_ms: i64) -> Result<Vec<LogLine
             stream: e.log_stream_name().unwrap_or_default().to_string(),
             message: e.message().unwrap_or_default().trim_end().to_string(),
         }));
+        if lines.len() >= MAX_LINES {
+            lines.truncate(MAX_LINES);
+            break;
+        }
         match out.next_token() {
-            Some(t) if !t.is_empty() && !out.events().is_empty() => token = Some(t.to_string()),
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
             _ => break,
         }
     }

@@ -165,7 +165,7 @@ pub async fn create(
     task_definition: &str,
     tg_arn: &str,
 ) -> Result<String> {
-    let out = c
+    let req = c
         .ecs
         .create_service()
         .cluster(&s.cluster)
@@ -179,16 +179,20 @@ pub async fn create(
         .enable_execute_command(s.enable_execute_command)
         .health_check_grace_period_seconds(s.health_check_grace_period_seconds)
         .propagate_tags(PropagateTags::Service)
-        .set_tags(Some(ecs_tags(&s.tags)))
-        .send()
-        .await
-        .map_err(|e| {
-            call_error(
-                "ecs:CreateService",
-                &format!("service {} in cluster {}", s.name, s.cluster),
-                e,
-            )
-        })?;
+        .set_tags(Some(ecs_tags(&s.tags)));
+    let out = super::iam_propagation::retry(
+        &format!("CreateService {}", s.name),
+        super::iam_propagation::WINDOW,
+        || req.clone().send(),
+    )
+    .await
+    .map_err(|e| {
+        call_error(
+            "ecs:CreateService",
+            &format!("service {} in cluster {}", s.name, s.cluster),
+            e,
+        )
+    })?;
     Ok(out
         .service()
         .and_then(|s| s.service_arn())
@@ -231,9 +235,13 @@ pub async fn update(
     }
     let any = update.deploys();
     if any {
-        req.send()
-            .await
-            .map_err(|e| call_error("ecs:UpdateService", &what, e))?;
+        super::iam_propagation::retry(
+            &format!("UpdateService {}", s.name),
+            super::iam_propagation::WINDOW,
+            || req.clone().send(),
+        )
+        .await
+        .map_err(|e| call_error("ecs:UpdateService", &what, e))?;
     }
     if update.tags {
         c.ecs
@@ -326,6 +334,54 @@ pub async fn wait_drained(
             )));
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+/// How long `up` waits for a DRAINING service of the same name to become INACTIVE.
+pub const DRAINING_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Before `CreateService`: wait (polling every `every`, at most `timeout`, saying so on stderr)
+/// while ECS still reports a deleted service of this name as DRAINING. ECS refuses to create a
+/// service whose name is DRAINING ("Unable to Start a service that is still Draining"); it
+/// becomes INACTIVE once its tasks have stopped
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteService.html>).
+pub async fn wait_not_draining(
+    c: &Clients,
+    cluster: &str,
+    name: &str,
+    timeout: std::time::Duration,
+    every: std::time::Duration,
+) -> Result<()> {
+    let start = std::time::Instant::now();
+    loop {
+        let draining = describe(c, cluster, name)
+            .await?
+            .filter(|s| s.status() == Some("DRAINING"));
+        let Some(s) = draining else {
+            return Ok(());
+        };
+        let waited = start.elapsed();
+        if waited >= timeout {
+            return Err(Error::failed(format!(
+                "ECS service {name} (deleted earlier) is still DRAINING after {} with {} task(s) running; ECS cannot create a service of that name until it is INACTIVE. Stop its tasks (`aws ecs list-tasks --cluster {cluster} --service-name {name}`), wait, then run `up` again (it continues), or give the stack another `names.service`",
+                humantime::format_duration(timeout),
+                s.running_count()
+            )));
+        }
+        eprintln!(
+            "ECS service {name} is DRAINING (deleted earlier, {} task(s) running): waiting until ECS reports it INACTIVE before creating it again ({}s of at most {}s)",
+            s.running_count(),
+            waited.as_secs(),
+            timeout.as_secs()
+        );
+        tokio::time::sleep(
+            every.min(
+                timeout
+                    .saturating_sub(waited)
+                    .max(std::time::Duration::from_millis(1)),
+            ),
+        )
+        .await;
     }
 }
 

@@ -84,6 +84,15 @@ pub async fn arns_by_name(c: &Clients, names: &[&str]) -> Result<HashMap<String,
     Ok(map)
 }
 
+/// The load balancers the target group `name` is attached to (`adopt` follows them to the
+/// listener rule); empty when the group does not exist.
+pub async fn load_balancer_arns(c: &Clients, name: &str) -> Result<Vec<String>> {
+    Ok(describe_by_name(c, name)
+        .await?
+        .map(|t| t.load_balancer_arns().to_vec())
+        .unwrap_or_default())
+}
+
 /// Observe the target group `name`.
 pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedTargetGroup>> {
     let Some(tg) = describe_by_name(c, name).await? else {

@@ -1,10 +1,12 @@
 //! The stack's task definition: Fargate, one container, env and secrets from the stack, awslogs,
-//! a container health check via `opensearch-mcp-server --check-health`. A new revision is
-//! registered only when the latest active one differs (after normalising what ECS fills in).
+//! the container health check the plan chose, the CPU architecture (`runtimePlatform`). A new
+//! revision is registered only when the latest active one differs (after normalising what ECS
+//! fills in).
 
 use aws_sdk_ecs::types::{
-    Compatibility, ContainerDefinition, HealthCheck, KeyValuePair, LogConfiguration, LogDriver,
-    NetworkMode, PortMapping, Secret, TaskDefinition, TaskDefinitionField, TransportProtocol,
+    Compatibility, ContainerDefinition, CpuArchitecture, HealthCheck, KeyValuePair,
+    LogConfiguration, LogDriver, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret,
+    TaskDefinition, TaskDefinitionField, TransportProtocol,
 };
 
 use super::errors::{call_error, code};
@@ -44,6 +46,33 @@ pub async fn observe(c: &Clients, family: &str) -> Result<Option<ObservedTaskDef
         arn: td.task_definition_arn().unwrap_or_default().to_string(),
         revision: td.revision(),
         spec: normalise(td, family),
+    }))
+}
+
+/// One exact revision (`adopt` reads the one the service runs), normalised; `None` when ECS
+/// does not know it.
+pub async fn observe_revision(c: &Clients, arn: &str) -> Result<Option<ObservedTaskDefinition>> {
+    let out = match c
+        .ecs
+        .describe_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+    {
+        Ok(o) => o,
+        Err(e) if code(&e) == Some("ClientException") => return Ok(None),
+        Err(e) => {
+            return Err(call_error(
+                "ecs:DescribeTaskDefinition",
+                &format!("task definition {arn}"),
+                e,
+            ))
+        }
+    };
+    Ok(out.task_definition().map(|td| ObservedTaskDefinition {
+        arn: td.task_definition_arn().unwrap_or_default().to_string(),
+        revision: td.revision(),
+        spec: normalise(td, family_of(arn)),
     }))
 }
 
@@ -103,13 +132,20 @@ pub fn normalise(td: &TaskDefinition, family: &str) -> TaskDefinitionSpec {
         log_group: log_opt("awslogs-group"),
         log_region: log_opt("awslogs-region"),
         log_stream_prefix: log_opt("awslogs-stream-prefix"),
-        health_check: ContainerHealthCheck {
-            command: hc.map(|h| h.command().to_vec()).unwrap_or_default(),
-            interval: hc.and_then(|h| h.interval()).unwrap_or(30),
-            timeout: hc.and_then(|h| h.timeout()).unwrap_or(5),
-            retries: hc.and_then(|h| h.retries()).unwrap_or(3),
-            start_period: hc.and_then(|h| h.start_period()).unwrap_or(0),
-        },
+        health_check: hc.map(|h| ContainerHealthCheck {
+            command: h.command().to_vec(),
+            interval: h.interval().unwrap_or(30),
+            timeout: h.timeout().unwrap_or(5),
+            retries: h.retries().unwrap_or(3),
+            start_period: h.start_period().unwrap_or(0),
+        }),
+        // Without `runtimePlatform` Fargate runs X86_64 (LINUX):
+        // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#runtime-platform
+        cpu_architecture: td
+            .runtime_platform()
+            .and_then(|p| p.cpu_architecture())
+            .map_or("X86_64", |a| a.as_str())
+            .to_string(),
     }
 }
 
@@ -136,14 +172,19 @@ pub fn container_definition(s: &TaskDefinitionSpec, image: &str) -> Result<Conta
         .options("awslogs-stream-prefix", &s.log_stream_prefix)
         .build()
         .map_err(build_err)?;
-    let hc = HealthCheck::builder()
-        .set_command(Some(s.health_check.command.clone()))
-        .interval(s.health_check.interval)
-        .timeout(s.health_check.timeout)
-        .retries(s.health_check.retries)
-        .start_period(s.health_check.start_period)
-        .build()
-        .map_err(build_err)?;
+    let hc = match &s.health_check {
+        None => None,
+        Some(h) => Some(
+            HealthCheck::builder()
+                .set_command(Some(h.command.clone()))
+                .interval(h.interval)
+                .timeout(h.timeout)
+                .retries(h.retries)
+                .start_period(h.start_period)
+                .build()
+                .map_err(build_err)?,
+        ),
+    };
     Ok(ContainerDefinition::builder()
         .name(&s.container)
         .image(image)
@@ -167,7 +208,7 @@ pub fn container_definition(s: &TaskDefinitionSpec, image: &str) -> Result<Conta
             Some(secrets)
         })
         .log_configuration(log)
-        .health_check(hc)
+        .set_health_check(hc)
         .build())
 }
 
@@ -181,7 +222,7 @@ pub async fn register(
         .image
         .as_deref()
         .ok_or_else(|| Error::failed("internal: the task definition has no image yet"))?;
-    let out = c
+    let req = c
         .ecs
         .register_task_definition()
         .family(&s.family)
@@ -192,16 +233,26 @@ pub async fn register(
         .execution_role_arn(&s.execution_role_arn)
         .set_task_role_arn(s.task_role_arn.clone())
         .container_definitions(container_definition(s, image)?)
-        .set_tags(Some(ecs_tags(tags)))
-        .send()
-        .await
-        .map_err(|e| {
-            call_error(
-                "ecs:RegisterTaskDefinition",
-                &format!("task definition family {}", s.family),
-                e,
-            )
-        })?;
+        .runtime_platform(
+            RuntimePlatform::builder()
+                .cpu_architecture(CpuArchitecture::from(s.cpu_architecture.as_str()))
+                .operating_system_family(OsFamily::Linux)
+                .build(),
+        )
+        .set_tags(Some(ecs_tags(tags)));
+    let out = super::iam_propagation::retry(
+        &format!("RegisterTaskDefinition {}", s.family),
+        super::iam_propagation::WINDOW,
+        || req.clone().send(),
+    )
+    .await
+    .map_err(|e| {
+        call_error(
+            "ecs:RegisterTaskDefinition",
+            &format!("task definition family {}", s.family),
+            e,
+        )
+    })?;
     let td = out
         .task_definition()
         .ok_or_else(|| Error::failed("RegisterTaskDefinition returned no task definition"))?;
@@ -290,13 +341,14 @@ mod tests {
             log_group: "/ecs/f".into(),
             log_region: "us-east-1".into(),
             log_stream_prefix: "ecs".into(),
-            health_check: ContainerHealthCheck {
+            health_check: Some(ContainerHealthCheck {
                 command: HEALTH_COMMAND.iter().map(|s| s.to_string()).collect(),
                 interval: 30,
                 timeout: 5,
                 retries: 3,
                 start_period: 10,
-            },
+            }),
+            cpu_architecture: "X86_64".into(),
         }
     }
 

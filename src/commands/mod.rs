@@ -1,6 +1,7 @@
 //! One file per subcommand. Commands are thin: they wire a stack, the AWS clients and the plan
 //! together and decide what to print.
 
+pub mod adopt;
 pub mod call;
 pub mod cleanup;
 mod common;

@@ -347,9 +347,19 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
         }
     }
     if svc.action == Action::Create {
+        let draining = observed
+            .service
+            .as_ref()
+            .is_some_and(|o| o.status == "DRAINING");
         svc.note = Some(format!(
-            "{} task(s) on FARGATE in cluster {}",
-            s.desired_count, s.cluster
+            "{} task(s) on FARGATE in cluster {}{}",
+            s.desired_count,
+            s.cluster,
+            if draining {
+                "; ECS still has a deleted service of this name DRAINING: up waits until it is INACTIVE"
+            } else {
+                ""
+            }
         ));
     }
     changes.push(svc);

@@ -116,7 +116,8 @@ impl LogGroupSpec {
     }
 }
 
-/// The container health check (runs the server's own `--check-health`, no curl needed).
+/// The container health check: the stack's `container.health_check`, or for this
+/// repository's server its own `--check-health` (no curl needed).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ContainerHealthCheck {
     /// `["CMD", "opensearch-mcp-server", "--check-health"]`
@@ -160,8 +161,10 @@ pub struct TaskDefinitionSpec {
     pub log_region: String,
     /// awslogs stream prefix.
     pub log_stream_prefix: String,
-    /// Container health check.
-    pub health_check: ContainerHealthCheck,
+    /// Container health check (`None`: the task definition has none).
+    pub health_check: Option<ContainerHealthCheck>,
+    /// `runtimePlatform.cpuArchitecture` (`X86_64` / `ARM64`; ECS's default X86_64 when absent).
+    pub cpu_architecture: String,
 }
 
 impl TaskDefinitionSpec {
@@ -183,14 +186,21 @@ impl TaskDefinitionSpec {
             log_region,
             log_stream_prefix,
             health_check,
+            cpu_architecture,
         } = self;
-        let ContainerHealthCheck {
-            command,
-            interval,
-            timeout,
-            retries,
-            start_period,
-        } = health_check;
+        let health_text = match health_check {
+            None => "(none)".to_string(),
+            Some(ContainerHealthCheck {
+                command,
+                interval,
+                timeout,
+                retries,
+                start_period,
+            }) => format!(
+                "{} every {interval}s, timeout {timeout}s, retries {retries}, start period {start_period}s",
+                command.join(" "),
+            ),
+        };
         let mut v = vec![
             f(F::Cpu, cpu),
             f(F::Memory, memory),
@@ -201,13 +211,8 @@ impl TaskDefinitionSpec {
             f(F::LogGroup, log_group),
             f(F::LogRegion, log_region),
             f(F::LogStreamPrefix, log_stream_prefix),
-            f(
-                F::HealthCheck,
-                format!(
-                    "{} every {interval}s, timeout {timeout}s, retries {retries}, start period {start_period}s",
-                    command.join(" "),
-                ),
-            ),
+            f(F::HealthCheck, health_text),
+            f(F::CpuArchitecture, cpu_architecture),
         ];
         if let Some(i) = image {
             v.push(f(F::Image, i));

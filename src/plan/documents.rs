@@ -3,6 +3,10 @@
 
 /// The lifecycle policy that keeps the last `n` images.
 pub fn lifecycle_policy(n: i32) -> String {
+    if n <= 0 {
+        // `ecr.keep_images: 0`: no lifecycle policy (as ECR reports a repository without one).
+        return String::new();
+    }
     let policy = serde_json::json!({
         "rules": [{
             "rulePriority": 1,

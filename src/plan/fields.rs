@@ -162,6 +162,8 @@ field_enum! {
         LogStreamPrefix => "log_stream_prefix",
         /// Container health check.
         HealthCheck => "health_check",
+        /// `runtimePlatform.cpuArchitecture`.
+        CpuArchitecture => "cpu_architecture",
         /// Image URI.
         Image => "image",
     }

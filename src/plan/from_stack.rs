@@ -25,6 +25,28 @@ fn default_allowed_hosts(domains: &[String], dns_name: &str) -> String {
     hosts.join(",")
 }
 
+/// The container health check: the stack's `container.health_check`; else, for this
+/// repository's server (built by `up`, or `--image` with a build of it), its own
+/// `--check-health`; an `image:` of another server gets none (it may not have that command).
+fn container_health_check(stack: &Stack) -> Option<ContainerHealthCheck> {
+    if let Some(h) = &stack.container_health_check {
+        return Some(ContainerHealthCheck {
+            command: h.command.clone(),
+            interval: h.interval_seconds,
+            timeout: h.timeout_seconds,
+            retries: h.retries,
+            start_period: h.start_period_seconds,
+        });
+    }
+    stack.image.is_none().then(|| ContainerHealthCheck {
+        command: HEALTH_COMMAND.iter().map(|s| s.to_string()).collect(),
+        interval: 30,
+        timeout: 5,
+        retries: 3,
+        start_period: 10,
+    })
+}
+
 impl Desired {
     /// Desired state of `stack`, deploying `image` (`None`: to be built by `up`). The tasks'
     /// network defaults to the ALB's subnets and security groups.
@@ -49,7 +71,9 @@ impl Desired {
             .collect();
         let listener = ListenerSpec::of(stack);
         let domains = client_domains(stack, shared.certificate.as_ref());
-        if !stack.env.contains_key(ALLOWED_HOSTS) {
+        if !stack.env.contains_key(ALLOWED_HOSTS)
+            && !stack.env_unset.iter().any(|k| k == ALLOWED_HOSTS)
+        {
             env.push((
                 ALLOWED_HOSTS.to_string(),
                 default_allowed_hosts(&domains, &shared.alb.dns_name),
@@ -124,13 +148,8 @@ impl Desired {
                 log_group: stack.names.log_group.clone(),
                 log_region: stack.region.clone(),
                 log_stream_prefix: "ecs".to_string(),
-                health_check: ContainerHealthCheck {
-                    command: HEALTH_COMMAND.iter().map(|s| s.to_string()).collect(),
-                    interval: 30,
-                    timeout: 5,
-                    retries: 3,
-                    start_period: 10,
-                },
+                health_check: container_health_check(stack),
+                cpu_architecture: stack.architecture.ecs_cpu_architecture().to_string(),
             },
             target_group: TargetGroupSpec {
                 name: stack.names.target_group.clone(),

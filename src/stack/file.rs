@@ -45,8 +45,10 @@ impl<'de> Deserialize<'de> for Scalar {
 }
 
 /// An ordered mapping of names to scalars (`env:`, `secrets:`, `tags:`), keys with locations.
+/// A value written as `~` (YAML null) is `None`: the name is removed from what the file
+/// extends (`env: {MCP_PORT: ~}`: the container gets no `MCP_PORT`).
 #[derive(Debug, Clone, Default)]
-pub struct TextMap(pub Vec<(Spanned<String>, Text)>);
+pub struct TextMap(pub Vec<(Spanned<String>, Option<Text>)>);
 
 impl<'de> Deserialize<'de> for TextMap {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -59,7 +61,7 @@ impl<'de> Deserialize<'de> for TextMap {
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<TextMap, A::Error> {
                 let mut out = Vec::new();
                 while let Some(k) = m.next_key::<Spanned<String>>()? {
-                    let v = m.next_value::<Text>()?;
+                    let v = m.next_value::<Option<Text>>()?;
                     out.push((k, v));
                 }
                 Ok(TextMap(out))
@@ -214,6 +216,21 @@ pub struct ContainerFile {
     pub port: Option<Text>,
     pub cpu: Option<Text>,
     pub memory: Option<Text>,
+    /// `x86_64` or `arm64`.
+    pub architecture: Option<Text>,
+    /// The container health check ECS runs inside the task.
+    pub health_check: Option<Spanned<ContainerHealthCheckFile>>,
+}
+
+/// `container.health_check:` — ECS's container health check.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerHealthCheckFile {
+    pub command: Option<Spanned<TextList>>,
+    pub interval_seconds: Option<Text>,
+    pub timeout_seconds: Option<Text>,
+    pub retries: Option<Text>,
+    pub start_period_seconds: Option<Text>,
 }
 
 /// `service:`

@@ -94,10 +94,12 @@ impl Layer {
     }
 }
 
-/// Read `path` and every file it extends, child first. Errors are complete messages.
-pub fn read_layers(
+/// Read `path` (or take its text from `first_text`: `adopt` checks a file before writing it)
+/// and every file it extends, child first. Errors are complete messages.
+pub fn read_layers_with(
     path: &Path,
     display: String,
+    mut first_text: Option<String>,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Layer>, String> {
     let mut layers: Vec<Layer> = Vec::new();
@@ -123,8 +125,11 @@ pub fn read_layers(
                 layers.iter().map(|l| l.display.as_str()).collect::<Vec<_>>().join(" -> ")
             ));
         }
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("{display}: cannot read it: {e}"))?;
+        let text = match first_text.take() {
+            Some(t) => t,
+            None => std::fs::read_to_string(&path)
+                .map_err(|e| format!("{display}: cannot read it: {e}"))?,
+        };
         let Parsed { file, unknown } = parse(&text, &display)?;
         if let Some(ext) = &file.extends {
             let layer = Layer {

@@ -32,6 +32,7 @@ macro_rules! at {
     };
 }
 
+mod container_settings;
 mod endpoint;
 mod file;
 mod image_reference;
@@ -49,6 +50,7 @@ mod siblings;
 use std::path::{Path, PathBuf};
 
 pub use endpoint::{metadata_patterns, Auth, ListenerProtocol, TLS_POLICY};
+pub use interpolate::escape;
 pub use matcher::Matcher;
 pub use model::*;
 pub use render::to_yaml;
@@ -68,8 +70,29 @@ pub fn load_with_env(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Stack> {
     let path = find(stack_arg, stacks_dir)?;
-    let (stack, claims, mut errors, layers) = resolve_file(&path, stack_arg, lookup)?;
-    errors.extend(siblings::collisions(&path, &layers, &claims, lookup));
+    check_all(&path, stack_arg, None, lookup)
+}
+
+/// Load the stack file `path` as if it held `text` (it need not exist; the files it
+/// `extends:` are read from disk). `adopt` checks what it is about to write this way.
+pub fn load_text(
+    path: &Path,
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Stack> {
+    check_all(path, "", Some(text.to_string()), lookup)
+}
+
+/// Resolve `path` (or `text` as its content) and check it against the stacks beside it; every
+/// problem at once.
+fn check_all(
+    path: &Path,
+    stack_arg: &str,
+    text: Option<String>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Stack> {
+    let (stack, claims, mut errors, layers) = resolve_file(path, stack_arg, text, lookup)?;
+    errors.extend(siblings::collisions(path, &layers, &claims, lookup));
     if errors.is_empty() {
         Ok(stack)
     } else {
@@ -84,15 +107,16 @@ pub fn load_with_env(
     }
 }
 
-/// Read and resolve one stack file: the stack, what it claims, every problem (unknown keys
-/// first), and the files it was read from.
+/// Read and resolve one stack file (`text`: its content, instead of reading it): the stack,
+/// what it claims, every problem (unknown keys first), and the files it was read from.
 fn resolve_file(
     path: &Path,
     stack_arg: &str,
+    text: Option<String>,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(Stack, resolve::Claims, Vec<String>, Vec<PathBuf>)> {
     let display = path.display().to_string();
-    let layers = layers::read_layers(path, display, lookup).map_err(Error::BadInput)?;
+    let layers = layers::read_layers_with(path, display, text, lookup).map_err(Error::BadInput)?;
     let default_name = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())

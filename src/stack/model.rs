@@ -33,6 +33,17 @@ pub struct Stack {
     pub cpu: u32,
     /// Fargate task memory in MiB, a valid pair with `cpu`.
     pub memory: u32,
+    /// CPU architecture of the image and the task (`container.architecture`, default x86_64).
+    #[serde(default)]
+    pub architecture: Architecture,
+    /// The container health check (`container.health_check`); `None`: the server's own
+    /// `--check-health` when `up` deploys this repository's server, none for an `image:`.
+    #[serde(default)]
+    pub container_health_check: Option<ContainerHealthCheckSettings>,
+    /// Env names the stack sets to `~`: the container does not get them (not even the
+    /// `MCP_PORT` / `MCP_ALLOWED_HOSTS` mcpctl otherwise fills in).
+    #[serde(default)]
+    pub env_unset: Vec<String>,
     /// ECS service settings.
     pub service: ServiceSettings,
     /// The listener rule.
@@ -166,6 +177,66 @@ pub struct ServiceSettings {
     pub health_check_grace_period_seconds: i32,
 }
 
+/// The CPU architecture a task runs on (`container.architecture`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    /// `x86_64` (Fargate's default).
+    #[default]
+    X86_64,
+    /// `arm64` (Graviton).
+    Arm64,
+}
+
+impl Architecture {
+    /// The spelling in a stack file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+
+    /// `docker build --platform` value.
+    pub fn docker_platform(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "linux/amd64",
+            Architecture::Arm64 => "linux/arm64",
+        }
+    }
+
+    /// ECS `runtimePlatform.cpuArchitecture`.
+    pub fn ecs_cpu_architecture(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "X86_64",
+            Architecture::Arm64 => "ARM64",
+        }
+    }
+
+    /// The OCI image index `platform.architecture`.
+    pub fn oci_architecture(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "amd64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+}
+
+/// The container health check ECS runs inside the task (`container.health_check`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerHealthCheckSettings {
+    /// `["CMD-SHELL", "curl -f http://localhost:9898/ossserver/health || exit 1"]`.
+    pub command: Vec<String>,
+    /// Seconds between checks (5-300, default 30).
+    pub interval_seconds: i32,
+    /// Seconds before a check fails (2-120, default 5).
+    pub timeout_seconds: i32,
+    /// Failures before unhealthy (1-10, default 3).
+    pub retries: i32,
+    /// Grace seconds after start (0-300, default 0).
+    pub start_period_seconds: i32,
+}
+
 /// The listener rule: which paths go to this stack's target group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Routing {
@@ -200,7 +271,7 @@ pub struct HealthCheck {
 pub struct EcrSettings {
     /// Scan images on push.
     pub scan_on_push: bool,
-    /// Lifecycle policy: keep the last N images.
+    /// Lifecycle policy: keep the last N images (0: no lifecycle policy, images are kept).
     pub keep_images: i32,
 }
 

@@ -281,7 +281,7 @@ impl Resolver<'_> {
         let ecr = EcrSettings {
             scan_on_push: self.boolean("ecr.scan_on_push", true, at!(ecr.scan_on_push)),
             keep_images: self
-                .int("ecr.keep_images", 10, 1, 1000, at!(ecr.keep_images))
+                .int("ecr.keep_images", 10, 0, 1000, at!(ecr.keep_images))
                 .map_or(10, |v| v.0) as i32,
         };
 
@@ -320,7 +320,10 @@ impl Resolver<'_> {
                 }
             }
         }
-        if !env.contains_key("MCP_PORT") {
+        let env_unset = self.unset_keys(at!(env));
+        if env_unset.iter().any(|k| k == "MCP_PORT") {
+            // The stack says the container gets no MCP_PORT (an image that is not this server).
+        } else if !env.contains_key("MCP_PORT") {
             env.insert("MCP_PORT".to_string(), container_port.to_string());
         } else if env["MCP_PORT"] != container_port.to_string() {
             let place = self
@@ -364,6 +367,8 @@ impl Resolver<'_> {
             &routing.path_patterns,
         );
 
+        let architecture = self.architecture();
+        let container_health_check = self.container_health_check();
         Stack {
             name,
             source,
@@ -377,6 +382,9 @@ impl Resolver<'_> {
             container_port,
             cpu,
             memory,
+            architecture,
+            container_health_check,
+            env_unset,
             service,
             routing,
             health_check,

@@ -25,7 +25,7 @@ struct Out {
     health_check: Hc,
     logs: Logs,
     ecr: Ecr,
-    env: IndexMap<String, String>,
+    env: IndexMap<String, Option<String>>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     secrets: IndexMap<String, String>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
@@ -104,6 +104,18 @@ struct Container {
     port: u16,
     cpu: u32,
     memory: u32,
+    architecture: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    health_check: Option<ContainerHc>,
+}
+
+#[derive(Serialize)]
+struct ContainerHc {
+    command: Vec<String>,
+    interval_seconds: i32,
+    timeout_seconds: i32,
+    retries: i32,
+    start_period_seconds: i32,
 }
 
 #[derive(Serialize)]
@@ -203,6 +215,14 @@ pub fn to_yaml(stack: &Stack) -> String {
             port: s.container_port,
             cpu: s.cpu,
             memory: s.memory,
+            architecture: s.architecture.as_str(),
+            health_check: s.container_health_check.as_ref().map(|h| ContainerHc {
+                command: h.command.iter().map(|c| e(c)).collect(),
+                interval_seconds: h.interval_seconds,
+                timeout_seconds: h.timeout_seconds,
+                retries: h.retries,
+                start_period_seconds: h.start_period_seconds,
+            }),
         },
         service: Service {
             desired_count: s.service.desired_count,
@@ -234,7 +254,11 @@ pub fn to_yaml(stack: &Stack) -> String {
             scan_on_push: s.ecr.scan_on_push,
             keep_images: s.ecr.keep_images,
         },
-        env: esc_map(&s.env),
+        env: esc_map(&s.env)
+            .into_iter()
+            .map(|(k, v)| (k, Some(v)))
+            .chain(s.env_unset.iter().map(|k| (k.clone(), None)))
+            .collect(),
         secrets: esc_map(&s.secrets),
         tags: esc_map(&s.tags),
         auth: s.auth.as_ref().map(|a| {

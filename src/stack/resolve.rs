@@ -195,12 +195,34 @@ impl<'a> Resolver<'a> {
             let Some(m) = get(&layer.file) else { continue };
             for (k, v) in &m.value.0 {
                 let key_place = layer.place(key_text(k).referenced);
+                let Some(v) = v else {
+                    out.shift_remove(&k.value);
+                    continue;
+                };
                 if let Some(val) = self.interp(layer, v) {
                     out.insert(k.value.clone(), (val, key_place));
                 }
             }
         }
         out
+    }
+
+    /// The names a mapping sets to `~` (after merging: a later layer may set them again).
+    pub(super) fn unset_keys(
+        &self,
+        get: impl Fn(&'a StackFile) -> Option<&'a Spanned<TextMap>>,
+    ) -> Vec<String> {
+        let mut unset: Vec<String> = Vec::new();
+        for layer in self.layers.iter().rev() {
+            let Some(m) = get(&layer.file) else { continue };
+            for (k, v) in &m.value.0 {
+                unset.retain(|u| *u != k.value);
+                if v.is_none() {
+                    unset.push(k.value.clone());
+                }
+            }
+        }
+        unset
     }
 
     pub(super) fn check(&mut self, place: &Place, r: rules::Check) {

@@ -39,7 +39,7 @@ pub(super) fn collisions(
     let mut problems = Vec::new();
     for file in files {
         let Ok((other, other_claims, errors, _)) =
-            super::resolve_file(&file, &file.display().to_string(), lookup)
+            super::resolve_file(&file, &file.display().to_string(), None, lookup)
         else {
             continue;
         };

@@ -6,6 +6,7 @@
 //! Nothing here is shipped: the crate is `publish = false` and only a dev-dependency.
 
 pub mod emf;
+pub mod fault_proxy;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

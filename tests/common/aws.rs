@@ -292,7 +292,8 @@ fn pipe(
     let _ = to.shutdown(std::net::Shutdown::Both);
 }
 
-/// The mutating operations (not Describe/List/Get) in the `calls` of `up --output json`.
+/// The mutating operations (not Describe/List/Get/BatchGet/Filter, as `Call::is_mutating`) in
+/// the `calls` of `up --output json`.
 pub fn mutating(out: &serde_json::Value) -> Vec<String> {
     out["calls"]
         .as_array()
@@ -300,7 +301,7 @@ pub fn mutating(out: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|c| c["operation"].as_str().unwrap_or_default().to_string())
         .filter(|op| {
-            !["Describe", "List", "Get"]
+            !["Describe", "List", "Get", "BatchGet", "Filter"]
                 .iter()
                 .any(|p| op.starts_with(p))
         })

@@ -1,0 +1,84 @@
+//! The promise `adopt` makes about the file it writes: `up` with it only adds mcpctl's tags.
+//! Decided on the plan's typed steps (pure); explained with the plan's field differences.
+
+use crate::plan::steps::{ListenerStep, RuleStep, Step, TaskDefinitionStep};
+use crate::plan::{Action, Plan};
+
+/// What `up` would do beyond tagging, one line each; empty when it only tags.
+pub fn beyond_tags(plan: &Plan) -> Vec<String> {
+    let s = &plan.steps;
+    let mut untouched_kinds = Vec::new();
+    let listener = matches!(s.listener, ListenerStep::Keep { .. }) && s.redirect.is_none();
+    let repository = match &s.repository {
+        Step::Create => false,
+        Step::Update(_, u) => !u.scanning && !u.lifecycle_policy,
+        Step::Keep(_) => true,
+    };
+    let log_group = match &s.log_group {
+        Step::Create => false,
+        Step::Update(_, u) => !u.retention,
+        Step::Keep(_) => true,
+    };
+    let task_role = match &s.task_role {
+        None | Some(Step::Keep(_)) => true,
+        Some(Step::Update(_, u)) => !u.trust_policy && !u.policy,
+        Some(Step::Create) => false,
+    };
+    let task_definition = matches!(s.task_definition, TaskDefinitionStep::Keep { .. });
+    let target_group = match &s.target_group {
+        Step::Create => false,
+        Step::Update(_, u) => !u.health_check && !u.deregistration_delay,
+        Step::Keep(_) => true,
+    };
+    let rule = match &s.rule {
+        RuleStep::Create { .. } => false,
+        RuleStep::Update { update, .. } => !update.modify(),
+        RuleStep::Keep { .. } => true,
+        // Joining the production rule at weight 0 changes its actions.
+        RuleStep::Attach { .. } => false,
+    };
+    let service = match &s.service {
+        Step::Create => false,
+        Step::Update(_, u) => !u.deploys(),
+        Step::Keep(_) => true,
+    };
+    untouched_kinds.extend([
+        listener,
+        repository,
+        log_group,
+        task_role,
+        task_definition,
+        target_group,
+        rule,
+        service,
+    ]);
+    if untouched_kinds.iter().all(|ok| *ok) && plan.problems.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = plan.problems.clone();
+    for c in &plan.changes {
+        match c.action {
+            Action::Unchanged => {}
+            Action::Create => out.push(format!("{} `{}` would be created", c.kind.label(), c.name)),
+            Action::Update => out.extend(
+                c.fields
+                    .iter()
+                    .filter(|f| !f.field.starts_with("tag "))
+                    .map(|f| {
+                        format!(
+                            "{} `{}`: {} is `{}`, the file gives `{}`",
+                            c.kind.label(),
+                            c.name,
+                            f.field,
+                            f.from,
+                            f.to
+                        )
+                    }),
+            ),
+        }
+    }
+    if out.is_empty() {
+        out.push("the plan changes more than tags".to_string());
+    }
+    out
+}

@@ -1,0 +1,57 @@
+//! The one region a command uses everywhere (clients, `awslogs-region`, ARNs interpolated from
+//! `${AWS_REGION}`, the task's `AWS_REGION`): `--region`, then `AWS_REGION`, then
+//! `AWS_DEFAULT_REGION`, then the profile's `region`, then the stack's own `region`.
+
+use aws_config::meta::region::ProvideRegion;
+use aws_config::profile::ProfileFileRegionProvider;
+
+/// The first region of `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION` and the profile's
+/// `region` (`profile`: the user's `--profile`); `None` when none gives one (then the stack's
+/// `region` decides). `env` reads an environment variable.
+pub async fn resolve(
+    cli: Option<&str>,
+    profile: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    if let Some(r) = cli.filter(|r| !r.is_empty()) {
+        return Some(r.to_string());
+    }
+    for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        if let Some(r) = env(var).filter(|r| !r.trim().is_empty()) {
+            return Some(r.trim().to_string());
+        }
+    }
+    let mut p = ProfileFileRegionProvider::builder();
+    if let Some(name) = profile {
+        p = p.profile_name(name);
+    }
+    p.build().region().await.map(|r| r.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn flag_then_aws_region_then_aws_default_region() {
+        let env = |k: &str| match k {
+            "AWS_REGION" => Some("eu-west-1".to_string()),
+            "AWS_DEFAULT_REGION" => Some("eu-central-1".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            resolve(Some("ap-south-1"), None, &env).await.as_deref(),
+            Some("ap-south-1")
+        );
+        assert_eq!(
+            resolve(None, None, &env).await.as_deref(),
+            Some("eu-west-1")
+        );
+        let only_default =
+            |k: &str| (k == "AWS_DEFAULT_REGION").then(|| "eu-central-1".to_string());
+        assert_eq!(
+            resolve(None, None, &only_default).await.as_deref(),
+            Some("eu-central-1")
+        );
+    }
+}
