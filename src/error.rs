@@ -41,6 +41,12 @@ impl Error {
         Error::Failed(anyhow::anyhow!(msg.into()))
     }
 
+    /// A runtime failure (exit 1) caused by `cause`, which stays in the chain (shown as
+    /// `msg: cause`).
+    pub fn failed_with(msg: impl Into<String>, cause: impl Into<anyhow::Error>) -> Self {
+        Error::Failed(cause.into().context(msg.into()))
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {

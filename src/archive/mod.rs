@@ -72,10 +72,13 @@ pub fn dir_name(stack: &str, when: time::OffsetDateTime) -> String {
 }
 
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::failed(format!(
-        "could not {what} {}: {e}; check that the directory is writable",
-        path.display()
-    ))
+    Error::failed_with(
+        format!(
+            "could not {what} {} (check that the directory is writable)",
+            path.display()
+        ),
+        e,
+    )
 }
 
 impl Archive {

@@ -149,8 +149,8 @@ pub fn normalise(td: &TaskDefinition, family: &str) -> TaskDefinitionSpec {
     }
 }
 
-fn build_err(e: impl std::fmt::Display) -> Error {
-    Error::failed(format!("building the task definition: {e}"))
+fn build_err(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::failed_with("building the task definition", e)
 }
 
 /// The container definition for a spec.

@@ -67,7 +67,7 @@ pub async fn run(args: ShellArgs, global: &GlobalArgs) -> Result<()> {
     };
     let http = reqwest::Client::builder()
         .build()
-        .map_err(|e| Error::failed(format!("could not build the HTTP client: {e}")))?;
+        .map_err(|e| Error::failed_with("could not build the HTTP client", e))?;
     let client = McpHttp::new(
         http,
         url.clone(),

@@ -121,10 +121,13 @@ async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
         .await
         .map_err(|e| {
-            Error::failed(format!(
-                "the router cannot listen on 127.0.0.1:{}: {e}; pass --port N (or --port 0 for any free port)",
-                opts.port
-            ))
+            Error::failed_with(
+                format!(
+                    "the router cannot listen on 127.0.0.1:{} (pass --port N, or --port 0 for any free port)",
+                    opts.port
+                ),
+                e,
+            )
         })?;
     let router_port = listener
         .local_addr()
