@@ -5,16 +5,8 @@
 
 mod common;
 
-use common::aws::{repo_stack, stack_file, Aws, IMAGE};
+use common::aws::{moto_stack, Aws, IMAGE};
 use serde_json::Value;
-
-fn moto_stack(dir: &std::path::Path, name: &str, extra: &str) {
-    let text = format!(
-        "extends: {}\nservice:\n  circuit_breaker_rollback: false\n  enable_execute_command: false\n  health_check_grace_period_seconds: 0\n{extra}",
-        repo_stack(name)
-    );
-    stack_file(dir, name, &text);
-}
 
 #[test]
 fn monitor_reads_both_stacks_metrics_and_production_shares() {

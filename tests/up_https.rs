@@ -11,7 +11,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::aws::{mutating, repo_stack, stack_file, Aws, IMAGE};
+use common::aws::{moto_stack, mutating, Aws, IMAGE};
 use serde_json::Value;
 
 const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123";
@@ -29,14 +29,11 @@ fn request_certificate(aws: &Aws) -> String {
 }
 
 fn https_stack(dir: &std::path::Path, cert: &str) -> String {
-    let text = format!(
-        "extends: {}\n\
-         service:\n  circuit_breaker_rollback: false\n  enable_execute_command: false\n  health_check_grace_period_seconds: 0\n\
-         load_balancer:\n  listener_protocol: HTTPS\n  certificate_arn: {cert}\n\
-         auth:\n  issuer: {ISSUER}\n  client_ids: [client-a]\n  scopes: [mcp/read]\n",
-        repo_stack("stateless")
+    let extra = format!(
+        "load_balancer:\n  listener_protocol: HTTPS\n  certificate_arn: {cert}\n\
+         auth:\n  issuer: {ISSUER}\n  client_ids: [client-a]\n  scopes: [mcp/read]\n"
     );
-    stack_file(dir, "stateless", &text).display().to_string()
+    moto_stack(dir, "stateless", &extra).display().to_string()
 }
 
 fn listeners(aws: &Aws) -> Value {
@@ -171,13 +168,11 @@ fn cutover_and_rollback_work_on_the_https_listener() {
     let cert = request_certificate(&aws);
     let dir = tempfile::tempdir().unwrap();
     https_stack(dir.path(), &cert);
-    let stateful = format!(
-        "extends: {}\n\
-         service:\n  circuit_breaker_rollback: false\n  enable_execute_command: false\n  health_check_grace_period_seconds: 0\n\
-         load_balancer:\n  listener_protocol: HTTPS\n  certificate_arn: {cert}\n",
-        repo_stack("stateful")
+    moto_stack(
+        dir.path(),
+        "stateful",
+        &format!("load_balancer:\n  listener_protocol: HTTPS\n  certificate_arn: {cert}\n"),
     );
-    stack_file(dir.path(), "stateful", &stateful);
     let d = dir.path().to_str().unwrap();
     for s in ["stateful", "stateless"] {
         aws.mcpctl_json(&[

@@ -10,24 +10,9 @@ mod server_support;
 use std::process::{Command, Output};
 
 use common::*;
-use serde_json::Value;
 use server_support::*;
 
 const RESOURCE: &str = "https://mcp.example.test/ossserver-stateless/ossmcp";
-
-fn cognito(moto: &Moto) -> Value {
-    let out = Command::new(venv_bin("python"))
-        .arg(workspace_root().join("tests/python/cognito_tokens.py"))
-        .arg(&moto.endpoint)
-        .output()
-        .expect("run cognito_tokens.py");
-    assert!(
-        out.status.success(),
-        "cognito_tokens.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("cognito_tokens.py prints JSON")
-}
 
 fn verify(url: &str, token: Option<&str>) -> (Output, String) {
     let mut cmd = Command::new(mcpctl_bin());
@@ -51,7 +36,7 @@ fn verify(url: &str, token: Option<&str>) -> (Output, String) {
 fn verify_passes_with_a_cognito_access_token_and_reports_401_without_it() {
     let moto = Moto::start();
     let osmem = Osmem::start_with_movies();
-    let c = cognito(&moto);
+    let c = cognito_tokens(&moto);
     let s = |k: &str| c[k].as_str().expect(k).to_string();
     let server = Server::start(
         &osmem.url,

@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use common::{server_bin, venv_bin, workspace_root, Moto, Osmem};
+use common::{cognito_tokens, server_bin, venv_bin, workspace_root, Moto, Osmem};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
@@ -202,25 +202,11 @@ impl TestIssuer {
     }
 }
 
-fn cognito(moto: &Moto) -> Value {
-    let out = Command::new(venv_bin("python"))
-        .arg(workspace_root().join("tests/python/cognito_tokens.py"))
-        .arg(&moto.endpoint)
-        .output()
-        .expect("run cognito_tokens.py");
-    assert!(
-        out.status.success(),
-        "cognito_tokens.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("cognito_tokens.py prints JSON")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cognito_access_tokens_from_moto_work_for_the_configured_client_only() {
     let moto = Moto::start();
     let osmem = Osmem::start_with_movies();
-    let c = cognito(&moto);
+    let c = cognito_tokens(&moto);
     let s = |k: &str| c[k].as_str().expect(k).to_string();
     let server = Server::start(
         &osmem.url,

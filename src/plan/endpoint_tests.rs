@@ -10,20 +10,7 @@ const CERT: &str =
 const DNS: &str = "fastmcp-alb-1.us-east-1.elb.amazonaws.com";
 
 fn stateless(extra: &str) -> Stack {
-    let d = tempfile::tempdir().unwrap();
-    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stacks");
-    for f in ["shared.yaml", "stateless.yaml"] {
-        std::fs::copy(repo.join(f), d.path().join(f)).unwrap();
-    }
-    std::fs::write(
-        d.path().join("s.yaml"),
-        format!("extends: stateless.yaml\nname: stateless\n{extra}"),
-    )
-    .unwrap();
-    crate::stack::load_with_env("s", d.path(), &|k| {
-        (k == "AWS_ACCOUNT_ID").then(|| "123456789012".to_string())
-    })
-    .unwrap()
+    crate::stack::stateless_for_test(extra).unwrap()
 }
 
 fn shared(listeners: &[(i32, &str)], certificate: Option<Certificate>) -> Shared {

@@ -7,22 +7,9 @@ use crate::stack::{load_with_env, to_yaml, Stack};
 const CERT: &str =
     "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666";
 
-/// Load the repo's stateless stack with `extra` appended (its own file, extending it).
+/// Load the repo's stateless stack with `extra` appended.
 fn load(extra: &str) -> Result<Stack, String> {
-    let d = tempfile::tempdir().unwrap();
-    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stacks");
-    for f in ["shared.yaml", "stateless.yaml"] {
-        std::fs::copy(repo.join(f), d.path().join(f)).unwrap();
-    }
-    std::fs::write(
-        d.path().join("s.yaml"),
-        format!("extends: stateless.yaml\nname: stateless\n{extra}"),
-    )
-    .unwrap();
-    load_with_env("s", d.path(), &|k| {
-        (k == "AWS_ACCOUNT_ID").then(|| "123456789012".to_string())
-    })
-    .map_err(|e| e.to_string())
+    crate::stack::stateless_for_test(extra)
 }
 
 fn https(extra: &str) -> String {

@@ -208,5 +208,25 @@ fn available(dir: &Path) -> String {
     }
 }
 
+/// For unit tests: the repository's stateless stack with `extra` YAML appended (a file of its
+/// own extending `stacks/stateless.yaml`, named `s.yaml`), loaded with `AWS_ACCOUNT_ID` set.
+#[cfg(test)]
+pub(crate) fn stateless_for_test(extra: &str) -> std::result::Result<Stack, String> {
+    let d = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stacks");
+    for f in ["shared.yaml", "stateless.yaml"] {
+        std::fs::copy(repo.join(f), d.path().join(f)).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(
+        d.path().join("s.yaml"),
+        format!("extends: stateless.yaml\nname: stateless\n{extra}"),
+    )
+    .map_err(|e| e.to_string())?;
+    load_with_env("s", d.path(), &|k| {
+        (k == "AWS_ACCOUNT_ID").then(|| "123456789012".to_string())
+    })
+    .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests;

@@ -302,3 +302,20 @@ pub fn http_send(method: &str, url: &str, body: &[u8], content_type: &str) -> (u
         .unwrap_or_default();
     (status, body)
 }
+
+/// An Amazon Cognito user pool in `moto` with two app clients and a user, made by
+/// `tests/python/cognito_tokens.py`: its `issuer`, `jwks_url`, `client_a`, `client_b`, the
+/// user's access tokens through each client (`access_a`, `access_b`) and client a's ID token.
+pub fn cognito_tokens(moto: &Moto) -> serde_json::Value {
+    let out = Command::new(venv_bin("python"))
+        .arg(workspace_root().join("tests/python/cognito_tokens.py"))
+        .arg(&moto.endpoint)
+        .output()
+        .expect("run cognito_tokens.py");
+    assert!(
+        out.status.success(),
+        "cognito_tokens.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("cognito_tokens.py prints JSON")
+}

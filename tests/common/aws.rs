@@ -187,6 +187,16 @@ pub fn repo_stack(name: &str) -> String {
         .to_string()
 }
 
+/// The repository's stack `name` in `dir`, with the service settings moto's CreateService can
+/// store (no circuit breaker, no ECS Exec, no grace period) and `extra` YAML appended.
+pub fn moto_stack(dir: &Path, name: &str, extra: &str) -> PathBuf {
+    let text = format!(
+        "extends: {}\nservice:\n  circuit_breaker_rollback: false\n  enable_execute_command: false\n  health_check_grace_period_seconds: 0\n{extra}",
+        repo_stack(name)
+    );
+    stack_file(dir, name, &text)
+}
+
 /// A TCP proxy in front of moto that forwards everything until a request contains `trigger`
 /// (e.g. `Action=CreateRule`); that request is never forwarded and its connection hangs, so
 /// the client is frozen at that exact call. Stops when dropped.
