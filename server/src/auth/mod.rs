@@ -11,6 +11,7 @@ pub mod header;
 pub mod jwks;
 pub mod metadata;
 pub mod validator;
+pub mod verified;
 
 use std::collections::HashMap;
 use std::future::Future;

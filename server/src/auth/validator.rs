@@ -1,6 +1,7 @@
 //! Access-token validation: the JWT signature against the issuer's JWKS (RS256 or ES256 only;
 //! `none` and HMAC are refused before any key is looked up), `iss`, `exp` and `nbf` with a
-//! 60-second leeway (jsonwebtoken), then this server's own claim rules ([`check_claims`]).
+//! 60-second leeway (jsonwebtoken), then this server's own claim rules ([`check_claims`]). A
+//! token that passed is kept for a minute ([`super::verified`]).
 
 use std::sync::Arc;
 
@@ -10,14 +11,21 @@ use serde::Deserialize;
 
 use super::challenge::Rejection;
 use super::jwks::{Jwks, KeyError};
+use super::verified::Verified;
 use crate::config::OAuthConfig;
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 pub const LEEWAY_SECONDS: u64 = 60;
 
 /// The claims this server reads (the signature covers the rest).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Claims {
+    /// Expiry (seconds since the epoch); checked by jsonwebtoken, again on a cache hit.
+    #[serde(default)]
+    pub exp: Option<u64>,
+    /// Not before (seconds since the epoch); checked like `exp`.
+    #[serde(default)]
+    pub nbf: Option<u64>,
     /// The subject: logged with each request.
     #[serde(default)]
     pub sub: Option<String>,
@@ -39,7 +47,7 @@ pub struct Claims {
 }
 
 /// A claim that may be a string or a list of strings.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum OneOrMany {
     /// One value.
@@ -111,12 +119,17 @@ pub fn check_claims(c: &Claims, cfg: &OAuthConfig) -> Result<(), Rejection> {
 pub struct Validator {
     cfg: OAuthConfig,
     jwks: Arc<Jwks>,
+    verified: Verified,
 }
 
 impl Validator {
     /// A validator whose keys come from `jwks`.
     pub fn new(cfg: OAuthConfig, jwks: Arc<Jwks>) -> Validator {
-        Validator { cfg, jwks }
+        Validator {
+            cfg,
+            jwks,
+            verified: Verified::default(),
+        }
     }
 
     /// The configuration.
@@ -126,6 +139,13 @@ impl Validator {
 
     /// Check `token`; its claims if it is valid for this server.
     pub async fn validate(&self, token: &str) -> Result<Claims, Rejection> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        if let Some(claims) = self.verified.get(token, now) {
+            return Ok(claims);
+        }
         let header = decode_header(token)
             .map_err(|_| Rejection::InvalidToken("not a well-formed signed JWT"))?;
         if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
@@ -166,6 +186,7 @@ impl Validator {
             })
         })?;
         check_claims(&data.claims, &self.cfg)?;
+        self.verified.put(token, &data.claims, now);
         Ok(data.claims)
     }
 }
