@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::aws::{moto_stack, Aws, IMAGE};
+use common::aws::{moto_stack, Aws};
 use serde_json::Value;
 
 #[test]
@@ -19,23 +19,8 @@ fn monitor_reads_both_stacks_metrics_and_production_shares() {
         "env:\n  MCP_METRICS_NAMESPACE: OpenSearchMCP\n",
     );
     let d = dir.path().to_str().unwrap();
-    for s in ["stateful", "stateless"] {
-        aws.mcpctl_json(&[
-            "up",
-            "--stack",
-            s,
-            "--image",
-            IMAGE,
-            "--no-wait",
-            "--stacks-dir",
-            d,
-        ]);
-    }
-    aws.boto(
-        "tg = elb.describe_target_groups(Names=['opensearch-mcp-tg-stateless'])['TargetGroups'][0]['TargetGroupArn']\n\
-         elb.register_targets(TargetGroupArn=tg, Targets=[{'Id': '10.0.1.10', 'Port': 9898}])\n\
-         result = tg",
-    );
+    aws.up_all(d, &["stateful", "stateless"]);
+    aws.register_target("opensearch-mcp-tg-stateless", "10.0.1.10");
     let out = aws.mcpctl(&["cutover", "--weight", "10", "--yes", "--stacks-dir", d]);
     assert_eq!(
         out.status.code(),

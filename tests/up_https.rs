@@ -174,24 +174,9 @@ fn cutover_and_rollback_work_on_the_https_listener() {
         &format!("load_balancer:\n  listener_protocol: HTTPS\n  certificate_arn: {cert}\n"),
     );
     let d = dir.path().to_str().unwrap();
-    for s in ["stateful", "stateless"] {
-        aws.mcpctl_json(&[
-            "up",
-            "--stack",
-            s,
-            "--image",
-            IMAGE,
-            "--no-wait",
-            "--stacks-dir",
-            d,
-        ]);
-    }
+    aws.up_all(d, &["stateful", "stateless"]);
     // moto registers no tasks: put healthy targets in the stateless group, as ECS would.
-    aws.boto(
-        "tg = elb.describe_target_groups(Names=['opensearch-mcp-tg-stateless'])['TargetGroups'][0]['TargetGroupArn']\n\
-         elb.register_targets(TargetGroupArn=tg, Targets=[{'Id': '10.0.1.10', 'Port': 9898}])\n\
-         result = tg",
-    );
+    aws.register_target("opensearch-mcp-tg-stateless", "10.0.1.10");
     let weights = || -> Vec<(String, i64)> {
         let r = listeners(&aws);
         let rule = r["443"]["rules"]

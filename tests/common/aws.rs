@@ -140,6 +140,33 @@ impl Aws {
         serde_json::from_slice(&out.stdout).expect("snippet printed JSON")
     }
 
+    /// `up` each of `stacks` (in the stacks directory `dir`) with [`IMAGE`], not waiting: moto
+    /// never runs tasks.
+    pub fn up_all(&self, dir: &str, stacks: &[&str]) {
+        for s in stacks {
+            self.mcpctl_json(&[
+                "up",
+                "--stack",
+                s,
+                "--image",
+                IMAGE,
+                "--no-wait",
+                "--stacks-dir",
+                dir,
+            ]);
+        }
+    }
+
+    /// Register `ip` in the target group `name`, as ECS would for a running task (moto
+    /// registers none, and reports an IP target healthy).
+    pub fn register_target(&self, name: &str, ip: &str) {
+        self.boto(&format!(
+            "tg = elb.describe_target_groups(Names=['{name}'])['TargetGroups'][0]['TargetGroupArn']\n\
+             elb.register_targets(TargetGroupArn=tg, Targets=[{{'Id': '{ip}', 'Port': 9898}}])\n\
+             result = tg"
+        ));
+    }
+
     /// Every rule on the HTTP:80 listener (priority, paths, forward target group ARNs, tags).
     pub fn rules(&self) -> serde_json::Value {
         self.boto(
