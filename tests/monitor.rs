@@ -104,6 +104,19 @@ fn monitor_reads_both_stacks_metrics_and_production_shares() {
         text.contains("gates stateless: BREACHED: 25.00% target 5XX (50 of 200 requests) > 1%"),
         "{text}"
     );
-    let out = aws.mcpctl(&["monitor", "--max-error-rate", "150", "--stacks-dir", d]);
-    assert_eq!(out.status.code(), Some(2));
+    // Flags out of range or not durations: exit 2 with the flag named, before any AWS call.
+    for (args, want) in [
+        (vec!["--max-error-rate", "150"], "--max-error-rate"),
+        (vec!["--max-4xx-rate=-1"], "--max-4xx-rate"),
+        (vec!["--window", "30s"], "--window"),
+        (vec!["--interval", "0s"], "--interval"),
+        (vec!["--max-p99", "soon"], "--max-p99"),
+    ] {
+        let mut all = vec!["monitor", "--stacks-dir", d];
+        all.extend(args.iter().copied());
+        let out = aws.mcpctl(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+    }
 }
