@@ -5,6 +5,9 @@
 //! * `1` — failed (an AWS call, a process, the network)
 //! * `2` — bad input (stack file, CLI flag, arguments); nothing was changed
 //! * `3` — refused by a safety check (e.g. cutover to a group with no healthy targets)
+//! * `4` — a progressive cutover was aborted (a gate breached, or it was interrupted without
+//!   anyone to ask) and the routing recorded before it was restored
+//! * `130` — a progressive cutover was interrupted and left at a step (`cutover --resume`)
 
 use std::process::ExitCode;
 
@@ -20,6 +23,12 @@ pub enum Error {
     /// Something failed while running. Exit code 1.
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
+    /// A progressive cutover was aborted and the routing restored. Exit code 4.
+    #[error("{0}")]
+    Aborted(String),
+    /// A progressive cutover was interrupted and its routing left at a step. Exit code 130.
+    #[error("{0}")]
+    Interrupted(String),
     /// Stdout was closed by the reader (`mcpctl logs --follow | head`): stop quietly, exit 0.
     #[error("stdout was closed")]
     StdoutClosed,
@@ -54,6 +63,8 @@ impl Error {
             Error::Failed(_) => 1,
             Error::BadInput(_) => 2,
             Error::Refused(_) => 3,
+            Error::Aborted(_) => 4,
+            Error::Interrupted(_) => 130,
         }
     }
 
@@ -107,6 +118,8 @@ mod tests {
         assert_eq!(Error::bad_input("x").exit_code(), 2);
         assert_eq!(Error::refused("x").exit_code(), 3);
         assert_eq!(Error::failed("x").exit_code(), 1);
+        assert_eq!(Error::Aborted("x".into()).exit_code(), 4);
+        assert_eq!(Error::Interrupted("x".into()).exit_code(), 130);
         let from_anyhow: Error = anyhow::anyhow!("boom").into();
         assert_eq!(from_anyhow.exit_code(), 1);
         assert_eq!(from_anyhow.to_string(), "boom");

@@ -114,6 +114,8 @@ fn error_json(e: &Error) -> serde_json::Value {
     let kind = match e {
         Error::BadInput(_) => "bad_input",
         Error::Refused(_) => "refused",
+        Error::Aborted(_) => "aborted",
+        Error::Interrupted(_) => "interrupted",
         Error::Failed(_) => "failed",
         Error::StdoutClosed => "stdout_closed",
     };

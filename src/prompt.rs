@@ -33,6 +33,20 @@ pub fn confirm(question: &str, yes: bool) -> Result<()> {
     }
 }
 
+/// Ask a yes/no `question` on the terminal (stderr) and read the answer from stdin; `Ok(true)`
+/// for `y`/`yes`.
+pub fn ask(question: &str) -> Result<bool> {
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{question} [y/N] ");
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context_failed(|| "could not read the answer".to_string())?;
+    Ok(answer_is_yes(&line))
+}
+
 /// True for `y` and `yes` in any case, surrounding whitespace ignored.
 pub fn answer_is_yes(line: &str) -> bool {
     matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")

@@ -104,9 +104,27 @@ pub fn queries(lb: &str, tg: &str, period: i32) -> Vec<MetricDataQuery> {
 
 /// Fold `GetMetricData` results (by query id) into [`AlbMetrics`] (pure).
 pub fn fold(results: &[MetricDataResult]) -> AlbMetrics {
+    fold_since(results, None)
+}
+
+/// [`fold`], counting only the periods that begin at or after `since` (Unix seconds).
+/// CloudWatch rounds a start time down to the period (a minute for ALB metrics), so its first
+/// period may begin before `since` and hold requests made before it: such a period is left out
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html>).
+pub fn fold_since(results: &[MetricDataResult], since: Option<i64>) -> AlbMetrics {
     let mut m = AlbMetrics::default();
     for r in results {
-        let v = r.values();
+        let kept: Vec<f64> = match since {
+            Some(s) if r.timestamps().len() == r.values().len() => r
+                .values()
+                .iter()
+                .zip(r.timestamps())
+                .filter(|(_, t)| t.secs() >= s)
+                .map(|(v, _)| *v)
+                .collect(),
+            _ => r.values().to_vec(),
+        };
+        let v = &kept;
         let sum: f64 = v.iter().sum();
         let max = v.iter().copied().reduce(f64::max);
         let min = v.iter().copied().reduce(f64::min);
@@ -125,7 +143,8 @@ pub fn fold(results: &[MetricDataResult]) -> AlbMetrics {
     m
 }
 
-/// Read the metrics of `tg_arn` behind `alb_arn` from `start` to `end` (every page).
+/// Read the metrics of `tg_arn` behind `alb_arn` from `start` to `end` (every page), counting
+/// only the periods that begin at or after `start` (whole seconds; see [`fold_since`]).
 pub async fn read(
     c: &Clients,
     alb_arn: &str,
@@ -133,6 +152,18 @@ pub async fn read(
     start: std::time::SystemTime,
     end: std::time::SystemTime,
 ) -> Result<AlbMetrics> {
+    let start_secs = start
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let end_secs = end
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // CloudWatch wants StartTime before EndTime; in the first second there is nothing to read.
+    if end_secs <= start_secs {
+        return Ok(AlbMetrics::default());
+    }
+    let start_secs = i64::try_from(start_secs).unwrap_or(i64::MAX);
+    let start = DateTime::from_secs(start_secs);
     let qs = queries(
         load_balancer_dimension(alb_arn),
         target_group_dimension(tg_arn),
@@ -147,7 +178,7 @@ pub async fn read(
             .cloudwatch
             .get_metric_data()
             .set_metric_data_queries(Some(qs.clone()))
-            .start_time(DateTime::from(start))
+            .start_time(start)
             .end_time(DateTime::from(end))
             .set_next_token(token.take())
             .send()
@@ -165,7 +196,7 @@ pub async fn read(
             _ => break,
         }
     }
-    Ok(fold(&results))
+    Ok(fold_since(&results, Some(start_secs)))
 }
 
 /// What the server's own EMF metrics say (`Calls`, `Latency` per `service`), when it writes them.
@@ -279,5 +310,26 @@ mod tests {
         assert_eq!(m.elb_5xx, 1.0);
         assert_eq!(m.lb_requests, 700.0);
         assert_eq!(fold(&[]).p99_seconds, None);
+    }
+
+    #[test]
+    fn periods_that_began_before_the_step_are_left_out() {
+        // CloudWatch rounded the step's start (10:00:30) down to 10:00: that period holds
+        // requests from before the step, so only the periods from 10:01 count.
+        let at = |s: i64| DateTime::from_secs(1_764_669_600 + s);
+        let r = MetricDataResult::builder()
+            .id("requests")
+            .set_values(Some(vec![500.0, 40.0, 60.0]))
+            .set_timestamps(Some(vec![at(0), at(60), at(120)]))
+            .build();
+        assert_eq!(
+            fold_since(std::slice::from_ref(&r), Some(1_764_669_630)).requests,
+            100.0
+        );
+        assert_eq!(
+            fold_since(std::slice::from_ref(&r), Some(1_764_669_600)).requests,
+            600.0
+        );
+        assert_eq!(fold(&[r]).requests, 600.0);
     }
 }

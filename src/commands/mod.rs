@@ -7,6 +7,7 @@ pub mod cleanup;
 mod common;
 pub mod completions;
 pub mod cutover;
+mod gates;
 pub mod local;
 pub mod logs;
 pub mod man;

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::gates::GateArgs;
 use crate::aws::Clients;
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::outln;
-use crate::progressive::gate::Thresholds;
 use crate::progressive::monitor::{render, sample};
 use crate::stack;
 
@@ -30,18 +30,9 @@ pub struct MonitorArgs {
     /// Stop after this many readings (default: until Ctrl-C).
     #[arg(long)]
     pub count: Option<u64>,
-    /// Gate: most 5XX share (percent) of the stacks after the first.
-    #[arg(long, default_value = "1")]
-    pub max_error_rate: f64,
-    /// Gate: most target 4XX share (percent).
-    #[arg(long = "max-4xx-rate", default_value = "5")]
-    pub max_4xx_rate: f64,
-    /// Gate: slowest p99 target response time.
-    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
-    pub max_p99: Duration,
-    /// Gate: requests needed before rates are judged.
-    #[arg(long, default_value = "50")]
-    pub min_requests: u32,
+    /// The gates judged for the stacks after the first.
+    #[command(flatten)]
+    pub gates: GateArgs,
 }
 
 /// Run `mcpctl monitor`.
@@ -51,16 +42,7 @@ pub async fn run(args: MonitorArgs, global: &GlobalArgs) -> Result<()> {
             "--interval must be at least 1s and --window at least 1m (ALB metrics come per minute)",
         ));
     }
-    for (flag, v) in [
-        ("--max-error-rate", args.max_error_rate),
-        ("--max-4xx-rate", args.max_4xx_rate),
-    ] {
-        if !(0.0..=100.0).contains(&v) {
-            return Err(Error::bad_input(format!(
-                "{flag} is {v}: give a percentage from 0 to 100"
-            )));
-        }
-    }
+    let thresholds = args.gates.thresholds()?;
     let names = if args.stacks.is_empty() {
         vec!["stateful".to_string(), "stateless".to_string()]
     } else {
@@ -80,12 +62,6 @@ pub async fn run(args: MonitorArgs, global: &GlobalArgs) -> Result<()> {
         &stacks[0],
     )
     .await;
-    let thresholds = Thresholds {
-        max_error_rate: args.max_error_rate,
-        max_4xx_rate: args.max_4xx_rate,
-        max_p99: args.max_p99,
-        min_requests: f64::from(args.min_requests),
-    };
     let redraw = !global.output.is_json() && std::io::stdout().is_terminal();
     let mut drawn_lines = 0usize;
     let mut n = 0u64;

@@ -1,21 +1,16 @@
 //! `mcpctl rollback`: restore the routing the last cutover replaced, in one call.
 
-use std::time::Instant;
-
 use clap::Args;
 use serde::Serialize;
 
-use crate::aws::forward::Forward;
 use crate::aws::listener_rule::{self, ListenerRule, RuleChange};
-use crate::aws::{load_balancer, target_group, Call};
+use crate::aws::{load_balancer, Call};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::output::print_json;
+use crate::routing::restore::{self, RuleRollback};
 use crate::stack;
-use crate::traffic::cutover::rollback_decision;
-use crate::traffic::drift::{drift, moved};
-use crate::traffic::record::{APPLIED_TAG, REPLACED_TAG, RESTORED_TAG};
-use crate::traffic::RollbackDecision;
+use crate::traffic::record::{REPLACED_TAG, RESTORED_TAG};
 
 /// Arguments of `mcpctl rollback`.
 #[derive(Debug, Args)]
@@ -35,27 +30,6 @@ pub struct RollbackArgs {
     /// changed.
     #[arg(long)]
     pub force: bool,
-}
-
-/// One rule with a recorded cutover and what rollback does with it.
-#[derive(Debug, Serialize)]
-pub struct RuleRollback {
-    /// The rule's ARN.
-    pub rule_arn: String,
-    /// Its priority.
-    pub priority: Option<i32>,
-    /// Its path patterns.
-    pub path_patterns: Vec<String>,
-    /// `restore` or `already-restored`.
-    pub decision: &'static str,
-    /// Routing now.
-    pub before: Forward,
-    /// Routing after the rollback.
-    pub after: Forward,
-    /// Routing now, as people read it (`opensearch-mcp-tg-stateless 100%`).
-    pub routing_before: String,
-    /// Routing after, as people read it.
-    pub routing_after: String,
 }
 
 /// What `rollback` found and did, for `--output json`.
@@ -117,72 +91,21 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
         switch_ms: None,
         warnings: Vec::new(),
     };
-    let mut switches = Vec::new();
-    let mut bookkeeping = Vec::new();
+    let mut restores = Vec::new();
     for rule in recorded {
-        let current = rule
-            .forward()
-            .map_err(|e| Error::refused(format!("{} cannot be rolled back: {e}", rule.label())))?;
-        let drifted = drift(rule, &current).map_err(|e| Error::refused(e.to_string()))?;
-        if let (Some(d), false) = (&drifted, args.force) {
-            return Err(Error::refused(d.to_string()));
+        if let Some(r) = restore::plan(&aws, rule, args.force, &global.stacks_dir).await? {
+            report.rules.push(r.report.clone());
+            report.warnings.extend(r.warnings.iter().cloned());
+            restores.push(r);
         }
-        let decision = rollback_decision(&current, &rule.tags, drifted.is_some())
-            .map_err(|e| Error::refused(format!("{}: {e}", rule.label())))?;
-        let (after, label) = match decision {
-            RollbackDecision::NothingRecorded => continue,
-            RollbackDecision::AlreadyRestored { fix_tags } => {
-                if fix_tags {
-                    bookkeeping.extend(move_record(rule));
-                }
-                (current.clone(), "already-restored")
-            }
-            RollbackDecision::Restore { recorded, .. } => {
-                let names = recorded.names();
-                let arns = target_group::arns_by_name(&aws, &names).await?;
-                let after = recorded
-                    .resolve(&arns)
-                    .map_err(|missing| missing_groups(rule, &missing, global))?;
-                for g in after.groups.iter().filter(|g| g.weight > 0) {
-                    let h = target_group::health_count(&aws, &g.arn).await?;
-                    if h.healthy == 0 {
-                        report.warnings.push(format!(
-                            "target group {} has no healthy targets ({} of {}): requests sent there will fail until its service is healthy (`mcpctl status`)",
-                            g.name(),
-                            h.healthy,
-                            h.total
-                        ));
-                    }
-                }
-                switches.push((
-                    rule,
-                    RuleChange::SetForward {
-                        rule_arn: rule.arn.clone(),
-                        forward: after.clone(),
-                    },
-                ));
-                bookkeeping.extend(move_record(rule));
-                (after, "restore")
-            }
-        };
-        report.rules.push(RuleRollback {
-            rule_arn: rule.arn.clone(),
-            priority: rule.priority,
-            path_patterns: rule.path_patterns.clone(),
-            decision: label,
-            routing_before: current.to_string(),
-            routing_after: after.to_string(),
-            before: current,
-            after,
-        });
     }
-    let changes: Vec<RuleChange> = switches
+    let switches = restores.iter().filter(|r| r.switch.is_some()).count();
+    report.calls = restores
         .iter()
-        .map(|(_, c)| c)
-        .chain(&bookkeeping)
-        .cloned()
+        .filter_map(|r| r.switch.as_ref())
+        .chain(restores.iter().flat_map(|r| &r.bookkeeping))
+        .map(RuleChange::planned)
         .collect();
-    report.calls = changes.iter().map(RuleChange::planned).collect();
     let json = global.output.is_json();
     if !json {
         print_plan(&report, &listener.load_balancer, listener.port)?;
@@ -190,35 +113,17 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
             eprintln!("warning: {w}");
         }
     }
-    if !args.dry_run && !changes.is_empty() {
+    if !args.dry_run && !report.calls.is_empty() {
         crate::commands::show_identity(&aws).await?;
-        if !switches.is_empty() {
+        if switches > 0 {
             crate::prompt::confirm("Restore the routing recorded before the cutover?", args.yes)?;
         }
-        // Last look before the switch: refuse if a rule moved since it was read.
-        for (rule, _) in &switches {
-            let now = listener_rule::rule(&aws, &rule.arn).await?;
-            if let Some(what) = moved(rule, now.as_ref()) {
-                return Err(Error::refused(format!(
-                    "{what}: a cutover, another rollback or a hand edit changed it while this rollback was deciding; nothing was changed; run `mcpctl rollback` again to decide on the rule as it is now"
-                )));
-            }
-        }
-        let started = Instant::now();
-        for (_, c) in &switches {
-            c.apply(&aws).await?;
-        }
-        if !switches.is_empty() {
-            report.switch_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
-            report.changed = true;
-        }
-        for c in &bookkeeping {
-            c.apply(&aws).await?;
-        }
+        report.switch_ms = restore::apply(&aws, &restores).await?;
+        report.changed = report.switch_ms.is_some();
     }
     if json {
         print_json(&report)?;
-    } else if switches.is_empty() {
+    } else if switches == 0 {
         crate::outln!(
             "Nothing to do: the routing recorded before the last cutover is already in place."
         )?;
@@ -231,53 +136,6 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
         crate::outln!("Dry run: nothing was changed.")?;
     }
     Ok(())
-}
-
-/// After a restore, the record moves from "replaced" to "restored" so a second rollback knows
-/// (and what the last cutover applied goes with it).
-fn move_record(rule: &ListenerRule) -> Vec<RuleChange> {
-    let Some(value) = rule.tag(REPLACED_TAG) else {
-        return Vec::new();
-    };
-    vec![
-        RuleChange::AddTags {
-            rule_arn: rule.arn.clone(),
-            tags: vec![(RESTORED_TAG.to_string(), value.to_string())],
-        },
-        RuleChange::RemoveTags {
-            rule_arn: rule.arn.clone(),
-            keys: [REPLACED_TAG, APPLIED_TAG]
-                .iter()
-                .filter(|k| rule.tag(k).is_some())
-                .map(|k| k.to_string())
-                .collect(),
-        },
-    ]
-}
-
-/// The refusal when recorded target groups are gone, with how to bring them back.
-fn missing_groups(rule: &ListenerRule, missing: &[String], global: &GlobalArgs) -> Error {
-    let mut how = Vec::new();
-    for name in missing {
-        match crate::archive::with_target_group(&global.stacks_dir, name) {
-            Some(a) => how.push(format!(
-                "`mcpctl up --stack {}` (stack {} as archived by cleanup on {})",
-                a.dir.display(),
-                a.manifest.stack,
-                a.manifest.created
-            )),
-            None => how.push(format!(
-                "`mcpctl up --stack NAME` with the stack whose target group is {name}"
-            )),
-        }
-    }
-    how.dedup();
-    Error::refused(format!(
-        "cannot roll back {}: the recorded routing sends traffic to target group(s) {} that no longer exist (the stack was cleaned up). Bring them back with {}, wait until its targets are healthy, then run `mcpctl rollback` again; nothing was changed",
-        rule.label(),
-        missing.join(", "),
-        how.join(" and ")
-    ))
 }
 
 fn print_plan(r: &RollbackReport, alb: &str, port: u16) -> Result<()> {

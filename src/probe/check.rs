@@ -353,7 +353,7 @@ async fn check_health(opts: &ProbeOptions) -> Step {
 
 /// `list_indices` first (it names an index), then search tools (they name a document), then
 /// the rest alphabetically.
-fn call_order(tools: &[Tool]) -> Vec<&Tool> {
+pub(crate) fn call_order(tools: &[Tool]) -> Vec<&Tool> {
     let rank = |t: &Tool| match t.name.as_ref() {
         n if n.contains("list_indices") => 0,
         n if n.contains("search") => 1,
@@ -365,7 +365,7 @@ fn call_order(tools: &[Tool]) -> Vec<&Tool> {
 }
 
 /// A tool is called only when the server marks it read-only.
-fn is_read_only(tool: &Tool) -> bool {
+pub(crate) fn is_read_only(tool: &Tool) -> bool {
     tool.annotations
         .as_ref()
         .and_then(|a| a.read_only_hint)

@@ -33,8 +33,8 @@ impl Default for Thresholds {
     }
 }
 
-/// The last MCP probe through the production URL (initialize, tools/list, one tool call).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The MCP probes through the production URL this step (initialize, tools/list, one tool call).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ProbeReading {
     /// Probes run this step.
     pub runs: u32,
@@ -64,6 +64,8 @@ pub enum Gate {
     SessionNotFound,
     /// An MCP probe failed otherwise.
     Probe,
+    /// CloudWatch could not be read several times in a row: the step cannot be judged.
+    MetricsUnavailable,
 }
 
 /// A breached gate with the numbers behind it.

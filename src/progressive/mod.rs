@@ -2,5 +2,8 @@
 //! step's bake judge the `--to` target group's CloudWatch metrics and an MCP probe through the
 //! production URL ([`gate`]); a breach rolls the routing back by itself.
 
+pub mod bake;
 pub mod gate;
 pub mod monitor;
+pub mod probe;
+pub mod rollout;

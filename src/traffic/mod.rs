@@ -9,6 +9,7 @@
 pub mod cutover;
 pub mod drift;
 pub mod handover;
+pub mod progress;
 pub mod record;
 
 pub use cutover::{Percent, RecordUpdate, RollbackDecision};

@@ -1,0 +1,240 @@
+//! `mcpctl cutover`: send the production path's traffic (all, or a percentage) to another stack,
+//! in one step (`--weight N`) or progressively (`--steps 10,50,100`, [`progressive`]).
+
+mod progressive;
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::gates::GateArgs;
+use crate::cli::GlobalArgs;
+use crate::error::{Error, Result};
+use crate::output::print_json;
+use crate::probe::connection::ConnectionArgs;
+use crate::routing::step::{self, same_listener, CutoverReport};
+use crate::stack::{self, Stack};
+use crate::traffic::record::REPLACED_TAG;
+use crate::traffic::{Percent, RecordUpdate};
+
+/// Arguments of `mcpctl cutover`.
+#[derive(Debug, Args)]
+pub struct CutoverArgs {
+    /// The stack whose production rule (its path patterns, e.g. `/ossserver/*`) is moved.
+    #[arg(long, value_name = "STACK", default_value = "stateful")]
+    pub from: String,
+    /// The stack that receives the traffic (its target group must have healthy targets).
+    #[arg(long, value_name = "STACK", default_value = "stateless")]
+    pub to: String,
+    /// Share of the production traffic for `--to`, a whole percentage 1–100 (a canary: 10, then 50, then 100).
+    #[arg(long, value_name = "PERCENT", default_value = "100")]
+    pub weight: Percent,
+    /// Do not ask for confirmation (needed when stdin is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Print the routing before/after and the exact calls, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Cut over even when the target group of `--to` has no healthy targets.
+    #[arg(long)]
+    pub force: bool,
+    /// Progressive cutover: these shares in turn (rising percentages, e.g. 10,50,100), each
+    /// baked and judged by the gates; a breach restores the routing by itself (exit 4).
+    #[arg(long, value_name = "P1,P2,...", conflicts_with = "weight")]
+    pub steps: Option<String>,
+    /// Progressive: how long each step runs while its gates are judged (e.g. 5m).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub bake: Duration,
+    /// Progressive: time between CloudWatch reads during a bake.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub interval: Duration,
+    /// Progressive: the gates.
+    #[command(flatten)]
+    pub gates: GateArgs,
+    /// Progressive: the MCP endpoint to probe during each bake (default: the production URL,
+    /// the ALB's DNS name or domain with the `--from` stack's MCP path).
+    #[arg(long, value_name = "URL", conflicts_with = "no_probe")]
+    pub probe_url: Option<String>,
+    /// Progressive: judge only the CloudWatch metrics, run no MCP probe.
+    #[arg(long)]
+    pub no_probe: bool,
+    /// Progressive: time between MCP probes.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub probe_interval: Duration,
+    /// Progressive: `--token`, `--header` and `--bearer-token-env` for the probe.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Continue the progressive cutover recorded on the production rule (after the process was
+    /// stopped or lost its connection): the current step's bake goes on for the time it had
+    /// left, then the next steps. The gate and probe flags apply as given now.
+    #[arg(long, conflicts_with_all = ["steps", "weight"])]
+    pub resume: bool,
+}
+
+/// Run `mcpctl cutover`.
+pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
+    if args.from == args.to {
+        return Err(Error::bad_input(format!(
+            "--from and --to are both `{}`: name the stack serving production now and the one to move it to",
+            args.from
+        )));
+    }
+    let from = stack::load(&args.from, &global.stacks_dir)?;
+    let to = stack::load(&args.to, &global.stacks_dir)?;
+    same_listener(&from, &to)?;
+    if args.steps.is_some() || args.resume {
+        return progressive::run(&args, global, &from, &to).await;
+    }
+    one_step(&args, global, &from, &to).await
+}
+
+/// `cutover --weight N`: one step, no bake.
+async fn one_step(args: &CutoverArgs, global: &GlobalArgs, from: &Stack, to: &Stack) -> Result<()> {
+    let region = global.region.clone().unwrap_or_else(|| from.region.clone());
+    let aws = crate::aws::Clients::connect(global.profile.as_deref(), Some(&region)).await;
+    let mut step = step::prepare(&aws, from, to, &region, args.weight, args.force, None).await?;
+    step.report.dry_run = args.dry_run;
+    let json = global.output.is_json();
+    if !json {
+        print_plan(&step.report)?;
+    }
+    if !step.changes.is_empty() && !args.dry_run {
+        crate::commands::show_identity(&aws).await?;
+        crate::prompt::confirm(
+            &format!(
+                "Send {}% of {} to stack {}?",
+                step.report.weight,
+                step.report.path_patterns.join(", "),
+                step.report.to
+            ),
+            args.yes,
+        )?;
+        step::apply(&aws, &mut step).await?;
+    }
+    if json {
+        print_json(&step.report)?;
+    } else {
+        print_outcome(&step.report)?;
+    }
+    Ok(())
+}
+
+pub(super) fn print_plan(r: &CutoverReport) -> Result<()> {
+    crate::outln!(
+        "Production rule: {} on {}:{}",
+        match r.priority {
+            Some(p) => format!("rule {p} ({})", r.path_patterns.join(", ")),
+            None => "default rule".into(),
+        },
+        r.listener.load_balancer,
+        r.listener.port
+    )?;
+    crate::outln!(
+        "Stack {}: {} of {} targets healthy{}",
+        r.to,
+        r.target_health.healthy,
+        r.target_health.total,
+        if r.forced {
+            " (--force: going ahead anyway)"
+        } else {
+            ""
+        }
+    )?;
+    crate::outln!("Routing before: {}", r.before)?;
+    crate::outln!("Routing after:  {}", r.after)?;
+    for d in &r.dropped {
+        crate::outln!("Note: target group {d} no longer receives traffic from this rule")?;
+    }
+    if r.calls.is_empty() {
+        return Ok(());
+    }
+    match &r.record {
+        RecordUpdate::Keep { value } => crate::outln!(
+            "Rollback record: kept ({REPLACED_TAG} = {value}, the routing before this cutover began)"
+        )?,
+        RecordUpdate::Write { value, .. } => {
+            crate::outln!("Rollback record: {REPLACED_TAG} = {value} (on the rule)")?
+        }
+    }
+    super::print_calls("Calls", &r.calls, r.dry_run)?;
+    Ok(())
+}
+
+fn print_outcome(r: &CutoverReport) -> Result<()> {
+    if r.calls.is_empty() {
+        crate::outln!("Nothing to do: the rule already routes this way.")?;
+    } else if r.changed {
+        crate::outln!(
+            "Done: {}% of {} now goes to stack {}. Undo with `mcpctl rollback`.",
+            r.weight,
+            r.path_patterns.join(", "),
+            r.to
+        )?;
+    } else {
+        crate::outln!("Dry run: nothing was changed.")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<super::CutoverArgs, clap::Error> {
+        let cli = Cli::try_parse_from([&["mcpctl", "cutover"], args].concat())?;
+        match cli.command {
+            Command::Cutover(a) => Ok(a),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_move_all_traffic_from_stateful_to_stateless() {
+        let a = parse(&[]).unwrap();
+        assert_eq!((a.from.as_str(), a.to.as_str()), ("stateful", "stateless"));
+        assert_eq!(a.weight.get(), 100);
+        assert!(!a.yes && !a.dry_run && !a.force);
+    }
+
+    #[test]
+    fn a_canary_weight_and_flags_parse() {
+        let a = parse(&[
+            "--weight",
+            "10",
+            "--yes",
+            "--dry-run",
+            "--force",
+            "--to",
+            "x",
+        ])
+        .unwrap();
+        assert_eq!(a.weight.get(), 10);
+        assert!(a.yes && a.dry_run && a.force);
+        assert_eq!(a.to, "x");
+    }
+
+    #[test]
+    fn stacks_must_share_the_listener() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks");
+        let env = |k: &str| (k == "AWS_ACCOUNT_ID").then(|| "123456789012".to_string());
+        let a = crate::stack::load_with_env("stateful", &dir, &env).unwrap();
+        let mut b = crate::stack::load_with_env("stateless", &dir, &env).unwrap();
+        assert!(crate::routing::step::same_listener(&a, &b).is_ok());
+        b.load_balancer.listener_port = 8080;
+        let e = crate::routing::step::same_listener(&a, &b).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("port 80 / 8080"), "{e}");
+    }
+
+    #[test]
+    fn weight_1000_is_bad_input_with_what_to_write() {
+        let e = parse(&["--weight", "1000"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(
+            e.to_string().contains("whole percentage from 1 to 100"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,433 @@
+//! `cutover --steps 10,50,100 --bake 5m` and `cutover --resume`: check the flags, find the
+//! production URL to probe, ask once, run [`crate::progressive::rollout`] with Ctrl-C and SIGTERM
+//! delivered to it, print progress (redrawn in place on a terminal, plain lines without one, on
+//! stderr with `--output json`), and map the outcome to the exit code: 0 completed, 4 aborted
+//! with the routing restored, 130 interrupted with the routing left at a step for `--resume`.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::CutoverArgs;
+use crate::aws::Clients;
+use crate::cli::GlobalArgs;
+use crate::error::{Error, Result};
+use crate::output::print_json;
+use crate::probe::driver::{McpHttp, DEFAULT_PROTOCOL_VERSION};
+use crate::probe::endpoint::parse_url;
+use crate::progressive::bake::{ProbeSpec, Reading};
+use crate::progressive::gate::{Thresholds, Verdict};
+use crate::progressive::rollout::{self, Observer, Outcome, RolloutReport, RolloutSpec, Scene};
+use crate::routing::step::{production_rule, CutoverReport};
+use crate::stack::Stack;
+use crate::traffic::progress::{parse_steps, Progress, MAX_BAKE_SECONDS, PROGRESS_TAG};
+use crate::traffic::Percent;
+
+/// Limit of each probe request.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Run a progressive cutover (or resume one).
+pub(super) async fn run(
+    args: &CutoverArgs,
+    global: &GlobalArgs,
+    from: &Stack,
+    to: &Stack,
+) -> Result<()> {
+    let thresholds = args.gates.thresholds()?;
+    check_durations(args)?;
+    let conn = args.connection.resolve().map_err(Error::bad_input)?;
+    let region = global.region.clone().unwrap_or_else(|| from.region.clone());
+    let aws = Clients::connect(global.profile.as_deref(), Some(&region)).await;
+    let (steps, resume) = if args.resume {
+        let p = recorded(&aws, from, to, &region).await?;
+        (p.steps.clone(), Some(p))
+    } else {
+        let text = args.steps.as_deref().unwrap_or_default();
+        (parse_steps(text).map_err(|e| Error::bad_input(e.0))?, None)
+    };
+    let bake = match &resume {
+        Some(p) => Duration::from_secs(p.bake),
+        None => args.bake,
+    };
+    let probe = if args.no_probe {
+        None
+    } else {
+        let url = match &args.probe_url {
+            Some(u) => parse_url(u).map_err(|e| Error::bad_input(format!("--probe-url: {e}")))?,
+            None => production_url(&aws, from).await?,
+        };
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::failed_with("could not build the probe's HTTP client", e))?;
+        Some(ProbeSpec {
+            http: McpHttp::new(
+                http,
+                url,
+                DEFAULT_PROTOCOL_VERSION,
+                PROBE_TIMEOUT,
+                conn.bearer,
+            )
+            .with_headers(conn.headers),
+            interval: args.probe_interval,
+        })
+    };
+    let spec = RolloutSpec {
+        steps,
+        bake,
+        interval: args.interval,
+        thresholds,
+        probe,
+        force: args.force,
+        resume,
+    };
+    print_schedule(&spec, from, to, global)?;
+    if args.dry_run {
+        crate::outln!("Dry run: nothing was changed.")?;
+        return Ok(());
+    }
+    crate::commands::show_identity(&aws).await?;
+    crate::prompt::confirm(
+        &format!(
+            "Move {} from stack {} to stack {} in steps of {}?",
+            from.routing.path_patterns.join(", "),
+            from.name,
+            to.name,
+            percents(&spec.steps)
+        ),
+        args.yes,
+    )?;
+    let mut interrupts = interrupts()?;
+    let mut observer = Printer::new(global.output.is_json(), spec.thresholds.clone());
+    let scene = Scene {
+        aws: &aws,
+        from,
+        to,
+        region: &region,
+        stacks_dir: &global.stacks_dir,
+    };
+    let report = rollout::run(scene, &spec, &mut observer, &mut interrupts).await?;
+    observer.finish_line();
+    finish(&report, global)
+}
+
+fn check_durations(args: &CutoverArgs) -> Result<()> {
+    let second = Duration::from_secs(1);
+    if args.bake < second || args.bake.as_secs() > MAX_BAKE_SECONDS {
+        return Err(Error::bad_input(format!(
+            "--bake {} is out of range: give 1s to 24h per step (e.g. --bake 5m)",
+            humantime::format_duration(args.bake)
+        )));
+    }
+    for (flag, d) in [
+        ("--interval", args.interval),
+        ("--probe-interval", args.probe_interval),
+    ] {
+        if d < second {
+            return Err(Error::bad_input(format!(
+                "{flag} must be at least 1s (e.g. {flag} 10s)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The progressive cutover recorded on the production rule, checked against `--to`.
+async fn recorded(aws: &Clients, from: &Stack, to: &Stack, region: &str) -> Result<Progress> {
+    let (_, rule) = production_rule(aws, from, region).await?;
+    let value = rule.tag(PROGRESS_TAG).ok_or_else(|| {
+        Error::refused(format!(
+            "nothing to resume: {} carries no progressive cutover record (tag {PROGRESS_TAG}); it completed, was rolled back, or never began; start one with `mcpctl cutover --steps ...`",
+            rule.label()
+        ))
+    })?;
+    let p = Progress::decode(value).map_err(|e| Error::refused(e.0))?;
+    if p.to != to.names.target_group {
+        return Err(Error::bad_input(format!(
+            "the recorded progressive cutover moves traffic to target group {}, not {} (stack {}): pass --to with the stack whose target group is {}",
+            p.to, to.names.target_group, to.name, p.to
+        )));
+    }
+    Ok(p)
+}
+
+/// The production URL: the ALB's DNS name or domain with the `--from` stack's MCP path.
+async fn production_url(aws: &Clients, from: &Stack) -> Result<reqwest::Url> {
+    let endpoint = crate::probe::alb::endpoint(aws, from).await?;
+    parse_url(&endpoint.mcp_url).map_err(|e| {
+        Error::bad_input(format!(
+            "the production URL {} cannot be probed ({e}); pass --probe-url or --no-probe",
+            endpoint.mcp_url
+        ))
+    })
+}
+
+/// Ctrl-C and SIGTERM, from now on, as messages: registered before the first change, so a
+/// signal during a step's calls waits for them to finish (never a half-step) and is handled at
+/// the bake.
+fn interrupts() -> Result<mpsc::Receiver<()>> {
+    let (tx, rx) = mpsc::channel(4);
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let listen = |k| {
+            signal(k).map_err(|e| Error::failed_with("could not listen for Ctrl-C and SIGTERM", e))
+        };
+        let mut int = listen(SignalKind::interrupt())?;
+        let mut term = listen(SignalKind::terminate())?;
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    Some(()) = int.recv() => {}
+                    Some(()) = term.recv() => {}
+                    else => return,
+                }
+                if tx.send(()).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if tx.send(()).await.is_err() {
+                return;
+            }
+        }
+    });
+    Ok(rx)
+}
+
+fn percents(steps: &[Percent]) -> String {
+    let v: Vec<String> = steps.iter().map(|p| format!("{}%", p.get())).collect();
+    v.join(", ")
+}
+
+fn print_schedule(spec: &RolloutSpec, from: &Stack, to: &Stack, global: &GlobalArgs) -> Result<()> {
+    if global.output.is_json() {
+        return Ok(());
+    }
+    let t = &spec.thresholds;
+    let start = match &spec.resume {
+        Some(p) => format!(
+            "Resuming at step {} of {} ({}%), {}s of its bake left; then ",
+            p.step + 1,
+            p.steps.len(),
+            p.weight().get(),
+            p.bake_left(crate::progressive::bake::now_secs())
+        ),
+        None => String::new(),
+    };
+    crate::outln!(
+        "{start}Progressive cutover {} -> {}: steps {}, bake {} each",
+        from.name,
+        to.name,
+        percents(&spec.steps),
+        humantime::format_duration(spec.bake)
+    )?;
+    crate::outln!(
+        "Gates: 5XX <= {}%, 4XX <= {}%, p99 <= {} ms (rates judged from {} requests), no unhealthy hosts, {}",
+        t.max_error_rate,
+        t.max_4xx_rate,
+        t.max_p99.as_millis(),
+        t.min_requests,
+        match &spec.probe {
+            Some(p) => format!("MCP probe of {} every {}", p.http.url(), humantime::format_duration(p.interval)),
+            None => "no MCP probe (--no-probe)".to_string(),
+        }
+    )?;
+    Ok(())
+}
+
+/// Print the outcome and map it to the exit code.
+fn finish(report: &RolloutReport, global: &GlobalArgs) -> Result<()> {
+    let json = global.output.is_json();
+    if json {
+        print_json(report)?;
+    }
+    let restored = |r: &RolloutReport| {
+        r.restored
+            .as_ref()
+            .map(|x| format!("routing restored to {}", x.routing_after))
+            .unwrap_or_else(|| "routing restored".into())
+    };
+    match &report.outcome {
+        Outcome::Completed => {
+            if !json {
+                crate::outln!(
+                    "Done: {}% of production now goes to stack {}, every gate held. Undo with `mcpctl rollback`.",
+                    report.steps_planned.last().copied().unwrap_or(100),
+                    report.to
+                )?;
+            }
+            Ok(())
+        }
+        Outcome::Aborted { step, breach } => Err(Error::Aborted(format!(
+            "aborted by a gate at step {} ({}%): {}; {}",
+            step + 1,
+            report.steps_planned.get(*step).copied().unwrap_or_default(),
+            breach.message,
+            restored(report)
+        ))),
+        Outcome::Interrupted {
+            step,
+            rolled_back: true,
+        } => Err(Error::Aborted(format!(
+            "interrupted during step {}; {}",
+            step + 1,
+            restored(report)
+        ))),
+        Outcome::Interrupted {
+            step,
+            rolled_back: false,
+        } => Err(Error::Interrupted(format!(
+            "interrupted during step {} ({}%): the routing stays at this step and its record stays on the rule; continue with `mcpctl cutover --from {} --to {} --resume`, or undo with `mcpctl rollback`",
+            step + 1,
+            report.steps_planned.get(*step).copied().unwrap_or_default(),
+            report.from,
+            report.to
+        ))),
+    }
+}
+
+/// Progress for people: one line per reading, redrawn in place on a terminal.
+struct Printer {
+    thresholds: Thresholds,
+    json: bool,
+    redraw: bool,
+    open_line: bool,
+}
+
+impl Printer {
+    fn new(json: bool, thresholds: Thresholds) -> Printer {
+        let terminal = if json {
+            std::io::stderr().is_terminal()
+        } else {
+            std::io::stdout().is_terminal()
+        };
+        Printer {
+            thresholds,
+            json,
+            redraw: terminal,
+            open_line: false,
+        }
+    }
+
+    fn line(&mut self, text: &str, transient: bool) {
+        let mut w: Box<dyn Write> = if self.json {
+            Box::new(std::io::stderr())
+        } else {
+            Box::new(std::io::stdout())
+        };
+        let clear = if self.open_line { "\r\x1b[K" } else { "" };
+        let _ = if self.redraw && transient {
+            write!(w, "{clear}{text}")
+        } else {
+            writeln!(w, "{clear}{text}")
+        };
+        let _ = w.flush();
+        self.open_line = self.redraw && transient;
+    }
+
+    fn finish_line(&mut self) {
+        if self.open_line {
+            self.line("", false);
+        }
+    }
+}
+
+/// `5XX 0.50%/1%`, a rate against its threshold (`-` before any request).
+fn rate(part: f64, whole: f64, limit: f64) -> String {
+    if whole <= 0.0 {
+        format!("-/{limit}%")
+    } else {
+        format!("{:.2}%/{limit}%", part * 100.0 / whole)
+    }
+}
+
+/// One progress line (pure).
+pub(super) fn reading_line(
+    i: usize,
+    of: usize,
+    weight: Percent,
+    r: &Reading,
+    t: &Thresholds,
+) -> String {
+    let m = &r.metrics;
+    let mut s = format!(
+        "step {}/{of} {}%  {}s left  requests {}  5XX {}  4XX {}  p99 {}/{}ms  unhealthy {}",
+        i + 1,
+        weight.get(),
+        r.left_seconds,
+        m.requests,
+        rate(m.target_5xx, m.requests, t.max_error_rate),
+        rate(m.target_4xx, m.requests, t.max_4xx_rate),
+        m.p99_seconds
+            .map_or("-".to_string(), |p| format!("{:.0}", p * 1000.0)),
+        t.max_p99.as_millis(),
+        m.unhealthy_hosts.map_or("-".to_string(), |u| u.to_string()),
+    );
+    if let Some(p) = &r.probe {
+        s.push_str(&format!("  probe {}/{} ok", p.runs - p.failures, p.runs));
+    }
+    match &r.verdict {
+        Verdict::Holding { judged: false } => s.push_str("  (too few requests to judge rates)"),
+        Verdict::Holding { judged: true } => {}
+        Verdict::Breached(b) => s.push_str(&format!("  BREACHED: {}", b.message)),
+    }
+    if let Some(e) = &r.read_error {
+        s.push_str(&format!(
+            "  (metrics not read: {})",
+            crate::probe::check::one_line(e, 120)
+        ));
+    }
+    s
+}
+
+impl Observer for Printer {
+    fn step_set(&mut self, index: usize, of: usize, report: &CutoverReport) {
+        let what = if report.changed {
+            "set"
+        } else {
+            "already in place"
+        };
+        self.line(
+            &format!(
+                "Step {}/{of}: {}% to stack {} ({what}: {})",
+                index + 1,
+                report.weight,
+                report.to,
+                report.routing_after
+            ),
+            false,
+        );
+    }
+
+    fn reading(&mut self, index: usize, of: usize, weight: Percent, reading: &Reading) {
+        let text = reading_line(index, of, weight, reading, &self.thresholds);
+        let done = !matches!(reading.verdict, Verdict::Holding { .. });
+        self.line(&text, !done);
+    }
+
+    fn restoring(&mut self, why: &str) {
+        self.line(
+            &format!("{why}; restoring the routing recorded before the cutover"),
+            false,
+        );
+    }
+
+    fn interrupted(&mut self, index: usize) -> bool {
+        self.finish_line();
+        if !std::io::stdin().is_terminal() {
+            // Nobody to ask: the safe way out is the recorded routing.
+            return true;
+        }
+        let answer = crate::prompt::ask(&format!(
+            "Interrupted during step {}. Roll back to the routing recorded before the cutover? (no: leave this step's routing and continue later with --resume)",
+            index + 1
+        ));
+        answer.unwrap_or(true)
+    }
+}

@@ -1,0 +1,301 @@
+//! A progressive cutover (`cutover --steps 10,50,100 --bake 5m`): for each step set the weights
+//! ([`crate::routing::step`], with the progress record on the rule), bake it ([`super::bake`]),
+//! and on a breach restore the routing recorded before the cutover
+//! ([`crate::routing::restore`]). An interrupt asks the caller whether to roll back; without a
+//! rollback the record stays on the rule and `cutover --resume` continues from it.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::mpsc::Receiver;
+
+use super::bake::{bake, now_secs, BakeEnd, BakeSpec, ProbeSpec, Reading};
+use super::gate::{Breach, Thresholds};
+use crate::aws::listener_rule::RuleChange;
+use crate::aws::{Call, Clients};
+use crate::error::{Error, Result};
+use crate::routing::restore::{self, RuleRollback};
+use crate::routing::step::{self, CutoverReport};
+use crate::stack::Stack;
+use crate::traffic::progress::{Progress, PROGRESS_TAG};
+use crate::traffic::Percent;
+
+/// Where the cutover happens.
+#[derive(Debug, Clone, Copy)]
+pub struct Scene<'a> {
+    /// AWS clients.
+    pub aws: &'a Clients,
+    /// The stack serving production now.
+    pub from: &'a Stack,
+    /// The stack receiving the traffic.
+    pub to: &'a Stack,
+    /// The region.
+    pub region: &'a str,
+    /// Where cleanup archives are searched when a restore needs deleted target groups.
+    pub stacks_dir: &'a Path,
+}
+
+/// How the progressive cutover runs.
+#[derive(Debug, Clone)]
+pub struct RolloutSpec {
+    /// The steps, rising.
+    pub steps: Vec<Percent>,
+    /// Bake per step.
+    pub bake: Duration,
+    /// Time between metric reads.
+    pub interval: Duration,
+    /// The gates.
+    pub thresholds: Thresholds,
+    /// The MCP probe (`None` with `--no-probe`).
+    pub probe: Option<ProbeSpec>,
+    /// Go ahead even when `--to` has no healthy targets.
+    pub force: bool,
+    /// Continue this recorded progressive cutover instead of starting one.
+    pub resume: Option<Progress>,
+}
+
+/// One step as it went.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    /// Index from 0.
+    pub index: usize,
+    /// The `--to` stack's share, in percent.
+    pub weight: u8,
+    /// When the step began (Unix seconds).
+    pub since: u64,
+    /// Routing after the step.
+    pub routing: String,
+    /// The calls the step made (none when resumed on weights already set).
+    pub calls: Vec<Call>,
+    /// The last reading of its bake.
+    pub last_reading: Option<Reading>,
+    /// Readings taken.
+    pub readings: u32,
+}
+
+/// How the progressive cutover ended.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every step baked with its gates holding: the last step's weights stay.
+    Completed,
+    /// A gate broke at `step`; the recorded routing was restored.
+    Aborted {
+        /// The step (index) whose bake broke.
+        step: usize,
+        /// The gate and its numbers.
+        breach: Breach,
+    },
+    /// Interrupted (Ctrl-C, SIGTERM) during `step`'s bake.
+    Interrupted {
+        /// The step (index).
+        step: usize,
+        /// True when the recorded routing was restored; false when the routing stays at the
+        /// step, with the record for `--resume`.
+        rolled_back: bool,
+    },
+}
+
+/// Everything a progressive cutover did, for `--output json` and the closing text.
+#[derive(Debug, Clone, Serialize)]
+pub struct RolloutReport {
+    /// The stack production moved from.
+    pub from: String,
+    /// The stack it moved to.
+    pub to: String,
+    /// The planned steps, in percent.
+    pub steps_planned: Vec<u8>,
+    /// Bake per step, in seconds.
+    pub bake_seconds: u64,
+    /// The gates.
+    pub thresholds: Thresholds,
+    /// The probe URL (`None` with `--no-probe`).
+    pub probe_url: Option<String>,
+    /// True when this run continued a recorded one.
+    pub resumed: bool,
+    /// The steps run, in order.
+    pub steps: Vec<StepReport>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The restored routing, after an abort or an interrupt with rollback.
+    pub restored: Option<RuleRollback>,
+    /// Milliseconds the restoring `ModifyRule` took.
+    pub restore_ms: Option<f64>,
+}
+
+/// What the caller hears while a progressive cutover runs.
+pub trait Observer {
+    /// A step's weights were set (or were already in place when resuming).
+    fn step_set(&mut self, index: usize, of: usize, report: &CutoverReport);
+    /// A reading during a bake.
+    fn reading(&mut self, index: usize, of: usize, weight: Percent, reading: &Reading);
+    /// A breach or an interrupt is about to restore the recorded routing.
+    fn restoring(&mut self, why: &str);
+    /// Ctrl-C or SIGTERM arrived during a bake: true to roll back, false to leave the routing
+    /// at the step for `--resume`.
+    fn interrupted(&mut self, index: usize) -> bool;
+}
+
+/// Run the progressive cutover. Errors are failures before or between steps (an AWS call, a
+/// refusal); a breach or an interrupt is an [`Outcome`], with the routing restored or recorded.
+pub async fn run(
+    scene: Scene<'_>,
+    spec: &RolloutSpec,
+    observer: &mut dyn Observer,
+    interrupts: &mut Receiver<()>,
+) -> Result<RolloutReport> {
+    let mut report = RolloutReport {
+        from: scene.from.name.clone(),
+        to: scene.to.name.clone(),
+        steps_planned: spec.steps.iter().map(|p| p.get()).collect(),
+        bake_seconds: spec.bake.as_secs(),
+        thresholds: spec.thresholds.clone(),
+        probe_url: spec.probe.as_ref().map(|p| p.http.url().to_string()),
+        resumed: spec.resume.is_some(),
+        steps: Vec::new(),
+        outcome: Outcome::Completed,
+        restored: None,
+        restore_ms: None,
+    };
+    let (first, mut recorded_since) = match &spec.resume {
+        Some(p) => (p.step, Some(p.since)),
+        None => (0, None),
+    };
+    let of = spec.steps.len();
+    let mut rule_arn = String::new();
+    for index in first..of {
+        let weight = spec.steps[index];
+        let mut progress = Progress {
+            to: scene.to.names.target_group.clone(),
+            steps: spec.steps.clone(),
+            step: index,
+            since: recorded_since.take().unwrap_or_else(now_secs),
+            bake: spec.bake.as_secs(),
+        };
+        let mut prepared = prepare(scene, spec, weight, &progress).await?;
+        if report.resumed && index == first && switches(&prepared) {
+            // Resumed on a step whose weights never got set (stopped between the record and
+            // the switch): its bake starts now.
+            progress.since = now_secs();
+            prepared = prepare(scene, spec, weight, &progress).await?;
+        }
+        step::apply(scene.aws, &mut prepared).await?;
+        rule_arn = prepared.rule.arn.clone();
+        observer.step_set(index, of, &prepared.report);
+        let bake_spec = BakeSpec {
+            alb_arn: &prepared.report.listener.load_balancer_arn,
+            to_arn: &prepared.to_arn,
+            since: progress.since,
+            left: Duration::from_secs(progress.bake_left(now_secs())),
+            interval: spec.interval,
+            thresholds: &spec.thresholds,
+            probe: spec.probe.as_ref(),
+        };
+        let mut readings = 0u32;
+        let (end, last) = bake(scene.aws, &bake_spec, interrupts, &mut |r| {
+            readings += 1;
+            observer.reading(index, of, weight, r)
+        })
+        .await;
+        report.steps.push(StepReport {
+            index,
+            weight: weight.get(),
+            since: progress.since,
+            routing: prepared.report.routing_after.clone(),
+            calls: prepared.report.calls.clone(),
+            last_reading: last,
+            readings,
+        });
+        match end {
+            BakeEnd::Passed => {}
+            BakeEnd::Breached(breach) => {
+                observer.restoring(&format!(
+                    "step {} of {of} ({}%) breached a gate: {}",
+                    index + 1,
+                    weight.get(),
+                    breach.message
+                ));
+                restore_into(scene, &mut report).await.map_err(|e| {
+                    Error::failed_with(
+                        format!(
+                            "step {} ({}%) breached a gate ({}), and restoring the routing recorded before the cutover failed: run `mcpctl rollback --stack {}` now",
+                            index + 1, weight.get(), breach.message, scene.from.name
+                        ),
+                        e,
+                    )
+                })?;
+                report.outcome = Outcome::Aborted {
+                    step: index,
+                    breach,
+                };
+                return Ok(report);
+            }
+            BakeEnd::Interrupted => {
+                let rolled_back = observer.interrupted(index);
+                if rolled_back {
+                    observer.restoring(&format!(
+                        "interrupted during step {} of {of} ({}%)",
+                        index + 1,
+                        weight.get()
+                    ));
+                    restore_into(scene, &mut report).await?;
+                }
+                report.outcome = Outcome::Interrupted {
+                    step: index,
+                    rolled_back,
+                };
+                return Ok(report);
+            }
+        }
+    }
+    // Done: the last step's weights stay, the routing record stays for `rollback`, and the
+    // progress record goes.
+    if !rule_arn.is_empty() {
+        RuleChange::RemoveTags {
+            rule_arn,
+            keys: vec![PROGRESS_TAG.to_string()],
+        }
+        .apply(scene.aws)
+        .await?;
+    }
+    Ok(report)
+}
+
+async fn prepare(
+    scene: Scene<'_>,
+    spec: &RolloutSpec,
+    weight: Percent,
+    progress: &Progress,
+) -> Result<step::Step> {
+    step::prepare(
+        scene.aws,
+        scene.from,
+        scene.to,
+        scene.region,
+        weight,
+        spec.force,
+        Some(progress.encode()),
+    )
+    .await
+}
+
+fn switches(s: &step::Step) -> bool {
+    s.changes
+        .iter()
+        .any(|c| matches!(c, RuleChange::SetForward { .. }))
+}
+
+/// Restore the production rule's recorded routing (re-read now: the last look is against it).
+async fn restore_into(scene: Scene<'_>, report: &mut RolloutReport) -> Result<()> {
+    let (_, rule) = step::production_rule(scene.aws, scene.from, scene.region).await?;
+    let Some(r) = restore::plan(scene.aws, &rule, false, scene.stacks_dir).await? else {
+        return Err(Error::refused(format!(
+            "{} carries no record of the routing before the cutover",
+            rule.label()
+        )));
+    };
+    report.restore_ms = restore::apply(scene.aws, std::slice::from_ref(&r)).await?;
+    report.restored = Some(r.report);
+    Ok(())
+}
