@@ -7,10 +7,11 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use common::local::{alive, signal, Local};
 use common::*;
 use serde_json::Value;
 
@@ -18,173 +19,6 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// A running `mcpctl local`, stopped with SIGTERM on drop (SIGKILL if it does not stop).
-struct Local {
-    child: Child,
-    ready: Value,
-    _dir: tempfile::TempDir,
-}
-
-impl Local {
-    fn start(stacks: &[&str]) -> Local {
-        let dir = tempfile::tempdir().unwrap();
-        let ready_file = dir.path().join("ready.json");
-        let mut cmd = Command::new(mcpctl_bin());
-        cmd.arg("--stacks-dir")
-            .arg(workspace_root().join("stacks"))
-            .arg("local");
-        for s in stacks {
-            cmd.args(["--stack", s]);
-        }
-        cmd.args([
-            "--replicas",
-            "3",
-            "--port",
-            "0",
-            "--health-interval",
-            "200ms",
-        ])
-        .arg("--server-bin")
-        .arg(server_bin())
-        .arg("--ready-file")
-        .arg(&ready_file)
-        .arg("--logs-dir")
-        .arg(dir.path().join("logs"))
-        .env("MCPCTL_VENV", venv())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-        let child = cmd.spawn().expect("start mcpctl local");
-        let mut local = Local {
-            child,
-            ready: Value::Null,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while !ready_file.exists() {
-            if let Ok(Some(status)) = local.child.try_wait() {
-                panic!("mcpctl local exited before it was ready: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mcpctl local not ready within 90s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        local.ready = serde_json::from_str(&std::fs::read_to_string(&ready_file).unwrap()).unwrap();
-        local
-    }
-
-    fn stack(&self, name: &str) -> &Value {
-        self.ready["stacks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == name)
-            .unwrap_or_else(|| panic!("no stack {name} in {}", self.ready))
-    }
-
-    fn mcp_url(&self, name: &str) -> String {
-        self.stack(name)["mcp_url"].as_str().unwrap().to_string()
-    }
-
-    fn replica_pids(&self, name: &str) -> Vec<i32> {
-        self.stack(name)["replicas"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["pid"].as_i64().unwrap() as i32)
-            .collect()
-    }
-
-    /// The router's view of a stack's replicas: (pid, health, requests).
-    fn targets(&self, name: &str) -> Vec<(i32, String, u64)> {
-        let url = self.ready["status_url"].as_str().unwrap();
-        let (code, body) = http_send("GET", url, b"", "application/json");
-        assert_eq!(code, 200, "{body}");
-        let status: Value = serde_json::from_str(&body).unwrap();
-        status["stacks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["stack"] == name)
-            .unwrap()["targets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| {
-                (
-                    t["pid"].as_i64().unwrap() as i32,
-                    t["health"].as_str().unwrap().to_string(),
-                    t["requests"].as_u64().unwrap(),
-                )
-            })
-            .collect()
-    }
-
-    fn wait_for_health(&self, stack: &str, pid: i32, health: &str, within: Duration) {
-        let deadline = Instant::now() + within;
-        loop {
-            let t = self.targets(stack);
-            if t.iter().any(|(p, h, _)| *p == pid && h == health) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "replica {pid} not {health} within {within:?}: {t:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Send `sig` (SIGTERM, or SIGINT as Ctrl-C does), and the exit status (bounded wait).
-    fn stop(&mut self, sig: i32) -> std::process::ExitStatus {
-        signal(self.child.id() as i32, sig);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mcpctl local did not stop within 30s of SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Local {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            signal(self.child.id() as i32, libc::SIGTERM);
-            for _ in 0..300 {
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn signal(pid: i32, sig: i32) {
-    // SAFETY: kill(2) on a pid this test started (or one of its replicas).
-    unsafe {
-        libc::kill(pid, sig);
-    }
-}
-
-fn alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks that the process exists.
-    let exists = unsafe { libc::kill(pid, 0) } == 0;
-    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| s.split_whitespace().nth(2) == Some("Z"))
-        .unwrap_or(false);
-    exists && !zombie
 }
 
 fn verify_load(url: &str, requests: u32, concurrency: u32) -> (Output, Value) {

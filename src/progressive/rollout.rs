@@ -116,7 +116,8 @@ pub struct RolloutReport {
     pub resumed: bool,
     /// The steps run, in order.
     pub steps: Vec<StepReport>,
-    /// How it ended.
+    /// How it ended (`outcome` and its fields, at the top level of the report).
+    #[serde(flatten)]
     pub outcome: Outcome,
     /// The restored routing, after an abort or an interrupt with rollback.
     pub restored: Option<RuleRollback>,

@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod fake_aws;
+pub mod local;
 
 use std::path::PathBuf;
 

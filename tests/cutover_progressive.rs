@@ -1,0 +1,368 @@
+//! `mcpctl cutover --steps` against moto, with the test playing the ALB: it puts the stateless
+//! target group's `AWS/ApplicationELB` data points into CloudWatch during a bake (moto stores
+//! `PutMetricData` and answers `GetMetricData` with sums), and, for the probe gate, real server
+//! replicas behind `mcpctl local`'s round-robin router stand behind `--probe-url`.
+//!
+//! Every MCP probe goes to 127.0.0.1: the moto ALB's DNS name is never contacted (`--no-probe`
+//! or `--probe-url` in every run).
+
+mod common;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::aws::{moto_stack, Aws};
+use common::local::{signal, Local};
+use serde_json::Value;
+
+const STATEFUL_TG: &str = "opensearch-mcp-tg";
+const STATELESS_TG: &str = "opensearch-mcp-tg-stateless";
+const PROGRESS_TAG: &str = "mcpctl:cutover-progressive";
+const REPLACED_TAG: &str = "mcpctl:cutover-replaced";
+const RESTORED_TAG: &str = "mcpctl:cutover-restored";
+const APPLIED_TAG: &str = "mcpctl:cutover-applied";
+
+/// moto with both stacks deployed and a healthy target in the stateless group.
+fn deployed(dir: &Path) -> Aws {
+    let aws = Aws::start();
+    moto_stack(dir, "stateful", "");
+    moto_stack(dir, "stateless", "");
+    aws.up_all(dir.to_str().unwrap(), &["stateful", "stateless"]);
+    aws.register_target(STATELESS_TG, "10.0.1.10");
+    aws
+}
+
+/// `mcpctl --output json cutover --yes --stacks-dir DIR ARGS`, started in the background.
+fn spawn_cutover(aws: &Aws, dir: &Path, args: &[&str]) -> Child {
+    let mut all = vec![
+        "--output",
+        "json",
+        "cutover",
+        "--yes",
+        "--stacks-dir",
+        dir.to_str().unwrap(),
+        "--interval",
+        "1s",
+    ];
+    all.extend_from_slice(args);
+    aws.mcpctl_cmd(&all)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start mcpctl cutover")
+}
+
+/// Wait (bounded) for the child and parse its one JSON document.
+fn finish(mut child: Child, within: Duration) -> (Output, Value) {
+    let deadline = Instant::now() + within;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "cutover did not end within {within:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON document ({e}):\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out, doc)
+}
+
+/// The production rule (priority 100, `/ossserver/*`): its weights by target group name and tags.
+fn production(aws: &Aws) -> Value {
+    aws.boto(
+        "lb = elb.describe_load_balancers(Names=['fastmcp-alb'])['LoadBalancers'][0]['LoadBalancerArn']\n\
+         ls = [l for l in elb.describe_listeners(LoadBalancerArn=lb)['Listeners'] if l['Port'] == 80][0]\n\
+         names = {t['TargetGroupArn']: t['TargetGroupName'] for t in elb.describe_target_groups()['TargetGroups']}\n\
+         r = [r for r in elb.describe_rules(ListenerArn=ls['ListenerArn'])['Rules'] if r['Priority'] == '100'][0]\n\
+         a = r['Actions'][0]\n\
+         groups = a.get('ForwardConfig', {}).get('TargetGroups') or [{'TargetGroupArn': a['TargetGroupArn'], 'Weight': 1}]\n\
+         tags = {t['Key']: t['Value'] for t in elb.describe_tags(ResourceArns=[r['RuleArn']])['TagDescriptions'][0]['Tags']}\n\
+         result = {'weights': {names[g['TargetGroupArn']]: g.get('Weight', 1) for g in groups}, 'tags': tags}",
+    )
+}
+
+/// Wait (bounded) until the production rule sends `percent` to the stateless group.
+fn wait_for_step(aws: &Aws, child: &mut Child, percent: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let p = production(aws);
+        if p["weights"][STATELESS_TG] == percent && p["tags"][PROGRESS_TAG].is_string() {
+            return p;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            panic!("cutover ended ({status}) before step {percent}%: {err}");
+        }
+        assert!(Instant::now() < deadline, "never reached {percent}%: {p}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Play the ALB: `requests` to the stateless group, `errors` of them 5XX, stamped now.
+fn put_alb_metrics(aws: &Aws, requests: u32, errors: u32) {
+    aws.boto(&format!(
+        "cw = boto3.client('cloudwatch')\n\
+         lb = elb.describe_load_balancers(Names=['fastmcp-alb'])['LoadBalancers'][0]['LoadBalancerArn'].split(':loadbalancer/')[1]\n\
+         tg = elb.describe_target_groups(Names=['{STATELESS_TG}'])['TargetGroups'][0]['TargetGroupArn'].split(':')[-1]\n\
+         now = datetime.datetime.now(datetime.timezone.utc)\n\
+         dims = [{{'Name': 'LoadBalancer', 'Value': lb}}, {{'Name': 'TargetGroup', 'Value': tg}}]\n\
+         for name, v in [('RequestCount', {requests}), ('HTTPCode_Target_5XX_Count', {errors})]:\n\
+         \x20   cw.put_metric_data(Namespace='AWS/ApplicationELB', MetricData=[{{'MetricName': name, 'Dimensions': dims, 'Timestamp': now, 'Value': v, 'Unit': 'Count'}}])\n\
+         result = tg"
+    ));
+}
+
+/// The rule is back on the stateful group alone, the record moved to "restored".
+fn assert_restored(aws: &Aws) {
+    let p = production(aws);
+    assert_eq!(p["weights"], serde_json::json!({STATEFUL_TG: 1}), "{p}");
+    let tags = &p["tags"];
+    assert!(tags[RESTORED_TAG].is_string(), "{p}");
+    for gone in [REPLACED_TAG, APPLIED_TAG, PROGRESS_TAG] {
+        assert!(tags[gone].is_null(), "{gone} left on the rule: {p}");
+    }
+}
+
+#[test]
+fn a_5xx_breach_during_the_bake_restores_the_routing_and_exits_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = deployed(dir.path());
+    let mut child = spawn_cutover(
+        &aws,
+        dir.path(),
+        &["--steps", "10,50,100", "--bake", "60s", "--no-probe"],
+    );
+    let at_10 = wait_for_step(&aws, &mut child, 10);
+    assert_eq!(at_10["weights"][STATEFUL_TG], 90);
+    assert!(at_10["tags"][PROGRESS_TAG]
+        .as_str()
+        .unwrap()
+        .starts_with("v1 to=opensearch-mcp-tg-stateless steps=10/50/100 step=0 since="));
+    // 50 of 200 requests answered 5XX: 25% > 1%.
+    put_alb_metrics(&aws, 200, 50);
+    let (out, doc) = finish(child, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{doc}\n{stderr}");
+    assert_eq!(doc["exit_code"], 4);
+    assert_eq!(doc["error"]["kind"], "aborted");
+    assert_eq!(doc["outcome"], "aborted", "{doc}");
+    assert_eq!(doc["step"], 0);
+    assert_eq!(doc["breach"]["gate"], "error_rate");
+    assert_eq!(doc["breach"]["observed"], 25.0);
+    assert_eq!(doc["breach"]["threshold"], 1.0);
+    let last = &doc["steps"][0]["last_reading"];
+    assert_eq!(last["metrics"]["requests"], 200.0, "{doc}");
+    assert_eq!(last["metrics"]["target_5xx"], 50.0);
+    assert!(doc["restore_ms"].as_f64().unwrap() > 0.0);
+    assert!(
+        stderr.contains(
+            "aborted by a gate at step 1 (10%): 25.00% target 5XX (50 of 200 requests) > 1%"
+        ),
+        "{stderr}"
+    );
+    // Progress (on stderr with --output json): the step, then a line per reading.
+    assert!(
+        stderr.contains("Step 1/3: 10% to stack stateless (set: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.lines().any(|l| l.starts_with("step 1/3 10%")
+            && l.contains("requests 200")
+            && l.contains("5XX 25.00%/1%")
+            && l.contains("BREACHED")),
+        "{stderr}"
+    );
+    assert_restored(&aws);
+
+    // Ctrl-C without a terminal to ask on: the recorded routing is restored (exit 4).
+    let mut child = spawn_cutover(
+        &aws,
+        dir.path(),
+        &["--steps", "10,100", "--bake", "60s", "--no-probe"],
+    );
+    wait_for_step(&aws, &mut child, 10);
+    signal(child.id() as i32, libc::SIGINT);
+    let (out, doc) = finish(child, Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(4), "{doc}");
+    assert_eq!(doc["outcome"], "interrupted");
+    assert_eq!(doc["rolled_back"], true);
+    assert_restored(&aws);
+}
+
+#[test]
+fn clean_steps_reach_100_percent_and_an_interrupted_bake_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = deployed(dir.path());
+    let d = dir.path().to_str().unwrap();
+    // Nothing recorded yet: nothing to resume (a refusal, exit 3).
+    let out = aws.mcpctl(&[
+        "cutover",
+        "--resume",
+        "--yes",
+        "--no-probe",
+        "--stacks-dir",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to resume"));
+
+    // The process dies (SIGKILL: no handler runs) during the first bake.
+    let mut child = spawn_cutover(
+        &aws,
+        dir.path(),
+        &["--steps", "10,100", "--bake", "8s", "--no-probe"],
+    );
+    wait_for_step(&aws, &mut child, 10);
+    put_alb_metrics(&aws, 120, 0);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = production(&aws);
+    assert_eq!(left["weights"][STATELESS_TG], 10, "{left}");
+    assert!(left["tags"][PROGRESS_TAG]
+        .as_str()
+        .unwrap()
+        .contains("step=0"));
+
+    // --resume continues the recorded step's bake, then the next step, and ends at 100%.
+    let child = spawn_cutover(&aws, dir.path(), &["--resume", "--no-probe"]);
+    let (out, doc) = finish(child, Duration::from_secs(60));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{doc}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(doc["outcome"], "completed");
+    assert_eq!(doc["resumed"], true);
+    assert_eq!(doc["steps_planned"], serde_json::json!([10, 100]));
+    let steps = doc["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{doc}");
+    // Step 1 was already set: no calls, and the data put before the kill still counts.
+    assert_eq!(steps[0]["calls"], serde_json::json!([]));
+    assert_eq!(steps[0]["last_reading"]["metrics"]["requests"], 120.0);
+    assert_eq!(steps[0]["last_reading"]["verdict"]["judged"], true);
+    assert_eq!(steps[1]["weight"], 100);
+    let done = production(&aws);
+    // At 100% the stateful group stays attached at weight 0; the progress record is gone and
+    // the routing record stays for `rollback`.
+    assert_eq!(
+        done["weights"],
+        serde_json::json!({STATEFUL_TG: 0, STATELESS_TG: 100}),
+        "{done}"
+    );
+    assert!(done["tags"][PROGRESS_TAG].is_null(), "{done}");
+    assert!(done["tags"][REPLACED_TAG].is_string(), "{done}");
+    let out = aws.mcpctl(&["rollback", "--yes", "--stacks-dir", d]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_restored(&aws);
+}
+
+#[test]
+fn the_probe_gate_aborts_on_session_not_found_from_stateful_replicas() {
+    let local = Local::start(&["stateful", "stateless"]);
+    let dir = tempfile::tempdir().unwrap();
+    let aws = deployed(dir.path());
+    // Three stateful replicas behind a round-robin router: the session made by `initialize` is
+    // unknown to the replica that gets the next request.
+    let stateful = local.mcp_url("stateful");
+    let child = spawn_cutover(
+        &aws,
+        dir.path(),
+        &[
+            "--steps",
+            "10,100",
+            "--bake",
+            "60s",
+            "--probe-url",
+            &stateful,
+            "--probe-interval",
+            "1s",
+        ],
+    );
+    let (out, doc) = finish(child, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(4), "{doc}");
+    assert_eq!(doc["breach"]["gate"], "session_not_found", "{doc}");
+    let probe = &doc["steps"][0]["last_reading"]["probe"];
+    assert_eq!(probe["session_not_found"], 1, "{doc}");
+    assert!(probe["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("Session not found"));
+    assert_eq!(doc["probe_url"], stateful);
+    assert_restored(&aws);
+
+    // The stateless replicas answer every probe: the cutover completes.
+    let stateless = local.mcp_url("stateless");
+    let child = spawn_cutover(
+        &aws,
+        dir.path(),
+        &[
+            "--steps",
+            "50,100",
+            "--bake",
+            "3s",
+            "--probe-url",
+            &stateless,
+            "--probe-interval",
+            "1s",
+        ],
+    );
+    let (out, doc) = finish(child, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    for step in doc["steps"].as_array().unwrap() {
+        let p = &step["last_reading"]["probe"];
+        assert!(p["runs"].as_u64().unwrap() >= 2, "{doc}");
+        assert_eq!(p["failures"], 0, "{doc}");
+    }
+    assert_eq!(production(&aws)["weights"][STATELESS_TG], 100);
+}
+
+#[test]
+fn bad_progressive_flags_exit_2_before_any_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = Aws::start();
+    moto_stack(dir.path(), "stateful", "");
+    moto_stack(dir.path(), "stateless", "");
+    let d = dir.path().to_str().unwrap();
+    for (args, want) in [
+        (vec!["--steps", "50,10"], "must rise"),
+        (vec!["--steps", "10,150"], "`150`"),
+        (vec!["--steps", "10", "--bake", "0s"], "--bake"),
+        (vec!["--steps", "10", "--interval", "0s"], "--interval"),
+        (
+            vec!["--steps", "10", "--max-error-rate", "101"],
+            "--max-error-rate",
+        ),
+        (vec!["--steps", "10", "--weight", "10"], "--weight"),
+        (
+            vec!["--steps", "10", "--probe-url", "ftp://x", "--bake", "1s"],
+            "--probe-url",
+        ),
+        (vec!["--resume", "--steps", "10"], "--resume"),
+    ] {
+        let mut all = vec!["cutover", "--yes", "--stacks-dir", d];
+        all.extend(args.iter().copied());
+        let out = aws.mcpctl(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+    }
+}
