@@ -224,6 +224,30 @@ fn clean_steps_reach_100_percent_and_an_interrupted_bake_resumes() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to resume"));
 
+    // A dry run shows the first step's calls (the progress record rides with the routing
+    // record) and changes nothing.
+    let before = production(&aws);
+    let out = aws.mcpctl(&[
+        "cutover",
+        "--steps",
+        "10,100",
+        "--no-probe",
+        "--dry-run",
+        "--stacks-dir",
+        d,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("Step 1 of 2:") && text.contains("Dry run: nothing was changed."),
+        "{text}"
+    );
+    assert!(
+        text.contains(PROGRESS_TAG) && text.contains("ModifyRule"),
+        "{text}"
+    );
+    assert_eq!(production(&aws), before);
+
     // The process dies (SIGKILL: no handler runs) during the first bake.
     let mut child = spawn_cutover(
         &aws,

@@ -1,6 +1,7 @@
 //! `mcpctl cutover`: send the production path's traffic (all, or a percentage) to another stack,
 //! in one step (`--weight N`) or progressively (`--steps 10,50,100`, [`progressive`]).
 
+mod printer;
 mod progressive;
 
 use std::time::Duration;

@@ -4,11 +4,11 @@
 //! stderr with `--output json`), and map the outcome to the exit code: 0 completed, 4 aborted
 //! with the routing restored, 130 interrupted with the routing left at a step for `--resume`.
 
-use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::printer::Printer;
 use super::CutoverArgs;
 use crate::aws::Clients;
 use crate::cli::GlobalArgs;
@@ -16,10 +16,9 @@ use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::probe::driver::{McpHttp, DEFAULT_PROTOCOL_VERSION};
 use crate::probe::endpoint::parse_url;
-use crate::progressive::bake::{ProbeSpec, Reading};
-use crate::progressive::gate::{Thresholds, Verdict};
-use crate::progressive::rollout::{self, Observer, Outcome, RolloutReport, RolloutSpec, Scene};
-use crate::routing::step::{production_rule, CutoverReport};
+use crate::progressive::bake::ProbeSpec;
+use crate::progressive::rollout::{self, Outcome, RolloutReport, RolloutSpec, Scene};
+use crate::routing::step::production_rule;
 use crate::stack::Stack;
 use crate::traffic::progress::{parse_steps, Progress, MAX_BAKE_SECONDS, PROGRESS_TAG};
 use crate::traffic::Percent;
@@ -84,8 +83,7 @@ pub(super) async fn run(
     };
     print_schedule(&spec, from, to, global)?;
     if args.dry_run {
-        crate::outln!("Dry run: nothing was changed.")?;
-        return Ok(());
+        return dry_run(&aws, &spec, from, to, &region, global).await;
     }
     crate::commands::show_identity(&aws).await?;
     crate::prompt::confirm(
@@ -110,6 +108,42 @@ pub(super) async fn run(
     let report = rollout::run(scene, &spec, &mut observer, &mut interrupts).await?;
     observer.finish_line();
     finish(&report, global)
+}
+
+/// `--dry-run`: the schedule, and the first step's routing and exact calls; nothing changed.
+async fn dry_run(
+    aws: &Clients,
+    spec: &RolloutSpec,
+    from: &Stack,
+    to: &Stack,
+    region: &str,
+    global: &GlobalArgs,
+) -> Result<()> {
+    let first = spec.resume.as_ref().map_or(0, |p| p.step);
+    let progress = Progress {
+        to: to.names.target_group.clone(),
+        steps: spec.steps.clone(),
+        step: first,
+        since: crate::progressive::bake::now_secs(),
+        bake: spec.bake.as_secs(),
+    };
+    let mut step = crate::routing::step::prepare(
+        aws,
+        from,
+        to,
+        region,
+        spec.steps[first],
+        spec.force,
+        Some(progress.encode()),
+    )
+    .await?;
+    step.report.dry_run = true;
+    if global.output.is_json() {
+        return print_json(&step.report);
+    }
+    crate::outln!("Step {} of {}:", first + 1, spec.steps.len())?;
+    super::print_plan(&step.report)?;
+    crate::outln!("Dry run: nothing was changed.")
 }
 
 fn check_durations(args: &CutoverArgs) -> Result<()> {
@@ -289,145 +323,5 @@ fn finish(report: &RolloutReport, global: &GlobalArgs) -> Result<()> {
             report.from,
             report.to
         ))),
-    }
-}
-
-/// Progress for people: one line per reading, redrawn in place on a terminal.
-struct Printer {
-    thresholds: Thresholds,
-    json: bool,
-    redraw: bool,
-    open_line: bool,
-}
-
-impl Printer {
-    fn new(json: bool, thresholds: Thresholds) -> Printer {
-        let terminal = if json {
-            std::io::stderr().is_terminal()
-        } else {
-            std::io::stdout().is_terminal()
-        };
-        Printer {
-            thresholds,
-            json,
-            redraw: terminal,
-            open_line: false,
-        }
-    }
-
-    fn line(&mut self, text: &str, transient: bool) {
-        let mut w: Box<dyn Write> = if self.json {
-            Box::new(std::io::stderr())
-        } else {
-            Box::new(std::io::stdout())
-        };
-        let clear = if self.open_line { "\r\x1b[K" } else { "" };
-        let _ = if self.redraw && transient {
-            write!(w, "{clear}{text}")
-        } else {
-            writeln!(w, "{clear}{text}")
-        };
-        let _ = w.flush();
-        self.open_line = self.redraw && transient;
-    }
-
-    fn finish_line(&mut self) {
-        if self.open_line {
-            self.line("", false);
-        }
-    }
-}
-
-/// `5XX 0.50%/1%`, a rate against its threshold (`-` before any request).
-fn rate(part: f64, whole: f64, limit: f64) -> String {
-    if whole <= 0.0 {
-        format!("-/{limit}%")
-    } else {
-        format!("{:.2}%/{limit}%", part * 100.0 / whole)
-    }
-}
-
-/// One progress line (pure).
-pub(super) fn reading_line(
-    i: usize,
-    of: usize,
-    weight: Percent,
-    r: &Reading,
-    t: &Thresholds,
-) -> String {
-    let m = &r.metrics;
-    let mut s = format!(
-        "step {}/{of} {}%  {}s left  requests {}  5XX {}  4XX {}  p99 {}/{}ms  unhealthy {}",
-        i + 1,
-        weight.get(),
-        r.left_seconds,
-        m.requests,
-        rate(m.target_5xx, m.requests, t.max_error_rate),
-        rate(m.target_4xx, m.requests, t.max_4xx_rate),
-        m.p99_seconds
-            .map_or("-".to_string(), |p| format!("{:.0}", p * 1000.0)),
-        t.max_p99.as_millis(),
-        m.unhealthy_hosts.map_or("-".to_string(), |u| u.to_string()),
-    );
-    if let Some(p) = &r.probe {
-        s.push_str(&format!("  probe {}/{} ok", p.runs - p.failures, p.runs));
-    }
-    match &r.verdict {
-        Verdict::Holding { judged: false } => s.push_str("  (too few requests to judge rates)"),
-        Verdict::Holding { judged: true } => {}
-        Verdict::Breached(b) => s.push_str(&format!("  BREACHED: {}", b.message)),
-    }
-    if let Some(e) = &r.read_error {
-        s.push_str(&format!(
-            "  (metrics not read: {})",
-            crate::probe::check::one_line(e, 120)
-        ));
-    }
-    s
-}
-
-impl Observer for Printer {
-    fn step_set(&mut self, index: usize, of: usize, report: &CutoverReport) {
-        let what = if report.changed {
-            "set"
-        } else {
-            "already in place"
-        };
-        self.line(
-            &format!(
-                "Step {}/{of}: {}% to stack {} ({what}: {})",
-                index + 1,
-                report.weight,
-                report.to,
-                report.routing_after
-            ),
-            false,
-        );
-    }
-
-    fn reading(&mut self, index: usize, of: usize, weight: Percent, reading: &Reading) {
-        let text = reading_line(index, of, weight, reading, &self.thresholds);
-        let done = !matches!(reading.verdict, Verdict::Holding { .. });
-        self.line(&text, !done);
-    }
-
-    fn restoring(&mut self, why: &str) {
-        self.line(
-            &format!("{why}; restoring the routing recorded before the cutover"),
-            false,
-        );
-    }
-
-    fn interrupted(&mut self, index: usize) -> bool {
-        self.finish_line();
-        if !std::io::stdin().is_terminal() {
-            // Nobody to ask: the safe way out is the recorded routing.
-            return true;
-        }
-        let answer = crate::prompt::ask(&format!(
-            "Interrupted during step {}. Roll back to the routing recorded before the cutover? (no: leave this step's routing and continue later with --resume)",
-            index + 1
-        ));
-        answer.unwrap_or(true)
     }
 }
