@@ -174,14 +174,21 @@ pub async fn run(
             since: recorded_since.take().unwrap_or_else(now_secs),
             bake: spec.bake.as_secs(),
         };
-        let mut prepared = prepare(scene, spec, weight, &progress).await?;
+        let stopped = |e| stopped_at(e, &report);
+        let mut prepared = prepare(scene, spec, weight, &progress)
+            .await
+            .map_err(stopped)?;
         if report.resumed && index == first && switches(&prepared) {
             // Resumed on a step whose weights never got set (stopped between the record and
             // the switch): its bake starts now.
             progress.since = now_secs();
-            prepared = prepare(scene, spec, weight, &progress).await?;
+            prepared = prepare(scene, spec, weight, &progress)
+                .await
+                .map_err(stopped)?;
         }
-        step::apply(scene.aws, &mut prepared).await?;
+        step::apply(scene.aws, &mut prepared)
+            .await
+            .map_err(stopped)?;
         rule_arn = prepared.rule.arn.clone();
         observer.step_set(index, of, &prepared.report);
         let bake_spec = BakeSpec {
@@ -258,9 +265,32 @@ pub async fn run(
             keys: vec![PROGRESS_TAG.to_string()],
         }
         .apply(scene.aws)
-        .await?;
+        .await
+        .map_err(|e| stopped_at(e, &report))?;
     }
     Ok(report)
+}
+
+/// An error after a step's weights were set: say where the routing was left and how to go on
+/// (the error keeps its kind and exit code, and its cause).
+fn stopped_at(e: Error, report: &RolloutReport) -> Error {
+    let Some(last) = report.steps.last() else {
+        return e;
+    };
+    let note = format!(
+        "the progressive cutover stopped after step {} ({}% to stack {}): the routing stays there with its record on the rule; continue with `mcpctl cutover --from {} --to {} --resume`, or undo with `mcpctl rollback`",
+        last.index + 1,
+        last.weight,
+        report.to,
+        report.from,
+        report.to
+    );
+    match e {
+        Error::Refused(m) => Error::Refused(format!("{m}; {note}")),
+        Error::BadInput(m) => Error::BadInput(format!("{m}; {note}")),
+        Error::Failed(a) => Error::Failed(a.context(note)),
+        other => other,
+    }
 }
 
 async fn prepare(
@@ -299,4 +329,47 @@ async fn restore_into(scene: Scene<'_>, report: &mut RolloutReport) -> Result<()
     report.restore_ms = restore::apply(scene.aws, std::slice::from_ref(&r)).await?;
     report.restored = Some(r.report);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_after_a_step_says_where_the_routing_stays_and_keeps_its_kind() {
+        let mut report = RolloutReport {
+            from: "stateful".into(),
+            to: "stateless".into(),
+            steps_planned: vec![10, 100],
+            bake_seconds: 60,
+            thresholds: Thresholds::default(),
+            probe_url: None,
+            resumed: false,
+            steps: Vec::new(),
+            outcome: Outcome::Completed,
+            restored: None,
+            restore_ms: None,
+        };
+        // Before any step: the error as it is.
+        let e = stopped_at(Error::refused("no healthy targets"), &report);
+        assert_eq!(e.to_string(), "no healthy targets");
+        report.steps.push(StepReport {
+            index: 0,
+            weight: 10,
+            since: 1,
+            routing: String::new(),
+            calls: Vec::new(),
+            last_reading: None,
+            readings: 3,
+        });
+        let e = stopped_at(Error::refused("no healthy targets"), &report);
+        assert_eq!(e.exit_code(), 3);
+        assert!(e.to_string().starts_with("no healthy targets; the progressive cutover stopped after step 1 (10% to stack stateless)"), "{e}");
+        assert!(e
+            .to_string()
+            .contains("mcpctl cutover --from stateful --to stateless --resume"));
+        let e = stopped_at(Error::failed("throttled"), &report);
+        assert_eq!(e.exit_code(), 1);
+        assert!(format!("{e:#}").ends_with(": throttled"), "{e:#}");
+    }
 }
