@@ -159,7 +159,7 @@ impl Archive {
 
 /// Write `text` to `path` so that a reader (or a re-run after a kill) sees the old file or the
 /// new one, never a part: write a temporary file beside it, flush it to disk, rename it over.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
     let name = path
         .file_name()

@@ -8,10 +8,11 @@
 //!   round robin over healthy replicas, a replica that exits deregistered at once (as ECS does).
 //! * [`router`] is the listener: each stack's path patterns ([`pattern`]) like its listener rule,
 //!   no session affinity, `/_mcpctl/targets` shows every replica's state.
-//! * [`run`] wires them together for `mcpctl local` and writes the typed [`run::Ready`] document.
+//! * [`run`] wires them together for `mcpctl local` and writes the typed [`ready::Ready`] document.
 
 pub mod opensearch;
 pub mod pattern;
+pub mod ready;
 pub mod router;
 pub mod run;
 pub mod supervisor;
