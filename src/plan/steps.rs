@@ -145,6 +145,8 @@ pub struct Steps {
     pub rule: RuleStep,
     /// ECS service (existing: its ARN).
     pub service: Step<String, ServiceUpdate>,
+    /// The scalable target, its policies and the rollback alarm.
+    pub scaling: super::scaling::ScalingSteps,
 }
 
 /// The calls that update an ECR repository.
@@ -290,8 +292,8 @@ impl RuleUpdate {
 pub struct ServiceUpdate {
     /// Set the task definition.
     pub task_definition: bool,
-    /// Set the desired count.
-    pub desired_count: bool,
+    /// Set the desired count to this (with autoscaling: only when outside min..max).
+    pub desired_count: Option<i32>,
     /// Set the network configuration (subnets, security groups, public IP).
     pub network: bool,
     /// Set the load balancer binding.
@@ -313,12 +315,13 @@ impl From<Vec<Diff<ServiceField>>> for ServiceUpdate {
         for d in diffs {
             match d.field {
                 F::TaskDefinition => u.task_definition = true,
-                F::DesiredCount => u.desired_count = true,
+                F::DesiredCount => u.desired_count = d.to.parse().ok(),
                 F::Subnets | F::SecurityGroups | F::AssignPublicIp => u.network = true,
                 F::LoadBalancer => u.load_balancer = true,
-                F::MinHealthyPercent | F::MaxPercent | F::CircuitBreakerRollback => {
-                    u.deployment = true
-                }
+                F::MinHealthyPercent
+                | F::MaxPercent
+                | F::CircuitBreakerRollback
+                | F::DeploymentAlarms => u.deployment = true,
                 F::EnableExecuteCommand => u.execute_command = true,
                 F::HealthCheckGracePeriod => u.grace_period = true,
                 F::Tag(_) => u.tags = true,
@@ -342,7 +345,7 @@ impl ServiceUpdate {
             tags: _, // a separate TagResource call
         } = self;
         *task_definition
-            || *desired_count
+            || desired_count.is_some()
             || *network
             || *load_balancer
             || *deployment
