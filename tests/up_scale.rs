@@ -142,3 +142,122 @@ fn autoscaling_is_created_idempotent_keeps_the_autoscalers_count_and_cleanup_rem
     assert_eq!(s["targets"], serde_json::json!([]));
     assert_eq!(s["policies"], serde_json::json!([]));
 }
+
+fn alarms(aws: &Aws) -> Value {
+    aws.boto(
+        "cw = boto3.client('cloudwatch')\n\
+         result = [{'name': a['AlarmName'], 'threshold': a['Threshold'], 'metrics': a.get('Metrics', [])} for a in cw.describe_alarms()['MetricAlarms'] if not a['AlarmName'].startswith('TargetTracking-')]",
+    )
+}
+
+/// The recorded `deploymentConfiguration.alarms` of each `op` call in `up --output json`.
+fn recorded_alarms(out: &Value, op: &str) -> Vec<Value> {
+    out["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["operation"] == op)
+        .map(|c| c["params"]["deploymentConfiguration"]["alarms"].clone())
+        .collect()
+}
+
+#[test]
+fn alarm_rollback_creates_the_5xx_alarm_names_it_in_the_deployment_and_cleanup_removes_it() {
+    let aws = Aws::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let stack = moto_stack(dir.path(), "stateless", "  alarm_rollback: true\n");
+    let stack = stack.to_str().unwrap();
+    let name = format!("{SERVICE}-5xx-rollback");
+
+    let first = up(&aws, stack, d);
+    let calls = mutating(&first);
+    let put = calls
+        .iter()
+        .position(|c| c == "PutMetricAlarm")
+        .expect("PutMetricAlarm");
+    let create = calls
+        .iter()
+        .position(|c| c == "CreateService")
+        .expect("CreateService");
+    assert!(
+        put < create,
+        "the alarm exists before the service names it: {calls:?}"
+    );
+    assert_eq!(
+        recorded_alarms(&first, "CreateService"),
+        vec![serde_json::json!({"alarmNames": [name], "enable": true, "rollback": true})]
+    );
+
+    // The alarm: the 5XX share of the stack's target group's requests, as metric math.
+    let a = alarms(&aws);
+    assert_eq!(a.as_array().unwrap().len(), 1, "{a:#}");
+    assert_eq!(a[0]["name"], name.as_str());
+    assert_eq!(a[0]["threshold"], 5.0);
+    let metrics = a[0]["metrics"].as_array().unwrap();
+    let expr = metrics
+        .iter()
+        .find_map(|m| m["Expression"].as_str())
+        .unwrap();
+    assert_eq!(expr, "IF(m2 > 0, 100 * FILL(m1, 0) / m2, 0)");
+    let names: Vec<&str> = metrics
+        .iter()
+        .filter_map(|m| m["MetricStat"]["Metric"]["MetricName"].as_str())
+        .collect();
+    assert_eq!(names, vec!["HTTPCode_Target_5XX_Count", "RequestCount"]);
+    let dims = &metrics[2]["MetricStat"]["Metric"]["Dimensions"];
+    let tg = dims
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["Name"] == "TargetGroup")
+        .unwrap();
+    assert!(
+        tg["Value"]
+            .as_str()
+            .unwrap()
+            .starts_with("targetgroup/opensearch-mcp-tg-stateless/"),
+        "{dims}"
+    );
+
+    // A re-run puts no alarm again. moto does not keep deploymentConfiguration.alarms, so the
+    // service reads back without them and `up` sends them again (on AWS this run changes
+    // nothing); the recorded request shows exactly what is sent.
+    let second = up(&aws, stack, d);
+    assert_eq!(
+        mutating(&second),
+        vec!["UpdateService".to_string()],
+        "{second:#}"
+    );
+    assert_eq!(
+        recorded_alarms(&second, "UpdateService"),
+        vec![serde_json::json!({"alarmNames": [name], "enable": true, "rollback": true})]
+    );
+
+    let o = aws.mcpctl(&[
+        "cleanup",
+        "--stack",
+        stack,
+        "--yes",
+        "--force",
+        "--stacks-dir",
+        d,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(alarms(&aws), serde_json::json!([]));
+}
+
+#[test]
+fn dropping_alarm_rollback_deletes_the_alarm_after_the_service_stops_naming_it() {
+    let aws = Aws::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let stack = moto_stack(dir.path(), "stateless", "  alarm_rollback: true\n");
+    let stack = stack.to_str().unwrap();
+    up(&aws, stack, d);
+    moto_stack(dir.path(), "stateless", "");
+    let out = up(&aws, stack, d);
+    // moto kept no alarms on the service, so there is nothing to switch off there.
+    assert_eq!(mutating(&out), vec!["DeleteAlarms".to_string()], "{out:#}");
+    assert_eq!(alarms(&aws), serde_json::json!([]));
+}

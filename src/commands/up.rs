@@ -149,6 +149,7 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
                 &a.target_group_arn,
                 &a.task_definition_arn,
                 args.timeout,
+                p.desired.alarm.as_ref().map(|a| a.name.as_str()),
                 ui.as_mut(),
             )
             .await?;
