@@ -17,6 +17,7 @@ pub(crate) mod plan;
 pub(crate) mod probe;
 pub(crate) mod progressive;
 pub(crate) mod prompt;
+pub(crate) mod scale;
 pub(crate) mod shell;
 pub(crate) mod stack;
 pub(crate) mod traffic;

@@ -316,11 +316,40 @@ pub fn snapshot(s: &Service) -> ServiceSnapshot {
 
 /// Scale the service to 0 tasks (`cleanup`; ECS refuses to delete a service above 0).
 pub async fn scale_to_zero(c: &Clients, cluster: &str, name: &str) -> Result<()> {
+    set_desired_count(c, cluster, name, 0).await
+}
+
+/// `UpdateService` with only `taskDefinition` (`up --revision N`).
+pub async fn set_task_definition(
+    c: &Clients,
+    cluster: &str,
+    name: &str,
+    task_definition: &str,
+) -> Result<()> {
     c.ecs
         .update_service()
         .cluster(cluster)
         .service(name)
-        .desired_count(0)
+        .task_definition(task_definition)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "ecs:UpdateService",
+                &format!("service {name} in cluster {cluster}"),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+/// `UpdateService` with only `desiredCount` (`scale`, `cleanup`).
+pub async fn set_desired_count(c: &Clients, cluster: &str, name: &str, count: i32) -> Result<()> {
+    c.ecs
+        .update_service()
+        .cluster(cluster)
+        .service(name)
+        .desired_count(count)
         .send()
         .await
         .map_err(|e| {
