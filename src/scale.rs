@@ -278,3 +278,53 @@ mod tests {
         assert_eq!(digest_of("r/x:1.0"), None);
     }
 }
+
+/// The autoscaling part of `status`: the range, the current count and the latest activities.
+#[derive(Debug, Serialize)]
+pub struct ScalingStatus {
+    /// Fewest tasks.
+    pub min: i32,
+    /// Most tasks.
+    pub max: i32,
+    /// The desired count now.
+    pub current: i32,
+    /// Target-tracking policies (name, metric, target value).
+    pub policies: Vec<(String, String, f64)>,
+    /// The latest scaling activities, newest first.
+    pub activities: Vec<crate::aws::scaling::Activity>,
+    /// Why the activities could not be read, if they could not (the rest still shows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activities_error: Option<String>,
+}
+
+/// How many scaling activities `status` shows.
+pub const ACTIVITIES: i32 = 5;
+
+/// The service's autoscaling for `status` (`None`: no scalable target). `current` is the
+/// service's desired count.
+pub async fn scaling_status(
+    c: &Clients,
+    stack: &Stack,
+    current: i32,
+) -> Result<Option<ScalingStatus>> {
+    let id = resource_id(&stack.cluster, &stack.names.service);
+    let Some(t) = scaling::observe(c, &id).await? else {
+        return Ok(None);
+    };
+    let (activities, activities_error) = match scaling::activities(c, &id, ACTIVITIES).await {
+        Ok(a) => (a, None),
+        Err(e) => (Vec::new(), Some(crate::error::source_chain(&e))),
+    };
+    Ok(Some(ScalingStatus {
+        min: t.min,
+        max: t.max,
+        current,
+        policies: t
+            .policies
+            .iter()
+            .map(|p| (p.name.clone(), p.metric.clone(), p.target_value))
+            .collect(),
+        activities,
+        activities_error,
+    }))
+}

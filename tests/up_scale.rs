@@ -103,6 +103,28 @@ fn autoscaling_is_created_idempotent_keeps_the_autoscalers_count_and_cleanup_rem
     // Created with the stack's count (2, inside 1..4).
     assert_eq!(desired_count(&aws), 2);
 
+    // `status` shows the range, the current count and the policies. moto 5.2.5 does not
+    // implement DescribeScalingActivities: status says it could not read them, and the rest.
+    let st = aws.mcpctl_json(&["status", "--stack", stack, "--stacks-dir", d]);
+    let sc = &st["scaling"];
+    assert_eq!(
+        (
+            sc["min"].as_i64(),
+            sc["max"].as_i64(),
+            sc["current"].as_i64()
+        ),
+        (Some(1), Some(4), Some(2)),
+        "{st:#}"
+    );
+    assert_eq!(sc["policies"].as_array().unwrap().len(), 2);
+    assert!(
+        sc["activities_error"]
+            .as_str()
+            .unwrap()
+            .contains("DescribeScalingActivities"),
+        "{sc:#}"
+    );
+
     // A re-run makes no changing call.
     let second = up(&aws, stack, d);
     assert_eq!(mutating(&second), Vec::<String>::new(), "{second:#}");
