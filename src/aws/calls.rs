@@ -34,7 +34,9 @@ pub struct Call {
 }
 
 /// IAM action prefixes and the SDK's service names, for the services mcpctl calls.
-const SERVICES: [(&str, &str); 6] = [
+const SERVICES: [(&str, &str); 8] = [
+    ("application-autoscaling", "Application Auto Scaling"),
+    ("cloudwatch", "CloudWatch"),
     ("ecs", "ECS"),
     ("ecr", "ECR"),
     ("elasticloadbalancing", "Elastic Load Balancing v2"),
@@ -230,6 +232,14 @@ mod tests {
         assert_eq!(
             Call::recorded("CloudWatch Logs", "PutRetentionPolicy").iam_action(),
             "logs:PutRetentionPolicy"
+        );
+        assert_eq!(
+            Call::recorded("Application Auto Scaling", "RegisterScalableTarget").iam_action(),
+            "application-autoscaling:RegisterScalableTarget"
+        );
+        assert_eq!(
+            Call::recorded("CloudWatch", "PutMetricAlarm").iam_action(),
+            "cloudwatch:PutMetricAlarm"
         );
         // The JSON of a recorded call stays `{service, operation}` (what `up` prints).
         assert_eq!(
