@@ -148,7 +148,8 @@ fn network(s: &ServiceSpec) -> Result<NetworkConfiguration> {
 /// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html>
 /// and <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentAlarms.html>
 /// (moto does not keep the field, so the tests read it from the recorded request). Without
-/// alarms, `with_off` sends them switched off (an update that removes them), else nothing.
+/// alarms, `with_off` sends them switched off (an update that removes them from a service that
+/// has them), else leaves the field out.
 fn deployment(s: &ServiceSpec, with_off: bool) -> Result<DeploymentConfiguration> {
     let on = !s.deployment_alarms.is_empty();
     let alarms = if on || with_off {
@@ -251,7 +252,7 @@ pub async fn update(
         req = req.load_balancers(binding(s, tg_arn));
     }
     if update.deployment {
-        req = req.deployment_configuration(deployment(s, true)?);
+        req = req.deployment_configuration(deployment(s, update.alarms)?);
     }
     if update.execute_command {
         req = req.enable_execute_command(s.enable_execute_command);
@@ -457,5 +458,43 @@ pub async fn delete(c: &Clients, cluster: &str, name: &str) -> Result<()> {
             &format!("service {name} in cluster {cluster}"),
             e,
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(alarms: &[&str]) -> ServiceSpec {
+        ServiceSpec {
+            name: "s".into(),
+            cluster: "c".into(),
+            desired_count: 2,
+            subnets: vec![],
+            security_groups: vec![],
+            assign_public_ip: false,
+            container: "x".into(),
+            container_port: 9898,
+            target_group: "tg".into(),
+            min_healthy_percent: 100,
+            max_percent: 200,
+            circuit_breaker_rollback: true,
+            enable_execute_command: false,
+            health_check_grace_period_seconds: 0,
+            deployment_alarms: alarms.iter().map(|a| a.to_string()).collect(),
+            tags: vec![],
+        }
+    }
+
+    #[test]
+    fn deployment_alarms_are_sent_on_with_rollback_off_only_when_removed_else_left_out() {
+        let on = deployment(&spec(&["s-5xx-rollback"]), false).unwrap();
+        let a = on.alarms().unwrap();
+        assert_eq!(a.alarm_names(), ["s-5xx-rollback"]);
+        assert!(a.enable() && a.rollback());
+        assert!(deployment(&spec(&[]), false).unwrap().alarms().is_none());
+        let off = deployment(&spec(&[]), true).unwrap();
+        let a = off.alarms().unwrap();
+        assert!(a.alarm_names().is_empty() && !a.enable() && !a.rollback());
     }
 }

@@ -298,8 +298,10 @@ pub struct ServiceUpdate {
     pub network: bool,
     /// Set the load balancer binding.
     pub load_balancer: bool,
-    /// Set the deployment configuration (percentages, circuit breaker).
+    /// Set the deployment configuration (percentages, circuit breaker, alarms).
     pub deployment: bool,
+    /// The deployment alarms changed: the configuration sent names them, or switches them off.
+    pub alarms: bool,
     /// Set ECS Exec.
     pub execute_command: bool,
     /// Set the health check grace period.
@@ -318,10 +320,13 @@ impl From<Vec<Diff<ServiceField>>> for ServiceUpdate {
                 F::DesiredCount => u.desired_count = d.to.parse().ok(),
                 F::Subnets | F::SecurityGroups | F::AssignPublicIp => u.network = true,
                 F::LoadBalancer => u.load_balancer = true,
-                F::MinHealthyPercent
-                | F::MaxPercent
-                | F::CircuitBreakerRollback
-                | F::DeploymentAlarms => u.deployment = true,
+                F::MinHealthyPercent | F::MaxPercent | F::CircuitBreakerRollback => {
+                    u.deployment = true
+                }
+                F::DeploymentAlarms => {
+                    u.deployment = true;
+                    u.alarms = true;
+                }
                 F::EnableExecuteCommand => u.execute_command = true,
                 F::HealthCheckGracePeriod => u.grace_period = true,
                 F::Tag(_) => u.tags = true,
@@ -340,6 +345,7 @@ impl ServiceUpdate {
             network,
             load_balancer,
             deployment,
+            alarms: _, // part of `deployment`
             execute_command,
             grace_period,
             tags: _, // a separate TagResource call

@@ -492,6 +492,7 @@ mod steps {
                 |s| s.deployment_alarms = vec!["a-5xx-rollback".into()],
                 ServiceUpdate {
                     deployment: true,
+                    alarms: true,
                     ..Default::default()
                 },
             ),
