@@ -149,6 +149,50 @@ fn autoscaling_is_created_idempotent_keeps_the_autoscalers_count_and_cleanup_rem
     assert_eq!(scaling_state(&aws)["targets"], serde_json::json!([[1, 6]]));
     assert_eq!(desired_count(&aws), 3);
 
+    // `plan` shows the scaling resources like every other.
+    let plan = aws.mcpctl(&[
+        "plan",
+        "--stack",
+        stack,
+        "--image",
+        IMAGE,
+        "--stacks-dir",
+        d,
+    ]);
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        text.contains(&format!(
+            "unchanged scalable target  {RESOURCE}  [1 .. 6 tasks]"
+        )),
+        "{text}"
+    );
+    assert!(text.ends_with("No changes.\n"), "{text}");
+
+    // `cleanup --dry-run` lists the deregistration first, before the service is scaled down.
+    let dry = aws.mcpctl_json(&[
+        "cleanup",
+        "--stack",
+        stack,
+        "--dry-run",
+        "--force",
+        "--stacks-dir",
+        d,
+    ]);
+    let actions: Vec<&str> = dry["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions[..2],
+        [
+            "application-autoscaling:DeregisterScalableTarget",
+            "ecs:UpdateService"
+        ],
+        "{actions:?}"
+    );
+
     // `cleanup` removes the scalable target and its policies.
     let o = aws.mcpctl(&[
         "cleanup",
