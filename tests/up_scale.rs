@@ -327,3 +327,50 @@ fn dropping_alarm_rollback_deletes_the_alarm_after_the_service_stops_naming_it()
     assert_eq!(mutating(&out), vec!["DeleteAlarms".to_string()], "{out:#}");
     assert_eq!(alarms(&aws), serde_json::json!([]));
 }
+
+#[test]
+fn a_scalable_target_made_by_hand_is_mentioned_then_adopted_by_name() {
+    let aws = Aws::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let stack = moto_stack(dir.path(), "stateless", "");
+    let stack = stack.to_str().unwrap();
+    up(&aws, stack, d);
+    aws.boto(&format!(
+        "aas = boto3.client('application-autoscaling')\n\
+         aas.register_scalable_target(ServiceNamespace='ecs', ResourceId='{RESOURCE}', ScalableDimension='ecs:service:DesiredCount', MinCapacity=1, MaxCapacity=4)"
+    ));
+    // Without `service.autoscaling`: left alone, with a warning.
+    let out = up(&aws, stack, d);
+    assert_eq!(mutating(&out), Vec::<String>::new(), "{out:#}");
+    let warnings = out["plan"]["warnings"].to_string();
+    assert!(
+        warnings.contains("scalable target mcpctl did not make (1 .. 4 tasks)"),
+        "{warnings}"
+    );
+
+    // With it (same range): the target is taken over as it is; only the policies are added.
+    moto_stack(dir.path(), "stateless", &scaling(1, 4));
+    let out = up(&aws, stack, d);
+    assert_eq!(
+        mutating(&out),
+        vec![
+            "PutScalingPolicy".to_string(),
+            "PutScalingPolicy".to_string()
+        ],
+        "{out:#}"
+    );
+    let target = out["plan"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "scalable_target")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (target["action"].as_str(), target["adopt"].as_bool()),
+        (Some("unchanged"), Some(true)),
+        "{target:#}"
+    );
+    assert_eq!(scaling_state(&aws)["targets"], serde_json::json!([[1, 4]]));
+}
