@@ -314,15 +314,22 @@ fn events_text(s: &ServiceSnapshot) -> String {
         .join("\n")
 }
 
-/// What to say when a deployment failed while the rollback alarm `name` was in `state`
-/// (`(StateValue, StateReason)` from `DescribeAlarms`): ECS rolls back when a deployment alarm
-/// goes to ALARM (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html>),
-/// so an alarm in ALARM is the reason; `None` when it is not (the failure is something else).
-pub fn alarm_rollback(name: &str, state: Option<&(String, String)>) -> Option<String> {
+/// What to say when a deployment failed (`failure`: the waiter's message, with ECS's rollout
+/// reason) and the rollback alarm `name` is in `state` (`(StateValue, StateReason)` from
+/// `DescribeAlarms`). ECS fails and rolls back a deployment when one of its alarms goes to ALARM
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html>):
+/// the alarm is the reason when it is in ALARM now, or when ECS's reason names it (it may be
+/// back to OK once the old revision serves again). `None` otherwise: the failure is something
+/// else.
+pub fn alarm_rollback(
+    name: &str,
+    state: Option<&(String, String)>,
+    failure: &str,
+) -> Option<String> {
     let (value, reason) = state?;
-    (value == "ALARM").then(|| {
+    (value == "ALARM" || failure.contains(name)).then(|| {
         format!(
-            "ECS rolled the deployment back: CloudWatch alarm {name} is in ALARM ({reason}); the new revision answered too many 5XX, see `mcpctl logs` and `mcpctl status`"
+            "ECS rolled the deployment back on CloudWatch alarm {name} (now {value}: {reason}); the new revision answered too many 5XX, see `mcpctl logs` and `mcpctl status`"
         )
     })
 }
@@ -351,7 +358,7 @@ pub async fn wait_service(
     match (result, alarm) {
         (Err(e), Some(name)) => {
             let state = super::alarm::state(c, name).await.ok().flatten();
-            match alarm_rollback(name, state.as_ref()) {
+            match alarm_rollback(name, state.as_ref(), &crate::error::source_chain(&e)) {
                 Some(msg) => Err(Error::failed_with(msg, e)),
                 None => Err(e),
             }
@@ -377,16 +384,30 @@ mod verdict_tests {
             "Threshold Crossed: 2 datapoints [40.0, 35.5] were greater than the threshold (5.0)."
                 .to_string(),
         );
-        let m = alarm_rollback("svc-5xx-rollback", Some(&alarm)).unwrap();
+        let m = alarm_rollback("svc-5xx-rollback", Some(&alarm), "deployment failed").unwrap();
         assert!(
             m.contains(
-                "CloudWatch alarm svc-5xx-rollback is in ALARM (Threshold Crossed: 2 datapoints"
+                "on CloudWatch alarm svc-5xx-rollback (now ALARM: Threshold Crossed: 2 datapoints"
             ),
             "{m}"
         );
         let ok = ("OK".to_string(), "fine".to_string());
-        assert_eq!(alarm_rollback("svc-5xx-rollback", Some(&ok)), None);
-        assert_eq!(alarm_rollback("svc-5xx-rollback", None), None);
+        assert_eq!(
+            alarm_rollback("svc-5xx-rollback", Some(&ok), "timed out after 600s"),
+            None
+        );
+        // Back to OK once the old revision serves, but ECS's reason names the alarm.
+        let m = alarm_rollback(
+            "svc-5xx-rollback",
+            Some(&ok),
+            "deployment failed: ECS is running f:1 instead of f:2: alarm svc-5xx-rollback in ALARM",
+        )
+        .unwrap();
+        assert!(m.contains("(now OK: fine)"), "{m}");
+        assert_eq!(
+            alarm_rollback("svc-5xx-rollback", None, "svc-5xx-rollback"),
+            None
+        );
     }
 
     #[test]
