@@ -98,8 +98,11 @@ pub struct ScalingSteps {
 
 /// The plan's part for autoscaling and the alarm.
 pub(in crate::plan) struct ScalingPlan {
+    /// One entry per scaling resource and the alarm, for people.
     pub changes: Vec<Change>,
+    /// Things worth knowing (policies and targets mcpctl did not make).
     pub warnings: Vec<String>,
+    /// The calls `apply` makes.
     pub steps: ScalingSteps,
 }
 
