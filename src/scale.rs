@@ -308,7 +308,11 @@ pub async fn scaling_status(
     current: i32,
 ) -> Result<Option<ScalingStatus>> {
     let id = resource_id(&stack.cluster, &stack.names.service);
-    let Some(t) = scaling::observe(c, &id).await? else {
+    let observed = crate::aws::errors::unless_denied(
+        stack.service.autoscaling.is_none(),
+        scaling::observe(c, &id).await,
+    )?;
+    let Some(t) = observed else {
         return Ok(None);
     };
     let (activities, activities_error) = match scaling::activities(c, &id, ACTIVITIES).await {

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::errors::code;
 use super::{
-    alarm, certificate, ecr, iam_role, image, listener_rule, load_balancer, logs, scaling, service,
-    target_group, task_definition, Clients,
+    alarm, certificate, ecr, errors::unless_denied, iam_role, image, listener_rule, load_balancer,
+    logs, scaling, service, target_group, task_definition, Clients,
 };
 use crate::error::{Error, Result};
 use crate::plan::endpoint::{ListenerSpec, HTTP_PORT};
@@ -95,15 +95,22 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
         Some(_) => service::observe(c, &stack.cluster, &stack.names.service, tg).await?,
         None => None,
     };
-    // Autoscaling and the rollback alarm belong to the service: none without it.
+    // Autoscaling and the rollback alarm belong to the service: none without it. A stack
+    // that uses neither still plans without the permissions to read them.
     let (observed_scaling, observed_alarm) = match &observed_service {
         Some(_) => (
-            scaling::observe(
-                c,
-                &crate::plan::scaling::resource_id(&stack.cluster, &stack.names.service),
-            )
-            .await?,
-            alarm::observe(c, &crate::plan::scaling::alarm_name(&stack.names.service)).await?,
+            unless_denied(
+                stack.service.autoscaling.is_none(),
+                scaling::observe(
+                    c,
+                    &crate::plan::scaling::resource_id(&stack.cluster, &stack.names.service),
+                )
+                .await,
+            )?,
+            unless_denied(
+                !stack.service.alarm_rollback,
+                alarm::observe(c, &crate::plan::scaling::alarm_name(&stack.names.service)).await,
+            )?,
         ),
         None => (None, None),
     };

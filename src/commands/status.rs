@@ -193,7 +193,11 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
         None => missing("ECS service", &s.names.service),
     });
     let alarm_name = crate::plan::scaling::alarm_name(&s.names.service);
-    if let Some((state, reason)) = crate::aws::alarm::state(c, &alarm_name).await? {
+    let alarm = crate::aws::errors::unless_denied(
+        !s.service.alarm_rollback,
+        crate::aws::alarm::state(c, &alarm_name).await,
+    )?;
+    if let Some((state, reason)) = alarm {
         resources.push(ResourceStatus {
             kind: "CloudWatch alarm",
             name: alarm_name,

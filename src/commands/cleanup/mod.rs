@@ -12,6 +12,7 @@ use serde::Serialize;
 use self::checks::{managed_role, owners, RoleFate};
 use self::steps::Step;
 use crate::archive::{self, capture, Archive};
+use crate::aws::errors::unless_denied;
 use crate::aws::listener_rule::{ListenerRule, RuleChange};
 use crate::aws::{ecr, load_balancer, logs, service, target_group, task_definition, Call, Clients};
 use crate::cli::GlobalArgs;
@@ -132,9 +133,15 @@ async fn run_loaded(
     };
 
     let resource_id = crate::plan::scaling::resource_id(&stack.cluster, &names.service);
-    let scalable = crate::aws::scaling::observe(&c, &resource_id).await?;
+    let scalable = unless_denied(
+        stack.service.autoscaling.is_none(),
+        crate::aws::scaling::observe(&c, &resource_id).await,
+    )?;
     let alarm_name = crate::plan::scaling::alarm_name(&names.service);
-    let alarm = crate::aws::alarm::describe(&c, &alarm_name).await?;
+    let alarm = unless_denied(
+        !stack.service.alarm_rollback,
+        crate::aws::alarm::describe(&c, &alarm_name).await,
+    )?;
 
     let mut steps = Vec::new();
     // The service goes, so its scalable target (useless without it) goes first.
