@@ -55,6 +55,10 @@ pub enum Command {
     Up(commands::up::UpArgs),
     /// Show each resource of a stack, its tasks and the rules sending it traffic.
     Status(commands::status::StatusArgs),
+    /// Set the service's desired count now (and the autoscaler's range with --min/--max).
+    Scale(commands::scale::ScaleArgs),
+    /// The task definition revisions with their images; which one runs.
+    Revisions(commands::revisions::RevisionsArgs),
     /// Read the stack's CloudWatch logs.
     Logs(commands::logs::LogsArgs),
     /// Send the production path's traffic to another stack (all of it, or a weight).
@@ -103,6 +107,8 @@ impl Cli {
             Command::Plan(a) => commands::plan::run(a, g).await,
             Command::Up(a) => commands::up::run(a, g).await,
             Command::Status(a) => commands::status::run(a, g).await,
+            Command::Scale(a) => commands::scale::run(a, g).await,
+            Command::Revisions(a) => commands::revisions::run(a, g).await,
             Command::Logs(a) => commands::logs::run(a, g).await,
             Command::Cutover(a) => commands::cutover::run(a, g).await,
             Command::Rollback(a) => commands::rollback::run(a, g).await,

@@ -18,6 +18,7 @@ pub(crate) mod probe;
 pub(crate) mod progressive;
 pub(crate) mod prompt;
 pub(crate) mod routing;
+pub(crate) mod scale;
 pub(crate) mod shell;
 pub(crate) mod stack;
 pub(crate) mod traffic;

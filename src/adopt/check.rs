@@ -42,7 +42,13 @@ pub fn beyond_tags(plan: &Plan) -> Vec<String> {
         Step::Update(_, u) => !u.deploys(),
         Step::Keep(_) => true,
     };
+    let sc = &s.scaling;
+    let scaling = sc.target.is_none()
+        && sc.put_policies.is_empty()
+        && sc.delete_policies.is_empty()
+        && sc.alarm.is_none();
     untouched_kinds.extend([
+        scaling,
         listener,
         repository,
         log_group,
@@ -59,6 +65,7 @@ pub fn beyond_tags(plan: &Plan) -> Vec<String> {
     for c in &plan.changes {
         match c.action {
             Action::Unchanged => {}
+            Action::Delete => out.push(format!("{} `{}` would be deleted", c.kind.label(), c.name)),
             Action::Create => out.push(format!("{} `{}` would be created", c.kind.label(), c.name)),
             Action::Update => out.extend(
                 c.fields

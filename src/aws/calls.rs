@@ -34,7 +34,9 @@ pub struct Call {
 }
 
 /// IAM action prefixes and the SDK's service names, for the services mcpctl calls.
-const SERVICES: [(&str, &str); 6] = [
+const SERVICES: [(&str, &str); 8] = [
+    ("application-autoscaling", "Application Auto Scaling"),
+    ("cloudwatch", "CloudWatch"),
     ("ecs", "ECS"),
     ("ecr", "ECR"),
     ("elasticloadbalancing", "Elastic Load Balancing v2"),
@@ -139,7 +141,7 @@ impl Intercept for CallLog {
 
     fn read_before_serialization(
         &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
@@ -149,13 +151,43 @@ impl Intercept for CallLog {
             Some(m) => (m.service().to_string(), m.name().to_string()),
             None => ("unknown".to_string(), "unknown".to_string()),
         };
-        let call = Call::recorded(&service, &operation);
+        let mut call = Call::recorded(&service, &operation);
+        call.params = deployment_alarms(context.input());
         record_for_process(&call);
         if let Ok(mut v) = self.0.lock() {
             v.push(call);
         }
         Ok(())
     }
+}
+
+/// The one request field a recorded call keeps: `deploymentConfiguration.alarms` of an ECS
+/// `CreateService`/`UpdateService` (moto does not store it, so tests read it here), in the
+/// API's field names.
+fn deployment_alarms(
+    input: &aws_smithy_runtime_api::client::interceptors::context::Input,
+) -> Option<serde_json::Value> {
+    use aws_sdk_ecs::operation::{
+        create_service::CreateServiceInput, update_service::UpdateServiceInput,
+    };
+    let config = input
+        .downcast_ref::<CreateServiceInput>()
+        .and_then(|i| i.deployment_configuration())
+        .or_else(|| {
+            input
+                .downcast_ref::<UpdateServiceInput>()
+                .and_then(|i| i.deployment_configuration())
+        })?;
+    let a = config.alarms()?;
+    Some(serde_json::json!({
+        "deploymentConfiguration": {
+            "alarms": {
+                "alarmNames": a.alarm_names(),
+                "enable": a.enable(),
+                "rollback": a.rollback(),
+            }
+        }
+    }))
 }
 
 /// `elasticloadbalancing:ModifyRule {"RuleArn":"…","Actions":[…]}`; a recorded call shows only
@@ -200,6 +232,14 @@ mod tests {
         assert_eq!(
             Call::recorded("CloudWatch Logs", "PutRetentionPolicy").iam_action(),
             "logs:PutRetentionPolicy"
+        );
+        assert_eq!(
+            Call::recorded("Application Auto Scaling", "RegisterScalableTarget").iam_action(),
+            "application-autoscaling:RegisterScalableTarget"
+        );
+        assert_eq!(
+            Call::recorded("CloudWatch", "PutMetricAlarm").iam_action(),
+            "cloudwatch:PutMetricAlarm"
         );
         // The JSON of a recorded call stays `{service, operation}` (what `up` prints).
         assert_eq!(

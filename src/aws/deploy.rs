@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::errors::code;
 use super::{
-    certificate, ecr, iam_role, image, listener_rule, load_balancer, logs, service, target_group,
-    task_definition, Clients,
+    alarm, certificate, ecr, errors::unless_denied, iam_role, image, listener_rule, load_balancer,
+    logs, scaling, service, target_group, task_definition, Clients,
 };
 use crate::error::{Error, Result};
 use crate::plan::endpoint::{ListenerSpec, HTTP_PORT};
@@ -95,7 +95,28 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
         Some(_) => service::observe(c, &stack.cluster, &stack.names.service, tg).await?,
         None => None,
     };
+    // Autoscaling and the rollback alarm belong to the service: none without it. A stack
+    // that uses neither still plans without the permissions to read them.
+    let (observed_scaling, observed_alarm) = match &observed_service {
+        Some(_) => (
+            unless_denied(
+                stack.service.autoscaling.is_none(),
+                scaling::observe(
+                    c,
+                    &crate::plan::scaling::resource_id(&stack.cluster, &stack.names.service),
+                )
+                .await,
+            )?,
+            unless_denied(
+                !stack.service.alarm_rollback,
+                alarm::observe(c, &crate::plan::scaling::alarm_name(&stack.names.service)).await,
+            )?,
+        ),
+        None => (None, None),
+    };
     let observed = Observed {
+        scaling: observed_scaling,
+        alarm: observed_alarm,
         shared: Shared {
             cluster_arn: cluster_arn.unwrap_or_default(),
             alb,
@@ -333,6 +354,12 @@ pub async fn apply(
         RuleStep::Keep { .. } => {}
     }
 
+    // The rollback alarm, before the service names it.
+    let alb_arn = &steps.scaling.alb_arn;
+    for d in alarm::apply_before_service(c, &steps.scaling, alb_arn, &tg_arn).await? {
+        record(d.0, d.1, &d.2, &d.2);
+    }
+
     // Service.
     let svc = &desired.service;
     let service_deploying = match &steps.service {
@@ -356,6 +383,14 @@ pub async fn apply(
         }
         Step::Keep(_) => false,
     };
+
+    // Autoscaling once the service exists; an alarm the service no longer names goes last.
+    for d in scaling::apply(c, &steps.scaling, &tg_arn).await? {
+        record(d.0, d.1, &d.2, &d.2);
+    }
+    for d in alarm::apply_after_service(c, &steps.scaling).await? {
+        record(d.0, d.1, &d.2, &d.2);
+    }
 
     Ok(Applied {
         done,

@@ -73,6 +73,31 @@ fn hint(code: Option<&str>, action: &str, resource: &str, message: &str) -> Stri
     }
 }
 
+/// True when `e` is an AWS call the credentials may not make (`AccessDenied…`).
+pub fn is_access_denied(e: &Error) -> bool {
+    match e {
+        Error::Failed(a) => a.downcast_ref::<AwsError>().is_some_and(|a| {
+            matches!(
+                a.code.as_deref(),
+                Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")
+            )
+        }),
+        _ => false,
+    }
+}
+
+/// `read`, or nothing when it was refused for lack of permission and `optional` (the stack does
+/// not use what it reads, e.g. autoscaling).
+pub fn unless_denied<T>(
+    optional: bool,
+    read: crate::error::Result<Option<T>>,
+) -> crate::error::Result<Option<T>> {
+    match read {
+        Err(e) if optional && is_access_denied(&e) => Ok(None),
+        other => other,
+    }
+}
+
 /// The AWS error code of a failed call (e.g. `TargetGroupNotFound`).
 pub fn code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<&str> {
     match e {
@@ -166,5 +191,30 @@ mod tests {
             message: "dispatch failure: connection refused".into(),
         };
         assert!(e.to_string().contains("AWS_ENDPOINT_URL"));
+    }
+}
+
+#[cfg(test)]
+mod denied_tests {
+    use super::*;
+
+    fn failed(code: Option<&str>) -> Error {
+        Error::Failed(anyhow::Error::new(AwsError {
+            action: "application-autoscaling:DescribeScalableTargets".into(),
+            resource: "service/c/s".into(),
+            code: code.map(str::to_string),
+            message: "no".into(),
+        }))
+    }
+
+    #[test]
+    fn a_refused_read_is_nothing_only_when_the_stack_does_not_use_it() {
+        let denied = || Err::<Option<i32>, _>(failed(Some("AccessDeniedException")));
+        assert!(matches!(unless_denied(true, denied()), Ok(None)));
+        assert!(unless_denied(false, denied()).is_err());
+        let other = Err::<Option<i32>, _>(failed(Some("ThrottlingException")));
+        assert!(unless_denied(true, other).is_err());
+        assert!(unless_denied(true, Err::<Option<i32>, _>(failed(None))).is_err());
+        assert!(matches!(unless_denied(true, Ok(Some(3))), Ok(Some(3))));
     }
 }

@@ -29,6 +29,9 @@
 //! * [`ecr`], [`logs`], [`task_definition`], [`service`], [`iam_role`] — observe/apply per
 //!   resource (and delete helpers for `cleanup`; `iam_role::users` lists the services running
 //!   as a role, for `cleanup --delete-role`).
+//! * [`scaling`] — Application Auto Scaling of the service's desired count (scalable target,
+//!   target-tracking policies, activities); [`alarm`] — the CloudWatch alarm a deployment rolls
+//!   back on.
 //! * [`deploy`] — `observe` a stack (with preflight problems) and `apply` a plan in order.
 //! * [`image`] — docker build, ECR login with `GetAuthorizationToken`, push, deploy by digest.
 //! * [`wait`] — the deployment waiter (pure assessment of recorded service states + polling).
@@ -36,6 +39,7 @@
 //!   the `--profile` check; [`identity`] — `sts:GetCallerIdentity`, shown before changes.
 //! * [`call_error`] — an AWS error naming the IAM action, the resource and what to check.
 
+pub mod alarm;
 pub mod calls;
 pub mod certificate;
 pub mod deploy;
@@ -51,6 +55,7 @@ pub mod load_balancer;
 pub mod logs;
 pub mod metrics;
 pub mod region;
+pub mod scaling;
 pub mod service;
 pub mod settings;
 pub mod target_group;
@@ -67,6 +72,8 @@ use aws_config::{BehaviorVersion, Region};
 pub struct Clients {
     /// ACM (the certificate of an HTTPS listener).
     pub acm: aws_sdk_acm::Client,
+    /// Application Auto Scaling (the service's desired count).
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
     /// CloudWatch (ALB metrics of a progressive cutover).
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// ECR.
@@ -121,6 +128,11 @@ impl Clients {
         Clients {
             acm: aws_sdk_acm::Client::from_conf(
                 aws_sdk_acm::config::Builder::from(shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(
+                aws_sdk_applicationautoscaling::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),

@@ -4,8 +4,9 @@
 //! runs send an `UpdateService` with only what changed.
 
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
-    LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags, Service, ServiceField, Tag,
+    AssignPublicIp, AwsVpcConfiguration, DeploymentAlarms, DeploymentCircuitBreaker,
+    DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags,
+    Service, ServiceField, Tag,
 };
 
 use super::errors::call_error;
@@ -115,6 +116,11 @@ pub fn normalise(s: &Service, cluster: &str, tg: Option<(&str, &str)>) -> Observ
             circuit_breaker_rollback: cb.is_some_and(|c| c.enable() && c.rollback()),
             enable_execute_command: s.enable_execute_command(),
             health_check_grace_period_seconds: s.health_check_grace_period_seconds().unwrap_or(0),
+            deployment_alarms: dc
+                .and_then(|d| d.alarms())
+                .filter(|a| a.enable() && a.rollback())
+                .map(|a| a.alarm_names().to_vec())
+                .unwrap_or_default(),
             tags: tags.clone(),
         },
         tags,
@@ -137,8 +143,29 @@ fn network(s: &ServiceSpec) -> Result<NetworkConfiguration> {
         .build())
 }
 
-fn deployment(s: &ServiceSpec) -> DeploymentConfiguration {
-    DeploymentConfiguration::builder()
+/// The deployment configuration; with `deployment_alarms`, ECS watches those alarms during a
+/// deployment and rolls back when one goes to ALARM (`enable` and `rollback`), per
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html>
+/// and <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentAlarms.html>
+/// (moto does not keep the field, so the tests read it from the recorded request). Without
+/// alarms, `with_off` sends them switched off (an update that removes them from a service that
+/// has them), else leaves the field out.
+fn deployment(s: &ServiceSpec, with_off: bool) -> Result<DeploymentConfiguration> {
+    let on = !s.deployment_alarms.is_empty();
+    let alarms = if on || with_off {
+        Some(
+            DeploymentAlarms::builder()
+                .set_alarm_names(Some(s.deployment_alarms.clone()))
+                .enable(on)
+                .rollback(on)
+                .build()
+                .context_failed(|| "building the deployment alarms".to_string())?,
+        )
+    } else {
+        None
+    };
+    Ok(DeploymentConfiguration::builder()
+        .set_alarms(alarms)
         .minimum_healthy_percent(s.min_healthy_percent)
         .maximum_percent(s.max_percent)
         .deployment_circuit_breaker(
@@ -147,7 +174,7 @@ fn deployment(s: &ServiceSpec) -> DeploymentConfiguration {
                 .rollback(s.circuit_breaker_rollback)
                 .build(),
         )
-        .build()
+        .build())
 }
 
 fn binding(s: &ServiceSpec, tg_arn: &str) -> LoadBalancer {
@@ -175,7 +202,7 @@ pub async fn create(
         .launch_type(LaunchType::Fargate)
         .network_configuration(network(s)?)
         .load_balancers(binding(s, tg_arn))
-        .deployment_configuration(deployment(s))
+        .deployment_configuration(deployment(s, false)?)
         .enable_execute_command(s.enable_execute_command)
         .health_check_grace_period_seconds(s.health_check_grace_period_seconds)
         .propagate_tags(PropagateTags::Service)
@@ -215,8 +242,8 @@ pub async fn update(
     if update.task_definition {
         req = req.task_definition(task_definition);
     }
-    if update.desired_count {
-        req = req.desired_count(s.desired_count);
+    if let Some(n) = update.desired_count {
+        req = req.desired_count(n);
     }
     if update.network {
         req = req.network_configuration(network(s)?);
@@ -225,7 +252,7 @@ pub async fn update(
         req = req.load_balancers(binding(s, tg_arn));
     }
     if update.deployment {
-        req = req.deployment_configuration(deployment(s));
+        req = req.deployment_configuration(deployment(s, update.alarms)?);
     }
     if update.execute_command {
         req = req.enable_execute_command(s.enable_execute_command);
@@ -290,11 +317,40 @@ pub fn snapshot(s: &Service) -> ServiceSnapshot {
 
 /// Scale the service to 0 tasks (`cleanup`; ECS refuses to delete a service above 0).
 pub async fn scale_to_zero(c: &Clients, cluster: &str, name: &str) -> Result<()> {
+    set_desired_count(c, cluster, name, 0).await
+}
+
+/// `UpdateService` with only `taskDefinition` (`up --revision N`).
+pub async fn set_task_definition(
+    c: &Clients,
+    cluster: &str,
+    name: &str,
+    task_definition: &str,
+) -> Result<()> {
     c.ecs
         .update_service()
         .cluster(cluster)
         .service(name)
-        .desired_count(0)
+        .task_definition(task_definition)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "ecs:UpdateService",
+                &format!("service {name} in cluster {cluster}"),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+/// `UpdateService` with only `desiredCount` (`scale`, `cleanup`).
+pub async fn set_desired_count(c: &Clients, cluster: &str, name: &str, count: i32) -> Result<()> {
+    c.ecs
+        .update_service()
+        .cluster(cluster)
+        .service(name)
+        .desired_count(count)
         .send()
         .await
         .map_err(|e| {
@@ -402,5 +458,43 @@ pub async fn delete(c: &Clients, cluster: &str, name: &str) -> Result<()> {
             &format!("service {name} in cluster {cluster}"),
             e,
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(alarms: &[&str]) -> ServiceSpec {
+        ServiceSpec {
+            name: "s".into(),
+            cluster: "c".into(),
+            desired_count: 2,
+            subnets: vec![],
+            security_groups: vec![],
+            assign_public_ip: false,
+            container: "x".into(),
+            container_port: 9898,
+            target_group: "tg".into(),
+            min_healthy_percent: 100,
+            max_percent: 200,
+            circuit_breaker_rollback: true,
+            enable_execute_command: false,
+            health_check_grace_period_seconds: 0,
+            deployment_alarms: alarms.iter().map(|a| a.to_string()).collect(),
+            tags: vec![],
+        }
+    }
+
+    #[test]
+    fn deployment_alarms_are_sent_on_with_rollback_off_only_when_removed_else_left_out() {
+        let on = deployment(&spec(&["s-5xx-rollback"]), false).unwrap();
+        let a = on.alarms().unwrap();
+        assert_eq!(a.alarm_names(), ["s-5xx-rollback"]);
+        assert!(a.enable() && a.rollback());
+        assert!(deployment(&spec(&[]), false).unwrap().alarms().is_none());
+        let off = deployment(&spec(&[]), true).unwrap();
+        let a = off.alarms().unwrap();
+        assert!(a.alarm_names().is_empty() && !a.enable() && !a.rollback());
     }
 }

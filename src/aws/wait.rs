@@ -314,7 +314,29 @@ fn events_text(s: &ServiceSnapshot) -> String {
         .join("\n")
 }
 
-/// Wait for the service's deployment of `expected` against AWS.
+/// What to say when a deployment failed (`failure`: the waiter's message, with ECS's rollout
+/// reason) and the rollback alarm `name` is in `state` (`(StateValue, StateReason)` from
+/// `DescribeAlarms`). ECS fails and rolls back a deployment when one of its alarms goes to ALARM
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html>):
+/// the alarm is the reason when it is in ALARM now, or when ECS's reason names it (it may be
+/// back to OK once the old revision serves again). `None` otherwise: the failure is something
+/// else.
+pub fn alarm_rollback(
+    name: &str,
+    state: Option<&(String, String)>,
+    failure: &str,
+) -> Option<String> {
+    let (value, reason) = state?;
+    (value == "ALARM" || failure.contains(name)).then(|| {
+        format!(
+            "ECS rolled the deployment back on CloudWatch alarm {name} (now {value}: {reason}); the new revision answered too many 5XX, see `mcpctl logs` and `mcpctl status`"
+        )
+    })
+}
+
+/// Wait for the service's deployment of `expected` against AWS. `alarm` is the deployment
+/// rollback alarm, if the service has one: a failure while it is in ALARM says so.
+#[allow(clippy::too_many_arguments)]
 pub async fn wait_service(
     c: &Clients,
     cluster: &str,
@@ -322,6 +344,7 @@ pub async fn wait_service(
     tg_arn: &str,
     expected: &str,
     timeout: Duration,
+    alarm: Option<&str>,
     ui: &mut dyn Progress,
 ) -> Result<()> {
     let poll = || async {
@@ -331,7 +354,17 @@ pub async fn wait_service(
         let targets = super::target_group::health_count(c, tg_arn).await?;
         Ok((super::service::snapshot(&s), Some(targets)))
     };
-    wait_with(poll, expected, timeout, Duration::from_secs(5), ui).await
+    let result = wait_with(poll, expected, timeout, Duration::from_secs(5), ui).await;
+    match (result, alarm) {
+        (Err(e), Some(name)) => {
+            let state = super::alarm::state(c, name).await.ok().flatten();
+            match alarm_rollback(name, state.as_ref(), &crate::error::source_chain(&e)) {
+                Some(msg) => Err(Error::failed_with(msg, e)),
+                None => Err(e),
+            }
+        }
+        (r, _) => r,
+    }
 }
 
 mod lines;
@@ -343,6 +376,39 @@ mod tests;
 #[cfg(test)]
 mod verdict_tests {
     use super::*;
+
+    #[test]
+    fn an_alarm_in_alarm_is_named_as_the_reason_and_only_then() {
+        let alarm = (
+            "ALARM".to_string(),
+            "Threshold Crossed: 2 datapoints [40.0, 35.5] were greater than the threshold (5.0)."
+                .to_string(),
+        );
+        let m = alarm_rollback("svc-5xx-rollback", Some(&alarm), "deployment failed").unwrap();
+        assert!(
+            m.contains(
+                "on CloudWatch alarm svc-5xx-rollback (now ALARM: Threshold Crossed: 2 datapoints"
+            ),
+            "{m}"
+        );
+        let ok = ("OK".to_string(), "fine".to_string());
+        assert_eq!(
+            alarm_rollback("svc-5xx-rollback", Some(&ok), "timed out after 600s"),
+            None
+        );
+        // Back to OK once the old revision serves, but ECS's reason names the alarm.
+        let m = alarm_rollback(
+            "svc-5xx-rollback",
+            Some(&ok),
+            "deployment failed: ECS is running f:1 instead of f:2: alarm svc-5xx-rollback in ALARM",
+        )
+        .unwrap();
+        assert!(m.contains("(now OK: fine)"), "{m}");
+        assert_eq!(
+            alarm_rollback("svc-5xx-rollback", None, "svc-5xx-rollback"),
+            None
+        );
+    }
 
     #[test]
     fn a_rollback_says_what_was_seen_not_a_guess() {

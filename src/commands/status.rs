@@ -69,6 +69,9 @@ pub struct Status {
     pub routes: Vec<RouteStatus>,
     /// The URL of the stack's MCP endpoint through the ALB (from `MCP_PATH`).
     pub url: Option<String>,
+    /// Autoscaling: range, current count, latest activities (when the service has it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<crate::scale::ScalingStatus>,
 }
 
 fn missing(kind: &'static str, name: &str) -> ResourceStatus {
@@ -189,6 +192,20 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
         }
         None => missing("ECS service", &s.names.service),
     });
+    let alarm_name = crate::plan::scaling::alarm_name(&s.names.service);
+    let alarm = crate::aws::errors::unless_denied(
+        !s.service.alarm_rollback,
+        crate::aws::alarm::state(c, &alarm_name).await,
+    )?;
+    if let Some((state, reason)) = alarm {
+        resources.push(ResourceStatus {
+            kind: "CloudWatch alarm",
+            name: alarm_name,
+            id: None,
+            state: format!("{state} ({reason}); a deployment rolls back while it alarms"),
+        });
+    }
+    let scaling = crate::scale::scaling_status(c, s, desired).await?;
     let mut routes = Vec::new();
     let mut url = None;
     if let Some(alb) = load_balancer::find(c, &s.load_balancer.reference).await? {
@@ -238,6 +255,7 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
         targets,
         routes,
         url,
+        scaling,
     })
 }
 
@@ -282,6 +300,29 @@ pub async fn run(args: StatusArgs, global: &GlobalArgs) -> Result<()> {
             r.percent,
             r.weight.map_or("-".to_string(), |w| w.to_string())
         )?;
+    }
+    if let Some(a) = &st.scaling {
+        crate::outln!(
+            "  autoscaling: {}..{} tasks, desired now {}",
+            a.min,
+            a.max,
+            a.current
+        )?;
+        for (name, metric, target) in &a.policies {
+            crate::outln!("    policy {name}: {metric} at {target}")?;
+        }
+        for act in &a.activities {
+            crate::outln!(
+                "    {} {} {} ({})",
+                act.start,
+                act.status,
+                act.description,
+                act.cause
+            )?;
+        }
+        if let Some(e) = &a.activities_error {
+            crate::outln!("    scaling activities: could not read them ({e})")?;
+        }
     }
     if let Some(u) = &st.url {
         crate::outln!("  MCP endpoint: {u}")?;

@@ -32,6 +32,81 @@ pub struct UpArgs {
     /// Do not wait for the deployment to become steady.
     #[arg(long)]
     pub no_wait: bool,
+    /// Put the service back on revision N of its task definition (see `mcpctl revisions`);
+    /// nothing else changes. The next `up` without it deploys the stack's own again.
+    #[arg(long, value_name = "N", conflicts_with = "image", value_parser = clap::value_parser!(i32).range(1..))]
+    pub revision: Option<i32>,
+}
+
+#[derive(Serialize)]
+struct RevisionOutput<'a> {
+    stack: &'a str,
+    revision: &'a crate::scale::RevisionSwitch,
+    waited: bool,
+    calls: Vec<Call>,
+    mutating_calls: usize,
+}
+
+/// `up --revision N`: point the service at an earlier revision and wait for it.
+async fn run_revision(args: &UpArgs, n: i32, global: &GlobalArgs) -> Result<()> {
+    let stack = crate::stack::load(&args.stack, &global.stacks_dir)?;
+    let c =
+        crate::aws::Clients::for_stack(global.profile.as_deref(), global.region.as_deref(), &stack)
+            .await;
+    let switch = crate::scale::use_revision(&c, &stack, n).await?;
+    let json = global.output.is_json();
+    let revision = |arn: &str| arn.rsplit('/').next().unwrap_or_default().to_string();
+    if !json {
+        if switch.unchanged {
+            crate::outln!(
+                "Service {} already runs {}; nothing to do.",
+                stack.names.service,
+                revision(&switch.to)
+            )?;
+        } else {
+            crate::outln!(
+                "Service {}: {} -> {}.",
+                stack.names.service,
+                revision(&switch.from),
+                revision(&switch.to)
+            )?;
+        }
+    }
+    let mut waited = false;
+    if !switch.unchanged && !args.no_wait {
+        let tg_arn = crate::aws::target_group::arn_by_name(&c, &stack.names.target_group)
+            .await?
+            .unwrap_or_default();
+        let mut ui: Box<dyn Progress> = crate::aws::wait::progress_for_stderr(&stack.names.service);
+        let alarm = stack
+            .service
+            .alarm_rollback
+            .then(|| crate::plan::scaling::alarm_name(&stack.names.service));
+        wait_service(
+            &c,
+            &stack.cluster,
+            &stack.names.service,
+            &tg_arn,
+            &switch.to,
+            args.timeout,
+            alarm.as_deref(),
+            ui.as_mut(),
+        )
+        .await?;
+        waited = true;
+    }
+    let calls = c.calls.all();
+    let mutating_calls = calls.iter().filter(|c| c.is_mutating()).count();
+    if json {
+        print_json(&RevisionOutput {
+            stack: &stack.name,
+            revision: &switch,
+            waited,
+            calls,
+            mutating_calls,
+        })?;
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -48,6 +123,9 @@ struct UpOutput<'a> {
 
 /// Run `mcpctl up`.
 pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
+    if let Some(n) = args.revision {
+        return run_revision(&args, n, global).await;
+    }
     let json = global.output.is_json();
     let mut p = prepare(
         &args.stack,
@@ -149,6 +227,7 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
                 &a.target_group_arn,
                 &a.task_definition_arn,
                 args.timeout,
+                p.desired.alarm.as_ref().map(|a| a.name.as_str()),
                 ui.as_mut(),
             )
             .await?;

@@ -329,6 +329,10 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
             );
         }
     }
+    super::scaling::govern_count(
+        &mut svc_fields,
+        desired.scaling.as_ref().map(|a| (a.min, a.max)),
+    );
     let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
     let mut svc = change(Kind::Service, &s.name, o.is_some(), &svc_fields, adopt);
     let service_step = step(o.map(|o| o.arn.clone()), svc_fields);
@@ -364,6 +368,18 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     }
     changes.push(svc);
 
+    // Autoscaling and the rollback alarm.
+    let scaling = super::scaling::plan_scaling(
+        desired.scaling.as_ref(),
+        desired.alarm.as_ref(),
+        (observed.scaling.as_ref(), observed.alarm.as_ref()),
+        &observed.shared.alb.arn,
+        tg_arn,
+        (&s.cluster, &s.name),
+    );
+    changes.extend(scaling.changes);
+    warnings.extend(scaling.warnings);
+
     for (k, _) in &desired.task_definition.env {
         let upper = k.to_ascii_uppercase();
         if CREDENTIAL_WORDS.iter().any(|w| upper.contains(w)) {
@@ -390,6 +406,7 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
             target_group: target_group_step,
             rule: rule_step,
             service: service_step,
+            scaling: scaling.steps,
         },
     }
 }

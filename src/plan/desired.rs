@@ -341,6 +341,8 @@ pub struct ServiceSpec {
     pub enable_execute_command: bool,
     /// Health check grace period.
     pub health_check_grace_period_seconds: i32,
+    /// CloudWatch alarms that roll a deployment back (`deploymentConfiguration.alarms`).
+    pub deployment_alarms: Vec<String>,
     /// Tags.
     pub tags: Vec<(String, String)>,
 }
@@ -364,6 +366,7 @@ impl ServiceSpec {
             circuit_breaker_rollback,
             enable_execute_command,
             health_check_grace_period_seconds,
+            deployment_alarms,
             tags,
         } = self;
         let mut v = vec![
@@ -380,6 +383,7 @@ impl ServiceSpec {
             f(F::CircuitBreakerRollback, circuit_breaker_rollback),
             f(F::EnableExecuteCommand, enable_execute_command),
             f(F::HealthCheckGracePeriod, health_check_grace_period_seconds),
+            f(F::DeploymentAlarms, deployment_alarms.join(",")),
         ];
         v.extend(tag_fields(tags, F::Tag));
         v
@@ -407,6 +411,10 @@ pub struct Desired {
     pub rule: ListenerRuleSpec,
     /// ECS service.
     pub service: ServiceSpec,
+    /// Autoscaling of the service's desired count, if the stack has it.
+    pub scaling: Option<super::scaling::ScalingSpec>,
+    /// The deployment rollback alarm, if the stack has it.
+    pub alarm: Option<super::scaling::AlarmSpec>,
 }
 
 /// The container health check command.

@@ -263,6 +263,8 @@ field_enum! {
         EnableExecuteCommand => "enable_execute_command",
         /// Health check grace period.
         HealthCheckGracePeriod => "health_check_grace_period_seconds",
+        /// Alarms that roll a deployment back.
+        DeploymentAlarms => "deployment_alarms",
     }
     tag Tag
 }

@@ -187,8 +187,14 @@ impl Desired {
                 circuit_breaker_rollback: stack.service.circuit_breaker_rollback,
                 enable_execute_command: stack.service.enable_execute_command,
                 health_check_grace_period_seconds: stack.service.health_check_grace_period_seconds,
+                deployment_alarms: super::scaling::AlarmSpec::of(stack)
+                    .map(|a| a.name)
+                    .into_iter()
+                    .collect(),
                 tags,
             },
+            scaling: super::scaling::ScalingSpec::of(stack),
+            alarm: super::scaling::AlarmSpec::of(stack),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod fields;
 mod from_stack;
 pub mod observed;
 mod rules;
+pub mod scaling;
 pub mod steps;
 mod text;
 
@@ -46,6 +47,12 @@ pub enum Kind {
     ListenerRule,
     /// ECS service.
     Service,
+    /// CloudWatch alarm that rolls a deployment back.
+    Alarm,
+    /// Application Auto Scaling scalable target of the service's desired count.
+    ScalableTarget,
+    /// Target-tracking scaling policy.
+    ScalingPolicy,
 }
 
 impl Kind {
@@ -61,6 +68,9 @@ impl Kind {
             Kind::TargetGroup => "target group",
             Kind::ListenerRule => "listener rule",
             Kind::Service => "ECS service",
+            Kind::Alarm => "CloudWatch alarm",
+            Kind::ScalableTarget => "scalable target",
+            Kind::ScalingPolicy => "scaling policy",
         }
     }
 }
@@ -75,6 +85,8 @@ pub enum Action {
     Update,
     /// It exists as wanted.
     Unchanged,
+    /// It exists and the stack no longer wants it; delete it.
+    Delete,
 }
 
 /// One field that differs.

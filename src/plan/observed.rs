@@ -149,4 +149,10 @@ pub struct Observed {
     pub target_group: Option<ObservedTargetGroup>,
     /// ECS service.
     pub service: Option<ObservedService>,
+    /// The service's scalable target and policies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<super::scaling::ObservedScaling>,
+    /// The deployment rollback alarm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alarm: Option<super::scaling::ObservedAlarm>,
 }

@@ -145,6 +145,8 @@ pub struct Steps {
     pub rule: RuleStep,
     /// ECS service (existing: its ARN).
     pub service: Step<String, ServiceUpdate>,
+    /// The scalable target, its policies and the rollback alarm.
+    pub scaling: super::scaling::ScalingSteps,
 }
 
 /// The calls that update an ECR repository.
@@ -290,14 +292,16 @@ impl RuleUpdate {
 pub struct ServiceUpdate {
     /// Set the task definition.
     pub task_definition: bool,
-    /// Set the desired count.
-    pub desired_count: bool,
+    /// Set the desired count to this (with autoscaling: only when outside min..max).
+    pub desired_count: Option<i32>,
     /// Set the network configuration (subnets, security groups, public IP).
     pub network: bool,
     /// Set the load balancer binding.
     pub load_balancer: bool,
-    /// Set the deployment configuration (percentages, circuit breaker).
+    /// Set the deployment configuration (percentages, circuit breaker, alarms).
     pub deployment: bool,
+    /// The deployment alarms changed: the configuration sent names them, or switches them off.
+    pub alarms: bool,
     /// Set ECS Exec.
     pub execute_command: bool,
     /// Set the health check grace period.
@@ -313,11 +317,15 @@ impl From<Vec<Diff<ServiceField>>> for ServiceUpdate {
         for d in diffs {
             match d.field {
                 F::TaskDefinition => u.task_definition = true,
-                F::DesiredCount => u.desired_count = true,
+                F::DesiredCount => u.desired_count = d.to.parse().ok(),
                 F::Subnets | F::SecurityGroups | F::AssignPublicIp => u.network = true,
                 F::LoadBalancer => u.load_balancer = true,
                 F::MinHealthyPercent | F::MaxPercent | F::CircuitBreakerRollback => {
                     u.deployment = true
+                }
+                F::DeploymentAlarms => {
+                    u.deployment = true;
+                    u.alarms = true;
                 }
                 F::EnableExecuteCommand => u.execute_command = true,
                 F::HealthCheckGracePeriod => u.grace_period = true,
@@ -337,12 +345,13 @@ impl ServiceUpdate {
             network,
             load_balancer,
             deployment,
+            alarms: _, // part of `deployment`
             execute_command,
             grace_period,
             tags: _, // a separate TagResource call
         } = self;
         *task_definition
-            || *desired_count
+            || desired_count.is_some()
             || *network
             || *load_balancer
             || *deployment

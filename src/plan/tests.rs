@@ -6,6 +6,7 @@ use super::*;
 use crate::aws::forward::{Forward, WeightedGroup};
 
 mod attach;
+mod scaling;
 use crate::stack::{load_with_env, Stack};
 
 fn stack(name: &str) -> Stack {
@@ -102,6 +103,8 @@ fn applied(d: &Desired) -> Observed {
             spec: d.service.clone(),
             tags: d.service.tags.clone(),
         }),
+        scaling: None,
+        alarm: None,
     }
 }
 
@@ -437,7 +440,7 @@ mod steps {
             Step::Update(
                 "svc".into(),
                 ServiceUpdate {
-                    desired_count: true,
+                    desired_count: Some(s.service.desired_count),
                     ..Default::default()
                 }
             )
@@ -477,11 +480,19 @@ mod steps {
     #[test]
     fn each_service_field_reaches_its_call() {
         type Edit = fn(&mut crate::plan::desired::ServiceSpec);
-        let cases: [(Edit, ServiceUpdate); 10] = [
+        let cases: [(Edit, ServiceUpdate); 11] = [
             (
-                |s| s.desired_count += 1,
+                |s| s.desired_count = 7,
                 ServiceUpdate {
-                    desired_count: true,
+                    desired_count: Some(7),
+                    ..Default::default()
+                },
+            ),
+            (
+                |s| s.deployment_alarms = vec!["a-5xx-rollback".into()],
+                ServiceUpdate {
+                    deployment: true,
+                    alarms: true,
                     ..Default::default()
                 },
             ),

@@ -10,6 +10,7 @@ pub fn render_text(plan: &Plan) -> String {
             Action::Create => "+ create   ",
             Action::Update => "~ update   ",
             Action::Unchanged => "  unchanged",
+            Action::Delete => "- delete   ",
         };
         let adopt = if c.adopt && c.action != Action::Create {
             " (adopt: made by hand, no mcpctl tag)"

@@ -243,6 +243,22 @@ pub struct ServiceFile {
     pub circuit_breaker_rollback: Option<Text>,
     pub enable_execute_command: Option<Text>,
     pub health_check_grace_period_seconds: Option<Text>,
+    /// Application Auto Scaling of the desired count.
+    pub autoscaling: Option<Spanned<AutoscalingFile>>,
+    /// A CloudWatch alarm on the target group's 5XX share rolls a deployment back.
+    pub alarm_rollback: Option<Text>,
+}
+
+/// `service.autoscaling:`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscalingFile {
+    pub min: Option<Text>,
+    pub max: Option<Text>,
+    pub requests_per_target: Option<Text>,
+    pub cpu_percent: Option<Text>,
+    pub scale_in_cooldown: Option<Text>,
+    pub scale_out_cooldown: Option<Text>,
 }
 
 /// `routing:`

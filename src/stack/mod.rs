@@ -44,6 +44,7 @@ mod own_settings;
 mod render;
 mod resolve;
 pub mod rules;
+mod scaling;
 mod shared_settings;
 mod siblings;
 

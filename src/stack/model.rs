@@ -175,6 +175,30 @@ pub struct ServiceSettings {
     pub enable_execute_command: bool,
     /// Seconds ECS ignores failing ALB health checks after a task starts.
     pub health_check_grace_period_seconds: i32,
+    /// Application Auto Scaling of the desired count (`service.autoscaling`), if any.
+    #[serde(default)]
+    pub autoscaling: Option<Autoscaling>,
+    /// Roll a deployment back when the target group's 5XX alarm fires (`service.alarm_rollback`).
+    #[serde(default)]
+    pub alarm_rollback: bool,
+}
+
+/// `service.autoscaling`: the range the autoscaler keeps the desired count in and the
+/// target-tracking policies that move it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Autoscaling {
+    /// Fewest tasks.
+    pub min: i32,
+    /// Most tasks.
+    pub max: i32,
+    /// `ALBRequestCountPerTarget` target (requests per task per minute), if tracked.
+    pub requests_per_target: Option<i32>,
+    /// `ECSServiceAverageCPUUtilization` target (percent), if tracked.
+    pub cpu_percent: Option<i32>,
+    /// Seconds after a scale-in before another.
+    pub scale_in_cooldown: i32,
+    /// Seconds after a scale-out before another.
+    pub scale_out_cooldown: i32,
 }
 
 /// The CPU architecture a task runs on (`container.architecture`).

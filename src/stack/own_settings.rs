@@ -88,16 +88,16 @@ impl Resolver<'_> {
             _ => (512, 1024),
         };
 
+        let desired_count = self.int(
+            "service.desired_count",
+            2,
+            0,
+            1000,
+            at!(service.desired_count),
+        );
+        let autoscaling = self.autoscaling();
         let service = ServiceSettings {
-            desired_count: self
-                .int(
-                    "service.desired_count",
-                    2,
-                    0,
-                    1000,
-                    at!(service.desired_count),
-                )
-                .map_or(2, |v| v.0) as i32,
+            desired_count: self.count_in_range(desired_count, autoscaling.as_ref()),
             min_healthy_percent: self
                 .int(
                     "service.min_healthy_percent",
@@ -135,6 +135,12 @@ impl Resolver<'_> {
                     at!(service.health_check_grace_period_seconds),
                 )
                 .map_or(60, |v| v.0) as i32,
+            autoscaling,
+            alarm_rollback: self.boolean(
+                "service.alarm_rollback",
+                false,
+                at!(service.alarm_rollback),
+            ),
         };
 
         let (patterns, list_place) = self.list(|f| {

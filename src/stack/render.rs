@@ -126,6 +126,10 @@ struct Service {
     circuit_breaker_rollback: bool,
     enable_execute_command: bool,
     health_check_grace_period_seconds: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    autoscaling: Option<super::model::Autoscaling>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    alarm_rollback: bool,
 }
 
 #[derive(Serialize)]
@@ -231,6 +235,8 @@ pub fn to_yaml(stack: &Stack) -> String {
             circuit_breaker_rollback: s.service.circuit_breaker_rollback,
             enable_execute_command: s.service.enable_execute_command,
             health_check_grace_period_seconds: s.service.health_check_grace_period_seconds,
+            autoscaling: s.service.autoscaling.clone(),
+            alarm_rollback: s.service.alarm_rollback,
         },
         routing: Routing {
             path_patterns: s.routing.path_patterns.iter().map(|p| e(p)).collect(),

@@ -12,6 +12,7 @@ use serde::Serialize;
 use self::checks::{managed_role, owners, RoleFate};
 use self::steps::Step;
 use crate::archive::{self, capture, Archive};
+use crate::aws::errors::unless_denied;
 use crate::aws::listener_rule::{ListenerRule, RuleChange};
 use crate::aws::{ecr, load_balancer, logs, service, target_group, task_definition, Call, Clients};
 use crate::cli::GlobalArgs;
@@ -131,7 +132,25 @@ async fn run_loaded(
         RoleFate::Kept(None)
     };
 
+    let resource_id = crate::plan::scaling::resource_id(&stack.cluster, &names.service);
+    let scalable = unless_denied(
+        stack.service.autoscaling.is_none(),
+        crate::aws::scaling::observe(&c, &resource_id).await,
+    )?;
+    let alarm_name = crate::plan::scaling::alarm_name(&names.service);
+    let alarm = unless_denied(
+        !stack.service.alarm_rollback,
+        crate::aws::alarm::describe(&c, &alarm_name).await,
+    )?;
+
     let mut steps = Vec::new();
+    // The service goes, so its scalable target (useless without it) goes first.
+    if let Some(t) = &scalable {
+        steps.push(Step::DeregisterScaling {
+            resource_id,
+            policies: t.policies.iter().map(|p| p.name.clone()).collect(),
+        });
+    }
     if let Some(s) = svc.as_ref().filter(|_| svc_live) {
         if s.desired_count() > 0 {
             steps.push(Step::ScaleToZero);
@@ -162,6 +181,9 @@ async fn run_loaded(
                 forward: forward.clone(),
             })),
         }
+    }
+    if alarm.is_some() {
+        steps.push(Step::DeleteAlarm { name: alarm_name });
     }
     if let Some(arn) = &tg {
         steps.push(Step::DeleteTargetGroup { arn: arn.clone() });

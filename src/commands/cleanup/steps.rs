@@ -6,14 +6,23 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::aws::listener_rule::RuleChange;
-use crate::aws::{ecr, iam_role, logs, service, target_group, task_definition, Call, Clients};
+use crate::aws::{
+    alarm, ecr, iam_role, logs, scaling, service, target_group, task_definition, Call, Clients,
+};
 use crate::error::Result;
+use crate::plan::scaling::DIMENSION;
 use crate::stack::Stack;
 
 /// One step of a cleanup, in the order it runs. Each step was planned from what exists now,
 /// so a cleanup stopped halfway plans only what is left when run again.
 #[derive(Debug, Clone)]
 pub(super) enum Step {
+    /// Delete the service's scaling policies and deregister its scalable target (first, so the
+    /// autoscaler does not scale the service back up while it drains).
+    DeregisterScaling {
+        resource_id: String,
+        policies: Vec<String>,
+    },
     /// `UpdateService desiredCount=0`.
     ScaleToZero,
     /// Wait until the service runs no task (no call).
@@ -32,12 +41,24 @@ pub(super) enum Step {
     DeleteRepository,
     /// Delete the managed task role (only with `--delete-role`).
     DeleteRole { name: String },
+    /// `DeleteAlarms` for the deployment rollback alarm (after the service is gone).
+    DeleteAlarm { name: String },
 }
 
 impl Step {
     pub(super) fn planned(&self, s: &Stack) -> Call {
         let (cluster, svc) = (&s.cluster, &s.names.service);
         match self {
+            Step::DeregisterScaling {
+                resource_id,
+                policies,
+            } => Call::planned(
+                "application-autoscaling:DeregisterScalableTarget",
+                json!({"ServiceNamespace": "ecs", "ResourceId": resource_id, "ScalableDimension": DIMENSION, "before": policies.iter().map(|p| format!("application-autoscaling:DeleteScalingPolicy {p}")).collect::<Vec<_>>()}),
+            ),
+            Step::DeleteAlarm { name } => {
+                Call::planned("cloudwatch:DeleteAlarms", json!({"AlarmNames": [name]}))
+            }
             Step::ScaleToZero => Call::planned(
                 "ecs:UpdateService",
                 json!({"cluster": cluster, "service": svc, "desiredCount": 0}),
@@ -77,6 +98,16 @@ impl Step {
     pub(super) async fn apply(&self, c: &Clients, s: &Stack, timeout: Duration) -> Result<()> {
         let (cluster, svc) = (&s.cluster, &s.names.service);
         match self {
+            Step::DeregisterScaling {
+                resource_id,
+                policies,
+            } => {
+                for p in policies {
+                    scaling::delete_policy(c, resource_id, p).await?;
+                }
+                scaling::deregister(c, resource_id).await
+            }
+            Step::DeleteAlarm { name } => alarm::delete(c, name).await,
             Step::ScaleToZero => service::scale_to_zero(c, cluster, svc).await,
             Step::WaitDrained => {
                 service::wait_drained(c, cluster, svc, timeout, Duration::from_secs(2)).await

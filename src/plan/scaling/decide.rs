@@ -1,0 +1,328 @@
+//! The comparison for autoscaling and the alarm (pure): [`plan_scaling`] lists what differs
+//! and the calls `apply` makes ([`ScalingSteps`]); [`govern_count`] leaves the desired count to
+//! the autoscaler.
+
+use super::{
+    alarm_dimensions, policy_name, resource_id, resource_label, AlarmSpec, ObservedAlarm,
+    ObservedPolicy, ObservedScaling, PolicySpec, ScalingField, ScalingMetric, ScalingSpec,
+    ERROR_PERCENT,
+};
+use crate::plan::fields::{diff, Diff, Fields, ServiceField};
+use crate::plan::{Action, Change, Kind};
+
+fn policy_fields(p: &PolicySpec, label: Option<&str>) -> Fields<ScalingField> {
+    let PolicySpec {
+        name: _, // the identity
+        metric,
+        target_value,
+        scale_in_cooldown,
+        scale_out_cooldown,
+    } = p;
+    let mut v = vec![(ScalingField::Metric, metric.predefined().to_string())];
+    if *metric == ScalingMetric::RequestsPerTarget {
+        let l = label.unwrap_or("(the target group up creates)");
+        v.push((ScalingField::ResourceLabel, l.to_string()));
+    }
+    v.extend([
+        (
+            ScalingField::TargetValue,
+            format!("{}", f64::from(*target_value)),
+        ),
+        (ScalingField::ScaleInCooldown, scale_in_cooldown.to_string()),
+        (
+            ScalingField::ScaleOutCooldown,
+            scale_out_cooldown.to_string(),
+        ),
+    ]);
+    v
+}
+
+fn observed_policy_fields(p: &ObservedPolicy) -> Fields<ScalingField> {
+    let mut v = vec![(ScalingField::Metric, p.metric.clone())];
+    if let Some(l) = &p.resource_label {
+        v.push((ScalingField::ResourceLabel, l.clone()));
+    }
+    let cooldown = |c: Option<i32>| c.map_or("(default)".to_string(), |c| c.to_string());
+    v.extend([
+        (ScalingField::TargetValue, format!("{}", p.target_value)),
+        (ScalingField::ScaleInCooldown, cooldown(p.scale_in_cooldown)),
+        (
+            ScalingField::ScaleOutCooldown,
+            cooldown(p.scale_out_cooldown),
+        ),
+    ]);
+    v
+}
+
+/// What happens to the scalable target.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetStep {
+    /// `RegisterScalableTarget` (creates or updates) with this range.
+    Register {
+        /// True when it is not registered yet.
+        first: bool,
+        /// Fewest tasks.
+        min: i32,
+        /// Most tasks.
+        max: i32,
+    },
+    /// `DeregisterScalableTarget` (the stack no longer scales; its policies go with it).
+    Deregister,
+}
+
+/// What happens to the rollback alarm.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlarmStep {
+    /// `PutMetricAlarm` (creates or updates).
+    Put(AlarmSpec),
+    /// `DeleteAlarms` (after the service stops naming it).
+    Delete(String),
+}
+
+/// The autoscaling and alarm calls `apply` makes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScalingSteps {
+    /// `service/CLUSTER/SERVICE`.
+    pub resource_id: String,
+    /// The ALB (for the `ResourceLabel` and the alarm's dimensions, with the target group).
+    pub alb_arn: String,
+    /// The scalable target's call, if any.
+    pub target: Option<TargetStep>,
+    /// Policies to put (create or update).
+    pub put_policies: Vec<PolicySpec>,
+    /// Policies to delete, by name.
+    pub delete_policies: Vec<String>,
+    /// The alarm's call, if any.
+    pub alarm: Option<AlarmStep>,
+}
+
+/// The plan's part for autoscaling and the alarm.
+pub(in crate::plan) struct ScalingPlan {
+    /// One entry per scaling resource and the alarm, for people.
+    pub changes: Vec<Change>,
+    /// Things worth knowing (policies and targets mcpctl did not make).
+    pub warnings: Vec<String>,
+    /// The calls `apply` makes.
+    pub steps: ScalingSteps,
+}
+
+fn change(
+    kind: Kind,
+    name: &str,
+    action: Action,
+    fields: &[Diff<ScalingField>],
+    adopt: bool,
+) -> Change {
+    Change {
+        kind,
+        name: name.to_string(),
+        action,
+        fields: fields.iter().map(Diff::shown).collect(),
+        adopt,
+        note: None,
+    }
+}
+
+fn action_of(exists: bool, diffs: &[Diff<ScalingField>]) -> Action {
+    match (exists, diffs.is_empty()) {
+        (false, _) => Action::Create,
+        (true, true) => Action::Unchanged,
+        (true, false) => Action::Update,
+    }
+}
+
+/// Plan the scalable target, its policies and the alarm. `alb_arn` and `tg_arn` (when the
+/// target group exists) give the `ResourceLabel` and the alarm's dimensions; `service` is the
+/// stack's service name (whose policy names mcpctl owns).
+pub(in crate::plan) fn plan_scaling(
+    scaling: Option<&ScalingSpec>,
+    alarm: Option<&AlarmSpec>,
+    observed: (Option<&ObservedScaling>, Option<&ObservedAlarm>),
+    alb_arn: &str,
+    tg_arn: Option<&str>,
+    resource: (&str, &str),
+) -> ScalingPlan {
+    let (cluster, service) = resource;
+    let (have, have_alarm) = observed;
+    let mut changes = Vec::new();
+    let mut warnings = Vec::new();
+    let mut steps = ScalingSteps {
+        resource_id: resource_id(cluster, service),
+        alb_arn: alb_arn.to_string(),
+        ..Default::default()
+    };
+    let ours = [
+        policy_name(service, ScalingMetric::RequestsPerTarget),
+        policy_name(service, ScalingMetric::Cpu),
+    ];
+    let label = tg_arn.and_then(|t| resource_label(alb_arn, t));
+    match (scaling, have) {
+        (Some(want), have) => {
+            let diffs = have
+                .map(|h| {
+                    diff(
+                        &vec![
+                            (ScalingField::Min, want.min.to_string()),
+                            (ScalingField::Max, want.max.to_string()),
+                        ],
+                        &vec![
+                            (ScalingField::Min, h.min.to_string()),
+                            (ScalingField::Max, h.max.to_string()),
+                        ],
+                    )
+                })
+                .unwrap_or_default();
+            let adopt = have.is_some_and(|h| !h.policies.iter().any(|p| ours.contains(&p.name)));
+            let mut c = change(
+                Kind::ScalableTarget,
+                &want.resource_id,
+                action_of(have.is_some(), &diffs),
+                &diffs,
+                adopt,
+            );
+            c.note = Some(format!("{} .. {} tasks", want.min, want.max));
+            if c.action != Action::Unchanged {
+                steps.target = Some(TargetStep::Register {
+                    first: have.is_none(),
+                    min: want.min,
+                    max: want.max,
+                });
+            }
+            changes.push(c);
+            let existing: &[ObservedPolicy] = have.map_or(&[], |h| &h.policies);
+            for p in &want.policies {
+                let o = existing.iter().find(|o| o.name == p.name);
+                let diffs = o
+                    .map(|o| {
+                        diff(
+                            &policy_fields(p, label.as_deref()),
+                            &observed_policy_fields(o),
+                        )
+                    })
+                    .unwrap_or_default();
+                let mut c = change(
+                    Kind::ScalingPolicy,
+                    &p.name,
+                    action_of(o.is_some(), &diffs),
+                    &diffs,
+                    false,
+                );
+                c.note = Some(format!("{} at {}", p.metric.predefined(), p.target_value));
+                if c.action != Action::Unchanged {
+                    steps.put_policies.push(p.clone());
+                }
+                changes.push(c);
+            }
+            for o in existing {
+                if want.policies.iter().any(|p| p.name == o.name) {
+                    continue;
+                }
+                if ours.contains(&o.name) {
+                    changes.push(change(
+                        Kind::ScalingPolicy,
+                        &o.name,
+                        Action::Delete,
+                        &[],
+                        false,
+                    ));
+                    steps.delete_policies.push(o.name.clone());
+                } else {
+                    warnings.push(format!(
+                        "scaling policy `{}` on {} is not the stack's; it is left as it is and scales the service too",
+                        o.name, want.resource_id
+                    ));
+                }
+            }
+        }
+        (None, Some(h)) => {
+            let id = resource_id(cluster, service);
+            if h.policies.iter().any(|p| ours.contains(&p.name)) {
+                changes.push(change(
+                    Kind::ScalableTarget,
+                    &id,
+                    Action::Delete,
+                    &[],
+                    false,
+                ));
+                steps.target = Some(TargetStep::Deregister);
+                steps.delete_policies = h
+                    .policies
+                    .iter()
+                    .filter(|p| ours.contains(&p.name))
+                    .map(|p| p.name.clone())
+                    .collect();
+            } else {
+                warnings.push(format!(
+                    "{id} has a scalable target mcpctl did not make ({} .. {} tasks); `up` sets the desired count from the stack while it exists: add `service.autoscaling` to the stack, or deregister it",
+                    h.min, h.max
+                ));
+            }
+        }
+        (None, None) => {}
+    }
+
+    let dims = tg_arn.and_then(|t| alarm_dimensions(alb_arn, t));
+    match (alarm, have_alarm) {
+        (Some(want), have) => {
+            let diffs = match (have, &dims) {
+                (Some(h), Some((lb, tg))) => {
+                    diff(&want.definition(lb, tg).fields(), &h.definition.fields())
+                }
+                (Some(h), None) => diff(
+                    &want
+                        .definition("(the ALB)", "(the target group up creates)")
+                        .fields(),
+                    &h.definition.fields(),
+                ),
+                (None, _) => Vec::new(),
+            };
+            let mut c = change(
+                Kind::Alarm,
+                &want.name,
+                action_of(have.is_some(), &diffs),
+                &diffs,
+                false,
+            );
+            c.note = Some(format!(
+                "5XX above {ERROR_PERCENT}% of requests rolls a deployment back"
+            ));
+            if c.action != Action::Unchanged {
+                steps.alarm = Some(AlarmStep::Put(want.clone()));
+            }
+            changes.push(c);
+        }
+        (None, Some(h)) => {
+            changes.push(change(Kind::Alarm, &h.name, Action::Delete, &[], false));
+            steps.alarm = Some(AlarmStep::Delete(h.name.clone()));
+        }
+        (None, None) => {}
+    }
+    ScalingPlan {
+        changes,
+        warnings,
+        steps,
+    }
+}
+
+/// With autoscaling (`range` = min..max), the desired count is the autoscaler's: drop a
+/// `desired_count` difference when the service's count is inside the range, and move it to the
+/// nearest bound when outside.
+pub(in crate::plan) fn govern_count(
+    diffs: &mut Vec<Diff<ServiceField>>,
+    range: Option<(i32, i32)>,
+) {
+    let Some((lo, hi)) = range else { return };
+    diffs.retain_mut(|d| {
+        if d.field != ServiceField::DesiredCount {
+            return true;
+        }
+        match d.from.parse::<i32>() {
+            Ok(n) if (lo..=hi).contains(&n) => false,
+            Ok(n) => {
+                d.to = n.clamp(lo, hi).to_string();
+                true
+            }
+            Err(_) => true,
+        }
+    });
+}
