@@ -4,13 +4,14 @@
 
 use super::desired::{self, Desired};
 use super::fields::{diff, Diff, Field, RuleField, ServiceField, TargetGroupFixedField};
-use super::observed::{ListenerRule, Observed};
-use super::rules::{attach, choose_priority, find_own_rule, Attach};
-use super::steps::{step, RepositoryRef, RuleStep, RuleUpdate, Step, Steps, TaskDefinitionStep};
+use super::observed::Observed;
+use super::rules::{attach, choose_priority, find_own_rule, rule_change, Attach};
+use super::steps::{step, RepositoryRef, RuleStep, Step, Steps, TaskDefinitionStep};
 use super::{Action, Change, Kind, Plan};
 use crate::stack::stack_tag;
 
-fn change<F: Field>(
+/// One resource's [`Change`] from its field differences (`adopt`: it exists untagged).
+pub(super) fn change<F: Field>(
     kind: Kind,
     name: &str,
     exists: bool,
@@ -409,95 +410,4 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
             scaling: scaling.steps,
         },
     }
-}
-
-fn rule_change(
-    want: &desired::ListenerRuleSpec,
-    rule: &ListenerRule,
-    tg_arn: Option<&str>,
-    name: &str,
-    all_rules: &[ListenerRule],
-) -> (Change, RuleStep) {
-    let mut want_paths = want.path_patterns.clone();
-    want_paths.sort();
-    let mut have_paths = rule.path_patterns.clone();
-    have_paths.sort();
-    let mut desired_fields = vec![(RuleField::PathPatterns, want_paths.join(","))];
-    let mut observed_fields = vec![(RuleField::PathPatterns, have_paths.join(","))];
-    let forward_text = |arn: &str| {
-        if Some(arn) == tg_arn {
-            want.target_group.clone()
-        } else {
-            arn.to_string()
-        }
-    };
-    // A rule handed over to another stack by cleanup, or routed by cutover, keeps its actions
-    // and that stack's tag.
-    let handed_over = rule.routed_by_cutover();
-    if !handed_over {
-        desired_fields.push((RuleField::Forward, want.target_group.clone()));
-        let groups: Vec<_> = rule.forwards().into_iter().flat_map(|f| f.groups).collect();
-        let have = match groups.as_slice() {
-            [one] => forward_text(&one.arn),
-            many => many
-                .iter()
-                .map(|g| format!("{}={}", forward_text(&g.arn), g.weight))
-                .collect::<Vec<_>>()
-                .join(","),
-        };
-        observed_fields.push((RuleField::Forward, have));
-    }
-    // `routing.priority` edited: move the rule (`SetRulePriorities`) when that priority is free
-    // on the listener (ALB priorities are unique per listener:
-    // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SetRulePriorities.html),
-    // else keep it and say why. A rule routed by cutover keeps its priority.
-    let priority_note = match (want.preferred_priority, rule.priority) {
-        (Some(wanted), Some(have)) if wanted != have => {
-            let holder = all_rules
-                .iter()
-                .find(|r| r.arn != rule.arn && r.priority == Some(wanted));
-            match (handed_over, holder) {
-                (true, _) => Some(format!(
-                    "keeps priority {have}, not the stack's {wanted}: cutover manages this rule"
-                )),
-                (false, Some(h)) => Some(format!(
-                    "keeps priority {have}, not the stack's {wanted}: another rule ({}) has {wanted}; free it or pick another `routing.priority`",
-                    h.path_patterns.join(",")
-                )),
-                (false, None) => {
-                    desired_fields.push((RuleField::Priority, wanted.to_string()));
-                    observed_fields.push((RuleField::Priority, have.to_string()));
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
-    desired_fields.extend(super::fields::tag_fields(&want.tags, RuleField::Tag));
-    observed_fields.extend(super::fields::tag_fields(&rule.tags, RuleField::Tag));
-    let fields: Vec<Diff<RuleField>> = diff(&desired_fields, &observed_fields)
-        .into_iter()
-        .filter(|f| !(handed_over && f.field.is_tag()))
-        .collect();
-    let adopt = stack_tag(&rule.tags).is_none();
-    let mut c = change(Kind::ListenerRule, name, true, &fields, adopt);
-    c.note = Some(match (rule.priority, handed_over) {
-        (Some(p), true) => format!("priority {p}; routing managed by cutover, left as it is"),
-        (Some(p), false) => format!("priority {p}"),
-        (None, _) => "default rule".to_string(),
-    });
-    if let (Some(n), Some(note)) = (priority_note, c.note.as_mut()) {
-        note.push_str("; ");
-        note.push_str(&n);
-    }
-    let arn = rule.arn.clone();
-    let step = if fields.is_empty() {
-        RuleStep::Keep { arn }
-    } else {
-        RuleStep::Update {
-            arn,
-            update: RuleUpdate::from(fields),
-        }
-    };
-    (c, step)
 }

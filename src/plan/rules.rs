@@ -1,10 +1,14 @@
 //! Listener rule decisions: which rule is the stack's own, which priority a new one gets, and
 //! how the stack's target group gets a rule forwarding to it ([`attach`]).
 
+use super::compare::change;
 use super::desired::ListenerRuleSpec;
+use super::fields::{diff, Diff, Field, RuleField};
 use super::observed::ListenerRule;
-use super::steps::RuleStep;
+use super::steps::{RuleStep, RuleUpdate};
+use super::{Change, Kind};
 use crate::aws::forward::{Forward, MAX_GROUPS};
+use crate::stack::stack_tag;
 
 /// The preferred priority if free, else the next free one above it (as `05-*.sh` did); without
 /// a preference, the next one above the highest in use.
@@ -128,4 +132,97 @@ pub(crate) fn attach(
             "{why}; {label} serves the stack's paths but {e}: make it a forward action (aws elbv2 modify-rule) or give the stack other `routing.path_patterns`"
         )),
     }
+}
+
+/// The change and step for the stack's own existing rule: paths, forward (unless cutover
+/// routes it), priority (moved only when free) and tags.
+pub fn rule_change(
+    want: &ListenerRuleSpec,
+    rule: &ListenerRule,
+    tg_arn: Option<&str>,
+    name: &str,
+    all_rules: &[ListenerRule],
+) -> (Change, RuleStep) {
+    let mut want_paths = want.path_patterns.clone();
+    want_paths.sort();
+    let mut have_paths = rule.path_patterns.clone();
+    have_paths.sort();
+    let mut desired_fields = vec![(RuleField::PathPatterns, want_paths.join(","))];
+    let mut observed_fields = vec![(RuleField::PathPatterns, have_paths.join(","))];
+    let forward_text = |arn: &str| {
+        if Some(arn) == tg_arn {
+            want.target_group.clone()
+        } else {
+            arn.to_string()
+        }
+    };
+    // A rule handed over to another stack by cleanup, or routed by cutover, keeps its actions
+    // and that stack's tag.
+    let handed_over = rule.routed_by_cutover();
+    if !handed_over {
+        desired_fields.push((RuleField::Forward, want.target_group.clone()));
+        let groups: Vec<_> = rule.forwards().into_iter().flat_map(|f| f.groups).collect();
+        let have = match groups.as_slice() {
+            [one] => forward_text(&one.arn),
+            many => many
+                .iter()
+                .map(|g| format!("{}={}", forward_text(&g.arn), g.weight))
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        observed_fields.push((RuleField::Forward, have));
+    }
+    // `routing.priority` edited: move the rule (`SetRulePriorities`) when that priority is free
+    // on the listener (ALB priorities are unique per listener:
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SetRulePriorities.html),
+    // else keep it and say why. A rule routed by cutover keeps its priority.
+    let priority_note = match (want.preferred_priority, rule.priority) {
+        (Some(wanted), Some(have)) if wanted != have => {
+            let holder = all_rules
+                .iter()
+                .find(|r| r.arn != rule.arn && r.priority == Some(wanted));
+            match (handed_over, holder) {
+                (true, _) => Some(format!(
+                    "keeps priority {have}, not the stack's {wanted}: cutover manages this rule"
+                )),
+                (false, Some(h)) => Some(format!(
+                    "keeps priority {have}, not the stack's {wanted}: another rule ({}) has {wanted}; free it or pick another `routing.priority`",
+                    h.path_patterns.join(",")
+                )),
+                (false, None) => {
+                    desired_fields.push((RuleField::Priority, wanted.to_string()));
+                    observed_fields.push((RuleField::Priority, have.to_string()));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    desired_fields.extend(super::fields::tag_fields(&want.tags, RuleField::Tag));
+    observed_fields.extend(super::fields::tag_fields(&rule.tags, RuleField::Tag));
+    let fields: Vec<Diff<RuleField>> = diff(&desired_fields, &observed_fields)
+        .into_iter()
+        .filter(|f| !(handed_over && f.field.is_tag()))
+        .collect();
+    let adopt = stack_tag(&rule.tags).is_none();
+    let mut c = change(Kind::ListenerRule, name, true, &fields, adopt);
+    c.note = Some(match (rule.priority, handed_over) {
+        (Some(p), true) => format!("priority {p}; routing managed by cutover, left as it is"),
+        (Some(p), false) => format!("priority {p}"),
+        (None, _) => "default rule".to_string(),
+    });
+    if let (Some(n), Some(note)) = (priority_note, c.note.as_mut()) {
+        note.push_str("; ");
+        note.push_str(&n);
+    }
+    let arn = rule.arn.clone();
+    let step = if fields.is_empty() {
+        RuleStep::Keep { arn }
+    } else {
+        RuleStep::Update {
+            arn,
+            update: RuleUpdate::from(fields),
+        }
+    };
+    (c, step)
 }
