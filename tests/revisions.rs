@@ -113,16 +113,7 @@ fn scale_sets_the_count_and_is_refused_while_autoscaling_governs_it_unless_the_r
     let d = dir.path().to_str().unwrap();
     let stack = moto_stack(dir.path(), "stateless", "");
     let stack = stack.to_str().unwrap();
-    aws.mcpctl_json(&[
-        "up",
-        "--stack",
-        stack,
-        "--image",
-        IMAGE,
-        "--no-wait",
-        "--stacks-dir",
-        d,
-    ]);
+    aws.up(d, stack);
 
     let out = aws.mcpctl_json(&["scale", "--stack", stack, "--count", "3", "--stacks-dir", d]);
     assert_eq!(mutating(&out), vec!["UpdateService".to_string()], "{out:#}");
@@ -149,16 +140,7 @@ fn scale_sets_the_count_and_is_refused_while_autoscaling_governs_it_unless_the_r
         "stateless",
         "  autoscaling:\n    min: 1\n    max: 4\n    cpu_percent: 60\n",
     );
-    aws.mcpctl_json(&[
-        "up",
-        "--stack",
-        stack,
-        "--image",
-        IMAGE,
-        "--no-wait",
-        "--stacks-dir",
-        d,
-    ]);
+    aws.up(d, stack);
     let o = aws.mcpctl(&["scale", "--stack", stack, "--count", "2", "--stacks-dir", d]);
     assert_eq!(
         o.status.code(),

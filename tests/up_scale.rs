@@ -14,16 +14,7 @@ const SERVICE: &str = "opensearch-mcp-server-stateless";
 const RESOURCE: &str = "service/fastmcp-time-server-cluster/opensearch-mcp-server-stateless";
 
 fn up(aws: &Aws, stack: &str, dir: &str) -> Value {
-    aws.mcpctl_json(&[
-        "up",
-        "--stack",
-        stack,
-        "--image",
-        IMAGE,
-        "--no-wait",
-        "--stacks-dir",
-        dir,
-    ])
+    aws.up(dir, stack)
 }
 
 fn scaling(min: i32, max: i32) -> String {

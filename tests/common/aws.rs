@@ -144,17 +144,23 @@ impl Aws {
     /// never runs tasks.
     pub fn up_all(&self, dir: &str, stacks: &[&str]) {
         for s in stacks {
-            self.mcpctl_json(&[
-                "up",
-                "--stack",
-                s,
-                "--image",
-                IMAGE,
-                "--no-wait",
-                "--stacks-dir",
-                dir,
-            ]);
+            self.up(dir, s);
         }
+    }
+
+    /// `mcpctl --output json up --stack STACK --image IMAGE --no-wait --stacks-dir DIR`,
+    /// asserting success; returns its JSON document.
+    pub fn up(&self, dir: &str, stack: &str) -> serde_json::Value {
+        self.mcpctl_json(&[
+            "up",
+            "--stack",
+            stack,
+            "--image",
+            IMAGE,
+            "--no-wait",
+            "--stacks-dir",
+            dir,
+        ])
     }
 
     /// Register `ip` in the target group `name`, as ECS would for a running task (moto
