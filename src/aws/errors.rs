@@ -1,9 +1,13 @@
 //! AWS errors that name the call, the resource and what to check.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::error::Error;
+
+/// How a message starts when the service answered with an HTTP error it did not name.
+const UNNAMED_ANSWER: &str = "the endpoint answered HTTP ";
 
 /// What went wrong in an AWS call, in a form commands can print.
 #[derive(Debug, Clone)]
@@ -68,6 +72,10 @@ fn hint(code: Option<&str>, action: &str, resource: &str, message: &str) -> Stri
         "" if message.contains("credentials") => {
             "no AWS credentials found: pass --profile, set AWS_PROFILE, or run `aws configure` / `aws sso login`".to_string()
         }
+        "" if message.starts_with(UNNAMED_ANSWER) => format!(
+            "the endpoint ({}) answered without an AWS error code: it may be a passing fault (run again, it is safe) or an endpoint that is not AWS or does not implement `{action}`; check AWS_ENDPOINT_URL if set",
+            super::settings::endpoint_for_messages()
+        ),
         "" => "could not reach AWS: check the network, --region, and AWS_ENDPOINT_URL if set".to_string(),
         _ => format!("check that {resource} exists and that the stack's settings for it are right"),
     }
@@ -108,18 +116,34 @@ pub fn code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<&str> {
 
 /// Describe a failed call: `action` is the IAM action (`ecs:UpdateService`), `resource` what it
 /// was about (`service opensearch-mcp-server-stateless`).
-pub fn describe<E, R>(action: &str, resource: &str, e: &SdkError<E, R>) -> AwsError
+pub fn describe<E>(action: &str, resource: &str, e: &SdkError<E, HttpResponse>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let (code, message) = match e {
-        SdkError::ServiceError(s) => (
-            s.err().code().map(str::to_string),
-            s.err()
+        SdkError::ServiceError(s) => {
+            let code = s.err().code().map(str::to_string);
+            let text = s
+                .err()
                 .message()
                 .map(str::to_string)
-                .unwrap_or_else(|| s.err().to_string()),
+                .unwrap_or_else(|| s.err().to_string());
+            // The service answered, with an error it did not name (a 5XX from a load balancer
+            // or proxy in front of it, an operation it does not implement): say so, not that
+            // AWS could not be reached.
+            let text = match &code {
+                None => format!("{UNNAMED_ANSWER}{}: {text}", s.raw().status().as_u16()),
+                Some(_) => text,
+            };
+            (code, text)
+        }
+        SdkError::ResponseError(r) => (
+            None,
+            format!(
+                "{UNNAMED_ANSWER}{} that could not be read: {}",
+                r.raw().status().as_u16(),
+                crate::error::source_chain(e)
+            ),
         ),
         SdkError::TimeoutError(_) => (None, timed_out()),
         SdkError::DispatchFailure(d) if d.is_timeout() => (None, timed_out()),
@@ -144,10 +168,9 @@ fn timed_out() -> String {
 }
 
 /// [`describe`] as a command error (exit 1).
-pub fn call_error<E, R>(action: &str, resource: &str, e: SdkError<E, R>) -> Error
+pub fn call_error<E>(action: &str, resource: &str, e: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
     Error::Failed(anyhow::Error::new(describe(action, resource, &e)))
 }
@@ -191,6 +214,24 @@ mod tests {
             message: "dispatch failure: connection refused".into(),
         };
         assert!(e.to_string().contains("AWS_ENDPOINT_URL"));
+        assert!(e.to_string().contains("could not reach AWS"));
+    }
+
+    #[test]
+    fn an_answer_without_an_error_code_is_not_called_unreachable() {
+        let e = AwsError {
+            action: "application-autoscaling:DescribeScalingActivities".into(),
+            resource: "service/c/s".into(),
+            code: None,
+            message: format!("{UNNAMED_ANSWER}500: unhandled error"),
+        };
+        let s = e.to_string();
+        assert!(!s.contains("could not reach"), "{s}");
+        assert!(s.contains("answered without an AWS error code"), "{s}");
+        assert!(
+            s.contains("does not implement `application-autoscaling:DescribeScalingActivities`"),
+            "{s}"
+        );
     }
 }
 
