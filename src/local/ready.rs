@@ -1,14 +1,14 @@
 //! The ready document `mcpctl local` writes (`--ready-file`, `--output json`) and prints: the
 //! router, each stack's URLs and replicas, OpenSearch, the logs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::router::STATUS_PATH;
-use super::run::Setup;
 use super::targets::{TargetGroup, TargetStatus};
+use super::LocalStack;
 
 /// The ready document (`--ready-file`, `--output json`): what scripts need — the router, each
 /// stack's URLs and replicas, OpenSearch, the logs.
@@ -45,15 +45,27 @@ pub struct ReadyStack {
     pub replicas: Vec<TargetStatus>,
 }
 
+/// Where everything runs, for the [`Ready`] document.
+pub(super) struct Running<'a> {
+    /// The stacks, in order.
+    pub stacks: &'a [LocalStack],
+    /// Their target groups, in the same order.
+    pub groups: &'a [Arc<TargetGroup>],
+    /// The router's port on 127.0.0.1.
+    pub router_port: u16,
+    /// The OpenSearch the replicas use.
+    pub opensearch_url: &'a reqwest::Url,
+    /// True when `local` started osmem-server.
+    pub opensearch_started: bool,
+    /// The logs directory.
+    pub logs: &'a Path,
+}
+
 /// The document for the running stacks.
-pub(super) fn ready_document(
-    plan: &Setup,
-    groups: &[Arc<TargetGroup>],
-    router_port: u16,
-    opensearch_url: &reqwest::Url,
-) -> Ready {
-    let base = format!("http://127.0.0.1:{router_port}");
-    let stacks = plan
+pub(super) fn ready_document(r: &Running<'_>) -> Ready {
+    let base = format!("http://127.0.0.1:{}", r.router_port);
+    let groups = r.groups;
+    let stacks = r
         .stacks
         .iter()
         .zip(groups)
@@ -69,9 +81,9 @@ pub(super) fn ready_document(
         status_url: format!("{base}{STATUS_PATH}"),
         router: base,
         stacks,
-        opensearch: opensearch_url.as_str().trim_end_matches('/').to_string(),
-        opensearch_started: plan.osmem_bin.is_some(),
-        logs_dir: plan.logs.clone(),
+        opensearch: r.opensearch_url.as_str().trim_end_matches('/').to_string(),
+        opensearch_started: r.opensearch_started,
+        logs_dir: r.logs.to_path_buf(),
         pid: std::process::id(),
     }
 }

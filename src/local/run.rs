@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::opensearch;
-use super::ready::{ready_document, ready_text};
+use super::ready::{ready_document, ready_text, Running};
 use super::router::{Router, Rule};
 use super::supervisor::{log_tail, ChildSpec, Supervisor};
 use super::targets::{OnHealthChange, Target, TargetGroup};
@@ -305,7 +305,14 @@ async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor) -> Result<()> {
         }
     }
 
-    let ready = ready_document(plan, &groups, router_port, &opensearch_url);
+    let ready = ready_document(&Running {
+        stacks: &plan.stacks,
+        groups: &groups,
+        router_port,
+        opensearch_url: &opensearch_url,
+        opensearch_started: plan.osmem_bin.is_some(),
+        logs: &plan.logs,
+    });
     if let Some(path) = &opts.ready_file {
         write_atomically(
             path,
