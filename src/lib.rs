@@ -20,5 +20,6 @@ pub(crate) mod prompt;
 pub(crate) mod routing;
 pub(crate) mod scale;
 pub(crate) mod shell;
+pub(crate) mod signals;
 pub(crate) mod stack;
 pub(crate) mod traffic;

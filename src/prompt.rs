@@ -18,15 +18,7 @@ pub fn confirm(question: &str, yes: bool) -> Result<()> {
             "stdin is not a terminal, so mcpctl cannot ask for confirmation: pass --yes to go ahead, or --dry-run to only see the calls; nothing was changed",
         ));
     }
-    let mut err = std::io::stderr();
-    let _ = write!(err, "{question} [y/N] ");
-    let _ = err.flush();
-    let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .context_failed(|| "could not read the answer".to_string())?;
-    if answer_is_yes(&line) {
+    if ask(question)? {
         Ok(())
     } else {
         Err(Error::refused("not confirmed; nothing was changed"))

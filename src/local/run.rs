@@ -16,6 +16,7 @@ use super::targets::{OnHealthChange, Target, TargetGroup};
 use super::LocalStack;
 use crate::archive::write_atomically;
 use crate::error::{Context, Error, Result};
+use crate::signals::Signals;
 
 /// How long children get to stop after SIGTERM before SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -347,26 +348,6 @@ async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor) -> Result<()> {
     let _ = stop_tx.send(());
     background.abort_all();
     Ok(())
-}
-
-/// Ctrl-C and SIGTERM.
-struct Signals {
-    term: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn new() -> Result<Signals> {
-        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .context_failed(|| "cannot listen for SIGTERM".to_string())?;
-        Ok(Signals { term })
-    }
-
-    async fn next(&mut self) {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = self.term.recv() => {}
-        }
-    }
 }
 
 fn startup_death(plan: &Setup, process: Process, how: &str) -> String {

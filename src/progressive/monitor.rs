@@ -123,7 +123,8 @@ fn share(rule: &ListenerRule, tg_arn: &str) -> u32 {
         .map_or(0, |f| f.percent_of(tg_arn).round() as u32)
 }
 
-fn rate(part: f64, whole: f64) -> String {
+/// `part` as a share of `whole` (`2.50%`), `-` when there is no whole.
+pub(crate) fn rate(part: f64, whole: f64) -> String {
     if whole <= 0.0 {
         "-".into()
     } else {

@@ -58,11 +58,10 @@ impl Printer {
 
 /// `5XX 0.50%/1%`, a rate against its threshold (`-` before any request).
 fn rate(part: f64, whole: f64, limit: f64) -> String {
-    if whole <= 0.0 {
-        format!("-/{limit}%")
-    } else {
-        format!("{:.2}%/{limit}%", part * 100.0 / whole)
-    }
+    format!(
+        "{}/{limit}%",
+        crate::progressive::monitor::rate(part, whole)
+    )
 }
 
 /// One progress line (pure).

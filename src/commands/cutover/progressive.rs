@@ -19,6 +19,7 @@ use crate::probe::endpoint::parse_url;
 use crate::progressive::bake::ProbeSpec;
 use crate::progressive::rollout::{self, Outcome, RolloutReport, RolloutSpec, Scene};
 use crate::routing::step::production_rule;
+use crate::signals::Signals;
 use crate::stack::Stack;
 use crate::traffic::progress::{parse_steps, Progress, MAX_BAKE_SECONDS, PROGRESS_TAG};
 use crate::traffic::Percent;
@@ -201,31 +202,11 @@ async fn production_url(aws: &Clients, from: &Stack) -> Result<reqwest::Url> {
 /// signal during a step's calls waits for them to finish (never a half-step) and is handled at
 /// the bake.
 fn interrupts() -> Result<mpsc::Receiver<()>> {
+    let mut signals = Signals::new()?;
     let (tx, rx) = mpsc::channel(4);
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let listen = |k| {
-            signal(k).map_err(|e| Error::failed_with("could not listen for Ctrl-C and SIGTERM", e))
-        };
-        let mut int = listen(SignalKind::interrupt())?;
-        let mut term = listen(SignalKind::terminate())?;
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    Some(()) = int.recv() => {}
-                    Some(()) = term.recv() => {}
-                    else => return,
-                }
-                if tx.send(()).await.is_err() {
-                    return;
-                }
-            }
-        });
-    }
-    #[cfg(not(unix))]
     tokio::spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
+        loop {
+            signals.next().await;
             if tx.send(()).await.is_err() {
                 return;
             }
