@@ -372,6 +372,13 @@ fn bad_progressive_flags_exit_2_before_any_change() {
         (vec!["--steps", "10", "--bake", "0s"], "--bake"),
         (vec!["--steps", "10", "--interval", "0s"], "--interval"),
         (
+            vec!["--steps", "10", "--probe-interval", "500ms"],
+            "--probe-interval",
+        ),
+        (vec!["--steps", "10", "--bake", "25h"], "--bake"),
+        (vec!["--steps", "10", "--max-p99", "soon"], "--max-p99"),
+        (vec!["--steps", "10", "--min-requests=-5"], "--min-requests"),
+        (
             vec!["--steps", "10", "--max-error-rate", "101"],
             "--max-error-rate",
         ),
