@@ -13,7 +13,11 @@ use std::path::Path;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use common::aws::{moto_stack, Aws};
+use common::fault_proxy::{FaultProxy, Reply, Request};
 use common::local::{signal, Local};
 use serde_json::Value;
 
@@ -45,6 +49,9 @@ fn spawn_cutover(aws: &Aws, dir: &Path, args: &[&str]) -> Child {
         dir.to_str().unwrap(),
         "--interval",
         "1s",
+        // moto answers at once: no late periods to wait for.
+        "--metrics-lag",
+        "0s",
     ];
     all.extend_from_slice(args);
     aws.mcpctl_cmd(&all)
@@ -116,7 +123,8 @@ fn wait_for_step(aws: &Aws, child: &mut Child, percent: u64) -> Value {
     }
 }
 
-/// Play the ALB: `requests` to the stateless group, `errors` of them 5XX, stamped now.
+/// Play the ALB: `requests` to the stateless group, `errors` of them 5XX and the rest 2XX,
+/// stamped now.
 fn put_alb_metrics(aws: &Aws, requests: u32, errors: u32) {
     aws.boto(&format!(
         "cw = boto3.client('cloudwatch')\n\
@@ -124,7 +132,7 @@ fn put_alb_metrics(aws: &Aws, requests: u32, errors: u32) {
          tg = elb.describe_target_groups(Names=['{STATELESS_TG}'])['TargetGroups'][0]['TargetGroupArn'].split(':')[-1]\n\
          now = datetime.datetime.now(datetime.timezone.utc)\n\
          dims = [{{'Name': 'LoadBalancer', 'Value': lb}}, {{'Name': 'TargetGroup', 'Value': tg}}]\n\
-         for name, v in [('RequestCount', {requests}), ('HTTPCode_Target_5XX_Count', {errors})]:\n\
+         for name, v in [('RequestCount', {requests}), ('HTTPCode_Target_5XX_Count', {errors}), ('HTTPCode_Target_2XX_Count', {requests} - {errors})]:\n\
          \x20   cw.put_metric_data(Namespace='AWS/ApplicationELB', MetricData=[{{'MetricName': name, 'Dimensions': dims, 'Timestamp': now, 'Value': v, 'Unit': 'Count'}}])\n\
          result = tg"
     ));
@@ -192,7 +200,11 @@ fn a_5xx_breach_during_the_bake_restores_the_routing_and_exits_4() {
     );
     assert_restored(&aws);
 
-    // Ctrl-C without a terminal to ask on: the recorded routing is restored (exit 4).
+    // Ctrl-C without a terminal to ask on: the recorded routing is restored (exit 4). On a fresh
+    // ALB: a step judges every period it overlaps, so in this same minute the 5XX above would
+    // breach it again at once.
+    let dir = tempfile::tempdir().unwrap();
+    let aws = deployed(dir.path());
     let mut child = spawn_cutover(
         &aws,
         dir.path(),
@@ -204,6 +216,97 @@ fn a_5xx_breach_during_the_bake_restores_the_routing_and_exits_4() {
     assert_eq!(out.status.code(), Some(4), "{doc}");
     assert_eq!(doc["outcome"], "interrupted");
     assert_eq!(doc["rolled_back"], true);
+    assert_restored(&aws);
+}
+
+/// CloudWatch refusing every `GetMetricData` (the deployer's credentials lack the action): the
+/// step cannot be judged, so it breaches `metrics_unavailable` and the routing is restored —
+/// never "every gate held".
+#[test]
+fn unreadable_metrics_breach_and_restore_the_routing() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = deployed(dir.path());
+    let refused = Arc::new(AtomicUsize::new(0));
+    let n = refused.clone();
+    let proxy = FaultProxy::start(
+        aws.moto.port,
+        Arc::new(move |_req: &mut Request| {
+            n.fetch_add(1, Ordering::SeqCst);
+            // CloudWatch's query-protocol error, as AWS sends it to a caller without the action.
+            Reply::Respond {
+                status: 403,
+                content_type: "text/xml".into(),
+                body: "<ErrorResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: cloudwatch:GetMetricData</Message></Error><RequestId>0</RequestId></ErrorResponse>".into(),
+            }
+        }),
+    );
+    let child = aws
+        .mcpctl_cmd(&[
+            "--output",
+            "json",
+            "cutover",
+            "--yes",
+            "--stacks-dir",
+            dir.path().to_str().unwrap(),
+            "--interval",
+            "1s",
+            "--metrics-lag",
+            "0s",
+            "--steps",
+            "50,100",
+            "--bake",
+            "60s",
+            "--no-probe",
+        ])
+        .env("AWS_ENDPOINT_URL_CLOUDWATCH", &proxy.endpoint)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (out, doc) = finish(child, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{doc}\n{stderr}");
+    assert_eq!(doc["breach"]["gate"], "metrics_unavailable", "{doc}");
+    let message = doc["breach"]["message"].as_str().unwrap();
+    assert!(message.contains("cloudwatch:GetMetricData"), "{message}");
+    assert!(message.contains("AccessDenied"), "{message}");
+    assert_eq!(doc["step"], 0);
+    assert!(refused.load(Ordering::SeqCst) >= 3);
+    assert!(!stderr.contains("every gate held"), "{stderr}");
+    assert_restored(&aws);
+}
+
+/// Traffic too thin to judge: with `--require-traffic` an unjudged step breaches (exit 4,
+/// routing restored), its step saying why; the probe alone never makes it "held".
+#[test]
+fn an_unjudged_step_breaches_with_require_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = deployed(dir.path());
+    let child = spawn_cutover(
+        &aws,
+        dir.path(),
+        &[
+            "--steps",
+            "100",
+            "--bake",
+            "60s",
+            "--no-probe",
+            "--require-traffic",
+        ],
+    );
+    let (out, doc) = finish(child, Duration::from_secs(150));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{doc}\n{stderr}");
+    assert_eq!(doc["breach"]["gate"], "not_judged", "{doc}");
+    let step = &doc["steps"][0];
+    assert_eq!(step["judged"], false, "{doc}");
+    assert_eq!(step["requests"], 0.0, "{doc}");
+    assert!(step["not_judged"].as_str().is_some(), "{doc}");
+    assert!(
+        stderr.contains("the step's rates were not judged (")
+            && stderr.contains("--require-traffic"),
+        "the breach says why: {stderr}"
+    );
     assert_restored(&aws);
 }
 
@@ -252,7 +355,7 @@ fn clean_steps_reach_100_percent_and_an_interrupted_bake_resumes() {
     let mut child = spawn_cutover(
         &aws,
         dir.path(),
-        &["--steps", "10,100", "--bake", "8s", "--no-probe"],
+        &["--steps", "10,100", "--bake", "60s", "--no-probe"],
     );
     wait_for_step(&aws, &mut child, 10);
     put_alb_metrics(&aws, 120, 0);
@@ -267,7 +370,7 @@ fn clean_steps_reach_100_percent_and_an_interrupted_bake_resumes() {
 
     // --resume continues the recorded step's bake, then the next step, and ends at 100%.
     let child = spawn_cutover(&aws, dir.path(), &["--resume", "--no-probe"]);
-    let (out, doc) = finish(child, Duration::from_secs(60));
+    let (out, doc) = finish(child, Duration::from_secs(200));
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -340,16 +443,16 @@ fn the_probe_gate_aborts_on_session_not_found_from_stateful_replicas() {
         dir.path(),
         &[
             "--steps",
-            "50,100",
+            "100",
             "--bake",
-            "3s",
+            "60s",
             "--probe-url",
             &stateless,
             "--probe-interval",
             "1s",
         ],
     );
-    let (out, doc) = finish(child, Duration::from_secs(60));
+    let (out, doc) = finish(child, Duration::from_secs(150));
     assert_eq!(out.status.code(), Some(0), "{doc}");
     for step in doc["steps"].as_array().unwrap() {
         let p = &step["last_reading"]["probe"];
@@ -370,6 +473,16 @@ fn bad_progressive_flags_exit_2_before_any_change() {
         (vec!["--steps", "50,10"], "must rise"),
         (vec!["--steps", "10,150"], "`150`"),
         (vec!["--steps", "10", "--bake", "0s"], "--bake"),
+        // Shorter than one ALB metric period.
+        (vec!["--steps", "10", "--bake", "59s"], "60s to 24h"),
+        (
+            vec!["--steps", "10", "--metrics-lag", "1h"],
+            "--metrics-lag",
+        ),
+        (
+            vec!["--steps", "10", "--metrics-lag", "soon"],
+            "--metrics-lag",
+        ),
         (vec!["--steps", "10", "--interval", "0s"], "--interval"),
         (
             vec!["--steps", "10", "--probe-interval", "500ms"],
@@ -384,7 +497,7 @@ fn bad_progressive_flags_exit_2_before_any_change() {
         ),
         (vec!["--steps", "10", "--weight", "10"], "--weight"),
         (
-            vec!["--steps", "10", "--probe-url", "ftp://x", "--bake", "1s"],
+            vec!["--steps", "10", "--probe-url", "ftp://x", "--bake", "60s"],
             "--probe-url",
         ),
         (vec!["--resume", "--steps", "10"], "--resume"),

@@ -4,6 +4,8 @@
 //! answer into [`AlbMetrics`] is pure ([`fold`]), so decisions are tested on recorded answers.
 //! Metric names and dimensions: <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html>
 
+use std::collections::BTreeSet;
+
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricDataResult, MetricStat};
 use serde::Serialize;
@@ -18,17 +20,27 @@ pub const NAMESPACE: &str = "AWS/ApplicationELB";
 /// What the target group (and its load balancer) saw in a window.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AlbMetrics {
-    /// Requests routed to the target group (`RequestCount`, Sum).
+    /// Requests routed to the target group (`RequestCount`, Sum). ALB counts a request here
+    /// once it chose a target of the group, also when that target then never answered.
     pub requests: f64,
     /// 5XX answers from its targets (`HTTPCode_Target_5XX_Count`, Sum).
     pub target_5xx: f64,
     /// 4XX answers from its targets (`HTTPCode_Target_4XX_Count`, Sum).
     pub target_4xx: f64,
+    /// 2XX answers from its targets (`HTTPCode_Target_2XX_Count`, Sum).
+    pub target_2xx: f64,
+    /// 3XX answers from its targets (`HTTPCode_Target_3XX_Count`, Sum).
+    pub target_3xx: f64,
+    /// Connections to its targets that could not be made (`TargetConnectionErrorCount`, Sum).
+    pub connection_errors: f64,
+    /// Requests of this target group that the load balancer answered itself (a 502 or 504
+    /// instead of the target's answer): see [`AlbMetrics::load_balancer_failures`].
+    pub elb_failures: f64,
     /// 5XX answers the load balancer made itself (`HTTPCode_ELB_5XX_Count`, Sum). ELB reports
-    /// this per load balancer only (no `TargetGroup` dimension): it covers every rule.
+    /// this per load balancer only (no `TargetGroup` dimension): it covers every rule and every
+    /// application on the load balancer, so it is shown as information and never gates.
     pub elb_5xx: f64,
-    /// Requests to the whole load balancer (`RequestCount` without `TargetGroup`, Sum), the
-    /// base of the ELB 5XX share.
+    /// Requests to the whole load balancer (`RequestCount` without `TargetGroup`, Sum).
     pub lb_requests: f64,
     /// The highest per-period p99 of `TargetResponseTime`, in seconds (`None`: no data).
     pub p99_seconds: Option<f64>,
@@ -36,6 +48,22 @@ pub struct AlbMetrics {
     pub unhealthy_hosts: Option<f64>,
     /// The lowest `HealthyHostCount` seen (`None`: no data).
     pub healthy_hosts: Option<f64>,
+}
+
+impl AlbMetrics {
+    /// The target group's requests the load balancer answered itself: those it routed to the
+    /// group (`RequestCount`, counted once a target was chosen) that got no answer from a target
+    /// (`RequestCount` − Σ `HTTPCode_Target_{2,3,4,5}XX_Count`), and at least the
+    /// `TargetConnectionErrorCount` (each failed connection ends as the load balancer's 502,
+    /// already in the difference, so the larger of the two is taken, not their sum). Both
+    /// metrics carry the `TargetGroup` dimension, unlike `HTTPCode_ELB_5XX_Count`:
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html>
+    pub fn load_balancer_failures(&self) -> f64 {
+        let answered = self.target_2xx + self.target_3xx + self.target_4xx + self.target_5xx;
+        (self.requests - answered)
+            .max(self.connection_errors)
+            .max(0.0)
+    }
 }
 
 /// `app/NAME/ID`: the `LoadBalancer` dimension of an ALB ARN.
@@ -94,6 +122,27 @@ pub fn queries(lb: &str, tg: &str, period: i32) -> Vec<MetricDataQuery> {
             &both,
             period,
         ),
+        query(
+            "target2xx",
+            "HTTPCode_Target_2XX_Count",
+            "Sum",
+            &both,
+            period,
+        ),
+        query(
+            "target3xx",
+            "HTTPCode_Target_3XX_Count",
+            "Sum",
+            &both,
+            period,
+        ),
+        query(
+            "connerrors",
+            "TargetConnectionErrorCount",
+            "Sum",
+            &both,
+            period,
+        ),
         query("p99", "TargetResponseTime", "p99", &both, period),
         query("unhealthy", "UnHealthyHostCount", "Maximum", &both, period),
         query("healthy", "HealthyHostCount", "Minimum", &both, period),
@@ -132,6 +181,9 @@ pub fn fold_since(results: &[MetricDataResult], since: Option<i64>) -> AlbMetric
             "requests" => m.requests += sum,
             "target5xx" => m.target_5xx += sum,
             "target4xx" => m.target_4xx += sum,
+            "target2xx" => m.target_2xx += sum,
+            "target3xx" => m.target_3xx += sum,
+            "connerrors" => m.connection_errors += sum,
             "elb5xx" => m.elb_5xx += sum,
             "lbrequests" => m.lb_requests += sum,
             "p99" => m.p99_seconds = max.or(m.p99_seconds),
@@ -140,6 +192,7 @@ pub fn fold_since(results: &[MetricDataResult], since: Option<i64>) -> AlbMetric
             _ => {}
         }
     }
+    m.elb_failures = m.load_balancer_failures();
     m
 }
 
@@ -152,18 +205,76 @@ pub async fn read(
     start: std::time::SystemTime,
     end: std::time::SystemTime,
 ) -> Result<AlbMetrics> {
-    let start_secs = start
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let end_secs = end
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let start_secs = unix_secs(start);
+    let results = fetch(c, alb_arn, tg_arn, start_secs, unix_secs(end)).await?;
+    Ok(fold_since(
+        &results,
+        Some(i64::try_from(start_secs).unwrap_or(i64::MAX)),
+    ))
+}
+
+/// The metrics of a window of whole periods, and which of its periods CloudWatch has published.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WindowRead {
+    /// Every period of the window summed ([`fold`]).
+    pub metrics: AlbMetrics,
+    /// The starts (Unix seconds) of the periods that have data.
+    pub published: BTreeSet<u64>,
+}
+
+/// Read every one-minute period of `tg_arn` behind `alb_arn` from the period holding `start`
+/// to `end`, none left out, with the periods that have data ([`published_periods`]).
+pub async fn read_window(
+    c: &Clients,
+    alb_arn: &str,
+    tg_arn: &str,
+    start: u64,
+    end: u64,
+) -> Result<WindowRead> {
+    let start = start - start % 60;
+    let results = fetch(c, alb_arn, tg_arn, start, end).await?;
+    Ok(WindowRead {
+        metrics: fold(&results),
+        published: published_periods(&results),
+    })
+}
+
+/// The periods (Unix seconds of their start) for which the target group has a data point.
+/// ALB publishes `HealthyHostCount` and `UnHealthyHostCount` every minute while targets are
+/// registered, and the request metrics for every minute with requests, so a period with none
+/// of them has not been published yet (or the group had neither targets nor requests).
+pub fn published_periods(results: &[MetricDataResult]) -> BTreeSet<u64> {
+    results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.id().unwrap_or_default(),
+                "requests" | "healthy" | "unhealthy" | "target2xx" | "target5xx"
+            )
+        })
+        .flat_map(|r| r.timestamps().iter())
+        .filter_map(|t| u64::try_from(t.secs()).ok())
+        .collect()
+}
+
+fn unix_secs(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `GetMetricData` for the queries of `tg_arn` behind `alb_arn`, every page.
+async fn fetch(
+    c: &Clients,
+    alb_arn: &str,
+    tg_arn: &str,
+    start_secs: u64,
+    end_secs: u64,
+) -> Result<Vec<MetricDataResult>> {
     // CloudWatch wants StartTime before EndTime; in the first second there is nothing to read.
     if end_secs <= start_secs {
-        return Ok(AlbMetrics::default());
+        return Ok(Vec::new());
     }
-    let start_secs = i64::try_from(start_secs).unwrap_or(i64::MAX);
-    let start = DateTime::from_secs(start_secs);
+    let to_time = |s: u64| DateTime::from_secs(i64::try_from(s).unwrap_or(i64::MAX));
     let qs = queries(
         load_balancer_dimension(alb_arn),
         target_group_dimension(tg_arn),
@@ -171,15 +282,15 @@ pub async fn read(
     );
     let mut results: Vec<MetricDataResult> = Vec::new();
     let mut token: Option<String> = None;
-    // Bounded: 8 queries over a bake of hours fit in one page; a misbehaving endpoint that
+    // Bounded: 11 queries over a bake of hours fit in one page; a misbehaving endpoint that
     // keeps handing out tokens is stopped.
     for _ in 0..20 {
         let out = c
             .cloudwatch
             .get_metric_data()
             .set_metric_data_queries(Some(qs.clone()))
-            .start_time(start)
-            .end_time(DateTime::from(end))
+            .start_time(to_time(start_secs))
+            .end_time(to_time(end_secs))
             .set_next_token(token.take())
             .send()
             .await
@@ -196,7 +307,7 @@ pub async fn read(
             _ => break,
         }
     }
-    Ok(fold_since(&results, Some(start_secs)))
+    Ok(results)
 }
 
 /// What the server's own EMF metrics say (`Calls`, `Latency` per `service`), when it writes them.

@@ -52,7 +52,8 @@ pub struct ProbeReading {
 pub enum Gate {
     /// Target 5XX share over `--max-error-rate`.
     ErrorRate,
-    /// The load balancer's own 5XX share over `--max-error-rate`.
+    /// The share of the `--to` group's requests the load balancer answered itself (502, 504:
+    /// no answer from a target) over `--max-error-rate`.
     LoadBalancerErrorRate,
     /// Target 4XX share over `--max-4xx-rate`.
     ClientErrorRate,
@@ -66,6 +67,9 @@ pub enum Gate {
     Probe,
     /// CloudWatch could not be read several times in a row: the step cannot be judged.
     MetricsUnavailable,
+    /// `--require-traffic`: the step's rates could not be judged (too few requests, or periods
+    /// CloudWatch had not published).
+    NotJudged,
 }
 
 /// A breached gate with the numbers behind it.
@@ -103,7 +107,9 @@ fn percent(part: f64, whole: f64) -> f64 {
 }
 
 /// Judge the step (pure). Gates in order: unhealthy hosts, probe, then (once enough requests
-/// were seen) 5XX, ELB 5XX, p99, 4XX — the first breach is returned.
+/// were seen) target 5XX, the group's requests the load balancer answered itself, p99, 4XX —
+/// the first breach is returned. The ALB-wide `HTTPCode_ELB_5XX_Count` never gates: it has no
+/// `TargetGroup` dimension, so it counts every application on the load balancer.
 pub fn judge(m: &AlbMetrics, probe: Option<&ProbeReading>, t: &Thresholds) -> Verdict {
     if let Some(u) = m.unhealthy_hosts.filter(|u| *u > 0.0) {
         return Verdict::Breached(Breach {
@@ -159,10 +165,10 @@ pub fn judge(m: &AlbMetrics, probe: Option<&ProbeReading>, t: &Thresholds) -> Ve
     .or_else(|| {
         rate(
             Gate::LoadBalancerErrorRate,
-            m.elb_5xx,
-            m.lb_requests,
+            m.load_balancer_failures(),
+            m.requests,
             t.max_error_rate,
-            "load balancer 5XX",
+            "answered by the load balancer itself (502/504, no answer from a target)",
         )
     })
     .or_else(|| {

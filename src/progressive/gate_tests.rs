@@ -8,6 +8,7 @@ fn window(requests: f64, target_5xx: f64) -> AlbMetrics {
     AlbMetrics {
         requests,
         target_5xx,
+        target_2xx: requests - target_5xx,
         lb_requests: requests * 2.0,
         ..Default::default()
     }
@@ -60,13 +61,36 @@ fn each_threshold_is_its_own_gate() {
     m.target_4xx = 51.0;
     assert_eq!(gate(judge(&m, None, &t)), Some(Gate::ClientErrorRate));
     let mut m = window(1000.0, 0.0);
-    m.elb_5xx = 30.0; // of 2000 load balancer requests: 1.5%
+    m.target_2xx = 985.0; // 15 of the group's 1000 requests got no answer from a target: 1.5%
+    match judge(&m, None, &t) {
+        Verdict::Breached(b) => {
+            assert_eq!(b.gate, Gate::LoadBalancerErrorRate);
+            assert_eq!(b.observed, 1.5);
+        }
+        v => panic!("{v:?}"),
+    }
+    // Connection errors count even when the difference hides them.
+    let mut m = window(1000.0, 0.0);
+    m.connection_errors = 20.0;
     assert_eq!(gate(judge(&m, None, &t)), Some(Gate::LoadBalancerErrorRate));
     let mut m = window(1000.0, 0.0);
     m.p99_seconds = Some(1.0);
     assert_eq!(gate(judge(&m, None, &t)), None);
     m.p99_seconds = Some(1.25);
     assert_eq!(gate(judge(&m, None, &t)), Some(Gate::P99));
+}
+
+#[test]
+fn another_applications_load_balancer_5xx_never_gates() {
+    // HTTPCode_ELB_5XX_Count has no TargetGroup dimension: 900 503s of another target group on
+    // the shared ALB are information, not a breach of the --to group.
+    let mut m = window(1000.0, 0.0);
+    m.elb_5xx = 900.0;
+    m.lb_requests = 2000.0;
+    assert_eq!(
+        judge(&m, None, &Thresholds::default()),
+        Verdict::Holding { judged: true }
+    );
 }
 
 #[test]
@@ -106,6 +130,7 @@ fn a_recorded_get_metric_data_answer_with_a_slow_p99_breaches() {
     let m = crate::aws::metrics::fold(&[
         r("requests", &[120.0, 110.0, 90.0]),
         r("target5xx", &[0.0, 1.0, 0.0]),
+        r("target2xx", &[120.0, 109.0, 90.0]),
         r("p99", &[0.4, 2.1, 0.5]),
         r("unhealthy", &[0.0, 0.0, 0.0]),
         r("lbrequests", &[500.0, 480.0, 450.0]),

@@ -10,8 +10,9 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::mpsc::Receiver;
 
-use super::bake::{bake, now_secs, BakeEnd, BakeSpec, ProbeSpec, Reading};
-use super::gate::{Breach, Thresholds};
+use super::bake::{bake, now_secs, BakeEnd, BakeSpec, Judgement, ProbeSpec, Reading};
+use super::gate::{Breach, Gate, Thresholds};
+use super::window::StepWindow;
 use crate::aws::listener_rule::RuleChange;
 use crate::aws::{Call, Clients};
 use crate::error::{Error, Result};
@@ -45,8 +46,12 @@ pub struct RolloutSpec {
     pub bake: Duration,
     /// Time between metric reads.
     pub interval: Duration,
+    /// Longest wait after a bake for CloudWatch's late periods (`--metrics-lag`).
+    pub metrics_lag: Duration,
     /// The gates.
     pub thresholds: Thresholds,
+    /// `--require-traffic`: a step whose rates could not be judged breaches.
+    pub require_traffic: bool,
     /// The MCP probe (`None` with `--no-probe`).
     pub probe: Option<ProbeSpec>,
     /// Go ahead even when `--to` has no healthy targets.
@@ -72,6 +77,10 @@ pub struct StepReport {
     pub last_reading: Option<Reading>,
     /// Readings taken.
     pub readings: u32,
+    /// What a step that held was judged on (`judged`, `requests`, `unread_periods`,
+    /// `not_judged`); absent for a step that breached or was interrupted.
+    #[serde(flatten)]
+    pub judgement: Option<Judgement>,
 }
 
 /// How the progressive cutover ended.
@@ -131,6 +140,8 @@ pub trait Observer {
     fn step_set(&mut self, index: usize, of: usize, report: &CutoverReport);
     /// A reading during a bake.
     fn reading(&mut self, index: usize, of: usize, weight: Percent, reading: &Reading);
+    /// A step's bake and its wait for late metrics ended with no gate breached.
+    fn step_done(&mut self, index: usize, of: usize, weight: Percent, judgement: &Judgement);
     /// A breach or an interrupt is about to restore the recorded routing.
     fn restoring(&mut self, why: &str);
     /// Ctrl-C or SIGTERM arrived during a bake: true to roll back, false to leave the routing
@@ -165,6 +176,7 @@ pub async fn run(
     };
     let of = spec.steps.len();
     let mut rule_arn = String::new();
+    let mut previous: Option<StepWindow> = None;
     for index in first..of {
         let weight = spec.steps[index];
         let mut progress = Progress {
@@ -191,21 +203,37 @@ pub async fn run(
             .map_err(stopped)?;
         rule_arn = prepared.rule.arn.clone();
         observer.step_set(index, of, &prepared.report);
+        let now = now_secs();
         let bake_spec = BakeSpec {
             alb_arn: &prepared.report.listener.load_balancer_arn,
             to_arn: &prepared.to_arn,
-            since: progress.since,
-            left: Duration::from_secs(progress.bake_left(now_secs())),
+            window: StepWindow::new(
+                progress.since,
+                now + progress.bake_left(now),
+                spec.metrics_lag.as_secs(),
+                previous.as_ref(),
+            ),
             interval: spec.interval,
             thresholds: &spec.thresholds,
             probe: spec.probe.as_ref(),
         };
+        previous = Some(bake_spec.window);
         let mut readings = 0u32;
-        let (end, last) = bake(scene.aws, &bake_spec, interrupts, &mut |r| {
+        let (mut end, last) = bake(scene.aws, &bake_spec, interrupts, &mut |r| {
             readings += 1;
             observer.reading(index, of, weight, r)
         })
         .await;
+        let judgement = match &end {
+            BakeEnd::Passed(j) => Some(j.clone()),
+            _ => None,
+        };
+        if let Some(j) = judgement
+            .as_ref()
+            .filter(|j| spec.require_traffic && !j.judged)
+        {
+            end = BakeEnd::Breached(not_judged(j));
+        }
         report.steps.push(StepReport {
             index,
             weight: weight.get(),
@@ -214,9 +242,10 @@ pub async fn run(
             calls: prepared.report.calls.clone(),
             last_reading: last,
             readings,
+            judgement,
         });
         match end {
-            BakeEnd::Passed => {}
+            BakeEnd::Passed(j) => observer.step_done(index, of, weight, &j),
             BakeEnd::Breached(breach) => {
                 observer.restoring(&format!(
                     "step {} of {of} ({}%) breached a gate: {}",
@@ -269,6 +298,19 @@ pub async fn run(
         .map_err(|e| stopped_at(e, &report))?;
     }
     Ok(report)
+}
+
+/// The breach of a step that `--require-traffic` wanted judged.
+fn not_judged(j: &Judgement) -> Breach {
+    Breach {
+        gate: Gate::NotJudged,
+        message: format!(
+            "the step's rates were not judged ({}) and --require-traffic is set",
+            j.not_judged.as_deref().unwrap_or("no data")
+        ),
+        observed: j.requests,
+        threshold: 0.0,
+    }
 }
 
 /// An error after a step's weights were set: say where the routing was left and how to go on
@@ -361,6 +403,7 @@ mod tests {
             calls: Vec::new(),
             last_reading: None,
             readings: 3,
+            judgement: None,
         });
         let e = stopped_at(Error::refused("no healthy targets"), &report);
         assert_eq!(e.exit_code(), 3);

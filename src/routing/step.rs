@@ -13,6 +13,7 @@ use crate::aws::target_group::{self, health_count, HealthCount};
 use crate::aws::{Call, Clients};
 use crate::error::{Error, Result};
 use crate::stack::Stack;
+use crate::traffic::capacity;
 use crate::traffic::cutover::{cutover, record_for_cutover};
 use crate::traffic::drift::{drift, moved};
 use crate::traffic::progress::PROGRESS_TAG;
@@ -160,6 +161,16 @@ pub async fn prepare(
             to.names.target_group, to.name, health.healthy, health.total, to.name
         )));
     }
+    let serving = match from_arn.as_str() {
+        "" => 0,
+        arn => health_count(aws, arn).await?.healthy,
+    };
+    if let (Err(short), false) = (capacity::check(weight, health.healthy, serving), force) {
+        return Err(Error::refused(format!(
+            "stack {} cannot take {}% of production yet: {short} (stack {} has {serving}); scale it first with `mcpctl scale --stack {} --count {}` and wait until its targets are healthy, or pass --force; nothing was changed",
+            to.name, weight.get(), from.name, to.name, short.needed
+        )));
+    }
     let change = cutover(&current, &from_arn, &to_arn, weight)
         .map_err(|e| Error::bad_input(format!("the new routing is not valid: {e}")))?;
     let record = record_for_cutover(&current, &rule.tags)
@@ -174,7 +185,8 @@ pub async fn prepare(
         priority: rule.priority,
         path_patterns: rule.path_patterns.clone(),
         target_health: health,
-        forced: health.healthy == 0,
+        forced: force
+            && (health.healthy == 0 || capacity::check(weight, health.healthy, serving).is_err()),
         routing_before: change.before.to_string(),
         routing_after: change.after.to_string(),
         before: change.before,

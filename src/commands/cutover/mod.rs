@@ -49,11 +49,20 @@ pub struct CutoverArgs {
     /// Progressive: time between CloudWatch reads during a bake.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
     pub interval: Duration,
+    /// Progressive: after each bake, wait at most this long for CloudWatch to publish the
+    /// step's last one-minute periods (ALB publishes them one to three minutes late); `0s`
+    /// judges what CloudWatch holds when the bake ends (for emulators that answer at once).
+    #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = humantime::parse_duration)]
+    pub metrics_lag: Duration,
+    /// Progressive: a step whose rates were not judged (fewer than --min-requests requests, or
+    /// periods CloudWatch had not published) breaches instead of passing on the probe alone.
+    #[arg(long)]
+    pub require_traffic: bool,
     /// Progressive: the gates.
     #[command(flatten)]
     pub gates: GateArgs,
-    /// Progressive: the MCP endpoint to probe during each bake (default: the production URL,
-    /// the ALB's DNS name or domain with the `--from` stack's MCP path).
+    /// Progressive: the MCP endpoint to probe during each bake (default: the `--to` stack's own
+    /// route on the same load balancer: the production host name with its MCP path).
     #[arg(long, value_name = "URL", conflicts_with = "no_probe")]
     pub probe_url: Option<String>,
     /// Progressive: judge only the CloudWatch metrics, run no MCP probe.

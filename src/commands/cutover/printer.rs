@@ -4,7 +4,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::progressive::bake::Reading;
+use crate::progressive::bake::{Judgement, Reading};
 use crate::progressive::gate::{Thresholds, Verdict};
 use crate::progressive::rollout::Observer;
 use crate::routing::step::CutoverReport;
@@ -73,13 +73,17 @@ pub(super) fn reading_line(
     t: &Thresholds,
 ) -> String {
     let m = &r.metrics;
+    let left = match &r.waiting_for {
+        Some(period) => format!("waiting for CloudWatch: period {period} due"),
+        None => format!("{}s left", r.left_seconds),
+    };
     let mut s = format!(
-        "step {}/{of} {}%  {}s left  requests {}  5XX {}  4XX {}  p99 {}/{}ms  unhealthy {}",
+        "step {}/{of} {}%  {left}  requests {}  5XX {}  LB {}  4XX {}  p99 {}/{}ms  unhealthy {}",
         i + 1,
         weight.get(),
-        r.left_seconds,
         m.requests,
         rate(m.target_5xx, m.requests, t.max_error_rate),
+        rate(m.load_balancer_failures(), m.requests, t.max_error_rate),
         rate(m.target_4xx, m.requests, t.max_4xx_rate),
         m.p99_seconds
             .map_or("-".to_string(), |p| format!("{:.0}", p * 1000.0)),
@@ -90,7 +94,7 @@ pub(super) fn reading_line(
         s.push_str(&format!("  probe {}/{} ok", p.runs - p.failures, p.runs));
     }
     match &r.verdict {
-        Verdict::Holding { judged: false } => s.push_str("  (too few requests to judge rates)"),
+        Verdict::Holding { judged: false } => s.push_str("  (too few requests to judge rates yet)"),
         Verdict::Holding { judged: true } => {}
         Verdict::Breached(b) => s.push_str(&format!("  BREACHED: {}", b.message)),
     }
@@ -103,7 +107,29 @@ pub(super) fn reading_line(
     s
 }
 
+/// The line that closes a step that held (pure): what was judged, and what was not.
+pub(super) fn step_done_line(i: usize, of: usize, weight: Percent, j: &Judgement) -> String {
+    match &j.not_judged {
+        None => format!(
+            "step {}/{of} {}% held: every gate judged on {} requests",
+            i + 1,
+            weight.get(),
+            j.requests
+        ),
+        Some(why) => format!(
+            "step {}/{of} {}%: no gate breached, but its rates were NOT judged ({why})",
+            i + 1,
+            weight.get()
+        ),
+    }
+}
+
 impl Observer for Printer {
+    fn step_done(&mut self, index: usize, of: usize, weight: Percent, judgement: &Judgement) {
+        self.finish_line();
+        self.line(&step_done_line(index, of, weight, judgement), false);
+    }
+
     fn step_set(&mut self, index: usize, of: usize, report: &CutoverReport) {
         let what = if report.changed {
             "set"
@@ -167,6 +193,7 @@ mod tests {
             requests: 400.0,
             target_5xx: 2.0,
             target_4xx: 8.0,
+            target_2xx: 388.0,
             p99_seconds: Some(0.2),
             unhealthy_hosts: Some(0.0),
             ..AlbMetrics::default()
@@ -181,11 +208,12 @@ mod tests {
             metrics,
             probe: Some(probe),
             read_error: None,
+            waiting_for: None,
         };
         let line = reading_line(1, 3, Percent::new(50).unwrap(), &r, &t);
         assert_eq!(
             line,
-            "step 2/3 50%  240s left  requests 400  5XX 0.50%/1%  4XX 2.00%/5%  p99 200/800ms  unhealthy 0  probe 3/3 ok"
+            "step 2/3 50%  240s left  requests 400  5XX 0.50%/1%  LB 0.50%/1%  4XX 2.00%/5%  p99 200/800ms  unhealthy 0  probe 3/3 ok"
         );
         let quiet = Reading {
             metrics: AlbMetrics::default(),
@@ -193,12 +221,35 @@ mod tests {
             probe: None,
             read_error: Some("cloudwatch:GetMetricData failed".into()),
             left_seconds: 10,
+            waiting_for: None,
         };
         let line = reading_line(0, 1, Percent::ALL, &quiet, &t);
-        assert!(line.contains("5XX -/1%") && line.contains("(too few requests to judge rates)"));
+        assert!(
+            line.contains("5XX -/1%") && line.contains("(too few requests to judge rates yet)")
+        );
         assert!(
             line.ends_with("(metrics not read: cloudwatch:GetMetricData failed)"),
             "{line}"
+        );
+        let waiting = Reading {
+            waiting_for: Some("12:03".into()),
+            left_seconds: 0,
+            ..quiet
+        };
+        let line = reading_line(0, 1, Percent::ALL, &waiting, &t);
+        assert!(
+            line.starts_with("step 1/1 100%  waiting for CloudWatch: period 12:03 due  requests 0"),
+            "{line}"
+        );
+        let j = Judgement {
+            judged: false,
+            requests: 3.0,
+            unread_periods: Vec::new(),
+            not_judged: Some("3 requests < --min-requests 50".into()),
+        };
+        assert_eq!(
+            step_done_line(0, 2, Percent::new(50).unwrap(), &j),
+            "step 1/2 50%: no gate breached, but its rates were NOT judged (3 requests < --min-requests 50)"
         );
     }
 }

@@ -18,11 +18,15 @@ use crate::probe::driver::{McpHttp, DEFAULT_PROTOCOL_VERSION};
 use crate::probe::endpoint::parse_url;
 use crate::progressive::bake::ProbeSpec;
 use crate::progressive::rollout::{self, Outcome, RolloutReport, RolloutSpec, Scene};
+use crate::progressive::window::PERIOD;
 use crate::routing::step::production_rule;
 use crate::signals::Signals;
 use crate::stack::Stack;
 use crate::traffic::progress::{parse_steps, Progress, MAX_BAKE_SECONDS, PROGRESS_TAG};
 use crate::traffic::Percent;
+
+/// Longest `--metrics-lag`.
+const MAX_METRICS_LAG_SECONDS: u64 = 15 * 60;
 
 /// Limit of each probe request.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -55,7 +59,7 @@ pub(super) async fn run(
     } else {
         let url = match &args.probe_url {
             Some(u) => parse_url(u).map_err(|e| Error::bad_input(format!("--probe-url: {e}")))?,
-            None => production_url(&aws, from).await?,
+            None => to_stack_url(&aws, to).await?,
         };
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -77,7 +81,9 @@ pub(super) async fn run(
         steps,
         bake,
         interval: args.interval,
+        metrics_lag: args.metrics_lag,
         thresholds,
+        require_traffic: args.require_traffic,
         probe,
         force: args.force,
         resume,
@@ -149,10 +155,17 @@ async fn dry_run(
 
 fn check_durations(args: &CutoverArgs) -> Result<()> {
     let second = Duration::from_secs(1);
-    if args.bake < second || args.bake.as_secs() > MAX_BAKE_SECONDS {
+    // ALB metrics come in one-minute periods: a shorter bake cannot see one whole period.
+    if args.bake < Duration::from_secs(PERIOD) || args.bake.as_secs() > MAX_BAKE_SECONDS {
         return Err(Error::bad_input(format!(
-            "--bake {} is out of range: give 1s to 24h per step (e.g. --bake 5m)",
+            "--bake {} is out of range: give 60s to 24h per step (ALB metrics come in one-minute periods; e.g. --bake 5m)",
             humantime::format_duration(args.bake)
+        )));
+    }
+    if args.metrics_lag.as_secs() > MAX_METRICS_LAG_SECONDS {
+        return Err(Error::bad_input(format!(
+            "--metrics-lag {} is out of range: give 0s to 15m (ALB metrics are typically 1-3 minutes late; e.g. --metrics-lag 3m)",
+            humantime::format_duration(args.metrics_lag)
         )));
     }
     for (flag, d) in [
@@ -187,13 +200,33 @@ async fn recorded(aws: &Clients, from: &Stack, to: &Stack, region: &str) -> Resu
     Ok(p)
 }
 
-/// The production URL: the ALB's DNS name or domain with the `--from` stack's MCP path.
-async fn production_url(aws: &Clients, from: &Stack) -> Result<reqwest::Url> {
-    let endpoint = crate::probe::alb::endpoint(aws, from).await?;
+/// The `--to` stack's own route on the load balancer: the production host name (the ALB's DNS
+/// name, or the certificate's domain over HTTPS) with the `--to` stack's MCP path, which its own
+/// listener rule sends to its target group alone. The probe then judges the stack receiving the
+/// traffic, not the one being retired: on the production path a step's requests land on both
+/// stacks, and the old stateful replicas answer "Session not found" to a session made on
+/// another replica — the bug the migration moves away from.
+async fn to_stack_url(aws: &Clients, to: &Stack) -> Result<reqwest::Url> {
+    let endpoint = crate::probe::alb::endpoint(aws, to).await.map_err(|e| {
+        Error::refused(format!(
+            "cannot find stack {}'s own route on the load balancer to probe it ({e:#}); deploy it with `mcpctl up --stack {}`, or pass --probe-url URL (or --no-probe)",
+            to.name, to.name
+        ))
+    })?;
+    if endpoint.routed_to != [to.names.target_group.clone()] {
+        return Err(Error::refused(format!(
+            "the rule for {} sends traffic to {}, not to target group {} of stack {} alone, so a probe there would not judge stack {}; pass --probe-url URL (or --no-probe)",
+            endpoint.mcp_url,
+            if endpoint.routed_to.is_empty() { "nothing".to_string() } else { endpoint.routed_to.join(", ") },
+            to.names.target_group,
+            to.name,
+            to.name
+        )));
+    }
     parse_url(&endpoint.mcp_url).map_err(|e| {
         Error::bad_input(format!(
-            "the production URL {} cannot be probed ({e}); pass --probe-url or --no-probe",
-            endpoint.mcp_url
+            "stack {}'s URL {} cannot be probed ({e}); pass --probe-url or --no-probe",
+            to.name, endpoint.mcp_url
         ))
     })
 }
@@ -243,17 +276,54 @@ fn print_schedule(spec: &RolloutSpec, from: &Stack, to: &Stack, global: &GlobalA
         humantime::format_duration(spec.bake)
     )?;
     crate::outln!(
-        "Gates: 5XX <= {}%, 4XX <= {}%, p99 <= {} ms (rates judged from {} requests), no unhealthy hosts, {}",
+        "Gates: 5XX <= {}%, 4XX <= {}%, p99 <= {} ms (rates judged from {} requests over every one-minute period of a step, late periods awaited up to {}{}), no unhealthy hosts, {}",
         t.max_error_rate,
         t.max_4xx_rate,
         t.max_p99.as_millis(),
         t.min_requests,
+        humantime::format_duration(spec.metrics_lag),
+        if spec.require_traffic { "; an unjudged step breaches" } else { "" },
         match &spec.probe {
             Some(p) => format!("MCP probe of {} every {}", p.http.url(), humantime::format_duration(p.interval)),
             None => "no MCP probe (--no-probe)".to_string(),
         }
     )?;
     Ok(())
+}
+
+/// The closing line of a completed cutover (pure): "every gate held" only when every step's
+/// gates were judged; otherwise which steps were not, and why.
+fn done_line(report: &RolloutReport) -> String {
+    let head = format!(
+        "Done: {}% of production now goes to stack {}",
+        report.steps_planned.last().copied().unwrap_or(100),
+        report.to
+    );
+    let unjudged: Vec<String> = report
+        .steps
+        .iter()
+        .filter_map(|s| {
+            let j = s.judgement.as_ref()?;
+            j.not_judged
+                .as_ref()
+                .map(|why| format!("step {} ({}%): {why}", s.index + 1, s.weight))
+        })
+        .collect();
+    let probe = if report.probe_url.is_some() {
+        "the MCP probe passed on every step"
+    } else {
+        "no MCP probe ran (--no-probe)"
+    };
+    if unjudged.is_empty() {
+        format!("{head}; every gate held and was judged on every step ({probe}). Undo with `mcpctl rollback`.")
+    } else {
+        format!(
+            "{head}; no gate breached and {probe}, but the metric gates did NOT judge {} of {} step(s): {}. Watch `mcpctl monitor`, and pass --require-traffic to make an unjudged step a breach. Undo with `mcpctl rollback`.",
+            unjudged.len(),
+            report.steps.len(),
+            unjudged.join("; ")
+        )
+    }
 }
 
 /// Print the outcome and map it to the exit code.
@@ -271,11 +341,7 @@ fn finish(report: &RolloutReport, global: &GlobalArgs) -> Result<()> {
     match &report.outcome {
         Outcome::Completed => {
             if !json {
-                crate::outln!(
-                    "Done: {}% of production now goes to stack {}, every gate held. Undo with `mcpctl rollback`.",
-                    report.steps_planned.last().copied().unwrap_or(100),
-                    report.to
-                )?;
+                crate::outln!("{}", done_line(report))?;
             }
             Ok(())
         }
@@ -304,5 +370,68 @@ fn finish(report: &RolloutReport, global: &GlobalArgs) -> Result<()> {
             report.from,
             report.to
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progressive::bake::Judgement;
+    use crate::progressive::gate::Thresholds;
+    use crate::progressive::rollout::StepReport;
+
+    fn step(index: usize, weight: u8, not_judged: Option<&str>) -> StepReport {
+        StepReport {
+            index,
+            weight,
+            since: 0,
+            routing: String::new(),
+            calls: Vec::new(),
+            last_reading: None,
+            readings: 1,
+            judgement: Some(Judgement {
+                judged: not_judged.is_none(),
+                requests: 12.0,
+                unread_periods: Vec::new(),
+                not_judged: not_judged.map(str::to_string),
+            }),
+        }
+    }
+
+    fn report(steps: Vec<StepReport>) -> RolloutReport {
+        RolloutReport {
+            from: "stateful".into(),
+            to: "stateless".into(),
+            steps_planned: vec![50, 100],
+            bake_seconds: 60,
+            thresholds: Thresholds::default(),
+            probe_url: Some("http://alb/ossserver-stateless/ossmcp".into()),
+            resumed: false,
+            steps,
+            outcome: Outcome::Completed,
+            restored: None,
+            restore_ms: None,
+        }
+    }
+
+    #[test]
+    fn every_gate_held_only_when_every_step_was_judged() {
+        let all = done_line(&report(vec![step(0, 50, None), step(1, 100, None)]));
+        assert!(
+            all.contains("every gate held and was judged on every step"),
+            "{all}"
+        );
+        let thin = done_line(&report(vec![
+            step(0, 50, Some("12 requests < --min-requests 50")),
+            step(1, 100, None),
+        ]));
+        assert!(!thin.contains("every gate held"), "{thin}");
+        assert!(
+            thin.contains(
+                "did NOT judge 1 of 2 step(s): step 1 (50%): 12 requests < --min-requests 50"
+            ),
+            "{thin}"
+        );
+        assert!(thin.contains("--require-traffic"), "{thin}");
     }
 }
