@@ -462,6 +462,77 @@ fn the_probe_gate_aborts_on_session_not_found_from_stateful_replicas() {
     assert_eq!(production(&aws)["weights"][STATELESS_TG], 100);
 }
 
+/// Capacity before weight: one healthy stateless target cannot take what four stateful ones
+/// carry. The 100% step is refused (exit 3) before any change, with the numbers and the fix;
+/// `--force` goes ahead.
+#[test]
+fn a_step_the_to_group_cannot_carry_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = deployed(dir.path());
+    for ip in ["10.0.2.11", "10.0.2.12", "10.0.2.13", "10.0.2.14"] {
+        aws.register_target(STATEFUL_TG, ip);
+    }
+    let before = production(&aws);
+    let child = spawn_cutover(
+        &aws,
+        dir.path(),
+        &["--steps", "100", "--bake", "60s", "--no-probe"],
+    );
+    let (out, doc) = finish(child, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{doc}\n{stderr}");
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("it has 1 healthy target(s), and at 100% it would carry the load that 4 healthy target(s) carry now, so it needs at least 4"),
+        "{message}"
+    );
+    assert!(
+        message.contains("mcpctl scale --stack stateless --count 4"),
+        "{message}"
+    );
+    assert_eq!(production(&aws), before, "nothing changed");
+    // A 25% canary fits (1 of 4), and --force overrides for the rest.
+    let out = aws.mcpctl(&[
+        "cutover",
+        "--weight",
+        "25",
+        "--yes",
+        "--stacks-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = aws.mcpctl(&[
+        "cutover",
+        "--weight",
+        "50",
+        "--yes",
+        "--stacks-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let out = aws.mcpctl(&[
+        "cutover",
+        "--weight",
+        "50",
+        "--force",
+        "--yes",
+        "--stacks-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(production(&aws)["weights"][STATELESS_TG], 50);
+}
+
 #[test]
 fn bad_progressive_flags_exit_2_before_any_change() {
     let dir = tempfile::tempdir().unwrap();
