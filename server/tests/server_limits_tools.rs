@@ -259,6 +259,145 @@ fn script_calls() -> Vec<(&'static str, Value)> {
             json!({"index": "movies", "searches": [{"query": {"match_all": {}}}, {"query": {"query": {"match_all": {}}, "aggs": {"a": {"scripted_metric": {}}}}}]}),
         ),
     ]
+    .into_iter()
+    .chain(reference_script_calls())
+    .collect()
+}
+
+/// Issue 24, item 1: every place OpenSearch's reference runs a script or template, each reached
+/// through the tools the attack used (search_index, count, explain, msearch).
+fn reference_script_calls() -> Vec<(&'static str, Value)> {
+    let script = json!({"source": "doc['year'].value > 1990"});
+    // `{"script": {"script": ...}}` in base64, as the attack sent it.
+    let hidden = "eyJzY3JpcHQiOnsic2NyaXB0Ijp7InNvdXJjZSI6InRydWUifX19";
+    let q = |clause: Value| json!({"index": "movies", "query": clause});
+    vec![
+        // https://opensearch.org/docs/latest/query-dsl/specialized/wrapper/
+        ("search_index", q(json!({"wrapper": {"query": hidden}}))),
+        (
+            "count",
+            q(json!({"bool": {"must": [{"wrapper": {"query": hidden}}]}})),
+        ),
+        (
+            "explain",
+            json!({"index": "movies", "id": "1", "query": {"wrapper": {"query": hidden}}}),
+        ),
+        (
+            "msearch",
+            json!({"index": "movies", "searches": [{"query": {"wrapper": {"query": hidden}}}]}),
+        ),
+        // https://opensearch.org/docs/latest/query-dsl/term/terms-set/
+        (
+            "search_index",
+            q(
+                json!({"terms_set": {"genre": {"terms": ["a"], "minimum_should_match_script": script}}}),
+            ),
+        ),
+        // https://opensearch.org/docs/latest/query-dsl/specialized/script-score/ (camelCase too)
+        (
+            "count",
+            q(json!({"scriptScore": {"query": {"match_all": {}}, "script": script}})),
+        ),
+        ("search_index", q(json!({"SCRIPT": {"script": script}}))),
+        // https://opensearch.org/docs/latest/query-dsl/compound/function-score/
+        (
+            "search_index",
+            q(json!({"function_score": {"functions": [{"script_score": {"script": script}}]}})),
+        ),
+        // https://opensearch.org/docs/latest/query-dsl/full-text/intervals/ (a `script` filter)
+        (
+            "search_index",
+            q(
+                json!({"intervals": {"title": {"match": {"query": "a", "filter": {"script": script}}}}}),
+            ),
+        ),
+        // Stored scripts by id: https://opensearch.org/docs/latest/api-reference/script-apis/exec-stored-script/
+        (
+            "search_index",
+            q(json!({"script": {"script": {"id": "stored-one"}}})),
+        ),
+        // https://opensearch.org/docs/latest/aggregations/metric/scripted-metric/
+        (
+            "search_index",
+            q(
+                json!({"query": {"match_all": {}}, "aggs": {"a": {"scripted_metric": {"init_script": "state.x=[]", "map_script": "1", "combine_script": "1", "reduce_script": "1"}}}}),
+            ),
+        ),
+        // https://opensearch.org/docs/latest/aggregations/pipeline/bucket-script/ and bucket-selector/
+        (
+            "search_index",
+            q(
+                json!({"query": {"match_all": {}}, "aggs": {"h": {"histogram": {"field": "year", "interval": 10}, "aggs": {"b": {"bucket_script": {"buckets_path": {"c": "_count"}, "script": "params.c"}}}}}}),
+            ),
+        ),
+        (
+            "msearch",
+            json!({"index": "movies", "searches": [{"query": {"aggs": {"h": {"histogram": {"field": "year", "interval": 10}, "aggs": {"s": {"bucket_selector": {"buckets_path": {"c": "_count"}}}}}}}}]}),
+        ),
+        // A metric aggregation on a script: https://opensearch.org/docs/latest/aggregations/metric/average/
+        (
+            "search_index",
+            q(json!({"query": {"match_all": {}}, "aggs": {"a": {"avg": {"script": script}}}})),
+        ),
+        // https://opensearch.org/docs/latest/aggregations/bucket/significant-terms/ (`script_heuristic`)
+        (
+            "search_index",
+            q(
+                json!({"query": {"match_all": {}}, "aggs": {"s": {"significant_terms": {"field": "genre", "script_heuristic": {"script": script}}}}}),
+            ),
+        ),
+        // Derived fields: https://opensearch.org/docs/latest/field-types/supported-field-types/derived/
+        (
+            "search_index",
+            q(
+                json!({"query": {"match_all": {}}, "derived": {"d": {"type": "long", "script": script}}}),
+            ),
+        ),
+        // Search templates: https://opensearch.org/docs/latest/api-reference/search-template/
+        (
+            "search_index",
+            q(json!({"template": {"id": "stored-template"}})),
+        ),
+        // Phrase suggester `collate` (a mustache template): https://opensearch.org/docs/latest/search-plugins/searching-data/did-you-mean/
+        (
+            "search_index",
+            q(
+                json!({"query": {"match_all": {}}, "suggest": {"s": {"text": "a", "phrase": {"field": "title", "collate": {"query": {"source": "{}"}}}}}}),
+            ),
+        ),
+        // An ad hoc search pipeline with a script processor: https://opensearch.org/docs/latest/search-plugins/search-pipelines/script-processor/
+        (
+            "search_index",
+            q(
+                json!({"query": {"match_all": {}}, "search_pipeline": {"request_processors": [{"script": script}]}}),
+            ),
+        ),
+    ]
+}
+
+/// A field whose name only contains the letters of "script" is no script.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_names_that_only_contain_script_are_searchable() {
+    let osmem = Osmem::start_with_movies();
+    let server = Server::start(&osmem.url, &[]);
+    let client = rmcp_client(&server.mcp_url()).await;
+    for clause in [
+        json!({"match": {"transcript": "heat"}}),
+        json!({"exists": {"field": "description"}}),
+    ] {
+        let r = call(
+            &client,
+            "search_index",
+            json!({"index": "movies", "query": clause}),
+        )
+        .await;
+        assert!(
+            !text(&r).contains("scripts are not allowed"),
+            "{clause}: {}",
+            text(&r)
+        );
+    }
+    client.cancel().await.ok();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

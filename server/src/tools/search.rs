@@ -123,15 +123,7 @@ impl McpServer {
     fn guard(&self, body: &mut Map<String, Value>) -> Result<(), String> {
         guards::check_window(body)?;
         // Checked on the whole body: `query`, `aggs`, `sort`, `script_fields`... at any depth.
-        if let Some(key) = body
-            .keys()
-            .find(|k| guards::SCRIPT_KEYS.contains(&k.as_str()))
-        {
-            guards::check_scripts(&json!({ key: null }), self.state.allow_scripts)?;
-        }
-        for v in body.values() {
-            guards::check_scripts(v, self.state.allow_scripts)?;
-        }
+        guards::check_body_scripts(body, self.state.allow_scripts)?;
         guards::set_timeout(body, &self.state.search_timeout);
         Ok(())
     }
