@@ -4,6 +4,7 @@
 //! bounded sessions (`sessions.rs`), one JSON log line per request and in-flight counting for
 //! graceful shutdown (`log.rs`). `serve.rs` runs it with connection limits and timeouts.
 
+pub mod calls;
 mod cors;
 mod jsonrpc;
 mod log;
@@ -36,6 +37,8 @@ struct GuardConfig {
     max_body: usize,
     /// Stateful mode's sessions (`None` when stateless).
     sessions: Option<Arc<BoundedSessions>>,
+    /// Slots for tool calls in flight (`MCP_MAX_INFLIGHT_CALLS`).
+    calls: calls::CallLimit,
 }
 
 /// The application and what the accept loop and shutdown need.
@@ -73,6 +76,10 @@ pub fn app(cfg: &Config, state: Arc<AppState>, rmcp_ct: CancellationToken) -> Ap
         auth: Auth::new(cfg),
         max_body: cfg.max_body_bytes,
         sessions: (!cfg.stateless).then_some(sessions),
+        calls: calls::CallLimit::from_config(
+            cfg.limits.max_inflight_calls,
+            cfg.opensearch.max_response_bytes,
+        ),
     });
     let policy = Arc::new(cors::OriginPolicy {
         hosts: cfg.allowed_hosts.clone(),

@@ -430,3 +430,189 @@ async fn scripts_are_refused_unless_allowed() {
     assert_eq!(relay.request_lines().len(), before + script_calls().len());
     client.cancel().await.ok();
 }
+
+/// Issue 24, item 2: a search answer as the attack made it (a `histogram` with
+/// `min_doc_count: 0` over `extended_bounds` 0..60000 on a 3-document index): `n` empty buckets,
+/// about 1.8 MB for 60 000.
+fn histogram_answer(n: usize) -> Vec<u8> {
+    let mut out = String::from(
+        r#"{"took":3,"timed_out":false,"_shards":{"total":1,"successful":1,"skipped":0,"failed":0},"hits":{"total":{"value":3,"relation":"eq"},"max_score":null,"hits":[]},"aggregations":{"h":{"buckets":["#,
+    );
+    for k in 0..n {
+        if k > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!(r#"{{"key":{k}.0,"doc_count":0}}"#));
+    }
+    out.push_str("]}}}");
+    out.into_bytes()
+}
+
+/// Send one stateless `tools/call` of `search_index` on a raw socket (id `id`) and return the
+/// socket without reading, so the caller can read the answer or hang up.
+fn raw_search(port: u16, id: u64) -> std::net::TcpStream {
+    use std::io::Write;
+    let body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
+        "name": "search_index", "arguments": {"index": "movies", "size": 0}}})
+    .to_string();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the server");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "POST {} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-06-18\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        server_support::MCP_PATH,
+        body.len()
+    )
+    .expect("send the call");
+    s
+}
+
+/// Read a raw answer to its end: the status and the whole text (headers and body).
+fn read_answer(mut s: std::net::TcpStream) -> (u16, String) {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+/// Wait (at most `within`) until `f` holds; whether it did.
+fn eventually(within: Duration, f: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    f()
+}
+
+/// Issue 24, item 2: with every slot taken a call is answered at once (503, `Retry-After`, a
+/// JSON-RPC error saying to retry, with its id); a call whose client hangs up is dropped with
+/// its OpenSearch request (a listener acting as OpenSearch that never answers counts the open
+/// connections), and its slot is free again.
+#[test]
+fn in_flight_calls_are_capped_and_dropped_when_their_client_hangs_up() {
+    let hang = Capture::start();
+    let server = Server::start(
+        &hang.url,
+        &[
+            ("MCP_MAX_INFLIGHT_CALLS", "4"),
+            ("OPENSEARCH_TIMEOUT", "30"),
+        ],
+    );
+    // The start-up health probe (2 s at most) is done first.
+    assert!(eventually(Duration::from_secs(4), || hang.open() == 0));
+    let before = hang.connections();
+    let clients: Vec<_> = (0..4).map(|i| raw_search(server.port, i)).collect();
+    assert!(
+        eventually(Duration::from_secs(5), || hang.open() == 4),
+        "four calls reach OpenSearch: {} open",
+        hang.open()
+    );
+
+    let started = Instant::now();
+    let (status, text) = read_answer(raw_search(server.port, 99));
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(status, 503, "{text}");
+    let lower = text.to_ascii_lowercase();
+    assert!(lower.contains("retry-after: 1"), "{text}");
+    assert!(
+        text.contains(r#""id":99"#)
+            && text.contains("MCP_MAX_INFLIGHT_CALLS")
+            && text.contains("retry"),
+        "{text}"
+    );
+    assert_eq!(
+        hang.connections(),
+        before + 4,
+        "the refused call reached OpenSearch"
+    );
+
+    // The clients hang up: their OpenSearch requests are dropped at once (the listener would
+    // close them itself only after 5 s).
+    let hung_up = Instant::now();
+    drop(clients);
+    assert!(
+        eventually(Duration::from_secs(3), || hang.open() == 0),
+        "{} OpenSearch requests still open {:?} after their clients hung up",
+        hang.open(),
+        hung_up.elapsed()
+    );
+    // Their slots are free: the next call reaches OpenSearch.
+    let next = raw_search(server.port, 100);
+    assert!(
+        eventually(Duration::from_secs(3), || hang.connections() == before + 5),
+        "{}",
+        hang.connections()
+    );
+    drop(next);
+}
+
+/// Issue 24, item 2: 200 calls at once, each answered with 1.8 MB of histogram buckets, then 200
+/// whose clients hang up at once: peak RSS (VmHWM) stays within what the slots allow. Measured
+/// on a debug build: 8 slots peak at about 153 MB; with 1000 slots (no limit in effect) the
+/// 200 readers alone peaked at 571 MB (2.3 MB a call, as the issue found).
+#[test]
+fn memory_stays_bounded_by_the_in_flight_limit() {
+    let answer = histogram_answer(60_000);
+    assert!(answer.len() > 1_700_000, "{}", answer.len());
+    let backend = Capture::start_answering(answer);
+    let server = Server::start(
+        &backend.url,
+        &[
+            ("MCP_MAX_INFLIGHT_CALLS", "8"),
+            ("OPENSEARCH_TIMEOUT", "30"),
+        ],
+    );
+    let pid = server.guard.child.id();
+    let fresh = peak_rss(pid);
+    let (status, text) = read_answer(raw_search(server.port, 1));
+    assert_eq!(status, 200, "{}", &text[..text.len().min(300)]);
+    let idle = peak_rss(pid);
+
+    let started = Instant::now();
+    let readers: Vec<_> = (0..200)
+        .map(|i| {
+            let port = server.port;
+            std::thread::spawn(move || read_answer(raw_search(port, i)).0)
+        })
+        .collect();
+    let statuses: Vec<u16> = readers.into_iter().map(|t| t.join().unwrap()).collect();
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    let busy = statuses.iter().filter(|s| **s == 503).count();
+    assert_eq!(ok + busy, 200, "{statuses:?}");
+    assert!(ok >= 8, "{ok} answered");
+    // Hung up at once.
+    let hung: Vec<_> = (0..200)
+        .map(|i| raw_search(server.port, 1000 + i))
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    drop(hung);
+    assert!(eventually(Duration::from_secs(5), || backend.open() <= 1));
+    let peak = peak_rss(pid);
+    eprintln!(
+        "peak RSS: {} MB fresh, {} MB after one call, {} MB after 200 calls ({ok} answered, {busy} told to retry) and 200 hung up, in {:?}",
+        fresh >> 20,
+        idle >> 20,
+        peak >> 20,
+        started.elapsed()
+    );
+    // 8 slots × (4 × 2 MiB + 256 KiB) over the idle peak, with room for allocator slack.
+    assert!(
+        peak < idle + 8 * (8 << 20) + (48 << 20),
+        "peak RSS {} MB (idle {} MB)",
+        peak >> 20,
+        idle >> 20
+    );
+}

@@ -81,6 +81,20 @@ async fn jsonrpc_errors_have_the_right_codes_and_ids_come_back_exactly() {
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["error"]["code"], -32700, "{text}");
 
+    // A batch (an array) is refused with id null, never the whole first element as the id
+    // (issue 24, item 8; JSON-RPC 2.0 §5: null when the id cannot be determined).
+    for batch in [
+        r#"[{"jsonrpc":"2.0","id":41,"method":"tools/list"}]"#,
+        r#" [{"jsonrpc":"2.0","id":42,"method":"tools/list"},{"jsonrpc":"2.0","id":43,"method":"ping"}]"#,
+        r#"[41]"#,
+    ] {
+        let (status, text) = post_raw(&http, &url, batch.as_bytes().to_vec()).await;
+        assert_eq!(status, 400, "{batch}: {text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["error"]["code"], -32600, "{batch}: {text}");
+        assert!(v.get("id").is_some_and(Value::is_null), "{batch}: {text}");
+    }
+
     // Integer ids beyond 2^53 come back digit for digit (a float would lose the last digits).
     for id in [
         "9007199254740993",

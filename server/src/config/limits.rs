@@ -1,6 +1,7 @@
 //! Bounds on what one process holds for its HTTP clients: sessions (stateful mode), connections,
-//! and how long an idle or slow connection may stay (`MCP_MAX_SESSIONS`,
-//! `MCP_SESSION_IDLE_SECONDS`, `MCP_MAX_CONNECTIONS`, `MCP_KEEPALIVE_TIMEOUT`).
+//! tool calls in flight, and how long an idle or slow connection may stay (`MCP_MAX_SESSIONS`,
+//! `MCP_SESSION_IDLE_SECONDS`, `MCP_MAX_CONNECTIONS`, `MCP_MAX_INFLIGHT_CALLS`,
+//! `MCP_KEEPALIVE_TIMEOUT`).
 
 use std::time::Duration;
 
@@ -30,6 +31,9 @@ pub struct Limits {
     /// An idle keep-alive connection is closed after this (`MCP_KEEPALIVE_TIMEOUT`); longer than
     /// the ALB's idle timeout (60 s by default), as AWS asks of targets.
     pub keepalive: Duration,
+    /// Most tool calls in flight (`MCP_MAX_INFLIGHT_CALLS`); `None`: derived from the memory
+    /// the task has (see `http::calls`).
+    pub max_inflight_calls: Option<usize>,
 }
 
 impl Limits {
@@ -60,7 +64,21 @@ impl Limits {
             get("MCP_KEEPALIVE_TIMEOUT"),
             Duration::from_secs(75),
         )?;
+        let max_inflight_calls = match get("MCP_MAX_INFLIGHT_CALLS") {
+            None => None,
+            v => {
+                let n = parse_num::<usize>("MCP_MAX_INFLIGHT_CALLS", v, 0)?;
+                if !(1..=100_000).contains(&n) {
+                    return Err(ConfigError {
+                        variable: "MCP_MAX_INFLIGHT_CALLS",
+                        message: format!("{n} is out of range; use 1 to 100000"),
+                    });
+                }
+                Some(n)
+            }
+        };
         Ok(Limits {
+            max_inflight_calls,
             max_sessions,
             session_idle,
             max_connections,
@@ -89,6 +107,13 @@ mod tests {
         assert_eq!(l.session_idle, Duration::from_secs(300));
         assert_eq!(l.max_connections, 1024);
         assert!(l.keepalive > Duration::from_secs(60));
+        assert_eq!(l.max_inflight_calls, None);
+        assert_eq!(
+            load(&[("MCP_MAX_INFLIGHT_CALLS", "7")])
+                .unwrap()
+                .max_inflight_calls,
+            Some(7)
+        );
     }
 
     #[test]
@@ -99,6 +124,8 @@ mod tests {
             ("MCP_SESSION_IDLE_SECONDS", "-1"),
             ("MCP_MAX_CONNECTIONS", "0"),
             ("MCP_KEEPALIVE_TIMEOUT", "forever"),
+            ("MCP_MAX_INFLIGHT_CALLS", "0"),
+            ("MCP_MAX_INFLIGHT_CALLS", "many"),
         ] {
             let e = load(&[(var, value)]).unwrap_err();
             assert_eq!(e.variable, var, "{var}={value}");

@@ -311,14 +311,30 @@ pub(super) async fn forward(g: &GuardConfig, req: Request, next: Next) -> Respon
             return r;
         }
         Err(_) => {
-            // Valid JSON of an unexpected shape: keep at least the id for the error reply.
-            id_text = serde_json::from_slice::<IdOnly>(&bytes)
-                .ok()
+            // Valid JSON of an unexpected shape: keep at least the id for the error reply —
+            // only from an object (serde reads a struct from an array too, and a batch's id
+            // is `null`, not its first element).
+            let is_object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+            id_text = is_object
+                .then(|| serde_json::from_slice::<IdOnly>(&bytes).ok())
+                .flatten()
                 .and_then(|p| p.id)
                 .map(|r| r.get().to_string());
         }
     }
     let is_initialize = info.method.as_deref() == Some(InitializeResultMethod::VALUE);
+    let slot = if info.method.as_deref() == Some(CallToolRequestMethod::VALUE) {
+        match g.calls.try_admit() {
+            Some(slot) => Some(slot),
+            None => {
+                let mut r = busy(g.calls.max(), id_text.as_deref());
+                r.extensions_mut().insert(info);
+                return r;
+            }
+        }
+    } else {
+        None
+    };
     let mut req = Request::from_parts(parts, Body::from(bytes));
     req.extensions_mut().insert(info.outcome.clone());
     let mut response = next.run(req).await;
@@ -358,5 +374,31 @@ pub(super) async fn forward(g: &GuardConfig, req: Request, next: Next) -> Respon
         };
     }
     response.extensions_mut().insert(info);
-    response
+    match slot {
+        // The slot is held until the answer has been written (or the client went away).
+        Some(slot) => response.map(|b| Body::new(super::calls::SlotBody::new(b, slot))),
+        None => response,
+    }
+}
+
+/// Every slot for tool calls is taken: 503 at once, saying to retry.
+fn busy(max: usize, id: Option<&str>) -> Response {
+    static WARN: super::log::Throttle = super::log::Throttle::new();
+    if WARN.allow() {
+        tracing::warn!(
+            message = "tool call refused: MCP_MAX_INFLIGHT_CALLS reached",
+            max_inflight_calls = max
+        );
+    }
+    let mut r = jsonrpc_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        id,
+        -32000,
+        format!(
+            "the server is busy: {max} tool calls are in flight (MCP_MAX_INFLIGHT_CALLS); retry in a second"
+        ),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r
 }

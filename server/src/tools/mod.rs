@@ -152,8 +152,17 @@ impl ServerHandler for McpServer {
             .get::<http::request::Parts>()
             .and_then(|p| p.extensions.get::<ToolOutcome>())
             .cloned();
+        // When the client hangs up, rmcp cancels the context: drop the call (and with it the
+        // OpenSearch request and whatever of its answer was read) instead of finishing it.
+        let cancelled = context.ct.clone();
         let tcc = ToolCallContext::new(self, request, context);
-        let result = self.state.tools.call(tcc).await;
+        let result = tokio::select! {
+            r = self.state.tools.call(tcc) => r,
+            _ = cancelled.cancelled() => Err(ErrorData::internal_error(
+                "the call was cancelled: the client went away",
+                None,
+            )),
+        };
         if let Some(o) = outcome {
             o.set(match &result {
                 Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "error",

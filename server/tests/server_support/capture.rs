@@ -1,5 +1,6 @@
 //! A TCP listener on 127.0.0.1 that counts every connection made to it and keeps what clients
-//! send; optionally relays each connection to a target (osmem), so requests still get answers.
+//! send; optionally relays each connection to a target (osmem), so requests still get answers,
+//! or answers every request with one fixed JSON body (a large OpenSearch answer, cheaply).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -14,6 +15,7 @@ pub struct Capture {
     /// `http://127.0.0.1:PORT`
     pub url: String,
     connections: Arc<AtomicUsize>,
+    open: Arc<AtomicUsize>,
     sent: Arc<Mutex<Vec<u8>>>,
     stop: Arc<AtomicBool>,
 }
@@ -26,13 +28,24 @@ impl Capture {
 
     /// A listener relaying to 127.0.0.1:`target` (or answering nothing when `None`).
     pub fn start_relay(target: Option<u16>) -> Capture {
+        Self::start_with(target, None)
+    }
+
+    /// A listener answering every request with `200` and `body` (JSON), keeping the connection.
+    pub fn start_answering(body: Vec<u8>) -> Capture {
+        Self::start_with(None, Some(Arc::new(body)))
+    }
+
+    fn start_with(target: Option<u16>, answer: Option<Arc<Vec<u8>>>) -> Capture {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).expect("nonblocking");
         let port = listener.local_addr().expect("local addr").port();
         let connections = Arc::new(AtomicUsize::new(0));
+        let open = Arc::new(AtomicUsize::new(0));
         let sent = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (count, record, halt) = (connections.clone(), sent.clone(), stop.clone());
+        let open_now = open.clone();
         std::thread::spawn(move || {
             while !halt.load(Ordering::Relaxed) {
                 let Ok((client, _)) = listener.accept() else {
@@ -40,15 +53,23 @@ impl Capture {
                     continue;
                 };
                 count.fetch_add(1, Ordering::SeqCst);
+                open_now.fetch_add(1, Ordering::SeqCst);
                 let _ = client.set_nonblocking(false);
-                let record = record.clone();
-                std::thread::spawn(move || relay(client, target, record));
+                let (record, open_now, answer) = (record.clone(), open_now.clone(), answer.clone());
+                std::thread::spawn(move || {
+                    match answer {
+                        Some(body) => answer_all(client, &body),
+                        None => relay(client, target, record),
+                    }
+                    open_now.fetch_sub(1, Ordering::SeqCst);
+                });
             }
         });
         Capture {
             port,
             url: format!("http://127.0.0.1:{port}"),
             connections,
+            open,
             sent,
             stop,
         }
@@ -57,6 +78,11 @@ impl Capture {
     /// How many connections were accepted so far.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    /// How many connections are open now (the server has not closed them).
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
     }
 
     /// Everything clients sent so far, as text.
@@ -117,5 +143,44 @@ fn relay(mut client: TcpStream, target: Option<u16>, record: Arc<Mutex<Vec<u8>>>
     let _ = client.shutdown(std::net::Shutdown::Both);
     if let Some(w) = upstream_w {
         let _ = w.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+/// Answer each request on `client` (headers, then `Content-Length` bytes of body) with `body`,
+/// until the client closes or goes quiet for 5 s.
+fn answer_all(mut client: TcpStream, body: &[u8]) {
+    let _ = client.set_read_timeout(Some(Duration::from_secs(5)));
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 16384];
+    loop {
+        // One whole request: headers and the body its Content-Length announces.
+        let complete = pending
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|end| {
+                let headers = String::from_utf8_lossy(&pending[..end]).to_ascii_lowercase();
+                let len = headers
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                end + 4 + len
+            })
+            .filter(|&total| pending.len() >= total);
+        if let Some(total) = complete {
+            pending.drain(..total);
+            if client.write_all(head.as_bytes()).is_err() || client.write_all(body).is_err() {
+                return;
+            }
+            continue;
+        }
+        match client.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+        }
     }
 }
