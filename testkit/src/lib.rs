@@ -5,6 +5,7 @@
 //! The Python tools come from the venv that `scripts/test` creates (`.venv`, or `MCPCTL_VENV`).
 //! Nothing here is shipped: the crate is `publish = false` and only a dev-dependency.
 
+pub mod alb;
 pub mod emf;
 pub mod fault_proxy;
 
