@@ -110,6 +110,8 @@ struct TestIssuer {
     base: String,
     jwks_fetches: Arc<AtomicUsize>,
     down: Arc<AtomicBool>,
+    /// While set, the JWKS lists only the EC key (the RSA key is withdrawn).
+    withdrawn: Arc<AtomicBool>,
     rsa: EncodingKey,
     ec: EncodingKey,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -131,6 +133,9 @@ impl TestIssuer {
         let mut ec_jwk = Jwk::from_encoding_key(&ec, Algorithm::ES256).expect("EC JWK");
         ec_jwk.common.key_id = Some("test-ec".into());
         let jwks = json!({ "keys": [rsa_jwk, ec_jwk] }).to_string();
+        let jwks_without_rsa = json!({ "keys": [ec_jwk] }).to_string();
+        let withdrawn = Arc::new(AtomicBool::new(false));
+        let is_withdrawn = withdrawn.clone();
 
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("nonblocking");
@@ -159,6 +164,8 @@ impl TestIssuer {
                             fetches.fetch_add(1, Ordering::SeqCst);
                             if is_down.load(Ordering::SeqCst) {
                                 (axum::http::StatusCode::SERVICE_UNAVAILABLE, String::new())
+                            } else if is_withdrawn.load(Ordering::SeqCst) {
+                                (axum::http::StatusCode::OK, jwks_without_rsa)
                             } else {
                                 (axum::http::StatusCode::OK, jwks)
                             }
@@ -176,6 +183,7 @@ impl TestIssuer {
             base,
             jwks_fetches,
             down,
+            withdrawn,
             rsa,
             ec,
             _stop: stop,
@@ -421,6 +429,12 @@ async fn tokens_are_checked_for_signature_time_audience_and_scope() {
             idp.claims(|c| c["aud"] = json!("api://other")),
         ),
         (
+            // Issue 24, item 5: one string is one audience (RFC 7519 §4.1.3), never split.
+            "two audiences in one string",
+            "audience",
+            idp.claims(|c| c["aud"] = json!("api://other api://mcp")),
+        ),
+        (
             "another issuer",
             "issuer",
             idp.claims(|c| c["iss"] = json!("https://evil.example")),
@@ -557,6 +571,97 @@ async fn no_reachable_jwks_means_503_never_open() {
     idp.down.store(false, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(call_with(&server, &good).await.status, 200);
+}
+
+/// Issue 24, item 3: an issuer that accepts the connection and never answers. With no keys held
+/// and the one fetch hanging, eight concurrent requests all get 503 with `Retry-After` at once
+/// (not one every 10 s), and the issuer sees one connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_issuer_gets_one_fetch_and_every_request_503_at_once() {
+    let osmem = Osmem::start_with_movies();
+    let idp = TestIssuer::start();
+    let hang = server_support::capture::Capture::start();
+    let server = Server::start(
+        &osmem.url,
+        &[
+            ("MCP_OAUTH_ISSUER", &idp.base),
+            ("MCP_OAUTH_JWKS_URL", &format!("{}/jwks.json", hang.url)),
+            ("MCP_OAUTH_AUDIENCE", "api://mcp"),
+            ("MCP_RESOURCE_URL", RESOURCE),
+        ],
+    );
+    let token = idp.sign(Algorithm::RS256, "test-rsa", &idp.claims(|_| {}));
+    let started = std::time::Instant::now();
+    let calls = (0..8).map(|_| {
+        let url = server.mcp_url();
+        let bearer = format!("Bearer {token}");
+        async move {
+            let t = std::time::Instant::now();
+            let r = post_auth(&url, &list_indices_call(1), &[&bearer]).await;
+            (
+                r.status().as_u16(),
+                r.headers().contains_key("retry-after"),
+                t.elapsed(),
+            )
+        }
+    });
+    let answers = futures::future::join_all(calls).await;
+    let slowest = answers.iter().map(|a| a.2).max().unwrap_or_default();
+    eprintln!("8 requests against a hanging issuer: slowest 503 after {slowest:?}");
+    for (status, retry_after, took) in &answers {
+        assert_eq!(*status, 503, "{answers:?}");
+        assert!(*retry_after, "{answers:?}");
+        assert!(*took < Duration::from_secs(3), "{answers:?}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(hang.connections(), 1, "one JWKS fetch at a time");
+}
+
+/// Issue 24, item 4: the issuer withdraws a key; with the JWKS fetched again every second
+/// (`MCP_OAUTH_JWKS_REFRESH_SECONDS=1`), a token signed by it, verified and cached a moment
+/// before, is refused within the refresh interval (the README promises a minute by default).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawn_key_stops_working_at_the_next_background_refresh() {
+    let osmem = Osmem::start_with_movies();
+    let idp = TestIssuer::start();
+    let server = Server::start(
+        &osmem.url,
+        &[
+            ("MCP_OAUTH_ISSUER", &idp.base),
+            ("MCP_OAUTH_JWKS_URL", &format!("{}/jwks.json", idp.base)),
+            ("MCP_OAUTH_AUDIENCE", "api://mcp"),
+            ("MCP_RESOURCE_URL", RESOURCE),
+            ("MCP_OAUTH_JWKS_REFRESH_SECONDS", "1"),
+        ],
+    );
+    let rsa = idp.sign(Algorithm::RS256, "test-rsa", &idp.claims(|_| {}));
+    let ec = idp.sign(Algorithm::ES256, "test-ec", &idp.claims(|_| {}));
+    assert_eq!(call_with(&server, &rsa).await.status, 200);
+    assert_eq!(call_with(&server, &rsa).await.status, 200, "from the cache");
+    idp.withdrawn.store(true, Ordering::SeqCst);
+    let withdrawn_at = std::time::Instant::now();
+    loop {
+        let r = call_with(&server, &rsa).await;
+        if r.status == 401 {
+            break;
+        }
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(
+            withdrawn_at.elapsed() < Duration::from_secs(4),
+            "the withdrawn key still works after {:?}",
+            withdrawn_at.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("withdrawn key refused after {:?}", withdrawn_at.elapsed());
+    // The key still listed keeps working; the background fetches are bounded (about one a second).
+    assert_eq!(call_with(&server, &ec).await.status, 200);
+    let fetches = idp.jwks_fetches.load(Ordering::SeqCst);
+    assert!(fetches <= 8, "{fetches} JWKS fetches in a few seconds");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,17 +1,22 @@
-//! The issuer's signing keys (JWKS), cached. A token with an unknown `kid` makes the cache fetch
-//! again, at most once per [`Jwks::min_refetch`], so a flood of forged tokens cannot flood the
-//! issuer; a failed fetch keeps the keys already held, so tokens keep working while the issuer
-//! is briefly unreachable. Fetches are bounded (timeouts, no redirects, a size limit) and only go
+//! The issuer's signing keys (JWKS), cached and fetched again in the background every
+//! `MCP_OAUTH_JWKS_REFRESH_SECONDS` ([`Jwks::keep_fresh`]), so a key the issuer withdraws stops
+//! working that soon. A token with an unknown `kid` makes the cache fetch again, at most once
+//! per [`Jwks::min_refetch`], so a flood of forged tokens cannot flood the issuer. One fetch
+//! runs at a time, in its own task, and serves every request waiting for it; with no keys held
+//! and a fetch running, requests get 503 at once rather than queue behind a hanging issuer. A
+//! failed fetch keeps the keys already held, so tokens keep working while the issuer is
+//! briefly unreachable. Fetches are bounded (timeouts, no redirects, a size limit) and only go
 //! to https URLs (or loopback http for tests). Without `MCP_OAUTH_JWKS_URL`, the URL is the
 //! `jwks_uri` of `{issuer}/.well-known/openid-configuration`, looked up on the first fetch.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
+use tokio::sync::watch;
 use url::Url;
 
 use crate::config::auth::is_allowed_fetch_url;
@@ -35,11 +40,15 @@ struct KeySet {
     /// The only key, when the set has exactly one (tokens without `kid` may use it).
     single: Option<Arc<Key>>,
     fetched_at: Option<Instant>,
+    /// Counts the sets fetched, so a verified token without `kid` is checked again after one.
+    generation: u64,
 }
 
 struct FetchState {
     last_attempt: Option<Instant>,
-    jwks_url: Option<Url>,
+    /// The fetch in progress (its receiver turns `true` when done), if any.
+    running: Option<watch::Receiver<bool>>,
+    generation: u64,
 }
 
 /// Why no key could be found for a token.
@@ -47,7 +56,8 @@ struct FetchState {
 pub enum KeyError {
     /// The issuer does not list this key (or its algorithm differs).
     Unknown,
-    /// No keys at all: the JWKS could not be fetched yet.
+    /// No keys at all (the JWKS could not be fetched yet), or a fetch that would tell is
+    /// still running: answer 503 with `Retry-After`.
     Unavailable,
 }
 
@@ -57,14 +67,17 @@ pub struct Jwks {
     http: Result<reqwest::Client, String>,
     issuer: String,
     keys: RwLock<Arc<KeySet>>,
-    fetch: tokio::sync::Mutex<FetchState>,
-    /// Fewest seconds between two fetches while keys are held.
+    fetch: Mutex<FetchState>,
+    /// The JWKS URL: configured, or discovered on the first fetch.
+    jwks_url: Mutex<Option<Url>>,
+    /// Fewest seconds between two fetches for unknown `kid`s while keys are held.
     pub min_refetch: Duration,
     /// Fewest seconds between two fetches while no keys are held yet.
     pub min_retry_empty: Duration,
-    /// Keys older than this are fetched again in the background.
-    pub max_age: Duration,
 }
+
+/// How long a request that started a fetch waits for it before answering 503.
+pub const WAIT_FOR_FETCH: Duration = Duration::from_secs(2);
 
 /// An error of one JWKS or discovery fetch (logged, never shown to callers).
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +101,11 @@ pub enum FetchError {
     },
 }
 
+/// A lock that a panic elsewhere does not make unusable.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl Jwks {
     /// A cache for `issuer`'s keys at `jwks_url` (or discovered from the issuer when `None`).
     pub fn new(issuer: &str, jwks_url: Option<Url>) -> Jwks {
@@ -102,13 +120,14 @@ impl Jwks {
             http,
             issuer: issuer.to_string(),
             keys: RwLock::new(Arc::new(KeySet::default())),
-            fetch: tokio::sync::Mutex::new(FetchState {
+            fetch: Mutex::new(FetchState {
                 last_attempt: None,
-                jwks_url,
+                running: None,
+                generation: 0,
             }),
+            jwks_url: Mutex::new(jwks_url),
             min_refetch: Duration::from_secs(30),
             min_retry_empty: Duration::from_secs(2),
-            max_age: Duration::from_secs(3600),
         }
     }
 
@@ -126,53 +145,118 @@ impl Jwks {
         }
     }
 
-    /// The key for a token's `kid` (fetching the JWKS again if it is unknown and the last
-    /// fetch is old enough).
+    /// The generation of the key set held now (for [`Jwks::still_holds`]).
+    pub fn generation(&self) -> u64 {
+        self.current().generation
+    }
+
+    /// Whether a token verified with the key `kid` under key-set `generation` may still pass
+    /// without a new signature check: its `kid` is still listed (a token without `kid`: the
+    /// set has not changed since).
+    pub fn still_holds(&self, kid: Option<&str>, generation: u64) -> bool {
+        let set = self.current();
+        match kid {
+            Some(k) => set.by_kid.contains_key(k),
+            None => set.generation == generation && set.single.is_some(),
+        }
+    }
+
+    /// The key for a token's `kid`. An unknown `kid` starts a fetch (at most one at a time, at
+    /// most once per [`Jwks::min_refetch`]); with no keys held and a fetch already running the
+    /// answer is [`KeyError::Unavailable`] at once, and a request that started a fetch waits
+    /// for it at most [`WAIT_FOR_FETCH`].
     pub async fn key(self: &Arc<Self>, kid: Option<&str>) -> Result<Arc<Key>, KeyError> {
         let set = self.current();
         if let Some(k) = Self::find(&set, kid) {
-            if set.fetched_at.is_some_and(|t| t.elapsed() > self.max_age) {
-                let me = self.clone();
-                tokio::spawn(async move { me.refresh(false).await });
-            }
             return Ok(k);
         }
-        self.refresh(true).await;
+        let have_keys = set.fetched_at.is_some();
+        let mut still_running = false;
+        if let Some((mut done, started)) = self.begin_fetch(false) {
+            if !have_keys && !started {
+                return Err(KeyError::Unavailable);
+            }
+            still_running = tokio::time::timeout(WAIT_FOR_FETCH, done.wait_for(|d| *d))
+                .await
+                .is_err();
+        }
         let set = self.current();
         match Self::find(&set, kid) {
             Some(k) => Ok(k),
-            None if set.fetched_at.is_none() => Err(KeyError::Unavailable),
+            None if set.fetched_at.is_none() || still_running => Err(KeyError::Unavailable),
             None => Err(KeyError::Unknown),
         }
     }
 
-    /// Fetch the JWKS unless a fetch happened within the minimum interval. `wait`: queue behind
-    /// a fetch in progress (a request needs the result) rather than skip.
-    pub async fn refresh(&self, wait: bool) {
-        let mut st = if wait {
-            self.fetch.lock().await
-        } else {
-            match self.fetch.try_lock() {
-                Ok(g) => g,
-                Err(_) => return,
-            }
-        };
+    /// Start a fetch in its own task, unless one is running (then: that one, not started
+    /// here) or, without `force`, one started within the minimum interval (then `None`).
+    /// Returns a receiver that turns `true` when the fetch is done, and whether it was started
+    /// by this call.
+    fn begin_fetch(self: &Arc<Self>, force: bool) -> Option<(watch::Receiver<bool>, bool)> {
         let have_keys = self.current().fetched_at.is_some();
+        let mut st = lock(&self.fetch);
+        if let Some(rx) = &st.running {
+            // A sender dropped without saying done (a panic) is no fetch in progress.
+            if !*rx.borrow() && rx.has_changed().is_ok() {
+                return Some((rx.clone(), false));
+            }
+        }
         let interval = if have_keys {
             self.min_refetch
         } else {
             self.min_retry_empty
         };
-        if st.last_attempt.is_some_and(|t| t.elapsed() < interval) {
-            return;
+        if !force && st.last_attempt.is_some_and(|t| t.elapsed() < interval) {
+            return None;
         }
         st.last_attempt = Some(Instant::now());
-        match self.fetch_keys(&mut st).await {
-            Ok(set) => {
+        st.generation += 1;
+        let generation = st.generation;
+        let (tx, rx) = watch::channel(false);
+        st.running = Some(rx.clone());
+        drop(st);
+        let me = self.clone();
+        tokio::spawn(async move {
+            me.fetch_and_keep(have_keys, generation).await;
+            let _ = tx.send(true);
+        });
+        Some((rx, true))
+    }
+
+    /// Fetch now (unless a fetch is running, then wait for that one) and wait until done.
+    pub async fn refresh(self: &Arc<Self>) {
+        if let Some((mut done, _)) = self.begin_fetch(true) {
+            let _ = done.wait_for(|d| *d).await;
+        }
+    }
+
+    /// Fetch at once, then again every `every` (every [`Jwks::min_retry_empty`] while no keys
+    /// are held), one fetch at a time, for as long as the process runs.
+    pub fn keep_fresh(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                me.refresh().await;
+                let have_keys = me.current().fetched_at.is_some();
+                let pause = if have_keys {
+                    every
+                } else {
+                    me.min_retry_empty.min(every)
+                };
+                tokio::time::sleep(pause).await;
+            }
+        })
+    }
+
+    /// One fetch; the new keys replace the old ones, a failure keeps them.
+    async fn fetch_and_keep(&self, have_keys: bool, generation: u64) {
+        match self.fetch_keys().await {
+            Ok(mut set) => {
                 tracing::info!(
                     message = "fetched the issuer's signing keys",
                     keys = set.by_kid.len(),
                 );
+                set.generation = generation;
                 let mut g = match self.keys.write() {
                     Ok(g) => g,
                     Err(poisoned) => poisoned.into_inner(),
@@ -188,12 +272,13 @@ impl Jwks {
         }
     }
 
-    async fn fetch_keys(&self, st: &mut FetchState) -> Result<KeySet, FetchError> {
-        let url = match &st.jwks_url {
-            Some(u) => u.clone(),
+    async fn fetch_keys(&self) -> Result<KeySet, FetchError> {
+        let known = lock(&self.jwks_url).clone();
+        let url = match known {
+            Some(u) => u,
             None => {
                 let u = self.discover().await?;
-                st.jwks_url = Some(u.clone());
+                *lock(&self.jwks_url) = Some(u.clone());
                 u
             }
         };

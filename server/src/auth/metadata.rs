@@ -86,6 +86,7 @@ mod tests {
             client_ids: vec!["app".into()],
             required_scopes: vec!["mcp/call".into()],
             resource_url: url::Url::parse(resource).expect("url"),
+            jwks_refresh: std::time::Duration::from_secs(60),
         }
     }
 

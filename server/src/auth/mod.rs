@@ -78,8 +78,9 @@ const OAUTH_HINT: &str = "send Authorization: Bearer <access token> from the aut
 
 impl Auth {
     /// Authentication for `cfg.auth`, on the MCP endpoint at `MCP_PATH` and its aliases. With
-    /// OAuth, a first JWKS fetch starts in the background when called inside a
-    /// Tokio runtime, so a wrong issuer or JWKS URL shows in the log at start-up.
+    /// OAuth (inside a Tokio runtime), the JWKS is fetched at once in the background, so a
+    /// wrong issuer or JWKS URL shows in the log at start-up, and again every
+    /// `MCP_OAUTH_JWKS_REFRESH_SECONDS`.
     pub fn new(cfg: &Config) -> Auth {
         let mut mcp_paths = vec![cfg.mcp_path.clone()];
         mcp_paths.extend(cfg.alias_paths(&cfg.mcp_path));
@@ -93,8 +94,8 @@ impl Auth {
             AuthConfig::OAuth(o) => {
                 let jwks = Arc::new(Jwks::new(&o.issuer, o.jwks_url.clone()));
                 if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                    let warm = jwks.clone();
-                    rt.spawn(async move { warm.refresh(true).await });
+                    let _guard = rt.enter();
+                    jwks.keep_fresh(o.jwks_refresh);
                 }
                 let metadata_urls = mcp_paths
                     .iter()

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::challenge::Rejection;
 use super::jwks::{Jwks, KeyError};
-use super::verified::Verified;
+use super::verified::{KeyRef, Verified};
 use crate::config::OAuthConfig;
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
@@ -57,9 +57,18 @@ pub enum OneOrMany {
 }
 
 impl OneOrMany {
-    fn values(&self) -> Vec<&str> {
+    /// The values of a space-separated claim (`scp` as a string): one string holds several.
+    fn split_values(&self) -> Vec<&str> {
         match self {
             OneOrMany::One(s) => s.split(' ').filter(|s| !s.is_empty()).collect(),
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+
+    /// The values of `aud`: a string is one value, spaces and all (RFC 7519 §4.1.3).
+    fn audiences(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(s) => vec![s.as_str()],
             OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
         }
     }
@@ -77,7 +86,7 @@ pub fn check_claims(c: &Claims, cfg: &OAuthConfig) -> Result<(), Rejection> {
         return Err(Rejection::InvalidToken("not an access token (token_use)"));
     }
     let client_ok = |id: &str| cfg.client_ids.iter().any(|c| c == id);
-    match c.aud.as_ref().map(OneOrMany::values) {
+    match c.aud.as_ref().map(OneOrMany::audiences) {
         Some(aud) if !aud.is_empty() => {
             if !aud.iter().any(|a| cfg.audiences.iter().any(|x| x == a)) {
                 return Err(Rejection::InvalidToken("the token is for another audience"));
@@ -102,7 +111,7 @@ pub fn check_claims(c: &Claims, cfg: &OAuthConfig) -> Result<(), Rejection> {
             have.extend(s.split(' ').filter(|s| !s.is_empty()));
         }
         if let Some(s) = &c.scp {
-            have.extend(s.values());
+            have.extend(s.split_values());
         }
         if !cfg
             .required_scopes
@@ -143,9 +152,11 @@ impl Validator {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or_default();
-        if let Some(claims) = self.verified.get(token, now) {
+        let key_held = |k: &KeyRef| self.jwks.still_holds(k.kid.as_deref(), k.generation);
+        if let Some(claims) = self.verified.get(token, now, key_held) {
             return Ok(claims);
         }
+        let generation = self.jwks.generation();
         let header = decode_header(token)
             .map_err(|_| Rejection::InvalidToken("not a well-formed signed JWT"))?;
         if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
@@ -186,7 +197,11 @@ impl Validator {
             })
         })?;
         check_claims(&data.claims, &self.cfg)?;
-        self.verified.put(token, &data.claims, now);
+        let key_ref = KeyRef {
+            kid: header.kid,
+            generation,
+        };
+        self.verified.put(token, &data.claims, key_ref, now);
         Ok(data.claims)
     }
 }
@@ -204,6 +219,7 @@ mod tests {
             client_ids: v(clients),
             required_scopes: v(scopes),
             resource_url: url::Url::parse("https://mcp.example.com/mcp").expect("url"),
+            jwks_refresh: std::time::Duration::from_secs(60),
         }
     }
 
@@ -238,6 +254,11 @@ mod tests {
         }
         let t = claims(serde_json::json!({"aud": ["x", "y"]}));
         assert!(check_claims(&t, &c).is_err());
+        // One string is one audience (RFC 7519 §4.1.3), never split on spaces.
+        for aud in ["api://other api://mcp", "api://mcp other", " api://mcp"] {
+            let t = claims(serde_json::json!({ "aud": aud }));
+            assert!(check_claims(&t, &c).is_err(), "{aud}");
+        }
         // A token with an audience never passes on client_id alone.
         let c = cfg(&[], &["app1"], &[]);
         let t = claims(serde_json::json!({"aud": "elsewhere", "client_id": "app1"}));

@@ -1,9 +1,10 @@
 //! Tokens already verified, so a client that sends the same access token on every request
 //! pays for the RSA/ECDSA signature check once a minute instead of on every call. Only tokens
 //! that passed every check are kept, keyed by their exact text (a different byte is a different
-//! token); `exp` and `nbf` are checked again on every hit; an entry lives at most
-//! [`MAX_AGE`], so a key the issuer withdraws stops working within that time; and the cache is
-//! bounded ([`MAX_ENTRIES`] tokens of at most [`MAX_TOKEN_BYTES`] each).
+//! token); `exp` and `nbf` are checked again on every hit, and so is the signing key: a hit
+//! counts only while the issuer's key set still lists the token's `kid`, so a key the issuer
+//! withdraws stops working with the next JWKS refresh; an entry lives at most [`MAX_AGE`]; and
+//! the cache is bounded ([`MAX_ENTRIES`] tokens of at most [`MAX_TOKEN_BYTES`] each).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -21,6 +22,17 @@ pub const MAX_AGE: Duration = Duration::from_secs(60);
 struct Entry {
     claims: Claims,
     stored: Instant,
+    /// The signing key's `kid` and the key-set generation it was verified under.
+    key: KeyRef,
+}
+
+/// Which key verified a token: its `kid`, and the generation of the key set it was found in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyRef {
+    /// The token's `kid`.
+    pub kid: Option<String>,
+    /// The key set's generation ([`super::jwks::Jwks::generation`]).
+    pub generation: u64,
 }
 
 /// The cache of verified tokens.
@@ -40,12 +52,13 @@ fn in_time(claims: &Claims, now: u64) -> bool {
 }
 
 impl Verified {
-    /// The claims of `token` if it was verified less than [`MAX_AGE`] ago and is still in time.
-    pub fn get(&self, token: &str, now: u64) -> Option<Claims> {
+    /// The claims of `token` if it was verified less than [`MAX_AGE`] ago, is still in time,
+    /// and `key_held` says its key is still held.
+    pub fn get(&self, token: &str, now: u64, key_held: impl Fn(&KeyRef) -> bool) -> Option<Claims> {
         let mut map = self.0.lock().ok()?;
         let fresh = match map.get(token) {
             None => return None,
-            Some(e) => e.stored.elapsed() < MAX_AGE && in_time(&e.claims, now),
+            Some(e) => e.stored.elapsed() < MAX_AGE && in_time(&e.claims, now) && key_held(&e.key),
         };
         if fresh {
             map.get(token).map(|e| e.claims.clone())
@@ -56,7 +69,7 @@ impl Verified {
     }
 
     /// Keep `token`, just verified, with its claims.
-    pub fn put(&self, token: &str, claims: &Claims, now: u64) {
+    pub fn put(&self, token: &str, claims: &Claims, key: KeyRef, now: u64) {
         if token.len() > MAX_TOKEN_BYTES {
             return;
         }
@@ -75,6 +88,7 @@ impl Verified {
             Entry {
                 claims: claims.clone(),
                 stored: Instant::now(),
+                key,
             },
         );
     }
@@ -103,18 +117,42 @@ mod tests {
     fn a_kept_token_answers_until_it_expires() {
         let v = Verified::default();
         let now = 1_800_000_000;
-        v.put("tok", &claims(now + 10, None), now);
-        assert_eq!(v.get("tok", now).and_then(|c| c.sub), Some("alice".into()));
+        v.put("tok", &claims(now + 10, None), KeyRef::default(), now);
+        assert_eq!(
+            v.get("tok", now, |_| true).and_then(|c| c.sub),
+            Some("alice".into())
+        );
         assert!(
-            v.get("tok2", now).is_none(),
+            v.get("tok2", now, |_| true).is_none(),
             "another token is another entry"
         );
         // Past exp and the leeway: gone, and removed.
-        assert!(v.get("tok", now + 10 + LEEWAY_SECONDS + 1).is_none());
+        assert!(v
+            .get("tok", now + 10 + LEEWAY_SECONDS + 1, |_| true)
+            .is_none());
         assert_eq!(v.len(), 0);
         // Not yet valid beyond the leeway.
-        v.put("early", &claims(now + 1000, Some(now + 500)), now);
-        assert!(v.get("early", now).is_none());
+        v.put(
+            "early",
+            &claims(now + 1000, Some(now + 500)),
+            KeyRef::default(),
+            now,
+        );
+        assert!(v.get("early", now, |_| true).is_none());
+    }
+
+    #[test]
+    fn a_token_whose_key_was_withdrawn_is_not_answered_from_the_cache() {
+        let v = Verified::default();
+        let now = 1_800_000_000;
+        let key = KeyRef {
+            kid: Some("k1".into()),
+            generation: 3,
+        };
+        v.put("tok", &claims(now + 100, None), key.clone(), now);
+        assert!(v.get("tok", now, |k| *k == key).is_some());
+        assert!(v.get("tok", now, |_| false).is_none());
+        assert_eq!(v.len(), 0);
     }
 
     #[test]
@@ -122,21 +160,34 @@ mod tests {
         let v = Verified::default();
         let now = 1_800_000_000;
         for i in 0..(MAX_ENTRIES + 50) {
-            v.put(&format!("t{i}"), &claims(now + 100, None), now);
+            v.put(
+                &format!("t{i}"),
+                &claims(now + 100, None),
+                KeyRef::default(),
+                now,
+            );
         }
         assert_eq!(v.len(), MAX_ENTRIES);
         v.put(
             &"x".repeat(MAX_TOKEN_BYTES + 1),
             &claims(now + 100, None),
+            KeyRef::default(),
             now,
         );
-        assert!(v.get(&"x".repeat(MAX_TOKEN_BYTES + 1), now).is_none());
+        assert!(v
+            .get(&"x".repeat(MAX_TOKEN_BYTES + 1), now, |_| true)
+            .is_none());
         // Expired entries make room before live ones are dropped.
         let w = Verified::default();
         for i in 0..MAX_ENTRIES {
-            w.put(&format!("old{i}"), &claims(now - 1000, None), now - 2000);
+            w.put(
+                &format!("old{i}"),
+                &claims(now - 1000, None),
+                KeyRef::default(),
+                now - 2000,
+            );
         }
-        w.put("new", &claims(now + 100, None), now);
+        w.put("new", &claims(now + 100, None), KeyRef::default(), now);
         assert_eq!(w.len(), 1);
     }
 }

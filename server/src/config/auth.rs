@@ -8,9 +8,10 @@ use super::parse::split_list;
 use super::{ConfigError, Secret};
 
 /// The OAuth variables; any of them set without `MCP_OAUTH_ISSUER` is an error.
-const OAUTH_VARS: [&str; 6] = [
+const OAUTH_VARS: [&str; 7] = [
     "MCP_OAUTH_ISSUER",
     "MCP_OAUTH_JWKS_URL",
+    "MCP_OAUTH_JWKS_REFRESH_SECONDS",
     "MCP_OAUTH_AUDIENCE",
     "MCP_OAUTH_CLIENT_IDS",
     "MCP_OAUTH_REQUIRED_SCOPES",
@@ -56,6 +57,9 @@ pub struct OAuthConfig {
     pub required_scopes: Vec<String>,
     /// The endpoint's canonical URL (`MCP_RESOURCE_URL`), the metadata's `resource`.
     pub resource_url: Url,
+    /// How often the JWKS is fetched again in the background
+    /// (`MCP_OAUTH_JWKS_REFRESH_SECONDS`, 60 s), so a withdrawn key stops working that soon.
+    pub jwks_refresh: std::time::Duration,
 }
 
 /// `https://…`, or `http://` to a loopback address (local tests only).
@@ -182,7 +186,23 @@ impl AuthConfig {
                 ),
             });
         }
+        let jwks_refresh = super::parse::parse_seconds(
+            "MCP_OAUTH_JWKS_REFRESH_SECONDS",
+            get("MCP_OAUTH_JWKS_REFRESH_SECONDS"),
+            std::time::Duration::from_secs(60),
+        )?;
+        if !(1..=3600).contains(&jwks_refresh.as_secs()) {
+            return Err(ConfigError {
+                variable: "MCP_OAUTH_JWKS_REFRESH_SECONDS",
+                message: format!(
+                    "{} s is out of range; use 1 to 3600 (a withdrawn key keeps working until \
+                     the next refresh)",
+                    jwks_refresh.as_secs_f64()
+                ),
+            });
+        }
         Ok(AuthConfig::OAuth(Box::new(OAuthConfig {
+            jwks_refresh,
             issuer,
             jwks_url,
             audiences,

@@ -62,6 +62,27 @@ fn a_cognito_setup_parses() {
     assert!(o.audiences.is_empty());
     assert_eq!(o.required_scopes, vec!["mcp/read", "mcp/call"]);
     assert_eq!(o.resource_url.as_str(), RESOURCE);
+    assert_eq!(o.jwks_refresh, std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn the_jwks_refresh_interval_is_bounded() {
+    let with = |v: &str| {
+        load(&[
+            ("MCP_OAUTH_ISSUER", ISSUER),
+            ("MCP_OAUTH_CLIENT_IDS", "abc"),
+            ("MCP_RESOURCE_URL", RESOURCE),
+            ("MCP_OAUTH_JWKS_REFRESH_SECONDS", v),
+        ])
+    };
+    assert!(with("5").is_ok());
+    for bad in ["0", "0.5", "3601", "soon", "-1"] {
+        assert_eq!(
+            with(bad).unwrap_err().variable,
+            "MCP_OAUTH_JWKS_REFRESH_SECONDS",
+            "{bad}"
+        );
+    }
 }
 
 #[test]
