@@ -186,6 +186,60 @@ asyncio.run(main(sys.argv[1]))
     );
 }
 
+/// Send `head` (request line and headers, no blank line) with a `tools/list` body on a raw
+/// socket to 127.0.0.1:`port`; the status line's code.
+fn raw_status(port: u16, head: &str) -> u16 {
+    use std::io::{Read, Write};
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "{head}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: {USER_PROTOCOL}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Issue 24, item 7: RFC 9112 §3.2 — a `Host` with user info, two `Host` headers, and an
+/// absolute-form target whose authority is not the `Host` are 400, on raw sockets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_with_user_info_two_hosts_and_a_differing_absolute_target_are_400() {
+    let osmem = Osmem::start_with_movies();
+    let server = Server::start(&osmem.url, &[]);
+    let (port, path) = (server.port, server_support::MCP_PATH);
+    let here = format!("127.0.0.1:{port}");
+    let refused = [
+        format!("POST {path} HTTP/1.1\r\nHost: evil.example@{here}"),
+        format!("POST {path} HTTP/1.1\r\nHost: {here}\r\nHost: evil.example"),
+        format!("POST {path} HTTP/1.1\r\nHost: evil.example\r\nHost: {here}"),
+        format!("POST http://evil.example{path} HTTP/1.1\r\nHost: {here}"),
+        format!("POST http://{here}{path} HTTP/1.1\r\nHost: evil.example"),
+        format!("POST http://evil.example@{here}{path} HTTP/1.1\r\nHost: {here}"),
+    ];
+    for head in &refused {
+        assert_eq!(raw_status(port, head), 400, "{head}");
+    }
+    let accepted = [
+        format!("POST {path} HTTP/1.1\r\nHost: {here}"),
+        format!("POST http://{here}{path} HTTP/1.1\r\nHost: {here}"),
+        format!(
+            "POST http://{}{path} HTTP/1.1\r\nHost: {here}",
+            here.to_uppercase()
+        ),
+    ];
+    for head in &accepted {
+        assert_eq!(raw_status(port, head), 200, "{head}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn origins_and_hosts_are_port_aware_and_allowed_origins_get_cors() {
     let osmem = Osmem::start_with_movies();

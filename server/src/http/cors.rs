@@ -32,13 +32,46 @@ fn refuse(status: StatusCode, message: &'static str) -> Response {
     (status, message).into_response()
 }
 
-/// The request's host and port, from `Host` or the HTTP/2 `:authority`.
-fn host_of(req: &Request) -> Option<(String, Option<u16>)> {
-    let authority = match req.headers().get(header::HOST) {
-        Some(v) => http::uri::Authority::try_from(v.to_str().ok()?).ok()?,
-        None => req.uri().authority()?.clone(),
+/// A `Host` value as RFC 9112 §3.2 allows it: `uri-host [":" port]`, no user info.
+fn parse_host(v: &HeaderValue) -> Result<http::uri::Authority, &'static str> {
+    let text = v
+        .to_str()
+        .map_err(|_| "Bad Request: the Host header is not ASCII")?;
+    if text.is_empty() || text.contains('@') {
+        return Err("Bad Request: the Host header must be host[:port] (RFC 9112 section 3.2)");
+    }
+    http::uri::Authority::try_from(text).map_err(|_| "Bad Request: invalid Host header")
+}
+
+/// Whether two authorities name the same host and port (a missing port is `implied`).
+fn same_authority(a: &http::uri::Authority, b: &http::uri::Authority, implied: u16) -> bool {
+    a.host().eq_ignore_ascii_case(b.host())
+        && a.port_u16().unwrap_or(implied) == b.port_u16().unwrap_or(implied)
+}
+
+/// The request's host and port, from `Host` or the HTTP/2 `:authority`. Refused (400, as RFC
+/// 9112 §3.2 says): more than one `Host`, a `Host` with user info (`evil.example@127.0.0.1`),
+/// and an absolute-form request target whose authority is not the `Host`.
+fn host_of(req: &Request) -> Result<(String, Option<u16>), &'static str> {
+    let mut values = req.headers().get_all(header::HOST).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err("Bad Request: more than one Host header (RFC 9112 section 3.2)");
+    }
+    let from_header = first.map(parse_host).transpose()?;
+    let target = req.uri().authority();
+    if target.is_some_and(|t| t.as_str().contains('@')) {
+        return Err("Bad Request: the request target has user info");
+    }
+    let authority = match (from_header, target) {
+        (Some(h), Some(t)) if !same_authority(&h, t, implied_port(req.headers())) => {
+            return Err("Bad Request: the request target's host is not the Host header");
+        }
+        (Some(h), _) => h,
+        (None, Some(t)) => t.clone(),
+        (None, None) => return Err("Bad Request: missing Host header"),
     };
-    Some((authority.host().to_string(), authority.port_u16()))
+    Ok((authority.host().to_string(), authority.port_u16()))
 }
 
 /// The port a `Host` without one stands for: 443 behind an HTTPS listener, else 80.
@@ -60,11 +93,9 @@ pub(super) async fn check_origin(
     req: Request,
     next: Next,
 ) -> Response {
-    let Some((host, port)) = host_of(&req) else {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            "Bad Request: missing or invalid Host header",
-        );
+    let (host, port) = match host_of(&req) {
+        Ok(h) => h,
+        Err(why) => return refuse(StatusCode::BAD_REQUEST, why),
     };
     if !p.hosts.allows(&host, port, implied_port(req.headers())) {
         static WARN: Throttle = Throttle::new();
