@@ -616,3 +616,55 @@ fn memory_stays_bounded_by_the_in_flight_limit() {
         idle >> 20
     );
 }
+
+/// Issue 24, item 6: aggregations do not side-step OPENSEARCH_MAX_RESULTS. The attack's
+/// `terms` (size 100) + `top_hits` (size 100) with the cap at 5 is refused; with fewer buckets
+/// `top_hits` is cut so buckets × size stays within the cap; the `histogram` with
+/// `min_doc_count: 0` over `extended_bounds` 0..60000 is refused before anything is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aggregations_stay_within_the_result_cap() {
+    let osmem = Osmem::start_with_movies();
+    let relay = Capture::start_relay(Some(osmem.port));
+    let server = Server::start(&relay.url, &[("OPENSEARCH_MAX_RESULTS", "5")]);
+    let client = rmcp_client(&server.mcp_url()).await;
+    let before = relay.request_lines().len();
+    let refused = [
+        json!({"size": 0, "aggs": {"g": {"terms": {"field": "genre", "size": 100},
+            "aggs": {"h": {"top_hits": {"size": 100}}}}}}),
+        json!({"size": 0, "aggs": {"h": {"histogram": {"field": "year", "interval": 1,
+            "min_doc_count": 0, "extended_bounds": {"min": 0, "max": 60000}}}}}),
+        json!({"size": 0, "aggs": {"h": {"date_histogram": {"field": "released", "fixed_interval": "1d"},
+            "aggs": {"t": {"top_hits": {"size": 1}}}}}}),
+    ];
+    for q in refused {
+        let msg = err_text(
+            &call(
+                &client,
+                "search_index",
+                json!({"index": "movies", "query": q}),
+            )
+            .await,
+        );
+        assert!(
+            msg.contains("OPENSEARCH_MAX_RESULTS") || msg.contains("extended_bounds"),
+            "{q}: {msg}"
+        );
+    }
+    assert_eq!(
+        relay.request_lines().len(),
+        before,
+        "a refused aggregation was sent"
+    );
+    // Two buckets × top_hits cut to 2 (5 / 2): what OpenSearch gets.
+    let q = json!({"size": 0, "aggs": {"g": {"terms": {"field": "genre", "size": 2},
+        "aggs": {"h": {"top_hits": {"size": 100}}}}}});
+    let _ = call(
+        &client,
+        "search_index",
+        json!({"index": "movies", "query": q}),
+    )
+    .await;
+    let sent = relay.sent_text();
+    assert!(sent.contains(r#""top_hits":{"size":2}"#), "{sent}");
+    client.cancel().await.ok();
+}

@@ -4,6 +4,7 @@
 //! Stateless mode builds one [`McpServer`] per POST, so it is a single `Arc` clone: the
 //! OpenSearch client, the tool router and the server info are built once per process.
 
+mod aggs;
 mod cluster;
 mod guards;
 mod indices;

@@ -119,11 +119,14 @@ impl McpServer {
     }
 
     /// The guard rails every search body passes: no scripts (unless allowed), `from + size`
-    /// within the result window, and the server-side `timeout`.
+    /// within the result window, aggregations within their bounds, and the server-side
+    /// `timeout`.
     fn guard(&self, body: &mut Map<String, Value>) -> Result<(), String> {
         guards::check_window(body)?;
         // Checked on the whole body: `query`, `aggs`, `sort`, `script_fields`... at any depth.
         guards::check_body_scripts(body, self.state.allow_scripts)?;
+        // Documents through `top_hits`/`inner_hits` and buckets within documented limits.
+        super::aggs::bound(body, u64::from(self.state.max_results))?;
         guards::set_timeout(body, &self.state.search_timeout);
         Ok(())
     }
