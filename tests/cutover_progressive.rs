@@ -533,6 +533,92 @@ fn a_step_the_to_group_cannot_carry_is_refused() {
     assert_eq!(production(&aws)["weights"][STATELESS_TG], 50);
 }
 
+/// With `service.autoscaling` on the `--to` stack, a step it cannot carry raises the scalable
+/// target's minimum instead of refusing, and waits for the healthy targets (here registered by
+/// the test, as ECS would register the new tasks); a wait that runs out is refused (exit 3).
+#[test]
+fn autoscaling_minimum_is_raised_for_a_step_and_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = Aws::start();
+    moto_stack(dir.path(), "stateful", "");
+    moto_stack(
+        dir.path(),
+        "stateless",
+        "  autoscaling:\n    min: 1\n    max: 6\n    requests_per_target: 100\n",
+    );
+    aws.up_all(dir.path().to_str().unwrap(), &["stateful", "stateless"]);
+    aws.register_target(STATELESS_TG, "10.0.1.10");
+    for ip in ["10.0.2.11", "10.0.2.12", "10.0.2.13", "10.0.2.14"] {
+        aws.register_target(STATEFUL_TG, ip);
+    }
+    let min = || {
+        aws.boto(
+            "aas = boto3.client('application-autoscaling')\n\
+             t = aas.describe_scalable_targets(ServiceNamespace='ecs', ResourceIds=['service/fastmcp-time-server-cluster/opensearch-mcp-server-stateless'])['ScalableTargets']\n\
+             result = t[0]['MinCapacity']",
+        )
+    };
+    assert_eq!(min(), 1);
+    // Nobody starts the tasks: the wait runs out, nothing of the routing changed.
+    let before = production(&aws);
+    let child = spawn_cutover(
+        &aws,
+        dir.path(),
+        &[
+            "--steps",
+            "100",
+            "--bake",
+            "60s",
+            "--no-probe",
+            "--capacity-wait",
+            "3s",
+        ],
+    );
+    let (out, doc) = finish(child, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(3), "{doc}");
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("1 healthy of the 4 needed") && message.contains("minimum is now 4"),
+        "{message}"
+    );
+    assert_eq!(min(), 4, "the minimum was raised for the step");
+    assert_eq!(production(&aws), before);
+
+    // The new tasks register while the step waits: it goes ahead and completes.
+    let mut child = spawn_cutover(
+        &aws,
+        dir.path(),
+        &[
+            "--steps",
+            "100",
+            "--bake",
+            "60s",
+            "--no-probe",
+            "--capacity-wait",
+            "60s",
+        ],
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(child.try_wait().unwrap().is_none(), "it waits for capacity");
+    assert_eq!(production(&aws), before, "no weight before the capacity");
+    for ip in ["10.0.1.11", "10.0.1.12", "10.0.1.13"] {
+        aws.register_target(STATELESS_TG, ip);
+    }
+    let (out, doc) = finish(child, Duration::from_secs(150));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{doc}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(doc["capacity_raised"][0]["to_min"], 4, "{doc}");
+    assert_eq!(doc["capacity_raised"][0]["healthy"], 4, "{doc}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("stack stateless has autoscaling: waited")
+    );
+    assert_eq!(production(&aws)["weights"][STATELESS_TG], 100);
+}
+
 #[test]
 fn bad_progressive_flags_exit_2_before_any_change() {
     let dir = tempfile::tempdir().unwrap();

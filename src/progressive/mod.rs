@@ -4,6 +4,7 @@
 //! routing back by itself.
 
 pub mod bake;
+pub mod capacity;
 pub mod gate;
 pub mod monitor;
 pub mod probe;

@@ -11,6 +11,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::Receiver;
 
 use super::bake::{bake, now_secs, BakeEnd, BakeSpec, Judgement, ProbeSpec, Reading};
+use super::capacity::{self, Raised};
 use super::gate::{Breach, Gate, Thresholds};
 use super::window::StepWindow;
 use crate::aws::listener_rule::RuleChange;
@@ -54,8 +55,11 @@ pub struct RolloutSpec {
     pub require_traffic: bool,
     /// The MCP probe (`None` with `--no-probe`).
     pub probe: Option<ProbeSpec>,
-    /// Go ahead even when `--to` has no healthy targets.
+    /// Go ahead even when `--to` has no healthy targets, or too few for a step.
     pub force: bool,
+    /// Longest wait for the healthy targets a step needs, after raising the `--to` stack's
+    /// autoscaling minimum (`--capacity-wait`).
+    pub capacity_wait: Duration,
     /// Continue this recorded progressive cutover instead of starting one.
     pub resume: Option<Progress>,
 }
@@ -132,6 +136,8 @@ pub struct RolloutReport {
     pub restored: Option<RuleRollback>,
     /// Milliseconds the restoring `ModifyRule` took.
     pub restore_ms: Option<f64>,
+    /// Autoscaling minimums raised so that a step's share could be carried.
+    pub capacity_raised: Vec<Raised>,
 }
 
 /// What the caller hears while a progressive cutover runs.
@@ -142,6 +148,8 @@ pub trait Observer {
     fn reading(&mut self, index: usize, of: usize, weight: Percent, reading: &Reading);
     /// A step's bake and its wait for late metrics ended with no gate breached.
     fn step_done(&mut self, index: usize, of: usize, weight: Percent, judgement: &Judgement);
+    /// Something worth saying between steps (an autoscaling minimum raised).
+    fn note(&mut self, text: &str);
     /// A breach or an interrupt is about to restore the recorded routing.
     fn restoring(&mut self, why: &str);
     /// Ctrl-C or SIGTERM arrived during a bake: true to roll back, false to leave the routing
@@ -169,6 +177,7 @@ pub async fn run(
         outcome: Outcome::Completed,
         restored: None,
         restore_ms: None,
+        capacity_raised: Vec::new(),
     };
     let (first, mut recorded_since) = match &spec.resume {
         Some(p) => (p.step, Some(p.since)),
@@ -186,6 +195,15 @@ pub async fn run(
             since: recorded_since.take().unwrap_or_else(now_secs),
             bake: spec.bake.as_secs(),
         };
+        if !spec.force {
+            let raised = capacity::ensure(scene, weight, spec.capacity_wait, interrupts)
+                .await
+                .map_err(|e| stopped_at(e, &report))?;
+            if let Some(r) = raised {
+                observer.note(&r.describe(&scene.to.name));
+                report.capacity_raised.push(r);
+            }
+        }
         let stopped = |e| stopped_at(e, &report);
         let mut prepared = prepare(scene, spec, weight, &progress)
             .await
@@ -330,6 +348,7 @@ fn stopped_at(e: Error, report: &RolloutReport) -> Error {
     match e {
         Error::Refused(m) => Error::Refused(format!("{m}; {note}")),
         Error::BadInput(m) => Error::BadInput(format!("{m}; {note}")),
+        Error::Interrupted(m) => Error::Interrupted(format!("{m}; {note}")),
         Error::Failed(a) => Error::Failed(a.context(note)),
         other => other,
     }
@@ -391,6 +410,7 @@ mod tests {
             outcome: Outcome::Completed,
             restored: None,
             restore_ms: None,
+            capacity_raised: Vec::new(),
         };
         // Before any step: the error as it is.
         let e = stopped_at(Error::refused("no healthy targets"), &report);

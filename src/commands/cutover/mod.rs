@@ -54,6 +54,10 @@ pub struct CutoverArgs {
     /// judges what CloudWatch holds when the bake ends (for emulators that answer at once).
     #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = humantime::parse_duration)]
     pub metrics_lag: Duration,
+    /// Progressive: when the `--to` stack has `service.autoscaling` and too few healthy targets
+    /// for a step's share, its minimum is raised and the step waits at most this long for them.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub capacity_wait: Duration,
     /// Progressive: a step whose rates were not judged (fewer than --min-requests requests, or
     /// periods CloudWatch had not published) breaches instead of passing on the probe alone.
     #[arg(long)]

@@ -125,6 +125,11 @@ pub(super) fn step_done_line(i: usize, of: usize, weight: Percent, j: &Judgement
 }
 
 impl Observer for Printer {
+    fn note(&mut self, text: &str) {
+        self.finish_line();
+        self.line(text, false);
+    }
+
     fn step_done(&mut self, index: usize, of: usize, weight: Percent, judgement: &Judgement) {
         self.finish_line();
         self.line(&step_done_line(index, of, weight, judgement), false);

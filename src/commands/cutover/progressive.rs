@@ -25,6 +25,9 @@ use crate::stack::Stack;
 use crate::traffic::progress::{parse_steps, Progress, MAX_BAKE_SECONDS, PROGRESS_TAG};
 use crate::traffic::Percent;
 
+/// Longest `--capacity-wait`.
+const MAX_CAPACITY_WAIT_SECONDS: u64 = 60 * 60;
+
 /// Longest `--metrics-lag`.
 const MAX_METRICS_LAG_SECONDS: u64 = 15 * 60;
 
@@ -86,6 +89,7 @@ pub(super) async fn run(
         require_traffic: args.require_traffic,
         probe,
         force: args.force,
+        capacity_wait: args.capacity_wait,
         resume,
     };
     print_schedule(&spec, from, to, global)?;
@@ -160,6 +164,12 @@ fn check_durations(args: &CutoverArgs) -> Result<()> {
         return Err(Error::bad_input(format!(
             "--bake {} is out of range: give 60s to 24h per step (ALB metrics come in one-minute periods; e.g. --bake 5m)",
             humantime::format_duration(args.bake)
+        )));
+    }
+    if args.capacity_wait.as_secs() > MAX_CAPACITY_WAIT_SECONDS {
+        return Err(Error::bad_input(format!(
+            "--capacity-wait {} is out of range: give 0s to 1h (e.g. --capacity-wait 10m)",
+            humantime::format_duration(args.capacity_wait)
         )));
     }
     if args.metrics_lag.as_secs() > MAX_METRICS_LAG_SECONDS {
@@ -411,6 +421,7 @@ mod tests {
             outcome: Outcome::Completed,
             restored: None,
             restore_ms: None,
+            capacity_raised: Vec::new(),
         }
     }
 
