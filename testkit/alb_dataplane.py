@@ -635,7 +635,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return conn_error()  # never contacted: only 127.0.0.1 is
         headers = {}
         for k, v in self.headers.items():
-            if k.lower() in HOP_BY_HOP or k.lower().startswith("x-forwarded-"):
+            low = k.lower()
+            # Host and Content-Length are set below, once: a header name is case-insensitive,
+            # so a client's `host` and our `Host` would otherwise both be sent.
+            if low in HOP_BY_HOP or low.startswith("x-forwarded-") or low in ("host", "content-length"):
                 continue
             headers[k] = v
         xff = self.headers.get("X-Forwarded-For")

@@ -4,16 +4,14 @@
 //! for the ALB's DNS name), and the `AWS/ApplicationELB` metrics it publishes read back with
 //! `GetMetricData`, `p99` of `TargetResponseTime` included.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::alb::{moto_percentiles_env, AlbDataPlane, AlbOptions};
-use common::aws::Aws;
+use crate::common::alb::{moto_percentiles_env, AlbDataPlane, AlbOptions};
+use crate::common::aws::Aws;
 use serde_json::Value;
 
 /// A target on 127.0.0.1: answers `GET /health` at once, anything else with 200 and
