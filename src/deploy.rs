@@ -8,7 +8,7 @@ use crate::aws::deploy::observe;
 use crate::aws::{ecr, Clients};
 use crate::error::{Error, Result};
 use crate::plan::{plan, Desired, Observed, Plan};
-use crate::stack::{self, Stack};
+use crate::stack::Stack;
 
 /// A stack read, observed and planned: what `plan` prints and `up` applies.
 pub struct Prepared {
@@ -36,16 +36,10 @@ pub async fn prepare(
 ) -> Result<Prepared> {
     // One region everywhere: `${AWS_REGION}` in the stack files (log region, ARNs, the task's
     // AWS_REGION) is the resolved region, and so are the clients.
-    let resolved = crate::aws::region::resolve(region, profile, &|k| std::env::var(k).ok()).await;
-    let lookup = |k: &str| match (k, &resolved) {
-        ("AWS_REGION", Some(r)) => Some(r.clone()),
-        _ => std::env::var(k).ok(),
-    };
-    let mut stack = stack::load_with_env(stack_arg, stacks_dir, &lookup)?;
-    if let Some(r) = &resolved {
-        stack.region = r.clone();
-    }
-    let clients = Clients::for_stack(profile, resolved.as_deref(), &stack).await;
+    let (mut stacks, in_use) =
+        crate::aws::region::load_stacks(&[stack_arg], stacks_dir, profile, region).await?;
+    let stack = stacks.remove(0);
+    let clients = Clients::connect(profile, Some(&in_use)).await;
     let (observed, problems) = observe(&clients, &stack).await?;
     let Some(observed) = observed else {
         return Err(preflight_error(&stack, &problems));

@@ -2,8 +2,8 @@
 //! observes it (by deterministic name and the `mcpctl:stack` tag) and applies a planned change.
 //!
 //! # Public API
-//! * [`Clients::connect`]`(profile, region)`, [`Clients::for_stack`]`(profile, region, stack)`
-//!   (the stack's region unless `--region`), [`Clients::from_config`]`(sdk_config)` — ECR, ECS,
+//! * [`Clients::connect`]`(profile, region)` (commands get the region from
+//!   [`region::load_stacks`], the one way a region is chosen), [`Clients::from_config`]`(sdk_config)` — ECR, ECS,
 //!   ELBv2, CloudWatch Logs and IAM clients from the default credential chain (profiles, SSO,
 //!   env, container credentials), honouring `--profile`, `--region` and `AWS_ENDPOINT_URL` like
 //!   every AWS tool; throttling is retried by the SDK's standard retry mode (5 attempts). Every
@@ -174,16 +174,6 @@ impl Clients {
             region,
             calls,
         }
-    }
-
-    /// Clients for a stack: `region` (the user's `--region`) if given, else the stack's
-    /// region; `profile` is the user's `--profile`.
-    pub async fn for_stack(
-        profile: Option<&str>,
-        region: Option<&str>,
-        stack: &crate::stack::Stack,
-    ) -> Clients {
-        Clients::connect(profile, Some(region.unwrap_or(&stack.region))).await
     }
 }
 

@@ -28,6 +28,40 @@ pub async fn resolve(
     p.build().region().await.map(|r| r.to_string())
 }
 
+/// Load the stacks `names` from `stacks_dir` in the one region a command uses: [`resolve`]'s,
+/// else the first stack file's `region`. `${AWS_REGION}` in the files is that region, and each
+/// stack's `region` is set to it. Returns the stacks and the region.
+pub async fn load_stacks(
+    names: &[&str],
+    stacks_dir: &std::path::Path,
+    profile: Option<&str>,
+    cli: Option<&str>,
+) -> crate::error::Result<(Vec<crate::stack::Stack>, String)> {
+    let resolved = resolve(cli, profile, &|k| std::env::var(k).ok()).await;
+    let lookup = |k: &str| match (k, &resolved) {
+        ("AWS_REGION", Some(r)) => Some(r.clone()),
+        _ => std::env::var(k).ok(),
+    };
+    let mut stacks = Vec::with_capacity(names.len());
+    for name in names {
+        let mut s = crate::stack::load_with_env(name, stacks_dir, &lookup)?;
+        if let Some(r) = &resolved {
+            s.region = r.clone();
+        }
+        stacks.push(s);
+    }
+    let region = match (resolved, stacks.first()) {
+        (Some(r), _) => r,
+        (None, Some(s)) => s.region.clone(),
+        (None, None) => {
+            return Err(crate::error::Error::bad_input(
+                "name at least one stack (--stack NAME)",
+            ))
+        }
+    };
+    Ok((stacks, region))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,10 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::Args;
 
 use crate::aws::logs::{read, LogLine};
-use crate::aws::Clients;
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
-use crate::stack;
 
 /// Arguments of `mcpctl logs`.
 #[derive(Debug, Args)]
@@ -45,11 +43,10 @@ fn print_line(l: &LogLine, json: bool) -> Result<()> {
 
 /// Run `mcpctl logs` (JSON output: one JSON object per line).
 pub async fn run(args: LogsArgs, global: &GlobalArgs) -> Result<()> {
-    let s = stack::load(&args.stack, &global.stacks_dir)?;
+    let (s, c) = super::session::open_one(&args.stack, global).await?;
     if global.output.is_json() {
         crate::output::mark_streamed();
     }
-    let c = Clients::for_stack(global.profile.as_deref(), global.region.as_deref(), &s).await;
     if crate::aws::logs::observe(&c, &s.names.log_group)
         .await?
         .is_none()

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod revisions;
 pub mod rollback;
 pub mod scale;
+pub mod session;
 pub mod shell;
 pub mod status;
 pub mod up;

@@ -8,12 +8,10 @@ use std::time::Duration;
 use clap::Args;
 
 use super::gates::GateArgs;
-use crate::aws::Clients;
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::outln;
 use crate::progressive::monitor::{render, sample};
-use crate::stack;
 
 /// Arguments of `mcpctl monitor`.
 #[derive(Debug, Args)]
@@ -52,16 +50,9 @@ pub async fn run(args: MonitorArgs, global: &GlobalArgs) -> Result<()> {
         // One JSON line per reading; a failure still ends with the error document.
         crate::output::mark_streamed();
     }
-    let stacks = names
-        .iter()
-        .map(|n| stack::load(n, &global.stacks_dir))
-        .collect::<Result<Vec<_>>>()?;
-    let c = Clients::for_stack(
-        global.profile.as_deref(),
-        global.region.as_deref(),
-        &stacks[0],
-    )
-    .await;
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let session = super::session::open(&names, global).await?;
+    let (stacks, c) = (session.stacks, session.clients);
     let redraw = !global.output.is_json() && std::io::stdout().is_terminal();
     let mut drawn_lines = 0usize;
     let mut n = 0u64;

@@ -4,12 +4,10 @@
 use clap::Args;
 use serde::Serialize;
 
-use crate::aws::Clients;
 use crate::cli::GlobalArgs;
 use crate::error::Result;
 use crate::output::print_json;
 use crate::scale::{revisions, Revision};
-use crate::stack;
 
 /// Arguments of `mcpctl revisions`.
 #[derive(Debug, Args)]
@@ -31,8 +29,7 @@ struct RevisionsOutput<'a> {
 
 /// Run `mcpctl revisions`.
 pub async fn run(args: RevisionsArgs, global: &GlobalArgs) -> Result<()> {
-    let stack = stack::load(&args.stack, &global.stacks_dir)?;
-    let c = Clients::for_stack(global.profile.as_deref(), global.region.as_deref(), &stack).await;
+    let (stack, c) = super::session::open_one(&args.stack, global).await?;
     let list = revisions(&c, &stack, usize::from(args.limit)).await?;
     let family = &stack.names.task_family;
     if global.output.is_json() {

@@ -9,7 +9,6 @@ use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::routing::restore::{self, RuleRollback};
-use crate::stack;
 use crate::traffic::record::{REPLACED_TAG, RESTORED_TAG};
 
 /// Arguments of `mcpctl rollback`.
@@ -52,12 +51,8 @@ pub struct RollbackReport {
 
 /// Run `mcpctl rollback`.
 pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
-    let stack = stack::load(&args.stack, &global.stacks_dir)?;
-    let region = global
-        .region
-        .clone()
-        .unwrap_or_else(|| stack.region.clone());
-    let aws = crate::aws::Clients::connect(global.profile.as_deref(), Some(&region)).await;
+    let (stack, aws) = super::session::open_one(&args.stack, global).await?;
+    let region = stack.region.clone();
     let lb = &stack.load_balancer;
     let nothing = |why: String| {
         Error::refused(format!(

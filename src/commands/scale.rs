@@ -5,12 +5,11 @@
 use clap::Args;
 use serde::Serialize;
 
-use crate::aws::{Call, Clients};
+use crate::aws::Call;
 use crate::cli::GlobalArgs;
 use crate::error::Result;
 use crate::output::print_json;
 use crate::scale::{scale, Scaled};
-use crate::stack;
 
 /// Arguments of `mcpctl scale`.
 #[derive(Debug, Args)]
@@ -39,8 +38,7 @@ struct ScaleOutput<'a> {
 
 /// Run `mcpctl scale`.
 pub async fn run(args: ScaleArgs, global: &GlobalArgs) -> Result<()> {
-    let stack = stack::load(&args.stack, &global.stacks_dir)?;
-    let c = Clients::for_stack(global.profile.as_deref(), global.region.as_deref(), &stack).await;
+    let (stack, c) = super::session::open_one(&args.stack, global).await?;
     let scaled = scale(&c, &stack, args.count, args.min, args.max).await?;
     if global.output.is_json() {
         return print_json(&ScaleOutput {

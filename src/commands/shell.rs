@@ -44,13 +44,7 @@ pub async fn run(args: ShellArgs, global: &GlobalArgs) -> Result<()> {
     let conn = args.connection.resolve().map_err(Error::bad_input)?;
     let (url, stack_health) = match &args.stack {
         Some(name) => {
-            let stack = crate::stack::load(name, &global.stacks_dir)?;
-            let clients = crate::aws::Clients::for_stack(
-                global.profile.as_deref(),
-                global.region.as_deref(),
-                &stack,
-            )
-            .await;
+            let (stack, clients) = super::session::open_one(name, global).await?;
             let found = crate::probe::alb::endpoint(&clients, &stack).await?;
             let url = parse_url(&found.mcp_url).map_err(Error::failed)?;
             let health = parse_url(&found.health_url).map_err(Error::failed)?;

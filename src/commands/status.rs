@@ -261,8 +261,7 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
 
 /// Run `mcpctl status`.
 pub async fn run(args: StatusArgs, global: &GlobalArgs) -> Result<()> {
-    let s = stack::load(&args.stack, &global.stacks_dir)?;
-    let c = Clients::for_stack(global.profile.as_deref(), global.region.as_deref(), &s).await;
+    let (s, c) = super::session::open_one(&args.stack, global).await?;
     let st = read(&c, &s)
         .await
         .map_err(|e| crate::commands::explain_not_found(e, &c.region, &s))?;

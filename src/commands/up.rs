@@ -49,10 +49,7 @@ struct RevisionOutput<'a> {
 
 /// `up --revision N`: point the service at an earlier revision and wait for it.
 async fn run_revision(args: &UpArgs, n: i32, global: &GlobalArgs) -> Result<()> {
-    let stack = crate::stack::load(&args.stack, &global.stacks_dir)?;
-    let c =
-        crate::aws::Clients::for_stack(global.profile.as_deref(), global.region.as_deref(), &stack)
-            .await;
+    let (stack, c) = super::session::open_one(&args.stack, global).await?;
     let switch = crate::scale::use_revision(&c, &stack, n).await?;
     let json = global.output.is_json();
     let revision = |arn: &str| arn.rsplit('/').next().unwrap_or_default().to_string();

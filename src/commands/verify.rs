@@ -94,13 +94,7 @@ pub async fn run(args: VerifyArgs, global: &GlobalArgs) -> Result<()> {
 async fn verify_stacks(args: &VerifyArgs, conn: &Connection, global: &GlobalArgs) -> Result<()> {
     let mut endpoints = Vec::new();
     for name in &args.stacks {
-        let stack = crate::stack::load(name, &global.stacks_dir)?;
-        let clients = crate::aws::Clients::for_stack(
-            global.profile.as_deref(),
-            global.region.as_deref(),
-            &stack,
-        )
-        .await;
+        let (stack, clients) = super::session::open_one(name, global).await?;
         let found = crate::probe::alb::endpoint(&clients, &stack).await?;
         if !global.output.is_json() {
             eprintln!(

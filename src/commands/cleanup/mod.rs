@@ -18,7 +18,7 @@ use crate::aws::{ecr, load_balancer, logs, service, target_group, task_definitio
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::output::print_json;
-use crate::stack::{self, STACK_TAG};
+use crate::stack::STACK_TAG;
 use crate::traffic::handover::{plan_rules, RuleFate, RulePlan};
 
 /// Arguments of `mcpctl cleanup`.
@@ -71,8 +71,7 @@ pub struct CleanupReport {
 
 /// Run `mcpctl cleanup`.
 pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
-    let stack = stack::load(&args.stack, &global.stacks_dir)?;
-    let c = Clients::for_stack(global.profile.as_deref(), global.region.as_deref(), &stack).await;
+    let (stack, c) = crate::commands::session::open_one(&args.stack, global).await?;
     let region = c.region.clone();
     run_loaded(args, global, &stack, c)
         .await

@@ -10,11 +10,11 @@ use clap::Args;
 
 use super::gates::GateArgs;
 use crate::cli::GlobalArgs;
+use crate::commands::session::Session;
 use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::probe::connection::ConnectionArgs;
 use crate::routing::step::{self, same_listener, CutoverReport};
-use crate::stack::{self, Stack};
 use crate::traffic::record::REPLACED_TAG;
 use crate::traffic::{Percent, RecordUpdate};
 
@@ -93,27 +93,27 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
             args.from
         )));
     }
-    let from = stack::load(&args.from, &global.stacks_dir)?;
-    let to = stack::load(&args.to, &global.stacks_dir)?;
-    same_listener(&from, &to)?;
+    let session = crate::commands::session::open(&[&args.from, &args.to], global).await?;
+    let (from, to) = (&session.stacks[0], &session.stacks[1]);
+    same_listener(from, to)?;
     if args.steps.is_some() || args.resume {
-        return progressive::run(&args, global, &from, &to).await;
+        return progressive::run(&args, global, &session).await;
     }
-    one_step(&args, global, &from, &to).await
+    one_step(&args, global, &session).await
 }
 
 /// `cutover --weight N`: one step, no bake.
-async fn one_step(args: &CutoverArgs, global: &GlobalArgs, from: &Stack, to: &Stack) -> Result<()> {
-    let region = global.region.clone().unwrap_or_else(|| from.region.clone());
-    let aws = crate::aws::Clients::connect(global.profile.as_deref(), Some(&region)).await;
-    let mut step = step::prepare(&aws, from, to, &region, args.weight, args.force, None).await?;
+async fn one_step(args: &CutoverArgs, global: &GlobalArgs, session: &Session) -> Result<()> {
+    let (from, to) = (&session.stacks[0], &session.stacks[1]);
+    let (aws, region) = (&session.clients, session.region.as_str());
+    let mut step = step::prepare(aws, from, to, region, args.weight, args.force, None).await?;
     step.report.dry_run = args.dry_run;
     let json = global.output.is_json();
     if !json {
         print_plan(&step.report)?;
     }
     if !step.changes.is_empty() && !args.dry_run {
-        crate::commands::show_identity(&aws).await?;
+        crate::commands::show_identity(aws).await?;
         crate::prompt::confirm(
             &format!(
                 "Send {}% of {} to stack {}?",
@@ -123,7 +123,7 @@ async fn one_step(args: &CutoverArgs, global: &GlobalArgs, from: &Stack, to: &St
             ),
             args.yes,
         )?;
-        step::apply(&aws, &mut step).await?;
+        step::apply(aws, &mut step).await?;
     }
     if json {
         print_json(&step.report)?;

@@ -12,6 +12,7 @@ use super::printer::Printer;
 use super::CutoverArgs;
 use crate::aws::Clients;
 use crate::cli::GlobalArgs;
+use crate::commands::session::Session;
 use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::probe::driver::{McpHttp, DEFAULT_PROTOCOL_VERSION};
@@ -35,19 +36,14 @@ const MAX_METRICS_LAG_SECONDS: u64 = 15 * 60;
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Run a progressive cutover (or resume one).
-pub(super) async fn run(
-    args: &CutoverArgs,
-    global: &GlobalArgs,
-    from: &Stack,
-    to: &Stack,
-) -> Result<()> {
+pub(super) async fn run(args: &CutoverArgs, global: &GlobalArgs, session: &Session) -> Result<()> {
+    let (from, to) = (&session.stacks[0], &session.stacks[1]);
+    let (aws, region) = (&session.clients, session.region.as_str());
     let thresholds = args.gates.thresholds()?;
     check_durations(args)?;
     let conn = args.connection.resolve().map_err(Error::bad_input)?;
-    let region = global.region.clone().unwrap_or_else(|| from.region.clone());
-    let aws = Clients::connect(global.profile.as_deref(), Some(&region)).await;
     let (steps, resume) = if args.resume {
-        let p = recorded(&aws, from, to, &region).await?;
+        let p = recorded(aws, from, to, region).await?;
         (p.steps.clone(), Some(p))
     } else {
         let text = args.steps.as_deref().unwrap_or_default();
@@ -62,7 +58,7 @@ pub(super) async fn run(
     } else {
         let url = match &args.probe_url {
             Some(u) => parse_url(u).map_err(|e| Error::bad_input(format!("--probe-url: {e}")))?,
-            None => to_stack_url(&aws, to).await?,
+            None => to_stack_url(aws, to).await?,
         };
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -94,9 +90,9 @@ pub(super) async fn run(
     };
     print_schedule(&spec, from, to, global)?;
     if args.dry_run {
-        return dry_run(&aws, &spec, from, to, &region, global).await;
+        return dry_run(aws, &spec, from, to, region, global).await;
     }
-    crate::commands::show_identity(&aws).await?;
+    crate::commands::show_identity(aws).await?;
     crate::prompt::confirm(
         &format!(
             "Move {} from stack {} to stack {} in steps of {}?",
@@ -110,10 +106,10 @@ pub(super) async fn run(
     let mut interrupts = interrupts()?;
     let mut observer = Printer::new(global.output.is_json(), spec.thresholds.clone());
     let scene = Scene {
-        aws: &aws,
+        aws,
         from,
         to,
-        region: &region,
+        region,
         stacks_dir: &global.stacks_dir,
     };
     let report = rollout::run(scene, &spec, &mut observer, &mut interrupts).await?;
