@@ -16,6 +16,37 @@ use crate::aws::listener_rule::ListenerRule;
 use crate::aws::Clients;
 use crate::error::Result;
 
+/// The image the task definition ran (its first container's `image`: a digest when it was
+/// deployed by digest, else the tag it named), from `DescribeTaskDefinition`'s answer.
+pub fn ran_image(task_definition: &Value) -> Option<String> {
+    task_definition["taskDefinition"]["containerDefinitions"]
+        .as_array()?
+        .first()?
+        .get("image")?
+        .as_str()
+        .filter(|i| !i.trim().is_empty())
+        .map(str::to_string)
+}
+
+/// A stack deployed without `image:` (built from `server/` or given with `--image`) is archived
+/// with the image that ran, so `mcpctl up --stack <archive>` brings back that server, not
+/// whatever `server/` builds today (or fails without docker).
+fn pin_image(
+    archive: &mut super::Archive,
+    stack: &crate::stack::Stack,
+    task_definition: &Value,
+) -> Result<()> {
+    if stack.image.is_some() {
+        return Ok(());
+    }
+    let Some(image) = ran_image(task_definition) else {
+        return Ok(());
+    };
+    let mut pinned = stack.clone();
+    pinned.image = Some(image);
+    archive.write_text(super::STACK_FILE, &crate::stack::to_yaml(&pinned))
+}
+
 /// An interceptor keeping the body of the response it saw (one operation at a time).
 #[derive(Debug, Clone, Default)]
 pub struct RawBody(Arc<Mutex<Option<Vec<u8>>>>);
@@ -191,6 +222,7 @@ pub async fn live_configuration(
     if let (false, Some(td)) = (has(archive, "task-definition.json"), task_definition) {
         if let Some(v) = self::task_definition(c, td).await? {
             archive.write_json("task-definition.json", &v)?;
+            pin_image(archive, stack, &v)?;
         }
     }
     if !has(archive, "service.json") && service_exists {
@@ -207,4 +239,26 @@ pub async fn live_configuration(
         archive.write_json("listener-rules.json", &self::rules(rules))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_image_that_ran_is_the_first_containers() {
+        let td = json!({"taskDefinition": {"containerDefinitions": [
+            {"name": "opensearch-mcp-server", "image": "1.dkr.ecr.us-east-1.amazonaws.com/r@sha256:ab"},
+            {"name": "sidecar", "image": "busybox"}
+        ]}});
+        assert_eq!(
+            ran_image(&td).as_deref(),
+            Some("1.dkr.ecr.us-east-1.amazonaws.com/r@sha256:ab")
+        );
+        assert_eq!(ran_image(&json!({"taskDefinition": {}})), None);
+        assert_eq!(
+            ran_image(&json!({"taskDefinition": {"containerDefinitions": [{"image": " "}]}})),
+            None
+        );
+    }
 }
