@@ -48,6 +48,10 @@ pub async fn prepare(
     let desired = Desired::new(&stack, &observed.shared, image);
     let mut plan = plan(&desired, &observed);
     let mut all = problems;
+    all.extend(crate::plan::endpoint::wildcard_only(
+        &stack,
+        observed.shared.certificate.as_ref(),
+    ));
     all.append(&mut plan.problems);
     plan.problems = all;
     // A managed task role whose policy would change while another service runs as it (e.g. the

@@ -74,6 +74,29 @@ pub fn client_domains(stack: &Stack, certificate: Option<&Certificate>) -> Vec<S
         .unwrap_or_default()
 }
 
+/// The preflight problem of an HTTPS stack whose certificate names only wildcards
+/// (`*.example.com`) and that names no `domain_names`: clients would be pointed at the ALB's DNS
+/// name, which the certificate does not cover (their TLS check fails), and the server's
+/// `MCP_ALLOWED_HOSTS` and OAuth resource URL would name it too. `None` otherwise.
+pub fn wildcard_only(stack: &Stack, certificate: Option<&Certificate>) -> Option<String> {
+    let c = certificate?;
+    let wildcard_only =
+        !c.domain_names.is_empty() && c.domain_names.iter().all(|n| n.contains('*'));
+    if stack.load_balancer.listener_protocol != ListenerProtocol::Https
+        || !stack.load_balancer.domain_names.is_empty()
+        || !wildcard_only
+    {
+        return None;
+    }
+    let example = c.domain_names[0].replacen('*', "mcp", 1);
+    Some(format!(
+        "ACM certificate {} names only wildcard names ({}), so clients would be sent to the load balancer's DNS name, which the certificate does not cover; set `load_balancer.domain_names: [{example}]` in stack {} to the name clients use (one the wildcard covers, with a DNS record for the ALB)",
+        c.arn,
+        c.domain_names.join(", "),
+        stack.name
+    ))
+}
+
 /// `scheme://host[:port]` for clients: the first of `domains`, else `dns_name`.
 pub fn origin(listener: &ListenerSpec, domains: &[String], dns_name: &str) -> String {
     let host = domains.first().map(String::as_str).unwrap_or(dns_name);

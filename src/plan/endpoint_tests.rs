@@ -266,3 +266,29 @@ fn stateless_plain() -> Desired {
         Some("img".into()),
     )
 }
+
+#[test]
+fn a_wildcard_only_certificate_without_domain_names_is_a_problem_naming_the_fix() {
+    let s = stateless(HTTPS);
+    let p = wildcard_only(&s, issued(&["*.example.com"]).as_ref()).unwrap();
+    assert!(
+        p.contains("names only wildcard names (*.example.com)")
+            && p.contains("`load_balancer.domain_names: [mcp.example.com]`"),
+        "{p}"
+    );
+    // A name besides the wildcard, or the stack's own domain_names: clients have a host.
+    assert_eq!(
+        wildcard_only(&s, issued(&["*.example.com", "mcp.example.com"]).as_ref()),
+        None
+    );
+    let named = stateless(&format!("{HTTPS}  domain_names: [mcp.example.com]\n"));
+    assert_eq!(
+        wildcard_only(&named, issued(&["*.example.com"]).as_ref()),
+        None
+    );
+    // Plain HTTP has no certificate to check.
+    assert_eq!(
+        wildcard_only(&stateless(""), issued(&["*.example.com"]).as_ref()),
+        None
+    );
+}
