@@ -53,6 +53,31 @@ fn owner_problem(
     }
 }
 
+/// True for an ECS service ARN in the short format (`service/NAME`, from before the long
+/// `service/CLUSTER/NAME` format).
+pub fn is_short_service_arn(arn: &str) -> bool {
+    arn.split_once(":service/")
+        .is_some_and(|(_, rest)| !rest.is_empty() && !rest.contains('/'))
+}
+
+/// A service with a short ARN cannot be tagged ("If you try to tag a service with a short ARN,
+/// you receive an InvalidParameterException",
+/// <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TagResource.html>), and
+/// mcpctl marks what it manages with tags: when the plan would tag it, stop before any call.
+fn short_arn_problem(
+    name: &str,
+    arn: &str,
+    want: &[(String, String)],
+    have: &[(String, String)],
+) -> Option<String> {
+    if !is_short_service_arn(arn) || want.iter().all(|t| have.contains(t)) {
+        return None;
+    }
+    Some(format!(
+        "ECS service `{name}` has a short ARN ({arn}), from before ECS's long ARN format, and ECS refuses to tag such a service (TagResource: InvalidParameterException), while mcpctl marks what it manages with tags; opt the account in with `aws ecs put-account-setting --name serviceLongArnFormat --value enabled` and recreate the service, or deploy the stack beside it under another `names.service`; nothing was tagged"
+    ))
+}
+
 /// Words in an env name that suggest a credential.
 const CREDENTIAL_WORDS: [&str; 4] = ["PASSWORD", "SECRET", "TOKEN", "KEY"];
 
@@ -289,6 +314,9 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
             stack,
             "service",
         ));
+        if let Some(p) = short_arn_problem(&s.name, &o.arn, &s.tags, &o.tags) {
+            problems.push(p);
+        }
         if !o.launch_type.is_empty() && o.launch_type != "FARGATE" {
             problems.push(format!(
                 "ECS service `{}` uses launch type {}; mcpctl deploys on FARGATE and ECS cannot change it in place: delete the service or give the stack another `names.service`",

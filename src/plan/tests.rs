@@ -359,3 +359,31 @@ fn a_widened_domain_is_one_policy_update_and_a_role_by_arn_is_not_planned() {
 }
 
 mod steps;
+
+#[test]
+fn a_service_with_a_short_arn_is_never_tagged() {
+    // As DescribeServices answers for a service made before the long ARN format.
+    let short = "arn:aws:ecs:us-east-1:123456789012:service/opensearch-mcp-server-stateless";
+    let long = "arn:aws:ecs:us-east-1:123456789012:service/fastmcp-time-server-cluster/opensearch-mcp-server-stateless";
+    assert!(super::compare::is_short_service_arn(short));
+    assert!(!super::compare::is_short_service_arn(long));
+    let s = stack("stateless");
+    let d = desired(&s);
+    let mut o = applied(&d);
+    let svc = o.service.as_mut().unwrap();
+    svc.arn = short.into();
+    // Already carrying every tag: nothing to tag, no problem.
+    assert!(plan(&d, &o).problems.is_empty());
+    // Untagged (to be adopted): a problem before any call, saying what to do.
+    o.service.as_mut().unwrap().tags.clear();
+    let p = plan(&d, &o);
+    assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+    assert!(
+        p.problems[0].contains("short ARN") && p.problems[0].contains("serviceLongArnFormat"),
+        "{}",
+        p.problems[0]
+    );
+    // The same service with a long ARN is adopted by tagging it.
+    o.service.as_mut().unwrap().arn = long.into();
+    assert!(plan(&d, &o).problems.is_empty());
+}
