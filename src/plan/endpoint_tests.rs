@@ -204,6 +204,12 @@ fn auth_becomes_the_servers_oauth_env_and_routes_the_metadata_path() {
             "/.well-known/oauth-protected-resource/ossserver-stateless/*".to_string()
         ]
     );
+    // cutover, rollback and cleanup find the rule by the same patterns.
+    assert_eq!(s.rule_path_patterns(), d.rule.path_patterns);
+    assert_eq!(
+        stateless("").rule_path_patterns(),
+        vec!["/ossserver-stateless/*".to_string()]
+    );
     assert!(env_of(&d, "MCP_ALLOWED_HOSTS")
         .unwrap()
         .starts_with("mcp.example.com,"));

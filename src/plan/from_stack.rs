@@ -4,7 +4,7 @@
 use super::desired::*;
 use super::endpoint::{client_domains, origin, ListenerSpec};
 use super::observed::Shared;
-use crate::stack::{metadata_patterns, Stack};
+use crate::stack::Stack;
 
 /// The server's `Host` allow-list variable.
 const ALLOWED_HOSTS: &str = "MCP_ALLOWED_HOSTS";
@@ -83,7 +83,7 @@ impl Desired {
         if stack.env.contains_key(METRICS_NAMESPACE) && !stack.env.contains_key(METRICS_SERVICE) {
             env.push((METRICS_SERVICE.to_string(), stack.names.service.clone()));
         }
-        let mut path_patterns = stack.routing.path_patterns.clone();
+        let path_patterns = stack.rule_path_patterns();
         if let Some(auth) = &stack.auth {
             let resource_url = auth.resource_url.clone().unwrap_or_else(|| {
                 format!(
@@ -93,8 +93,6 @@ impl Desired {
                 )
             });
             env.extend(auth.env(&resource_url));
-            // The RFC 9728 metadata of the stack's MCP path is served by its own tasks.
-            path_patterns.extend(metadata_patterns(&stack.routing.path_patterns));
         }
         env.sort();
         let mut secrets: Vec<(String, String)> = stack

@@ -102,7 +102,7 @@ pub async fn production_rule(
             ))
         })?;
     let rules = listener_rule::rules(aws, &listener.arn).await?;
-    let paths = &from.routing.path_patterns;
+    let paths = &from.rule_path_patterns();
     let rule = rules
         .into_iter()
         .find(|r| r.priority.is_some() && r.serves(paths))

@@ -323,6 +323,17 @@ impl Stack {
         self.env.get(MCP_PATH_ENV).map(String::as_str)
     }
 
+    /// The path patterns of the stack's own listener rule: `routing.path_patterns`, and with
+    /// `auth:` the RFC 9728 metadata path of each (the stack's tasks serve them). `up` writes
+    /// the rule with them, so `cutover`, `rollback` and `cleanup` find the rule by them.
+    pub fn rule_path_patterns(&self) -> Vec<String> {
+        let mut p = self.routing.path_patterns.clone();
+        if self.auth.is_some() {
+            p.extend(super::metadata_patterns(&self.routing.path_patterns));
+        }
+        p
+    }
+
     /// Every tag a resource of this stack carries: `mcpctl:stack = name`, then the stack's tags.
     pub fn resource_tags(&self) -> Vec<(String, String)> {
         let mut t = vec![(STACK_TAG.to_string(), self.name.clone())];

@@ -96,7 +96,7 @@ async fn run_loaded(
     let tg_arn = tg.as_deref();
     let (rule_plans, blockers) = plan_rules(
         &stack.name,
-        &stack.routing.path_patterns,
+        &stack.rule_path_patterns(),
         tg_arn,
         &rules,
         &owners,
