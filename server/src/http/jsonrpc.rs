@@ -240,25 +240,7 @@ pub(super) async fn forward(g: &GuardConfig, req: Request, next: Next) -> Respon
     let bytes = match read_body(body, g.max_body).await {
         BodyRead::Complete(b) => b,
         BodyRead::TooLarge => return too_large(),
-        BodyRead::TimedOut => {
-            return jsonrpc_error(
-                StatusCode::REQUEST_TIMEOUT,
-                None,
-                -32600,
-                format!(
-                    "Invalid Request: the body did not arrive within {}s",
-                    BODY_READ_TIMEOUT.as_secs()
-                ),
-            )
-        }
-        BodyRead::Failed(e) => {
-            return jsonrpc_error(
-                StatusCode::BAD_REQUEST,
-                None,
-                -32600,
-                format!("Invalid Request: could not read the body: {e}"),
-            )
-        }
+        other => return unreadable(other),
     };
     let mut info = RpcInfo::default();
     if json_body && std::str::from_utf8(&bytes).is_err() {
@@ -269,59 +251,13 @@ pub(super) async fn forward(g: &GuardConfig, req: Request, next: Next) -> Respon
             "Parse error: the body is not valid UTF-8 (JSON text must be UTF-8)",
         );
     }
-    let id_text: Option<String>;
-    match serde_json::from_slice::<Peek>(&bytes) {
-        Ok(p) => {
-            id_text = p.id.map(|r| r.get().to_string());
-            info.method = p.method.as_deref().map(str::to_string);
-            info.tool = p
-                .params
-                .and_then(|raw| serde_json::from_str::<PeekName>(raw.get()).ok())
-                .and_then(|n| n.name)
-                .map(|n| n.into_owned());
-            let structured = p
-                .params
-                .is_some_and(|raw| raw.get().starts_with(['{', '[']));
-            if let (Some(method), Some(id)) = (p.method.as_deref(), id_text.as_deref()) {
-                if structured || p.params.is_none() {
-                    if let Some(msg) = invalid_params(method, &bytes, p.params) {
-                        let mut r = jsonrpc_error(StatusCode::OK, Some(id), -32602, msg);
-                        r.extensions_mut().insert(info);
-                        return r;
-                    }
-                }
-                if method == InitializeResultMethod::VALUE && !has_session {
-                    if let Some(sessions) = &g.sessions {
-                        if let Err(mut r) = sessions.admit(Some(id)).await {
-                            r.extensions_mut().insert(info);
-                            return r;
-                        }
-                    }
-                }
-            }
+    let id_text = match peek(g, &bytes, json_body, has_session, &mut info).await {
+        Ok(id) => id,
+        Err(mut refused) => {
+            refused.extensions_mut().insert(info);
+            return refused;
         }
-        Err(e) if json_body && (e.is_syntax() || e.is_eof()) => {
-            let mut r = jsonrpc_error(
-                StatusCode::BAD_REQUEST,
-                None,
-                -32700,
-                format!("Parse error: the body is not valid JSON ({e})"),
-            );
-            r.extensions_mut().insert(info);
-            return r;
-        }
-        Err(_) => {
-            // Valid JSON of an unexpected shape: keep at least the id for the error reply —
-            // only from an object (serde reads a struct from an array too, and a batch's id
-            // is `null`, not its first element).
-            let is_object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-            id_text = is_object
-                .then(|| serde_json::from_slice::<IdOnly>(&bytes).ok())
-                .flatten()
-                .and_then(|p| p.id)
-                .map(|r| r.get().to_string());
-        }
-    }
+    };
     let is_initialize = info.method.as_deref() == Some(InitializeResultMethod::VALUE);
     let slot = if info.method.as_deref() == Some(CallToolRequestMethod::VALUE) {
         match g.calls.try_admit() {
@@ -342,36 +278,7 @@ pub(super) async fn forward(g: &GuardConfig, req: Request, next: Next) -> Respon
     if (status == StatusCode::UNSUPPORTED_MEDIA_TYPE && json_body)
         || (status == StatusCode::INTERNAL_SERVER_ERROR && is_initialize)
     {
-        let (rparts, rbody) = response.into_parts();
-        let text = axum::body::to_bytes(rbody, 64 * 1024)
-            .await
-            .unwrap_or_default();
-        let text = String::from_utf8_lossy(&text);
-        response = if text.starts_with("fail to deserialize") {
-            // rmcp answers 415 when the JSON is not a JSON-RPC message: say so as JSON-RPC.
-            let out_of_range = id_text
-                .as_deref()
-                .is_some_and(|id| id.parse::<i64>().is_err() && id.parse::<f64>().is_ok());
-            let message = if out_of_range {
-                "Invalid Request: a numeric id must be an integer from -2^63 to 2^63-1; \
-                 use a smaller number or a string id"
-            } else {
-                "Invalid Request: the body is JSON but not a JSON-RPC 2.0 message this server \
-                 understands (a single request, notification or response object with \
-                 \"jsonrpc\": \"2.0\" and structured params; batches are not supported)"
-            };
-            jsonrpc_error(StatusCode::BAD_REQUEST, id_text.as_deref(), -32600, message)
-        } else if status == StatusCode::INTERNAL_SERVER_ERROR
-            && text.contains(super::sessions::LIMIT_MARKER)
-        {
-            // Another initialize took the last slot between our check and rmcp's.
-            match &g.sessions {
-                Some(s) => s.full_response(id_text.as_deref()),
-                None => Response::from_parts(rparts, Body::from(text.into_owned())),
-            }
-        } else {
-            Response::from_parts(rparts, Body::from(text.into_owned()))
-        };
+        response = rewrite_rmcp_error(g, response, id_text.as_deref()).await;
     }
     response.extensions_mut().insert(info);
     match slot {
@@ -379,6 +286,128 @@ pub(super) async fn forward(g: &GuardConfig, req: Request, next: Next) -> Respon
         Some(slot) => response.map(|b| Body::new(super::calls::SlotBody::new(b, slot))),
         None => response,
     }
+}
+
+/// Read the method, tool and id for the log and the error replies, and refuse what rmcp would
+/// misjudge: a standard method's params that do not fit (-32602), an `initialize` past the
+/// session limit, a body that is not JSON (-32700). The id's text, byte for byte.
+async fn peek(
+    g: &GuardConfig,
+    bytes: &[u8],
+    json_body: bool,
+    has_session: bool,
+    info: &mut RpcInfo,
+) -> Result<Option<String>, Response> {
+    let id_text: Option<String>;
+    match serde_json::from_slice::<Peek>(bytes) {
+        Ok(p) => {
+            id_text = p.id.map(|r| r.get().to_string());
+            info.method = p.method.as_deref().map(str::to_string);
+            info.tool = p
+                .params
+                .and_then(|raw| serde_json::from_str::<PeekName>(raw.get()).ok())
+                .and_then(|n| n.name)
+                .map(|n| n.into_owned());
+            let structured = p
+                .params
+                .is_some_and(|raw| raw.get().starts_with(['{', '[']));
+            if let (Some(method), Some(id)) = (p.method.as_deref(), id_text.as_deref()) {
+                if structured || p.params.is_none() {
+                    if let Some(msg) = invalid_params(method, bytes, p.params) {
+                        return Err(jsonrpc_error(StatusCode::OK, Some(id), -32602, msg));
+                    }
+                }
+                if method == InitializeResultMethod::VALUE && !has_session {
+                    if let Some(sessions) = &g.sessions {
+                        sessions.admit(Some(id)).await?;
+                    }
+                }
+            }
+        }
+        Err(e) if json_body && (e.is_syntax() || e.is_eof()) => {
+            return Err(jsonrpc_error(
+                StatusCode::BAD_REQUEST,
+                None,
+                -32700,
+                format!("Parse error: the body is not valid JSON ({e})"),
+            ));
+        }
+        Err(_) => {
+            // Valid JSON of an unexpected shape: keep at least the id for the error reply —
+            // only from an object (serde reads a struct from an array too, and a batch's id
+            // is `null`, not its first element).
+            let is_object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+            id_text = is_object
+                .then(|| serde_json::from_slice::<IdOnly>(bytes).ok())
+                .flatten()
+                .and_then(|p| p.id)
+                .map(|r| r.get().to_string());
+        }
+    }
+    Ok(id_text)
+}
+
+/// A body that timed out or failed to arrive, as a JSON-RPC error.
+fn unreadable(read: BodyRead) -> Response {
+    match read {
+        BodyRead::TimedOut => jsonrpc_error(
+            StatusCode::REQUEST_TIMEOUT,
+            None,
+            -32600,
+            format!(
+                "Invalid Request: the body did not arrive within {}s",
+                BODY_READ_TIMEOUT.as_secs()
+            ),
+        ),
+        BodyRead::Failed(e) => jsonrpc_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            -32600,
+            format!("Invalid Request: could not read the body: {e}"),
+        ),
+        BodyRead::Complete(_) | BodyRead::TooLarge => jsonrpc_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            -32600,
+            "Invalid Request: could not read the body",
+        ),
+    }
+}
+
+/// rmcp's plain-text 415 (JSON that is not JSON-RPC) and 500 (session limit) as JSON-RPC
+/// errors with the request's id; any other text is passed on.
+async fn rewrite_rmcp_error(
+    g: &GuardConfig,
+    response: Response,
+    id_text: Option<&str>,
+) -> Response {
+    let status = response.status();
+    let (rparts, rbody) = response.into_parts();
+    let text = axum::body::to_bytes(rbody, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    if text.starts_with("fail to deserialize") {
+        // rmcp answers 415 when the JSON is not a JSON-RPC message: say so as JSON-RPC.
+        let out_of_range =
+            id_text.is_some_and(|id| id.parse::<i64>().is_err() && id.parse::<f64>().is_ok());
+        let message = if out_of_range {
+            "Invalid Request: a numeric id must be an integer from -2^63 to 2^63-1; \
+             use a smaller number or a string id"
+        } else {
+            "Invalid Request: the body is JSON but not a JSON-RPC 2.0 message this server \
+             understands (a single request, notification or response object with \
+             \"jsonrpc\": \"2.0\" and structured params; batches are not supported)"
+        };
+        return jsonrpc_error(StatusCode::BAD_REQUEST, id_text, -32600, message);
+    }
+    if status == StatusCode::INTERNAL_SERVER_ERROR && text.contains(super::sessions::LIMIT_MARKER) {
+        // Another initialize took the last slot between our check and rmcp's.
+        if let Some(s) = &g.sessions {
+            return s.full_response(id_text);
+        }
+    }
+    Response::from_parts(rparts, Body::from(text.into_owned()))
 }
 
 /// Every slot for tool calls is taken: 503 at once, saying to retry.
