@@ -101,8 +101,46 @@ pub async fn listeners(c: &Clients, alb_arn: &str) -> Result<Vec<Listener>> {
                 .protocol()
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_default(),
+            certificates: l
+                .certificates()
+                .iter()
+                .filter_map(|c| c.certificate_arn().map(str::to_string))
+                .collect(),
         })
         .collect())
+}
+
+/// Every certificate an HTTPS listener serves (`DescribeListenerCertificates`: the default
+/// one and those added for SNI), at most a few pages.
+pub async fn listener_certificates(c: &Clients, listener_arn: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    for _ in 0..10 {
+        let page = c
+            .elb
+            .describe_listener_certificates()
+            .listener_arn(listener_arn)
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|e| {
+                call_error(
+                    "elasticloadbalancing:DescribeListenerCertificates",
+                    &format!("listener {listener_arn}"),
+                    e,
+                )
+            })?;
+        out.extend(
+            page.certificates()
+                .iter()
+                .filter_map(|c| c.certificate_arn().map(str::to_string)),
+        );
+        match page.next_marker() {
+            Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+            _ => break,
+        }
+    }
+    Ok(out)
 }
 
 /// Create the stack's listener: HTTP, or HTTPS with its ACM certificate and [`TLS_POLICY`]; the
@@ -195,6 +233,14 @@ fn created(
         arn: arn.to_string(),
         port,
         protocol: protocol.to_string(),
+        certificates: l
+            .map(|l| {
+                l.certificates()
+                    .iter()
+                    .filter_map(|c| c.certificate_arn().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
 

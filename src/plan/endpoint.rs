@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::desired::Desired;
-use super::observed::Observed;
+use super::observed::{Listener, Observed};
 use super::steps::{ListenerStep, RedirectListener};
 use super::{Action, Change, Kind};
 use crate::stack::{ListenerProtocol, Stack, TLS_POLICY};
@@ -108,6 +108,29 @@ pub fn origin(listener: &ListenerSpec, domains: &[String], dns_name: &str) -> St
     }
 }
 
+/// An existing HTTPS listener that does not serve the stack's certificate: clients of the
+/// stack's names would get another certificate. mcpctl does not change a listener it did not
+/// create, so it says how to add the certificate (`AddListenerCertificates`) or which to name.
+fn foreign_certificate(want: &ListenerSpec, l: &Listener, alb: &str) -> Option<String> {
+    let cert = want.certificate_arn.as_ref()?;
+    if want.protocol != ListenerProtocol::Https
+        || !l.protocol.eq_ignore_ascii_case("HTTPS")
+        || l.certificates.contains(cert)
+    {
+        return None;
+    }
+    Some(format!(
+        "the HTTPS:{} listener of {alb} already exists and serves {}, not the stack's certificate {cert}; add it to the listener (`aws elbv2 add-listener-certificates --listener-arn {} --certificates CertificateArn={cert}`), or set `load_balancer.certificate_arn` to one it serves",
+        l.port,
+        if l.certificates.is_empty() {
+            "no certificate".to_string()
+        } else {
+            l.certificates.join(", ")
+        },
+        l.arn
+    ))
+}
+
 /// What the plan does about the listeners.
 pub(super) struct ListenerPlan {
     /// The listener row, then the redirect row (HTTPS only).
@@ -148,6 +171,9 @@ pub(super) fn plan_listeners(desired: &Desired, observed: &Observed) -> Listener
                     "the listener on port {} of {} is {}, and the stack asks for {}; set `load_balancer.listener_protocol: {}` or give another `listener_port`",
                     want.port, shared.alb.name, l.protocol, want.protocol, l.protocol
                 ));
+            }
+            if let Some(p) = foreign_certificate(want, l, &shared.alb.name) {
+                problems.push(p);
             }
             changes.push(row(Kind::Listener, want.label(), true, None));
             ListenerStep::Keep { arn: l.arn.clone() }

@@ -18,6 +18,11 @@ fn shared(listeners: &[(i32, &str)], certificate: Option<Certificate>) -> Shared
         arn: format!("listener/{port}"),
         port,
         protocol: protocol.into(),
+        certificates: if protocol == "HTTPS" {
+            vec![CERT.to_string()]
+        } else {
+            Vec::new()
+        },
     };
     Shared {
         alb: Alb {
@@ -297,4 +302,42 @@ fn a_wildcard_only_certificate_without_domain_names_is_a_problem_naming_the_fix(
         wildcard_only(&stateless(""), issued(&["*.example.com"]).as_ref()),
         None
     );
+}
+
+#[test]
+fn an_existing_https_listener_without_the_stacks_certificate_is_reported_with_the_fix() {
+    let s = stateless(HTTPS);
+    let mut sh = shared(&[(443, "HTTPS")], issued(&["mcp.example.com"]));
+    let other = "arn:aws:acm:us-east-1:123456789012:certificate/other";
+    sh.listener.as_mut().unwrap().certificates = vec![other.to_string()];
+    let d = Desired::new(&s, &sh, Some("img".into()));
+    let p = plan(
+        &d,
+        &Observed {
+            shared: sh.clone(),
+            ..Default::default()
+        },
+    );
+    assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+    assert!(
+        p.problems[0].contains(&format!(
+            "serves {other}, not the stack's certificate {CERT}"
+        )) && p.problems[0].contains("add-listener-certificates --listener-arn listener/443"),
+        "{}",
+        p.problems[0]
+    );
+    // Among its certificates (e.g. added for SNI): nothing to say.
+    sh.listener
+        .as_mut()
+        .unwrap()
+        .certificates
+        .push(CERT.to_string());
+    let p = plan(
+        &d,
+        &Observed {
+            shared: sh,
+            ..Default::default()
+        },
+    );
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
 }

@@ -37,6 +37,9 @@ pub struct Listener {
     pub port: i32,
     /// HTTP / HTTPS.
     pub protocol: String,
+    /// The ACM certificates it serves (HTTPS): its default one, and the others the stack's
+    /// certificate was looked for among.
+    pub certificates: Vec<String>,
 }
 
 /// The resources every stack shares (never created or deleted by mcpctl, except the listener).

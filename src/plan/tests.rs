@@ -35,6 +35,7 @@ fn shared() -> Shared {
             arn: "listener/1".into(),
             port: 80,
             protocol: "HTTP".into(),
+            certificates: Vec::new(),
         }),
         rules: vec![ListenerRule {
             arn: "default".into(),
