@@ -92,6 +92,7 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     let listeners = super::endpoint::plan_listeners(desired, observed);
     changes.extend(listeners.changes);
     problems.extend(listeners.problems);
+    warnings.extend(listeners.warnings);
     let listener_step = listeners.step;
     let redirect_step = listeners.redirect;
 

@@ -131,6 +131,23 @@ fn foreign_certificate(want: &ListenerSpec, l: &Listener, alb: &str) -> Option<S
     ))
 }
 
+/// A new HTTPS listener's port must be open in the ALB's security groups, which mcpctl neither reads
+/// nor changes (that would take the EC2 API and its permissions): the check to run, with the
+/// groups and the port filled in.
+fn security_group_check(want: &ListenerSpec, groups: &[String]) -> Option<String> {
+    if groups.is_empty() || want.protocol != ListenerProtocol::Https {
+        return None;
+    }
+    Some(format!(
+        "the new {} listener needs inbound TCP {} in the load balancer's security groups ({}); check with `aws ec2 describe-security-groups --group-ids {} --query 'SecurityGroups[].IpPermissions[?ToPort==`{}`]'` and add a rule if it is missing",
+        want.label(),
+        want.port,
+        groups.join(", "),
+        groups.join(" "),
+        want.port
+    ))
+}
+
 /// What the plan does about the listeners.
 pub(super) struct ListenerPlan {
     /// The listener row, then the redirect row (HTTPS only).
@@ -141,6 +158,8 @@ pub(super) struct ListenerPlan {
     pub redirect: Option<RedirectListener>,
     /// What stops `up`.
     pub problems: Vec<String>,
+    /// What to check by hand.
+    pub warnings: Vec<String>,
 }
 
 fn row(kind: Kind, name: String, exists: bool, note: Option<String>) -> Change {
@@ -163,6 +182,7 @@ pub(super) fn plan_listeners(desired: &Desired, observed: &Observed) -> Listener
     let want = &desired.listener;
     let shared = &observed.shared;
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     let mut changes = Vec::new();
     let step = match &shared.listener {
         Some(l) => {
@@ -196,6 +216,7 @@ pub(super) fn plan_listeners(desired: &Desired, observed: &Observed) -> Listener
                 _ => "default action: fixed 404 response".to_string(),
             };
             changes.push(row(Kind::Listener, want.label(), false, Some(note)));
+            warnings.extend(security_group_check(want, &shared.alb.security_groups));
             ListenerStep::Create {
                 alb_arn: shared.alb.arn.clone(),
                 listener: want.clone(),
@@ -232,6 +253,7 @@ pub(super) fn plan_listeners(desired: &Desired, observed: &Observed) -> Listener
         step,
         redirect,
         problems,
+        warnings,
     }
 }
 

@@ -341,3 +341,26 @@ fn an_existing_https_listener_without_the_stacks_certificate_is_reported_with_th
     );
     assert!(p.problems.is_empty(), "{:?}", p.problems);
 }
+
+#[test]
+fn a_new_listener_says_which_security_group_check_to_run() {
+    let s = stateless(HTTPS);
+    let sh = shared(&[], issued(&["mcp.example.com"]));
+    let d = Desired::new(&s, &sh, Some("img".into()));
+    let p = plan(
+        &d,
+        &Observed {
+            shared: sh,
+            ..Default::default()
+        },
+    );
+    let w = p
+        .warnings
+        .iter()
+        .find(|w| w.contains("security groups"))
+        .unwrap_or_else(|| panic!("{:?}", p.warnings));
+    assert!(
+        w.contains("inbound TCP 443") && w.contains("--group-ids sg-1"),
+        "{w}"
+    );
+}
