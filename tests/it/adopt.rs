@@ -4,12 +4,10 @@
 //! tagging calls — same task definition revision, image, port, environment, container health
 //! check, target group health check and role policy.
 
-mod common;
-
 use std::process::Command;
 
-use common::aws::{mutating, Aws};
-use common::{venv_bin, workspace_root};
+use crate::common::aws::{mutating, Aws};
+use crate::common::{venv_bin, workspace_root};
 
 const SERVICE: &str = "opensearch-mcp-server-routing";
 
@@ -134,7 +132,7 @@ fn adopt_then_up_changes_nothing_that_runs() {
         "--stack",
         "stateless",
         "--image",
-        common::aws::IMAGE,
+        crate::common::aws::IMAGE,
         "--no-wait",
     ]);
     let err = String::from_utf8_lossy(&side.stderr);

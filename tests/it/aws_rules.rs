@@ -1,13 +1,11 @@
 //! AWS rules moto does not enforce, checked through a fault-injecting proxy in front of moto
 //! (`mcpctl_testkit::fault_proxy`) or on the recorded calls: paging logs past an empty page.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::aws::Aws;
-use common::fault_proxy::{FaultProxy, Reply, Request};
+use crate::common::aws::Aws;
+use crate::common::fault_proxy::{FaultProxy, Reply, Request};
 
 /// FilterLogEvents may answer an empty page that still has a `nextToken`
 /// (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html);
@@ -76,22 +74,25 @@ fn builds_are_for_the_stack_architecture_and_tagged_uniquely() {
     let aws = Aws::start();
     aws.boto("ecr.create_repository(repositoryName='opensearch-mcp-server-stateless', imageTagMutability='IMMUTABLE')");
     let tmp = tempfile::tempdir().unwrap();
-    let stack = common::aws::stack_file(
+    let stack = crate::common::aws::stack_file(
         tmp.path(),
         "arm",
         &format!(
             "extends: {}\nname: stateless\ncontainer:\n  architecture: arm64\n",
-            common::aws::repo_stack("stateless")
+            crate::common::aws::repo_stack("stateless")
         ),
     );
     let stack = stack.display().to_string();
     let log = tmp.path().join("docker.log");
     let path = format!(
         "{}:{}:{}",
-        common::workspace_root()
+        crate::common::workspace_root()
             .join("tests/data/fake-docker")
             .display(),
-        common::venv_bin("python").parent().unwrap().display(),
+        crate::common::venv_bin("python")
+            .parent()
+            .unwrap()
+            .display(),
         std::env::var("PATH").unwrap_or_default()
     );
     let up = || {
@@ -218,7 +219,7 @@ fn up_waits_for_a_draining_service_before_creating_it() {
             "--stack",
             "stateless",
             "--image",
-            common::aws::IMAGE,
+            crate::common::aws::IMAGE,
             "--no-wait",
         ])
         .env("AWS_ENDPOINT_URL", &proxy.endpoint)
@@ -286,7 +287,7 @@ fn up_retries_role_refusals_while_iam_propagates() {
             "--stack",
             "stateless",
             "--image",
-            common::aws::IMAGE,
+            crate::common::aws::IMAGE,
             "--no-wait",
         ])
         .env("AWS_ENDPOINT_URL", &proxy.endpoint)
@@ -325,8 +326,8 @@ fn up_retries_role_refusals_while_iam_propagates() {
 fn one_region_everywhere() {
     let aws = Aws::start();
     let region_env = |r: &'static str| vec![("AWS_REGION", r), ("AWS_DEFAULT_REGION", r)];
-    let out = std::process::Command::new(common::venv_bin("python"))
-        .arg(common::workspace_root().join("scripts/emulator-shared-resources.py"))
+    let out = std::process::Command::new(crate::common::venv_bin("python"))
+        .arg(crate::common::workspace_root().join("scripts/emulator-shared-resources.py"))
         .envs(aws.env())
         .envs(region_env("eu-west-1"))
         .output()
@@ -344,7 +345,7 @@ fn one_region_everywhere() {
             "--stack",
             "stateless",
             "--image",
-            common::aws::IMAGE,
+            crate::common::aws::IMAGE,
             "--no-wait",
         ])
         .env_remove("AWS_REGION")
@@ -362,7 +363,7 @@ fn one_region_everywhere() {
         td = ecs.describe_task_definition(taskDefinition='opensearch-mcp-server-stateless')['taskDefinition']\n\
         c = td['containerDefinitions'][0]\n\
         print(json.dumps({'log': c['logConfiguration']['options']['awslogs-region'], 'env': {e['name']: e['value'] for e in c['environment']}.get('AWS_REGION'), 'policy': json.dumps(iam.get_role_policy(RoleName='ecsTaskRole', PolicyName='OpenSearchAccess')['PolicyDocument'])}))";
-    let out = std::process::Command::new(common::venv_bin("python"))
+    let out = std::process::Command::new(crate::common::venv_bin("python"))
         .args(["-c", program])
         .envs(aws.env())
         .output()

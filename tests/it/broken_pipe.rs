@@ -1,11 +1,9 @@
 //! A reader that goes away (`mcpctl plan | head -1`, `mcpctl logs --follow | head`) ends
 //! `mcpctl` quietly with exit code 0, as ripgrep does: no panic, no error message.
 
-mod common;
-
 use std::process::Stdio;
 
-use common::aws::{Aws, IMAGE};
+use crate::common::aws::{Aws, IMAGE};
 
 /// Run `mcpctl ARGS` with stdout a pipe whose reading end is closed before anything is
 /// written; returns (exit code, stderr).

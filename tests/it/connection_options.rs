@@ -3,16 +3,12 @@
 //! `MCP_AUTH_TOKEN`, 401/403 counted as their own load outcome, and the server's
 //! `X-Served-By` header (on by default, `MCP_REPLICA_ID`, off with `MCP_SERVED_BY=false`).
 
-mod common;
-#[path = "../server/tests/server_support/mod.rs"]
-mod server_support;
-
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use common::*;
+use crate::common::*;
+use crate::server_support::*;
 use serde_json::Value;
-use server_support::*;
 
 const TOKEN: &str = "test-token-5b1f0c";
 

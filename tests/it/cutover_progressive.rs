@@ -6,8 +6,6 @@
 //! Every MCP probe goes to 127.0.0.1: the moto ALB's DNS name is never contacted (`--no-probe`
 //! or `--probe-url` in every run).
 
-mod common;
-
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Output, Stdio};
@@ -16,9 +14,9 @@ use std::time::{Duration, Instant};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::aws::{moto_stack, Aws};
-use common::fault_proxy::{FaultProxy, Reply, Request};
-use common::local::{signal, Local};
+use crate::common::aws::{moto_stack, Aws};
+use crate::common::fault_proxy::{FaultProxy, Reply, Request};
+use crate::common::local::{signal, Local};
 use serde_json::Value;
 
 const STATEFUL_TG: &str = "opensearch-mcp-tg";

@@ -4,15 +4,13 @@
 //!
 //! The tests in this file run one at a time (each drives thousands of requests on a 2-core box).
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::local::{alive, signal, Local};
-use common::*;
+use crate::common::local::{alive, signal, Local};
+use crate::common::*;
 use serde_json::Value;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());

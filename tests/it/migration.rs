@@ -1,8 +1,6 @@
 //! The migration story against moto: cutover (canary, full), rollback, rollback again, cleanup,
 //! and the bad orders, each read back through the AWS API.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,11 +13,11 @@ use std::time::{Duration, Instant};
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use elbv2::types::{Action, ActionTypeEnum, RuleCondition, TargetDescription, TargetTypeEnum};
 
-/// The shared resources (`common::aws::Aws`: cluster, ALB with its HTTP:80 listener, roles), the
+/// The shared resources (`crate::common::aws::Aws`: cluster, ALB with its HTTP:80 listener, roles), the
 /// stateful and stateless target groups and their rules created directly in moto, the way the
 /// old scripts left them.
 struct Fixture {
-    aws: common::aws::Aws,
+    aws: crate::common::aws::Aws,
     elb: elbv2::Client,
     stacks: tempfile::TempDir,
     listener_arn: String,
@@ -28,7 +26,7 @@ struct Fixture {
     production_rule: String,
 }
 
-async fn elb_client(moto: &common::Moto) -> elbv2::Client {
+async fn elb_client(moto: &crate::common::Moto) -> elbv2::Client {
     let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(&moto.endpoint)
@@ -61,7 +59,7 @@ impl Fixture {
     /// `/ossserver/*` → stateful). `stateless_healthy` registers two IP targets in the
     /// stateless group (moto reports registered targets as healthy).
     async fn start(with_stateless: bool, stateless_healthy: bool) -> Fixture {
-        let aws = common::aws::Aws::start();
+        let aws = crate::common::aws::Aws::start();
         let elb = elb_client(&aws.moto).await;
         let vpc = aws.shared["vpc"].as_str().expect("vpc").to_string();
         let listener_arn = aws.shared["listener"]
@@ -710,7 +708,7 @@ fn moto_stacks() -> tempfile::TempDir {
             dir.path().join(format!("{name}.yaml")),
             format!(
                 "extends: {}\nservice:\n  circuit_breaker_rollback: false\n  enable_execute_command: false\n  health_check_grace_period_seconds: 0\n",
-                common::aws::repo_stack(name)
+                crate::common::aws::repo_stack(name)
             ),
         )
         .expect("write stack file");
@@ -720,14 +718,14 @@ fn moto_stacks() -> tempfile::TempDir {
 
 /// The story's view of AWS, read with boto3 (independently of mcpctl's code).
 struct Story {
-    aws: common::aws::Aws,
+    aws: crate::common::aws::Aws,
     stacks: tempfile::TempDir,
 }
 
 impl Story {
     fn start() -> Story {
         Story {
-            aws: common::aws::Aws::start(),
+            aws: crate::common::aws::Aws::start(),
             stacks: moto_stacks(),
         }
     }
@@ -751,7 +749,7 @@ impl Story {
             "--stack",
             stack,
             "--image",
-            common::aws::IMAGE,
+            crate::common::aws::IMAGE,
             "--no-wait",
         ]);
     }
@@ -1043,7 +1041,7 @@ fn the_whole_migration_story() {
         "--stack",
         archive.to_str().unwrap(),
         "--image",
-        common::aws::IMAGE,
+        crate::common::aws::IMAGE,
         "--no-wait",
         "--output",
         "json",
@@ -1120,7 +1118,8 @@ fn a_cleanup_stopped_halfway_finishes_when_run_again() {
     s.ok(&["cutover", "--yes"]);
 
     // Freeze at DeleteTargetGroup: the service and the rule hand-over are done by then.
-    let proxy = common::aws::FreezingProxy::start(s.aws.moto.port, "Action=DeleteTargetGroup");
+    let proxy =
+        crate::common::aws::FreezingProxy::start(s.aws.moto.port, "Action=DeleteTargetGroup");
     let dir = s.stacks.path().to_str().unwrap().to_string();
     let mut cmd = s.aws.mcpctl_cmd(&[
         "cleanup",
@@ -1133,7 +1132,7 @@ fn a_cleanup_stopped_halfway_finishes_when_run_again() {
     cmd.env("AWS_ENDPOINT_URL", &proxy.endpoint)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    let mut child = common::ChildGuard::spawn("mcpctl cleanup", &mut cmd);
+    let mut child = crate::common::ChildGuard::spawn("mcpctl cleanup", &mut cmd);
     assert!(
         proxy.wait_frozen(std::time::Duration::from_secs(60)),
         "cleanup never reached DeleteTargetGroup"

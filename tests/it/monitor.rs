@@ -3,9 +3,7 @@
 //! `GetMetricData` with Sum, Minimum and Maximum), and the production rule's weights moved by a
 //! cutover: one JSON line per reading with each stack's requests, error counts, hosts and share.
 
-mod common;
-
-use common::aws::{moto_stack, Aws};
+use crate::common::aws::{moto_stack, Aws};
 use serde_json::Value;
 
 #[test]

@@ -1,9 +1,7 @@
 //! `mcpctl revisions`, `up --revision N` and `mcpctl scale` against moto (server mode,
 //! 127.0.0.1), read back with boto3.
 
-mod common;
-
-use common::aws::{moto_stack, mutating, Aws, IMAGE};
+use crate::common::aws::{moto_stack, mutating, Aws, IMAGE};
 use serde_json::Value;
 
 const SERVICE: &str = "opensearch-mcp-server-stateless";

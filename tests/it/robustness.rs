@@ -3,20 +3,18 @@
 //! profile is exit 2, the identity is shown before changes), one JSON document on stdout
 //! whatever happens, plain stderr without a terminal, completions and the man page.
 
-mod common;
-
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::aws::{repo_stack, stack_file, Aws, FreezingProxy, IMAGE};
-use common::fake_aws::Counter;
+use crate::common::aws::{repo_stack, stack_file, Aws, FreezingProxy, IMAGE};
+use crate::common::fake_aws::Counter;
 use serde_json::Value;
 
 /// `mcpctl ARGS` against `endpoint`, with dummy keys and no config files.
 fn cmd(endpoint: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(common::mcpctl_bin());
+    let mut c = Command::new(crate::common::mcpctl_bin());
     c.args(args)
-        .current_dir(common::workspace_root())
+        .current_dir(crate::common::workspace_root())
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "ENVKEYENVKEY")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -242,7 +240,7 @@ fn an_up_that_fails_halfway_reports_the_call_what_it_did_and_who_it_acted_as() {
 #[test]
 fn completions_and_the_man_page_come_from_the_cli_definition() {
     for shell in ["bash", "zsh", "fish", "powershell"] {
-        let out = Command::new(common::mcpctl_bin())
+        let out = Command::new(crate::common::mcpctl_bin())
             .args(["completions", shell])
             .output()
             .unwrap();
@@ -254,7 +252,7 @@ fn completions_and_the_man_page_come_from_the_cli_definition() {
         );
         assert!(text.contains("call-timeout"), "{shell}");
     }
-    let out = Command::new(common::mcpctl_bin())
+    let out = Command::new(crate::common::mcpctl_bin())
         .arg("man")
         .output()
         .unwrap();
@@ -296,7 +294,7 @@ fn an_edited_priority_moves_the_rule_with_set_rule_priorities() {
     assert!(text.contains("priority: 110 -> 120"), "{text}");
     let out = aws.mcpctl_json(&["up", "--stack", &stack, "--image", IMAGE, "--no-wait"]);
     assert_eq!(
-        common::aws::mutating(&out),
+        crate::common::aws::mutating(&out),
         vec!["SetRulePriorities"],
         "{out:#}"
     );
@@ -304,7 +302,7 @@ fn an_edited_priority_moves_the_rule_with_set_rule_priorities() {
     assert_eq!(rules.as_array().unwrap().len(), 1);
     assert_eq!(rules[0]["priority"], 120);
     let again = aws.mcpctl_json(&["up", "--stack", &stack, "--image", IMAGE, "--no-wait"]);
-    assert!(common::aws::mutating(&again).is_empty(), "{again:#}");
+    assert!(crate::common::aws::mutating(&again).is_empty(), "{again:#}");
 }
 
 #[test]
@@ -356,7 +354,7 @@ fn cleanup_of_a_never_deployed_stack_shows_no_archive_path() {
     let stacks = tempfile::tempdir().unwrap();
     for f in ["shared.yaml", "stateless.yaml"] {
         std::fs::copy(
-            common::workspace_root().join("stacks").join(f),
+            crate::common::workspace_root().join("stacks").join(f),
             stacks.path().join(f),
         )
         .unwrap();

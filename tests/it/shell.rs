@@ -2,15 +2,11 @@
 //! piped stdin (plain text, exit code 1 when a command fails), and once on a pseudo-terminal
 //! (tab completion of a tool name, line editing, Ctrl-C not ending the shell).
 
-mod common;
-#[path = "../server/tests/server_support/mod.rs"]
-mod server_support;
-
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use common::*;
-use server_support::*;
+use crate::common::*;
+use crate::server_support::*;
 
 /// Run `mcpctl shell ARGS` with `input` on stdin (not a terminal).
 fn shell(args: &[&str], input: &str, env: &[(&str, &str)]) -> (Option<i32>, String, String) {

@@ -4,17 +4,15 @@
 //! error; any further lines must also appear in it). `plan` and `up` must both exit 2 with that
 //! message and make no AWS call (`AWS_ENDPOINT_URL` points at a listener that counts).
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::fake_aws::Counter;
+use crate::common::fake_aws::Counter;
 
 const CORPUS: &str = "tests/data/stack-mistakes";
 
 fn run(counter: &Counter, cmd: &str, case: &Path) -> (Option<i32>, String) {
-    let out = Command::new(common::mcpctl_bin())
+    let out = Command::new(crate::common::mcpctl_bin())
         .args([
             cmd,
             "--stack",
@@ -22,7 +20,7 @@ fn run(counter: &Counter, cmd: &str, case: &Path) -> (Option<i32>, String) {
             "--call-timeout",
             "5s",
         ])
-        .current_dir(common::workspace_root())
+        .current_dir(crate::common::workspace_root())
         .env("AWS_ENDPOINT_URL", &counter.url)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -43,7 +41,7 @@ fn run(counter: &Counter, cmd: &str, case: &Path) -> (Option<i32>, String) {
 
 #[test]
 fn every_broken_stack_file_is_refused_at_load_with_its_place_and_no_aws_call() {
-    let root = common::workspace_root();
+    let root = crate::common::workspace_root();
     let mut cases: Vec<_> = std::fs::read_dir(root.join(CORPUS))
         .unwrap()
         .flatten()

@@ -2,18 +2,16 @@
 //! code 2, and zero AWS calls — proven by pointing `AWS_ENDPOINT_URL` at a listener that counts
 //! every connection made to it.
 
-mod common;
-
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::Ordering;
 
-use common::aws::repo_stack;
-use common::fake_aws::Counter;
+use crate::common::aws::repo_stack;
+use crate::common::fake_aws::Counter;
 
 fn run(counter: &Counter, args: &[&str], account: bool) -> Output {
-    let mut cmd = Command::new(common::mcpctl_bin());
+    let mut cmd = Command::new(crate::common::mcpctl_bin());
     cmd.args(args)
-        .current_dir(common::workspace_root())
+        .current_dir(crate::common::workspace_root())
         .env("AWS_ENDPOINT_URL", &counter.url)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -187,9 +185,9 @@ fn an_unknown_stack_name_lists_the_stacks() {
 
 #[test]
 fn missing_credentials_and_an_unreachable_endpoint_are_explained() {
-    let mut cmd = Command::new(common::mcpctl_bin());
+    let mut cmd = Command::new(crate::common::mcpctl_bin());
     cmd.args(["plan", "--stack", "stateless"])
-        .current_dir(common::workspace_root())
+        .current_dir(crate::common::workspace_root())
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_CONFIG_FILE", "/dev/null")

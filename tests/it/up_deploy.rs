@@ -8,12 +8,10 @@
 //! `deploymentConfiguration` (it stores them only on `UpdateService`) — the first test shows
 //! exactly that gap; the re-run tests use a stack whose service settings are moto's defaults.
 
-mod common;
-
 use std::io::Read;
 use std::time::Duration;
 
-use common::aws::{mutating, repo_stack, stack_file, Aws, FreezingProxy, IMAGE};
+use crate::common::aws::{mutating, repo_stack, stack_file, Aws, FreezingProxy, IMAGE};
 use serde_json::Value;
 
 fn up(aws: &Aws, stack: &str) -> Value {
@@ -370,7 +368,7 @@ fn an_up_killed_after_the_target_group_exists_converges_when_run_again() {
     cmd.env("AWS_ENDPOINT_URL", &proxy.endpoint)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    let mut child = common::ChildGuard::spawn("mcpctl up", &mut cmd);
+    let mut child = crate::common::ChildGuard::spawn("mcpctl up", &mut cmd);
     assert!(
         proxy.wait_frozen(Duration::from_secs(60)),
         "up never reached CreateRule"
@@ -489,7 +487,7 @@ fn status_shows_resources_and_routes_and_logs_reads_the_log_group() {
     // --follow: existing events once, then new ones as they arrive.
     let mut cmd = aws.mcpctl_cmd(&["logs", "--stack", "stateless", "--since", "1h", "--follow"]);
     cmd.stdout(std::process::Stdio::piped());
-    let mut follow = common::ChildGuard::spawn("mcpctl logs --follow", &mut cmd);
+    let mut follow = crate::common::ChildGuard::spawn("mcpctl logs --follow", &mut cmd);
     let stdout = follow.child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {
@@ -536,7 +534,7 @@ fn up_waits_for_running_tasks_and_healthy_targets() {
     ]);
     cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    let mut child = common::ChildGuard::spawn("mcpctl up", &mut cmd);
+    let mut child = crate::common::ChildGuard::spawn("mcpctl up", &mut cmd);
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while aws.boto(
         "result = len(ecs.list_services(cluster='fastmcp-time-server-cluster')['serviceArns'])",

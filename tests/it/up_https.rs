@@ -7,11 +7,9 @@
 //! DNS validation passes — an HTTPS listener needs an issued certificate:
 //! <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/https-listener-certificates.html>).
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::aws::{moto_stack, mutating, Aws, IMAGE};
+use crate::common::aws::{moto_stack, mutating, Aws, IMAGE};
 use serde_json::Value;
 
 const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123";

@@ -5,9 +5,7 @@
 //! `deploymentConfiguration.alarms`, so that is read from the recorded `CreateService` request
 //! in `up --output json`'s call log. Everything else is read back with boto3.
 
-mod common;
-
-use common::aws::{moto_stack, mutating, Aws, IMAGE};
+use crate::common::aws::{moto_stack, mutating, Aws, IMAGE};
 use serde_json::Value;
 
 const SERVICE: &str = "opensearch-mcp-server-stateless";

@@ -3,9 +3,7 @@
 //! alone on a re-run, one policy update when the domain changes, never touched when referenced
 //! by ARN; `secrets:` in the task definition's `secrets`; a warning for credentials in `env`.
 
-mod common;
-
-use common::aws::{mutating, repo_stack, stack_file, Aws, ACCOUNT, IMAGE};
+use crate::common::aws::{mutating, repo_stack, stack_file, Aws, ACCOUNT, IMAGE};
 use serde_json::{json, Value};
 
 /// The stateless stack with service settings moto's CreateService stores (see up_deploy.rs),

@@ -3,14 +3,10 @@
 //! the probe; without a token, and with the other app client's, the probe reports 401 with the
 //! hint and exit 1. The token is never printed.
 
-mod common;
-#[path = "../server/tests/server_support/mod.rs"]
-mod server_support;
-
 use std::process::{Command, Output};
 
-use common::*;
-use server_support::*;
+use crate::common::*;
+use crate::server_support::*;
 
 const RESOURCE: &str = "https://mcp.example.test/ossserver-stateless/ossmcp";
 

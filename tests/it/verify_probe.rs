@@ -2,14 +2,12 @@
 //! the official Python SDK (stateless and stateful), and against endpoints that are dead, not
 //! MCP, or return garbage (clear errors, exit codes, no panic).
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn mcpctl(args: &[&str]) -> Output {
@@ -287,7 +285,7 @@ fn bad_input_is_refused_with_exit_code_2() {
 
 #[test]
 fn verify_stack_finds_the_url_through_the_alb_rule_in_aws() {
-    use common::aws::{repo_stack, stack_file, Aws, IMAGE};
+    use crate::common::aws::{repo_stack, stack_file, Aws, IMAGE};
     let aws = Aws::start();
     let dir = tempfile::tempdir().unwrap();
     let stack = stack_file(
