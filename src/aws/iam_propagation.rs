@@ -1,10 +1,20 @@
 //! IAM's eventual consistency: a role created or changed a moment ago can be refused by ECS for
-//! a few seconds ("ECS was unable to assume the role", "not authorized to perform:
-//! iam:PassRole") although nothing is wrong
+//! a few seconds ("ECS was unable to assume the role") although nothing is wrong
 //! (<https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency>).
 //! [`retry`] repeats exactly those refusals of `RegisterTaskDefinition`, `CreateService` and
 //! `UpdateService`, with backoff for a bounded time, saying why on stderr; any other error, or
 //! the same one after the window, is returned as it is.
+//!
+//! The same holds for a target group whose listener rule was created or changed a moment ago:
+//! `CreateService` can answer "The target group with targetGroupArn ... does not have an
+//! associated load balancer" until ELB's change reaches ECS
+//! (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/troubleshoot-service-load-balancers.html>),
+//! so that refusal is retried the same way.
+//!
+//! "not authorized to perform: iam:PassRole" is not one of them: IAM evaluates `iam:PassRole`
+//! against the caller's own policies, so it says the deployer lacks the action on that role
+//! (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html>); waiting 90 s
+//! would not change it, so it fails at once with the action named.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -15,19 +25,32 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 /// How long a role may take to reach ECS before the refusal counts.
 pub const WINDOW: Duration = Duration::from_secs(90);
 
-/// True for the refusals IAM's propagation delay causes (and only those).
-pub fn is_propagation_refusal(code: Option<&str>, message: &str) -> bool {
+/// What a refusal caused by a change not yet visible to ECS waits for (`None`: any other
+/// error, never retried).
+pub fn propagation_wait(code: Option<&str>, message: &str) -> Option<&'static str> {
     let m = message.to_ascii_lowercase();
-    let role_words = m.contains("unable to assume the role")
-        || m.contains("unable to assume role")
-        || m.contains("iam:passrole");
-    role_words
-        && matches!(
-            code,
-            Some("ClientException")
-                | Some("InvalidParameterException")
-                | Some("AccessDeniedException")
-        )
+    if m.contains("iam:passrole") {
+        return None;
+    }
+    let service_error = matches!(
+        code,
+        Some("ClientException") | Some("InvalidParameterException") | Some("AccessDeniedException")
+    );
+    if !service_error {
+        return None;
+    }
+    if m.contains("unable to assume the role") || m.contains("unable to assume role") {
+        return Some("ECS cannot use the role yet; IAM changes take seconds to reach ECS");
+    }
+    if m.contains("does not have an associated load balancer") {
+        return Some("ECS does not see the target group's listener rule yet; ELB changes take seconds to reach ECS");
+    }
+    None
+}
+
+/// True for the refusals a propagation delay causes (and only those).
+pub fn is_propagation_refusal(code: Option<&str>, message: &str) -> bool {
+    propagation_wait(code, message).is_some()
 }
 
 /// The wait before attempt `n` (1-based retries): 1, 2, 4, 8, 8, ... seconds.
@@ -60,11 +83,14 @@ where
         };
         attempt += 1;
         let wait = backoff(attempt);
-        if !is_propagation_refusal(code, message) || start.elapsed() + wait > window {
+        let Some(why) = propagation_wait(code, message) else {
+            return Err(e);
+        };
+        if start.elapsed() + wait > window {
             return Err(e);
         }
         eprintln!(
-            "{what}: ECS cannot use the role yet ({}); IAM changes take seconds to reach ECS, retrying in {}s ({}s of at most {}s)",
+            "{what}: {why} ({}), retrying in {}s ({}s of at most {}s)",
             message.chars().take(160).collect::<String>(),
             wait.as_secs(),
             start.elapsed().as_secs(),
@@ -84,7 +110,8 @@ mod tests {
             Some("ClientException"),
             "ECS was unable to assume the role 'arn:aws:iam::1:role/r' that was provided for this task."
         ));
-        assert!(is_propagation_refusal(
+        // The deployer lacks iam:PassRole: no wait changes that.
+        assert!(!is_propagation_refusal(
             Some("AccessDeniedException"),
             "User: arn:aws:iam::1:user/u is not authorized to perform: iam:PassRole on resource: arn:aws:iam::1:role/r"
         ));
@@ -101,6 +128,11 @@ mod tests {
             "unable to assume the role"
         ));
         assert!(!is_propagation_refusal(None, "iam:PassRole"));
+        // ELB's new rule not yet seen by ECS (CreateService right after CreateRule).
+        assert!(is_propagation_refusal(
+            Some("InvalidParameterException"),
+            "The target group with targetGroupArn arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/t/1 does not have an associated load balancer."
+        ));
     }
 
     #[test]

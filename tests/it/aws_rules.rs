@@ -248,8 +248,10 @@ fn up_waits_for_a_draining_service_before_creating_it() {
 /// A role created by `up` can be refused by ECS for seconds (IAM's eventual consistency:
 /// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency);
 /// moto never does. The proxy refuses RegisterTaskDefinition ("ECS was unable to assume the
-/// role") and CreateService (iam:PassRole) for the first seconds after CreateRole; `up` retries
-/// exactly those, says why, and succeeds.
+/// role") and CreateService (the target group's new rule not yet seen by ECS: "does not have an
+/// associated load balancer",
+/// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/troubleshoot-service-load-balancers.html)
+/// for the first seconds after CreateRole; `up` retries exactly those, says why, and succeeds.
 #[test]
 fn up_retries_role_refusals_while_iam_propagates() {
     use std::sync::Mutex;
@@ -259,6 +261,7 @@ fn up_retries_role_refusals_while_iam_propagates() {
     let created: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
     let refused = Arc::new(AtomicUsize::new(0));
     let (cr, rf) = (created.clone(), refused.clone());
+    let elb_seen = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let proxy = FaultProxy::start(
         aws.moto.port,
         Arc::new(move |req: &mut Request| {
@@ -273,9 +276,11 @@ fn up_retries_role_refusals_while_iam_propagates() {
                     rf.fetch_add(1, Ordering::SeqCst);
                     Reply::json_error(400, "ClientException", "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/opensearch-mcp-fresh-role' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.")
                 }
-                "CreateService" if fresh => {
+                // The first CreateService, whenever it comes (the role's retries may outlast
+                // the window).
+                "CreateService" if !elb_seen.swap(true, Ordering::SeqCst) => {
                     rf.fetch_add(1, Ordering::SeqCst);
-                    Reply::json_error(400, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: iam:PassRole on resource: arn:aws:iam::123456789012:role/opensearch-mcp-fresh-role")
+                    Reply::json_error(400, "InvalidParameterException", "The target group with targetGroupArn arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/opensearch-mcp-tg-stateless/1 does not have an associated load balancer.")
                 }
                 _ => Reply::Forward,
             }
@@ -305,7 +310,8 @@ fn up_retries_role_refusals_while_iam_propagates() {
         "the proxy refused nothing"
     );
     assert!(
-        stderr.contains("IAM changes take seconds to reach ECS"),
+        stderr.contains("IAM changes take seconds to reach ECS")
+            && stderr.contains("ELB changes take seconds to reach ECS"),
         "{stderr}"
     );
     let status = aws.boto("result = ecs.describe_services(cluster='fastmcp-time-server-cluster', services=['opensearch-mcp-server-stateless'])['services'][0]['taskDefinition']");
@@ -316,6 +322,49 @@ fn up_retries_role_refusals_while_iam_propagates() {
             .ends_with("opensearch-mcp-server-stateless:1"),
         "{status}"
     );
+}
+
+/// A deployer without `iam:PassRole` on the task role: IAM evaluates the caller's own policies,
+/// so no wait changes the answer (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html).
+/// `up` fails at once (one refused call, not 90 s of retries), naming the action, before any
+/// service is created.
+#[test]
+fn a_missing_pass_role_fails_at_once_naming_the_action() {
+    use std::time::{Duration, Instant};
+    let aws = Aws::start();
+    let refused = Arc::new(AtomicUsize::new(0));
+    let rf = refused.clone();
+    let proxy = FaultProxy::start(
+        aws.moto.port,
+        Arc::new(move |req: &mut Request| match req.operation.as_str() {
+            "RegisterTaskDefinition" => {
+                rf.fetch_add(1, Ordering::SeqCst);
+                Reply::json_error(400, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: iam:PassRole on resource: arn:aws:iam::123456789012:role/ecsTaskRole")
+            }
+            _ => Reply::Forward,
+        }),
+    );
+    let started = Instant::now();
+    let out = aws
+        .mcpctl_cmd(&[
+            "up",
+            "--stack",
+            "stateless",
+            "--image",
+            crate::common::aws::IMAGE,
+            "--no-wait",
+        ])
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("iam:PassRole"), "{stderr}");
+    assert!(!stderr.contains("retrying"), "{stderr}");
+    assert_eq!(refused.load(Ordering::SeqCst), 1, "not retried");
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let services = aws.boto("result = [s['status'] for s in ecs.describe_services(cluster='fastmcp-time-server-cluster', services=['opensearch-mcp-server-stateless'])['services']]");
+    assert_eq!(services, serde_json::json!([]), "no service was created");
 }
 
 /// `--region` reaches everything: the clients, the task definition's `awslogs-region`, the
