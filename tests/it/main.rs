@@ -15,6 +15,7 @@ mod common;
 mod server_support;
 
 mod adopt;
+mod auth_routing;
 mod aws_rules;
 mod broken_pipe;
 mod connection_options;
@@ -23,6 +24,7 @@ mod dataplane;
 mod local_router;
 mod migration;
 mod monitor;
+mod region;
 mod revisions;
 mod robustness;
 mod shell;
