@@ -1036,12 +1036,17 @@ fn the_whole_migration_story() {
     // group a listener rule forwards to (moto does not check it), so the plan adds the
     // recreated group to the handed-over rule at weight 0 — before CreateService, no request
     // moves; rollback then works.
+    // The archive pins the image that ran (the stack was deployed with --image): restoring
+    // needs neither --image nor docker, and brings back that server.
+    let pinned = std::fs::read_to_string(archive.join("stack.yaml")).unwrap();
+    assert!(
+        pinned.contains(crate::common::aws::IMAGE),
+        "the archived stack names the image that ran:\n{pinned}"
+    );
     let o = s.ok(&[
         "up",
         "--stack",
         archive.to_str().unwrap(),
-        "--image",
-        crate::common::aws::IMAGE,
         "--no-wait",
         "--output",
         "json",
