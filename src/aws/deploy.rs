@@ -70,18 +70,13 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
         problems.push("the stack gives no `network.security_groups` and the ALB has none to reuse; list them under `network.security_groups`".into());
     }
     let port = i32::from(stack.load_balancer.listener_port);
-    let mut listener = load_balancer::listener(c, &alb.arn, port).await?;
-    // An existing HTTPS listener: is the stack's certificate among those it serves? Its default
-    // certificate comes with DescribeListeners; the others need one more call.
-    if let (Some(l), Some(want)) = (listener.as_mut(), &stack.load_balancer.certificate_arn) {
-        if l.protocol.eq_ignore_ascii_case("HTTPS") && !l.certificates.contains(want) {
-            for arn in load_balancer::listener_certificates(c, &l.arn).await? {
-                if !l.certificates.contains(&arn) {
-                    l.certificates.push(arn);
-                }
-            }
-        }
-    }
+    let listener = load_balancer::listener_serving(
+        c,
+        &alb.arn,
+        port,
+        stack.load_balancer.certificate_arn.as_deref(),
+    )
+    .await?;
     let rules = match &listener {
         Some(l) => listener_rule::rules(c, &l.arn).await?,
         None => Vec::new(),

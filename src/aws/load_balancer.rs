@@ -110,6 +110,28 @@ pub async fn listeners(c: &Clients, alb_arn: &str) -> Result<Vec<Listener>> {
         .collect())
 }
 
+/// The listener on `port` ([`listener`]); when it is HTTPS and its default certificate is not
+/// `certificate`, the other certificates it serves are read too, so the plan can tell whether
+/// the stack's certificate is among them.
+pub async fn listener_serving(
+    c: &Clients,
+    alb_arn: &str,
+    port: i32,
+    certificate: Option<&str>,
+) -> Result<Option<Listener>> {
+    let mut found = listener(c, alb_arn, port).await?;
+    if let (Some(l), Some(want)) = (found.as_mut(), certificate) {
+        if l.protocol.eq_ignore_ascii_case("HTTPS") && !l.certificates.iter().any(|a| a == want) {
+            for arn in listener_certificates(c, &l.arn).await? {
+                if !l.certificates.contains(&arn) {
+                    l.certificates.push(arn);
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Every certificate an HTTPS listener serves (`DescribeListenerCertificates`: the default
 /// one and those added for SNI), at most a few pages.
 pub async fn listener_certificates(c: &Clients, listener_arn: &str) -> Result<Vec<String>> {
