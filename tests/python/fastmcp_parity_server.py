@@ -1,5 +1,5 @@
 """The user's production server, rebuilt from the facts in issue 16: FastMCP 2.12.3 with
-`stateless_http=True` over opensearch-py 3.0. The parity test (tests/fastmcp_parity.rs) runs it
+`stateless_http=True` over opensearch-py 3.0. The parity test (server/tests/fastmcp_parity.rs) runs it
 beside opensearch-mcp-server against the same osmem and compares the answers.
 
 What it reproduces, as the user's server does it:

@@ -1,5 +1,5 @@
 //! Helpers for the `opensearch-mcp-server` integration tests (`server/tests/server_*.rs`, and
-//! `tests/shell.rs` and `tests/connection_options.rs` through `#[path]`): start the server binary
+//! the `mcpctl` integration tests in `tests/it/` through `#[path]`): start the server binary
 //! on a free port against an osmem, wait for health, talk MCP to it.
 #![allow(dead_code)]
 
