@@ -28,6 +28,15 @@ pub async fn resolve(
     p.build().region().await.map(|r| r.to_string())
 }
 
+/// The process environment as the stack files see it: `${AWS_REGION}` is `resolved` (the region
+/// in use) when there is one.
+pub fn env_in_region(resolved: Option<&str>) -> impl Fn(&str) -> Option<String> + '_ {
+    move |k: &str| match (k, resolved) {
+        ("AWS_REGION", Some(r)) => Some(r.to_string()),
+        _ => std::env::var(k).ok(),
+    }
+}
+
 /// Load the stacks `names` from `stacks_dir` in the one region a command uses: [`resolve`]'s,
 /// else the first stack file's `region`. `${AWS_REGION}` in the files is that region, and each
 /// stack's `region` is set to it. Returns the stacks and the region.
@@ -38,10 +47,7 @@ pub async fn load_stacks(
     cli: Option<&str>,
 ) -> crate::error::Result<(Vec<crate::stack::Stack>, String)> {
     let resolved = resolve(cli, profile, &|k| std::env::var(k).ok()).await;
-    let lookup = |k: &str| match (k, &resolved) {
-        ("AWS_REGION", Some(r)) => Some(r.clone()),
-        _ => std::env::var(k).ok(),
-    };
+    let lookup = env_in_region(resolved.as_deref());
     let mut stacks = Vec::with_capacity(names.len());
     for name in names {
         let mut s = crate::stack::load_with_env(name, stacks_dir, &lookup)?;
@@ -50,7 +56,7 @@ pub async fn load_stacks(
         }
         stacks.push(s);
     }
-    let region = match (resolved, stacks.first()) {
+    let region = match (resolved.clone(), stacks.first()) {
         (Some(r), _) => r,
         (None, Some(s)) => s.region.clone(),
         (None, None) => {

@@ -45,10 +45,7 @@ pub async fn run(args: AdoptArgs, global: &GlobalArgs) -> Result<()> {
             std::env::var(k).ok()
         })
         .await;
-    let lookup = |k: &str| match (k, &resolved) {
-        ("AWS_REGION", Some(r)) => Some(r.clone()),
-        _ => std::env::var(k).ok(),
-    };
+    let lookup = crate::aws::region::env_in_region(resolved.as_deref());
     let path = stack_path(&args.stack, &global.stacks_dir)?;
     let defaults = shared_defaults(&global.stacks_dir, &lookup)?;
     let cluster = args.cluster.clone().unwrap_or(defaults.cluster);
