@@ -617,6 +617,33 @@ fn autoscaling_minimum_is_raised_for_a_step_and_waited_for() {
     assert_eq!(production(&aws)["weights"][STATELESS_TG], 100);
 }
 
+/// The default probe must reach the `--to` stack: when its own rule (priority 110) forwards to
+/// another target group, a probe there would judge the wrong stack, so the cutover is refused
+/// (exit 3) before any change, naming `--probe-url`.
+#[test]
+fn a_probe_route_that_reaches_another_stack_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = deployed(dir.path());
+    aws.boto(
+        "lb = elb.describe_load_balancers(Names=['fastmcp-alb'])['LoadBalancers'][0]['LoadBalancerArn']\n\
+         ls = [l for l in elb.describe_listeners(LoadBalancerArn=lb)['Listeners'] if l['Port'] == 80][0]\n\
+         old = elb.describe_target_groups(Names=['opensearch-mcp-tg'])['TargetGroups'][0]['TargetGroupArn']\n\
+         r = [r for r in elb.describe_rules(ListenerArn=ls['ListenerArn'])['Rules'] if r['Priority'] == '110'][0]\n\
+         elb.modify_rule(RuleArn=r['RuleArn'], Actions=[{'Type': 'forward', 'TargetGroupArn': old}])",
+    );
+    let before = production(&aws);
+    let child = spawn_cutover(&aws, dir.path(), &["--steps", "100", "--bake", "60s"]);
+    let (out, doc) = finish(child, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(3), "{doc}");
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("not to target group opensearch-mcp-tg-stateless")
+            && message.contains("--probe-url"),
+        "{message}"
+    );
+    assert_eq!(production(&aws), before, "nothing changed");
+}
+
 #[test]
 fn bad_progressive_flags_exit_2_before_any_change() {
     let dir = tempfile::tempdir().unwrap();
