@@ -16,6 +16,7 @@ pub struct Capture {
     pub url: String,
     connections: Arc<AtomicUsize>,
     open: Arc<AtomicUsize>,
+    answering: Arc<AtomicUsize>,
     sent: Arc<Mutex<Vec<u8>>>,
     stop: Arc<AtomicBool>,
 }
@@ -42,10 +43,12 @@ impl Capture {
         let port = listener.local_addr().expect("local addr").port();
         let connections = Arc::new(AtomicUsize::new(0));
         let open = Arc::new(AtomicUsize::new(0));
+        let answering = Arc::new(AtomicUsize::new(0));
         let sent = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (count, record, halt) = (connections.clone(), sent.clone(), stop.clone());
         let open_now = open.clone();
+        let answering_now = answering.clone();
         std::thread::spawn(move || {
             while !halt.load(Ordering::Relaxed) {
                 let Ok((client, _)) = listener.accept() else {
@@ -56,9 +59,10 @@ impl Capture {
                 open_now.fetch_add(1, Ordering::SeqCst);
                 let _ = client.set_nonblocking(false);
                 let (record, open_now, answer) = (record.clone(), open_now.clone(), answer.clone());
+                let answering = answering_now.clone();
                 std::thread::spawn(move || {
                     match answer {
-                        Some(body) => answer_all(client, &body),
+                        Some(body) => answer_all(client, &body, &answering),
                         None => relay(client, target, record),
                     }
                     open_now.fetch_sub(1, Ordering::SeqCst);
@@ -70,6 +74,7 @@ impl Capture {
             url: format!("http://127.0.0.1:{port}"),
             connections,
             open,
+            answering,
             sent,
             stop,
         }
@@ -83,6 +88,12 @@ impl Capture {
     /// How many connections are open now (the server has not closed them).
     pub fn open(&self) -> usize {
         self.open.load(Ordering::SeqCst)
+    }
+
+    /// How many requests are being answered now (read whole, answer not yet fully written):
+    /// idle kept-alive connections do not count.
+    pub fn answering(&self) -> usize {
+        self.answering.load(Ordering::SeqCst)
     }
 
     /// Everything clients sent so far, as text.
@@ -148,8 +159,9 @@ fn relay(mut client: TcpStream, target: Option<u16>, record: Arc<Mutex<Vec<u8>>>
 
 /// Answer each request on `client` (headers, then `Content-Length` bytes of body) with `body`,
 /// until the client closes or goes quiet for 5 s.
-fn answer_all(mut client: TcpStream, body: &[u8]) {
+fn answer_all(mut client: TcpStream, body: &[u8], answering: &AtomicUsize) {
     let _ = client.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = client.set_write_timeout(Some(Duration::from_secs(30)));
     let head = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
         body.len()
@@ -173,7 +185,11 @@ fn answer_all(mut client: TcpStream, body: &[u8]) {
             .filter(|&total| pending.len() >= total);
         if let Some(total) = complete {
             pending.drain(..total);
-            if client.write_all(head.as_bytes()).is_err() || client.write_all(body).is_err() {
+            answering.fetch_add(1, Ordering::SeqCst);
+            let written =
+                client.write_all(head.as_bytes()).is_ok() && client.write_all(body).is_ok();
+            answering.fetch_sub(1, Ordering::SeqCst);
+            if !written {
                 return;
             }
             continue;
