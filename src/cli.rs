@@ -69,6 +69,8 @@ pub enum Command {
     Monitor(commands::monitor::MonitorArgs),
     /// Archive a stack's configuration, then remove its resources.
     Cleanup(commands::cleanup::CleanupArgs),
+    /// Print the IAM policy the deployer needs for some stacks and commands.
+    IamPolicy(commands::iam_policy::IamPolicyArgs),
     /// Run stacks on this machine: replicas behind a round-robin router.
     Local(commands::local::LocalArgs),
     /// Probe an MCP endpoint, load-test it, or compare several.
@@ -92,6 +94,33 @@ fn parse_call_timeout(s: &str) -> Result<std::time::Duration, String> {
     Ok(d)
 }
 
+impl Command {
+    /// The command's name when it calls AWS (what its IAM permissions are listed under).
+    fn aws_name(&self) -> Option<crate::aws::permissions::CommandName> {
+        use crate::aws::permissions::CommandName as N;
+        Some(match self {
+            Command::Adopt(_) => N::Adopt,
+            Command::Plan(_) => N::Plan,
+            Command::Up(_) => N::Up,
+            Command::Status(_) => N::Status,
+            Command::Scale(_) => N::Scale,
+            Command::Revisions(_) => N::Revisions,
+            Command::Logs(_) => N::Logs,
+            Command::Cutover(_) => N::Cutover,
+            Command::Rollback(_) => N::Rollback,
+            Command::Monitor(_) => N::Monitor,
+            Command::Cleanup(_) => N::Cleanup,
+            Command::Verify(_) => N::Verify,
+            Command::Shell(_) => N::Shell,
+            Command::Local(_)
+            | Command::Call(_)
+            | Command::IamPolicy(_)
+            | Command::Completions(_)
+            | Command::Man(_) => return None,
+        })
+    }
+}
+
 impl Cli {
     /// Run the chosen command.
     pub async fn run(self) -> crate::error::Result<()> {
@@ -101,6 +130,9 @@ impl Cli {
         });
         if let Some(p) = &g.profile {
             crate::aws::settings::check_profile(p).await?;
+        }
+        if let Some(name) = self.command.aws_name() {
+            crate::aws::permissions::set_current(name);
         }
         match self.command {
             Command::Adopt(a) => commands::adopt::run(a, g).await,
@@ -114,6 +146,7 @@ impl Cli {
             Command::Rollback(a) => commands::rollback::run(a, g).await,
             Command::Monitor(a) => commands::monitor::run(a, g).await,
             Command::Cleanup(a) => commands::cleanup::run(a, g).await,
+            Command::IamPolicy(a) => commands::iam_policy::run(a, g).await,
             Command::Local(a) => commands::local::run(a, g).await,
             Command::Verify(a) => commands::verify::run(a, g).await,
             Command::Call(a) => commands::call::run(a, g).await,

@@ -34,7 +34,8 @@ pub struct Call {
 }
 
 /// IAM action prefixes and the SDK's service names, for the services mcpctl calls.
-const SERVICES: [(&str, &str); 8] = [
+const SERVICES: [(&str, &str); 9] = [
+    ("acm", "ACM"),
     ("application-autoscaling", "Application Auto Scaling"),
     ("cloudwatch", "CloudWatch"),
     ("ecs", "ECS"),
@@ -154,10 +155,26 @@ impl Intercept for CallLog {
         let mut call = Call::recorded(&service, &operation);
         call.params = deployment_alarms(context.input());
         record_for_process(&call);
+        #[cfg(debug_assertions)]
+        check_listed(&call);
         if let Ok(mut v) = self.0.lock() {
             v.push(call);
         }
         Ok(())
+    }
+}
+
+/// Debug builds (every test run): a call the permission table does not list for the running
+/// command stops the process, naming the action, so `mcpctl iam-policy` cannot fall behind
+/// the calls the code makes.
+#[cfg(debug_assertions)]
+fn check_listed(call: &Call) {
+    if let Some(command) = crate::aws::permissions::current() {
+        let action = call.iam_action();
+        assert!(
+            crate::aws::permissions::lists(command, &action),
+            "`mcpctl {command}` called {action}, which src/aws/permissions/table.rs does not list for it: add it there"
+        );
     }
 }
 

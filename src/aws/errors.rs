@@ -8,6 +8,8 @@ use crate::error::Error;
 
 /// How a message starts when the service answered with an HTTP error it did not name.
 const UNNAMED_ANSWER: &str = "the endpoint answered HTTP ";
+/// How a message starts when the service refused the call (HTTP 403) without naming the error.
+const DENIED_ANSWER: &str = "the endpoint answered HTTP 403";
 
 /// What went wrong in an AWS call, in a form commands can print.
 #[derive(Debug, Clone)]
@@ -52,7 +54,7 @@ impl std::fmt::Display for AwsError {
 fn hint(code: Option<&str>, action: &str, resource: &str, message: &str) -> String {
     match code.unwrap_or("") {
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError" => format!(
-            "the credentials in use lack `{action}` on {resource}: add it to their IAM policy (check which identity is used with `aws sts get-caller-identity`)"
+            "the credentials in use lack `{action}` on {resource}: add it to their IAM policy (`mcpctl iam-policy` prints the policy mcpctl needs; check which identity is used with `aws sts get-caller-identity`)"
         ),
         "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
             "the credentials have expired: refresh them (e.g. `aws sso login --profile NAME`) and run again".to_string()
@@ -72,6 +74,11 @@ fn hint(code: Option<&str>, action: &str, resource: &str, message: &str) -> Stri
         "" if message.contains("credentials") => {
             "no AWS credentials found: pass --profile, set AWS_PROFILE, or run `aws configure` / `aws sso login`".to_string()
         }
+        // A refusal whose body the SDK could not read as an AWS error (an XML body on a
+        // JSON-protocol service): it is still a refusal, most likely of the action.
+        "" if message.starts_with(DENIED_ANSWER) => format!(
+            "HTTP 403 is a refusal: the credentials in use most likely lack `{action}` on {resource}: add it to their IAM policy (`mcpctl iam-policy` prints the policy mcpctl needs; `aws sts get-caller-identity` shows which identity is used)"
+        ),
         "" if message.starts_with(UNNAMED_ANSWER) => format!(
             "the endpoint ({}) answered without an AWS error code: it may be a passing fault (run again, it is safe) or an endpoint that is not AWS or does not implement `{action}`; check AWS_ENDPOINT_URL if set",
             super::settings::endpoint_for_messages()
@@ -81,14 +88,15 @@ fn hint(code: Option<&str>, action: &str, resource: &str, message: &str) -> Stri
     }
 }
 
-/// True when `e` is an AWS call the credentials may not make (`AccessDenied…`).
+/// True when `e` is an AWS call the credentials may not make (`AccessDenied…`, or HTTP 403
+/// with no error code the SDK could read).
 pub fn is_access_denied(e: &Error) -> bool {
     match e {
         Error::Failed(a) => a.downcast_ref::<AwsError>().is_some_and(|a| {
             matches!(
                 a.code.as_deref(),
                 Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")
-            )
+            ) || (a.code.is_none() && a.message.starts_with(DENIED_ANSWER))
         }),
         _ => false,
     }
@@ -256,6 +264,17 @@ mod denied_tests {
         let other = Err::<Option<i32>, _>(failed(Some("ThrottlingException")));
         assert!(unless_denied(true, other).is_err());
         assert!(unless_denied(true, Err::<Option<i32>, _>(failed(None))).is_err());
+        // A 403 whose body named no error code (moto's XML body on a JSON-protocol service).
+        let unnamed = Error::Failed(anyhow::Error::new(AwsError {
+            action: "cloudwatch:DescribeAlarms".into(),
+            resource: "alarm a".into(),
+            code: None,
+            message: format!("{DENIED_ANSWER}: unhandled error"),
+        }));
+        assert!(is_access_denied(&unnamed));
+        let text = format!("{unnamed:#}");
+        assert!(text.contains("lack `cloudwatch:DescribeAlarms`"), "{text}");
+        assert!(text.contains("mcpctl iam-policy"), "{text}");
         assert!(matches!(unless_denied(true, Ok(Some(3))), Ok(Some(3))));
     }
 }

@@ -54,6 +54,7 @@ pub mod listener_rule;
 pub mod load_balancer;
 pub mod logs;
 pub mod metrics;
+pub mod permissions;
 pub mod region;
 pub mod scaling;
 pub mod service;

@@ -46,8 +46,21 @@ pub async fn load_stacks(
     profile: Option<&str>,
     cli: Option<&str>,
 ) -> crate::error::Result<(Vec<crate::stack::Stack>, String)> {
+    load_stacks_with(names, stacks_dir, profile, cli, &|_| None).await
+}
+
+/// [`load_stacks`] where `fallback` gives the variables the environment does not set (`iam-policy
+/// --account` gives `AWS_ACCOUNT_ID`).
+pub async fn load_stacks_with(
+    names: &[&str],
+    stacks_dir: &std::path::Path,
+    profile: Option<&str>,
+    cli: Option<&str>,
+    fallback: &dyn Fn(&str) -> Option<String>,
+) -> crate::error::Result<(Vec<crate::stack::Stack>, String)> {
     let resolved = resolve(cli, profile, &|k| std::env::var(k).ok()).await;
-    let lookup = env_in_region(resolved.as_deref());
+    let in_region = env_in_region(resolved.as_deref());
+    let lookup = |k: &str| in_region(k).or_else(|| fallback(k));
     let mut stacks = Vec::with_capacity(names.len());
     for name in names {
         let mut s = crate::stack::load_with_env(name, stacks_dir, &lookup)?;

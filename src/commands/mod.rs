@@ -8,6 +8,7 @@ mod common;
 pub mod completions;
 pub mod cutover;
 mod gates;
+pub mod iam_policy;
 pub mod local;
 pub mod logs;
 pub mod man;

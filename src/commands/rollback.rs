@@ -95,10 +95,11 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
         }
     }
     let switches = restores.iter().filter(|r| r.switch.is_some()).count();
-    report.calls = restores
-        .iter()
-        .filter_map(|r| r.switch.as_ref())
-        .chain(restores.iter().flat_map(|r| &r.bookkeeping))
+    let (before, switched, after) = restore::in_order(&restores);
+    report.calls = before
+        .into_iter()
+        .chain(switched)
+        .chain(after)
         .map(RuleChange::planned)
         .collect();
     let json = global.output.is_json();

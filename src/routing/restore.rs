@@ -48,7 +48,7 @@ pub struct Restore {
     pub report: RuleRollback,
     /// The routing switch (`None`: the recorded routing is already in place).
     pub switch: Option<RuleChange>,
-    /// The tag calls after the switch.
+    /// The tag calls around the switch ([`in_order`]).
     pub bookkeeping: Vec<RuleChange>,
     /// Target groups the restored routing sends to that have no healthy target.
     pub warnings: Vec<String>,
@@ -126,7 +126,8 @@ pub async fn plan(
 }
 
 /// Make the restores' calls: a last look at every rule that switches, the switches (timed:
-/// the milliseconds are returned when there were any), then the tag bookkeeping.
+/// the milliseconds are returned when there were any), with the tag bookkeeping around them
+/// ([`in_order`]).
 pub async fn apply(aws: &Clients, restores: &[Restore]) -> Result<Option<f64>> {
     for r in restores.iter().filter(|r| r.switch.is_some()) {
         let now = listener_rule::rule(aws, &r.rule.arn).await?;
@@ -136,17 +137,32 @@ pub async fn apply(aws: &Clients, restores: &[Restore]) -> Result<Option<f64>> {
             )));
         }
     }
-    let started = Instant::now();
-    let mut switched = false;
-    for c in restores.iter().filter_map(|r| r.switch.as_ref()) {
+    let (before, switches, after) = in_order(restores);
+    for c in before {
         c.apply(aws).await?;
-        switched = true;
     }
-    let ms = switched.then(|| started.elapsed().as_secs_f64() * 1000.0);
-    for c in restores.iter().flat_map(|r| &r.bookkeeping) {
+    let started = Instant::now();
+    for c in &switches {
+        c.apply(aws).await?;
+    }
+    let ms = (!switches.is_empty()).then(|| started.elapsed().as_secs_f64() * 1000.0);
+    for c in after {
         c.apply(aws).await?;
     }
     Ok(ms)
+}
+
+/// The restores' calls in the order they are made: the "restored" records first (so a
+/// credential that may not tag the rule fails before any routing changes, and a switch that
+/// fails leaves the "replaced" record in place for the next rollback), then the switches, then
+/// the removal of the old records.
+pub fn in_order(restores: &[Restore]) -> (Vec<&RuleChange>, Vec<&RuleChange>, Vec<&RuleChange>) {
+    let (before, after): (Vec<&RuleChange>, Vec<&RuleChange>) = restores
+        .iter()
+        .flat_map(|r| &r.bookkeeping)
+        .partition(|c| matches!(c, RuleChange::AddTags { .. }));
+    let switches = restores.iter().filter_map(|r| r.switch.as_ref()).collect();
+    (before, switches, after)
 }
 
 /// After a restore, the record moves from "replaced" to "restored" so a second rollback knows

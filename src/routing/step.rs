@@ -279,11 +279,40 @@ pub async fn apply(aws: &Clients, step: &mut Step) -> Result<()> {
             "{what}: another cutover or rollback, or a hand edit, changed it while this cutover was deciding; nothing was changed; run `mcpctl cutover` again to decide on the rule as it is now"
         )));
     }
+    let mut switched = false;
     for c in &step.changes {
-        c.apply(aws).await?;
+        if let Err(e) = c.apply(aws).await {
+            if switched {
+                undo_switch(aws, step).await;
+            }
+            return Err(e);
+        }
+        switched |= matches!(c, RuleChange::SetForward { .. });
     }
     step.report.changed = true;
     Ok(())
+}
+
+/// A call after the switch failed (the record of what was applied could not be written, e.g.
+/// for want of `elasticloadbalancing:AddTags`): put the routing back as it was, so the rule
+/// never forwards in a way its records do not describe. Says on stderr what happened.
+async fn undo_switch(aws: &Clients, step: &Step) {
+    let back = RuleChange::SetForward {
+        rule_arn: step.rule.arn.clone(),
+        forward: step.report.before.clone(),
+    };
+    match back.apply(aws).await {
+        Ok(()) => eprintln!(
+            "the switch of {} was undone: it forwards as before ({})",
+            step.rule.label(),
+            step.report.routing_before
+        ),
+        Err(e) => eprintln!(
+            "warning: {} was switched to {} but its record could not be written, and undoing the switch failed too ({e}); run `mcpctl rollback` or `mcpctl cutover` again once the error is fixed",
+            step.rule.label(),
+            step.report.routing_after
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ macro_rules! at {
 }
 
 mod container_settings;
+mod directory;
 mod endpoint;
 mod file;
 mod image_reference;
@@ -50,6 +51,7 @@ mod siblings;
 
 use std::path::{Path, PathBuf};
 
+pub use directory::stack_names;
 pub use endpoint::{metadata_patterns, Auth, ListenerProtocol, TLS_POLICY};
 pub use interpolate::escape;
 pub use matcher::Matcher;

@@ -183,6 +183,14 @@ impl Moto {
     }
 }
 
+/// Environment for `moto_server` that checks a SigV4 signature over a form body the way AWS
+/// does, so calls from the Rust SDK with a space in a parameter pass moto's IAM enforcement
+/// (`testkit/moto_sigv4_form/sitecustomize.py` says why).
+pub fn moto_sigv4_form_env() -> Vec<(String, String)> {
+    let dir = workspace_root().join("testkit/moto_sigv4_form");
+    vec![("PYTHONPATH".into(), dir.display().to_string())]
+}
+
 /// An osmem-server (in-memory OpenSearch) on 127.0.0.1.
 pub struct Osmem {
     /// `http://127.0.0.1:PORT`

@@ -21,6 +21,7 @@ mod broken_pipe;
 mod connection_options;
 mod cutover_progressive;
 mod dataplane;
+mod iam_enforced;
 mod local_router;
 mod migration;
 mod monitor;
