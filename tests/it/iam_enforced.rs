@@ -652,3 +652,74 @@ fn adopting_the_running_deployment_needs_only_the_generated_actions() {
         assert!(proved.contains(needed), "{needed} not proved: {proved:?}");
     }
 }
+
+/// `mcpctl iam-policy` with `args` from the workspace root (no AWS call, no moto).
+fn iam_policy(args: &[&str], account_env: Option<&str>) -> Output {
+    let mut cmd = std::process::Command::new(crate::common::mcpctl_bin());
+    cmd.arg("iam-policy")
+        .args(args)
+        .current_dir(crate::common::workspace_root())
+        .env_remove("AWS_ACCOUNT_ID")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_REGION", "eu-west-1");
+    if let Some(a) = account_env {
+        cmd.env("AWS_ACCOUNT_ID", a);
+    }
+    cmd.output().expect("run mcpctl iam-policy")
+}
+
+#[test]
+fn iam_policy_prints_a_scoped_document_and_refuses_bad_flags() {
+    let out = iam_policy(&["--account", ACCOUNT], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("a JSON policy");
+    assert_eq!(doc["Version"], "2012-10-17");
+    let statements = doc["Statement"].as_array().unwrap();
+    let text = serde_json::to_string(&doc).unwrap();
+    // The region every command uses (AWS_REGION here), the given account, no service wildcard.
+    assert!(text.contains(&format!(":eu-west-1:{ACCOUNT}:service/fastmcp-time-server-cluster/opensearch-mcp-server-stateless")), "{text}");
+    assert!(!text.contains("us-east-1"), "{text}");
+    for s in statements {
+        for a in s["Action"].as_array().unwrap() {
+            assert!(!a.as_str().unwrap().contains('*'), "{a}");
+        }
+    }
+    // --commands narrows it: a read-only operator gets no write.
+    let out = iam_policy(
+        &["--commands", "plan,status,logs", "--stack", "stateless"],
+        Some(ACCOUNT),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("logs:FilterLogEvents"), "{text}");
+    for write in [
+        "ecs:UpdateService",
+        "elasticloadbalancing:ModifyRule",
+        "iam:PassRole",
+    ] {
+        assert!(
+            !text.contains(write),
+            "{write} in a read-only policy: {text}"
+        );
+    }
+    // Bad input: exit 2, saying what to write.
+    let out = iam_policy(&["--account", "12345"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("12-digit"));
+    let out = iam_policy(&["--commands", "deploy"], Some(ACCOUNT));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`deploy` is not a command"));
+    // Without an account the stack files cannot name their roles: say to pass --account.
+    let out = iam_policy(&[], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --account"));
+}
