@@ -3,7 +3,7 @@
 //! differences.
 
 use super::desired::{self, Desired};
-use super::fields::{diff, Diff, Field, RuleField, ServiceField, TargetGroupFixedField};
+use super::fields::{diff, Diff, Field, RuleField, ServiceField, TargetGroupFixedField, Value};
 use super::observed::Observed;
 use super::rules::{attach, choose_priority, find_own_rule, rule_change, Attach};
 use super::steps::{step, RepositoryRef, RuleStep, Step, Steps, TaskDefinitionStep};
@@ -226,16 +226,16 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
         let mut have = o.spec.fixed_fields();
         for (k, v) in have.iter_mut() {
             match k {
-                TargetGroupFixedField::Protocol => *v = o.protocol.clone(),
-                TargetGroupFixedField::TargetType => *v = o.target_type.clone(),
+                TargetGroupFixedField::Protocol => *v = Value::from(&o.protocol),
+                TargetGroupFixedField::TargetType => *v = Value::from(&o.target_type),
                 TargetGroupFixedField::Port | TargetGroupFixedField::VpcId => {}
             }
         }
-        for fc in diff(&g.fixed_fields(), &have) {
+        for fc in diff(&g.fixed_fields(), &have).iter().map(Diff::shown) {
             problems.push(format!(
                 "target group `{}` has {} {} but the stack needs {}; AWS cannot change that on an existing target group: move traffic off it and delete it, or give the stack another `names.target_group`",
                 g.name,
-                fc.field.label(),
+                fc.field,
                 fc.from,
                 fc.to
             ));
@@ -344,8 +344,8 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
                 0,
                 Diff {
                     field: ServiceField::TaskDefinition,
-                    from: current,
-                    to: format!("{}:(new revision)", t.family),
+                    from: Some(Value::Text(current)),
+                    to: Some(Value::Text(format!("{}:(new revision)", t.family))),
                 },
             );
         } else if latest.as_deref() != Some(current.as_str()) {
@@ -353,8 +353,8 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
                 0,
                 Diff {
                     field: ServiceField::TaskDefinition,
-                    from: current,
-                    to: latest.unwrap_or_default(),
+                    from: Some(Value::Text(current)),
+                    to: Some(Value::Text(latest.unwrap_or_default())),
                 },
             );
         }

@@ -3,7 +3,7 @@
 
 use super::compare::change;
 use super::desired::ListenerRuleSpec;
-use super::fields::{diff, Diff, Field, RuleField};
+use super::fields::{diff, Diff, Field, RuleField, Value};
 use super::observed::ListenerRule;
 use super::steps::{RuleStep, RuleUpdate};
 use super::{Change, Kind};
@@ -147,8 +147,8 @@ pub fn rule_change(
     want_paths.sort();
     let mut have_paths = rule.path_patterns.clone();
     have_paths.sort();
-    let mut desired_fields = vec![(RuleField::PathPatterns, want_paths.join(","))];
-    let mut observed_fields = vec![(RuleField::PathPatterns, have_paths.join(","))];
+    let mut desired_fields = vec![(RuleField::PathPatterns, Value::Text(want_paths.join(",")))];
+    let mut observed_fields = vec![(RuleField::PathPatterns, Value::Text(have_paths.join(",")))];
     let forward_text = |arn: &str| {
         if Some(arn) == tg_arn {
             want.target_group.clone()
@@ -160,7 +160,7 @@ pub fn rule_change(
     // and that stack's tag.
     let handed_over = rule.routed_by_cutover();
     if !handed_over {
-        desired_fields.push((RuleField::Forward, want.target_group.clone()));
+        desired_fields.push((RuleField::Forward, Value::from(&want.target_group)));
         let groups: Vec<_> = rule.forwards().into_iter().flat_map(|f| f.groups).collect();
         let have = match groups.as_slice() {
             [one] => forward_text(&one.arn),
@@ -170,7 +170,7 @@ pub fn rule_change(
                 .collect::<Vec<_>>()
                 .join(","),
         };
-        observed_fields.push((RuleField::Forward, have));
+        observed_fields.push((RuleField::Forward, Value::Text(have)));
     }
     // `routing.priority` edited: move the rule (`SetRulePriorities`) when that priority is free
     // on the listener (ALB priorities are unique per listener:
@@ -190,8 +190,8 @@ pub fn rule_change(
                     h.path_patterns.join(",")
                 )),
                 (false, None) => {
-                    desired_fields.push((RuleField::Priority, wanted.to_string()));
-                    observed_fields.push((RuleField::Priority, have.to_string()));
+                    desired_fields.push((RuleField::Priority, Value::Int(wanted)));
+                    observed_fields.push((RuleField::Priority, Value::Int(have)));
                     None
                 }
             }

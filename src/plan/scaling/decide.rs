@@ -7,7 +7,7 @@ use super::{
     ObservedPolicy, ObservedScaling, PolicySpec, ScalingField, ScalingMetric, ScalingSpec,
     ERROR_PERCENT,
 };
-use crate::plan::fields::{diff, Diff, Fields, ServiceField};
+use crate::plan::fields::{diff, Diff, Fields, ServiceField, Value};
 use crate::plan::{Action, Change, Kind};
 
 fn policy_fields(p: &PolicySpec, label: Option<&str>) -> Fields<ScalingField> {
@@ -18,33 +18,39 @@ fn policy_fields(p: &PolicySpec, label: Option<&str>) -> Fields<ScalingField> {
         scale_in_cooldown,
         scale_out_cooldown,
     } = p;
-    let mut v = vec![(ScalingField::Metric, metric.predefined().to_string())];
+    let mut v = vec![(ScalingField::Metric, Value::from(metric.predefined()))];
     if *metric == ScalingMetric::RequestsPerTarget {
         let l = label.unwrap_or("(the target group up creates)");
-        v.push((ScalingField::ResourceLabel, l.to_string()));
+        v.push((ScalingField::ResourceLabel, Value::from(l)));
     }
     v.extend([
         (
             ScalingField::TargetValue,
-            format!("{}", f64::from(*target_value)),
+            Value::Text(format!("{}", f64::from(*target_value))),
         ),
-        (ScalingField::ScaleInCooldown, scale_in_cooldown.to_string()),
+        (
+            ScalingField::ScaleInCooldown,
+            Value::from(scale_in_cooldown),
+        ),
         (
             ScalingField::ScaleOutCooldown,
-            scale_out_cooldown.to_string(),
+            Value::from(scale_out_cooldown),
         ),
     ]);
     v
 }
 
 fn observed_policy_fields(p: &ObservedPolicy) -> Fields<ScalingField> {
-    let mut v = vec![(ScalingField::Metric, p.metric.clone())];
+    let mut v = vec![(ScalingField::Metric, Value::from(&p.metric))];
     if let Some(l) = &p.resource_label {
-        v.push((ScalingField::ResourceLabel, l.clone()));
+        v.push((ScalingField::ResourceLabel, Value::from(l)));
     }
-    let cooldown = |c: Option<i32>| c.map_or("(default)".to_string(), |c| c.to_string());
+    let cooldown = |c: Option<i32>| c.map_or(Value::from("(default)"), Value::Int);
     v.extend([
-        (ScalingField::TargetValue, format!("{}", p.target_value)),
+        (
+            ScalingField::TargetValue,
+            Value::Text(format!("{}", p.target_value)),
+        ),
         (ScalingField::ScaleInCooldown, cooldown(p.scale_in_cooldown)),
         (
             ScalingField::ScaleOutCooldown,
@@ -162,12 +168,12 @@ pub(in crate::plan) fn plan_scaling(
                 .map(|h| {
                     diff(
                         &vec![
-                            (ScalingField::Min, want.min.to_string()),
-                            (ScalingField::Max, want.max.to_string()),
+                            (ScalingField::Min, Value::Int(want.min)),
+                            (ScalingField::Max, Value::Int(want.max)),
                         ],
                         &vec![
-                            (ScalingField::Min, h.min.to_string()),
-                            (ScalingField::Max, h.max.to_string()),
+                            (ScalingField::Min, Value::Int(h.min)),
+                            (ScalingField::Max, Value::Int(h.max)),
                         ],
                     )
                 })
@@ -316,13 +322,13 @@ pub(in crate::plan) fn govern_count(
         if d.field != ServiceField::DesiredCount {
             return true;
         }
-        match d.from.parse::<i32>() {
-            Ok(n) if (lo..=hi).contains(&n) => false,
-            Ok(n) => {
-                d.to = n.clamp(lo, hi).to_string();
+        match d.from.as_ref().and_then(Value::int) {
+            Some(n) if (lo..=hi).contains(&n) => false,
+            Some(n) => {
+                d.to = Some(Value::Int(n.clamp(lo, hi)));
                 true
             }
-            Err(_) => true,
+            None => true,
         }
     });
 }

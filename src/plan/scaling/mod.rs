@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::fields::{Field, Fields};
+use super::fields::{Field, Fields, Value};
 use crate::stack::Stack;
 
 mod decide;
@@ -271,13 +271,13 @@ impl AlarmDefinition {
         } = self;
         let a = |p| ScalingField::Alarm(p);
         vec![
-            (a(P::Expression), expression.clone()),
-            (a(P::Threshold), threshold.clone()),
-            (a(P::Period), period.to_string()),
-            (a(P::EvaluationPeriods), evaluation_periods.to_string()),
-            (a(P::DatapointsToAlarm), datapoints_to_alarm.to_string()),
-            (a(P::LoadBalancer), load_balancer.clone()),
-            (a(P::TargetGroup), target_group.clone()),
+            (a(P::Expression), Value::from(expression)),
+            (a(P::Threshold), Value::from(threshold)),
+            (a(P::Period), Value::from(period)),
+            (a(P::EvaluationPeriods), Value::from(evaluation_periods)),
+            (a(P::DatapointsToAlarm), Value::from(datapoints_to_alarm)),
+            (a(P::LoadBalancer), Value::from(load_balancer)),
+            (a(P::TargetGroup), Value::from(target_group)),
         ]
     }
 }
