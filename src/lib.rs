@@ -12,6 +12,7 @@ pub(crate) mod commands;
 pub(crate) mod deploy;
 pub mod error;
 pub(crate) mod local;
+pub(crate) mod model;
 pub mod output;
 pub(crate) mod plan;
 pub(crate) mod probe;

@@ -5,7 +5,7 @@
 use super::desired::{self, Desired};
 use super::fields::{diff, Diff, Field, RuleField, ServiceField, TargetGroupFixedField, Value};
 use super::observed::Observed;
-use super::rules::{attach, choose_priority, find_own_rule, rule_change, Attach};
+use super::rules::{attach, choose_priority, rule_change, Attach};
 use super::steps::{step, RepositoryRef, RuleStep, Step, Steps, TaskDefinitionStep};
 use super::{Action, Change, Kind, Plan};
 use crate::stack::stack_tag;
@@ -257,7 +257,8 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     // Listener rule.
     let want = &desired.rule;
     let tg_arn = observed.target_group.as_ref().map(|t| t.arn.as_str());
-    let own = find_own_rule(&observed.shared.rules, want, tg_arn, stack);
+    let own =
+        crate::model::rule::own_rule(&observed.shared.rules, &want.path_patterns, tg_arn, stack);
     let rule_name = want.path_patterns.join(",");
     // A rule with the stack's paths that another stack owns is that stack's: taking it over
     // (ModifyRule, retag) would move its traffic with no record to roll back to. A rule that

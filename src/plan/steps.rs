@@ -121,7 +121,7 @@ pub enum RuleStep {
         /// Its ARN.
         arn: String,
         /// Its routing now.
-        forward: crate::aws::forward::Forward,
+        forward: crate::model::Forward,
     },
 }
 

@@ -103,10 +103,7 @@ pub async fn production_rule(
         })?;
     let rules = listener_rule::rules(aws, &listener.arn).await?;
     let paths = &from.rule_path_patterns();
-    let rule = rules
-        .into_iter()
-        .find(|r| r.priority.is_some() && r.serves(paths))
-        .ok_or_else(|| {
+    let rule = crate::model::rule::serving(rules, paths).ok_or_else(|| {
             Error::refused(format!(
                 "no rule on {}:{} serves {} (the paths of stack {}); deploy it with `mcpctl up --stack {}`, or pass --from with the stack that serves production",
                 listener.load_balancer, listener.port, paths.join(", "), from.name, from.name

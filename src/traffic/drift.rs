@@ -212,7 +212,7 @@ mod tests {
             arn: "arn:rule/100".into(),
             priority: Some(100),
             path_patterns: vec!["/ossserver/*".into()],
-            actions: vec![f.to_action()],
+            actions: vec![crate::model::RuleAction::forward(f.clone())],
             tags: tags
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone()))

@@ -25,7 +25,7 @@ fn applied_scaled(d: &Desired) -> Observed {
     let mut o = applied(d);
     o.shared.alb.arn = ALB.into();
     o.target_group.as_mut().unwrap().arn = TG.into();
-    o.shared.rules[0].actions = vec![crate::aws::listener_rule::forward_to(TG)];
+    o.shared.rules[0].actions = vec![crate::model::RuleAction::forward_to(TG)];
     o.scaling = d.scaling.as_ref().map(|s| ObservedScaling {
         min: s.min,
         max: s.max,
