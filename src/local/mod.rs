@@ -8,12 +8,14 @@
 //!   round robin over healthy replicas, a replica that exits deregistered at once (as ECS does).
 //! * [`router`] is the listener: each stack's path patterns (`crate::model::path`) like its listener rule,
 //!   no session affinity, `/_mcpctl/targets` shows every replica's state.
-//! * [`run`] wires them together for `mcpctl local` and writes the typed [`ready::Ready`] document.
+//! * [`run`] wires them together for `mcpctl local` (started in order by `start`) and writes
+//!   the typed [`ready::Ready`] document.
 
 pub mod opensearch;
 pub mod ready;
 pub mod router;
 pub mod run;
+mod start;
 pub mod supervisor;
 pub mod targets;
 
