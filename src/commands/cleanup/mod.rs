@@ -106,27 +106,7 @@ async fn run_loaded(
         done: false,
     };
     let json_out = global.output.is_json();
-    if steps.is_empty() && !continued {
-        // Nothing is archived either: no archive path to show.
-        if json_out {
-            print_json(&report)?;
-        } else {
-            crate::outln!(
-                "Nothing to do: stack {} has no resources left (nothing archived).",
-                stack.name
-            )?;
-        }
-        return Ok(());
-    }
-    if !json_out {
-        print_plan(&report)?;
-    }
-    if args.dry_run {
-        if json_out {
-            print_json(&report)?;
-        } else {
-            crate::outln!("Dry run: nothing was written or changed.")?;
-        }
+    if !show_plan(&report, steps.is_empty(), args.dry_run, json_out)? {
         return Ok(());
     }
     crate::commands::show_identity(&c).await?;
@@ -184,6 +164,40 @@ async fn run_loaded(
         )?;
     }
     Ok(())
+}
+
+/// Print the plan (or that there is nothing to do, or the dry run's report); false when
+/// `cleanup` stops here.
+fn show_plan(
+    report: &CleanupReport,
+    no_steps: bool,
+    dry_run: bool,
+    json_out: bool,
+) -> Result<bool> {
+    if no_steps && !report.continued {
+        // Nothing is archived either: no archive path to show.
+        if json_out {
+            print_json(report)?;
+        } else {
+            crate::outln!(
+                "Nothing to do: stack {} has no resources left (nothing archived).",
+                report.stack
+            )?;
+        }
+        return Ok(false);
+    }
+    if !json_out {
+        print_plan(report)?;
+    }
+    if dry_run {
+        if json_out {
+            print_json(report)?;
+        } else {
+            crate::outln!("Dry run: nothing was written or changed.")?;
+        }
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 fn print_plan(r: &CleanupReport) -> Result<()> {
