@@ -19,6 +19,7 @@ use super::{
 use crate::error::Result;
 use crate::plan::endpoint::{ListenerSpec, HTTP_PORT};
 use crate::plan::observed::{Observed, Shared};
+use crate::plan::scaling::{ObservedAlarm, ObservedScaling};
 use crate::plan::{Action, Kind, Plan};
 use crate::stack::Stack;
 
@@ -33,32 +34,7 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
             stack.cluster, c.region
         ));
     }
-    for (key, arn) in [
-        (
-            "roles.execution_role_arn",
-            Some(&stack.roles.execution_role_arn),
-        ),
-        (
-            "roles.task_role_arn",
-            // A managed task role is created when missing; only a referenced one must exist.
-            stack
-                .roles
-                .task_role_arn
-                .as_ref()
-                .filter(|_| stack.roles.managed_task_role.is_none()),
-        ),
-    ] {
-        let Some(arn) = arn else { continue };
-        let name = arn.rsplit('/').next().unwrap_or(arn);
-        match c.iam.get_role().role_name(name).send().await {
-            Ok(_) => {}
-            Err(e) if code(&e) == Some("NoSuchEntity") => problems.push(format!(
-                "IAM role `{name}` (`{key}`) does not exist; create it (see the README's AWS set-up) or fix `{key}`"
-            )),
-            // Not allowed to read IAM: ECS will check the role when the task definition is used.
-            Err(_) => {}
-        }
-    }
+    problems.extend(missing_roles(c, stack).await);
     let Some(alb) = load_balancer::find(c, &stack.load_balancer.reference).await? else {
         problems.push(format!(
             "load balancer `{}` was not found in {}; check `load_balancer.name`/`arn` in the stack, --region and --profile",
@@ -104,23 +80,9 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
         Some(_) => service::observe(c, &stack.cluster, &stack.names.service, tg).await?,
         None => None,
     };
-    // Autoscaling and the rollback alarm belong to the service: none without it. A stack
-    // that uses neither still plans without the permissions to read them.
+    // Autoscaling and the rollback alarm belong to the service: none without it.
     let (observed_scaling, observed_alarm) = match &observed_service {
-        Some(_) => (
-            unless_denied(
-                stack.service.autoscaling.is_none(),
-                scaling::observe(
-                    c,
-                    &crate::plan::scaling::resource_id(&stack.cluster, &stack.names.service),
-                )
-                .await,
-            )?,
-            unless_denied(
-                !stack.service.alarm_rollback,
-                alarm::observe(c, &crate::plan::scaling::alarm_name(&stack.names.service)).await,
-            )?,
-        ),
+        Some(_) => scaling_and_alarm(c, stack).await?,
         None => (None, None),
     };
     let observed = Observed {
@@ -145,6 +107,62 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
         target_group,
     };
     Ok((Some(observed), problems))
+}
+
+/// The roles the stack references but IAM does not have (a managed task role is created when
+/// missing, so only a referenced one must exist). Not allowed to read IAM: nothing is
+/// reported, ECS checks the role when the task definition is used.
+async fn missing_roles(c: &Clients, stack: &Stack) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (key, arn) in [
+        (
+            "roles.execution_role_arn",
+            Some(&stack.roles.execution_role_arn),
+        ),
+        (
+            "roles.task_role_arn",
+            // A managed task role is created when missing; only a referenced one must exist.
+            stack
+                .roles
+                .task_role_arn
+                .as_ref()
+                .filter(|_| stack.roles.managed_task_role.is_none()),
+        ),
+    ] {
+        let Some(arn) = arn else { continue };
+        let name = arn.rsplit('/').next().unwrap_or(arn);
+        match c.iam.get_role().role_name(name).send().await {
+            Ok(_) => {}
+            Err(e) if code(&e) == Some("NoSuchEntity") => problems.push(format!(
+                "IAM role `{name}` (`{key}`) does not exist; create it (see the README's AWS set-up) or fix `{key}`"
+            )),
+            // Not allowed to read IAM: ECS will check the role when the task definition is used.
+            Err(_) => {}
+        }
+    }
+    problems
+}
+
+/// The service's scalable target and rollback alarm. A stack that uses neither still plans
+/// without the permissions to read them.
+async fn scaling_and_alarm(
+    c: &Clients,
+    stack: &Stack,
+) -> Result<(Option<ObservedScaling>, Option<ObservedAlarm>)> {
+    Ok((
+        unless_denied(
+            stack.service.autoscaling.is_none(),
+            scaling::observe(
+                c,
+                &crate::plan::scaling::resource_id(&stack.cluster, &stack.names.service),
+            )
+            .await,
+        )?,
+        unless_denied(
+            !stack.service.alarm_rollback,
+            alarm::observe(c, &crate::plan::scaling::alarm_name(&stack.names.service)).await,
+        )?,
+    ))
 }
 
 /// Where the image comes from.
