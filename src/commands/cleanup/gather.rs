@@ -11,10 +11,10 @@ use crate::aws::errors::unless_denied;
 use crate::aws::listener_rule::{ListenerRule, RuleChange};
 use crate::aws::{ecr, load_balancer, logs, service, target_group, task_definition, Clients};
 use crate::cli::GlobalArgs;
+use crate::cutover::decide::handover::{plan_rules, RuleFate, RulePlan};
 use crate::error::{Error, Result};
 use crate::plan::scaling::ObservedScaling;
 use crate::stack::{Stack, STACK_TAG};
-use crate::traffic::handover::{plan_rules, RuleFate, RulePlan};
 
 /// The rules `cleanup` touches, once the safety checks passed.
 pub(super) struct CheckedRules {

@@ -14,9 +14,9 @@ use crate::archive::{self, capture, Archive};
 use crate::aws::listener_rule::ListenerRule;
 use crate::aws::{Call, Clients};
 use crate::cli::GlobalArgs;
+use crate::cutover::decide::handover::{RuleFate, RulePlan};
 use crate::error::Result;
 use crate::output::print_json;
-use crate::traffic::handover::{RuleFate, RulePlan};
 
 /// Arguments of `mcpctl cleanup`.
 #[derive(Debug, Args)]

@@ -10,11 +10,11 @@ use super::gate::{Breach, Gate};
 use super::rollout::{Observer, Outcome, RolloutReport, RolloutSpec, Scene, StepReport};
 use super::window::StepWindow;
 use crate::aws::listener_rule::RuleChange;
+use crate::cutover::apply::restore;
+use crate::cutover::apply::step;
+use crate::cutover::decide::progress::Progress;
+use crate::cutover::decide::Percent;
 use crate::error::{Error, Result};
-use crate::routing::restore;
-use crate::routing::step;
-use crate::traffic::progress::Progress;
-use crate::traffic::Percent;
 
 /// A progressive rollout under way.
 pub(super) struct Rollout<'a, 'b> {

@@ -1,7 +1,7 @@
 //! A progressive cutover (`cutover --steps 10,50,100 --bake 5m`): for each step set the weights
-//! ([`crate::routing::step`], with the progress record on the rule), bake it ([`super::bake`]),
+//! ([`crate::cutover::apply::step`], with the progress record on the rule), bake it ([`super::bake`]),
 //! and on a breach restore the routing recorded before the cutover
-//! ([`crate::routing::restore`]). An interrupt asks the caller whether to roll back; without a
+//! ([`crate::cutover::apply::restore`]). An interrupt asks the caller whether to roll back; without a
 //! rollback the record stays on the rule and `cutover --resume` continues from it.
 
 use std::path::Path;
@@ -16,12 +16,12 @@ use super::gate::{Breach, Thresholds};
 use super::stepping::{stopped_at, Rollout};
 use crate::aws::listener_rule::RuleChange;
 use crate::aws::{Call, Clients};
+use crate::cutover::apply::restore::RuleRollback;
+use crate::cutover::apply::step::CutoverReport;
+use crate::cutover::decide::progress::{Progress, PROGRESS_TAG};
+use crate::cutover::decide::Percent;
 use crate::error::Result;
-use crate::routing::restore::RuleRollback;
-use crate::routing::step::CutoverReport;
 use crate::stack::Stack;
-use crate::traffic::progress::{Progress, PROGRESS_TAG};
-use crate::traffic::Percent;
 
 /// Where the cutover happens.
 #[derive(Debug, Clone, Copy)]
