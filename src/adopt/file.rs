@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::error::Result;
-use crate::plan::desired::lifecycle_policy;
+use crate::plan::desired::{lifecycle_policy, ServiceSpec, TargetGroupSpec, TaskDefinitionSpec};
 use crate::plan::observed::Shared;
 use crate::plan::Desired;
 use crate::stack::{self, escape, LoadBalancerRef, Stack};
@@ -145,6 +145,17 @@ fn all_entries(live: &Live) -> Vec<Entry> {
         text(&["names", "target_group"], &tg.name),
         text(&["names", "log_group"], &td.log_group),
     ]);
+    v.extend(container_entries(td));
+    v.extend(service_entries(svc, live));
+    v.extend(health_check_entries(tg));
+    v.extend(store_entries(live));
+    v.extend(env_entries(td));
+    v
+}
+
+/// `image` and `container`.
+fn container_entries(td: &TaskDefinitionSpec) -> Vec<Entry> {
+    let mut v = Vec::new();
     if let Some(image) = &td.image {
         v.push(text(&["image"], image));
     }
@@ -179,6 +190,12 @@ fn all_entries(live: &Live) -> Vec<Entry> {
             });
         }
     }
+    v
+}
+
+/// `service` and `routing`.
+fn service_entries(svc: &ServiceSpec, live: &Live) -> Vec<Entry> {
+    let mut v = Vec::new();
     v.extend([
         plain(&["service", "desired_count"], svc.desired_count),
         plain(&["service", "min_healthy_percent"], svc.min_healthy_percent),
@@ -200,6 +217,12 @@ fn all_entries(live: &Live) -> Vec<Entry> {
     if let Some(p) = live.rule.priority {
         v.push(plain(&["routing", "priority"], p));
     }
+    v
+}
+
+/// `health_check` (the target group's).
+fn health_check_entries(tg: &TargetGroupSpec) -> Vec<Entry> {
+    let mut v = Vec::new();
     v.extend([
         text(&["health_check", "path"], &tg.health_check_path),
         plain(&["health_check", "interval_seconds"], tg.interval),
@@ -215,6 +238,12 @@ fn all_entries(live: &Live) -> Vec<Entry> {
             tg.deregistration_delay,
         ),
     ]);
+    v
+}
+
+/// `logs` and `ecr`.
+fn store_entries(live: &Live) -> Vec<Entry> {
+    let mut v = Vec::new();
     if let Some(lg) = &live.log_group {
         v.push(Entry {
             path: vec!["logs".into(), "retention_days".into()],
@@ -230,6 +259,12 @@ fn all_entries(live: &Live) -> Vec<Entry> {
             v.push(plain(&["ecr", "keep_images"], n));
         }
     }
+    v
+}
+
+/// `env` (with the values mcpctl fills in marked unset) and `secrets`.
+fn env_entries(td: &TaskDefinitionSpec) -> Vec<Entry> {
+    let mut v = Vec::new();
     for (k, val) in &td.env {
         v.push(keyed("env", k, Value::Text(val.clone())));
     }

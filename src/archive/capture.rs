@@ -191,7 +191,7 @@ pub fn rules(rules: &[&ListenerRule]) -> Value {
                     Err(_) => r
                         .actions
                         .iter()
-                        .map(|a| json!({"Type": a.r#type().map(|t| t.as_str()), "Order": a.order()}))
+                        .map(|a| json!({"Type": a.kind, "Order": a.order}))
                         .collect(),
                 };
                 json!({

@@ -13,9 +13,8 @@ use super::errors::call_error;
 use super::metrics::NAMESPACE;
 use super::Clients;
 use crate::error::Result;
-use crate::plan::scaling::{
-    alarm_dimensions, AlarmDefinition, AlarmStep, ObservedAlarm, ScalingSteps,
-};
+use crate::model::names::alarm_dimensions;
+use crate::plan::scaling::{AlarmDefinition, AlarmStep, ObservedAlarm, ScalingSteps};
 use crate::plan::{Action, Kind};
 
 /// What was done: kind, action, name.

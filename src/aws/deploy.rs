@@ -5,18 +5,22 @@
 
 use std::path::PathBuf;
 
+mod apply;
+
+pub use apply::apply;
+
 use serde::Serialize;
 
 use super::errors::code;
 use super::{
-    alarm, certificate, ecr, errors::unless_denied, iam_role, image, listener_rule, load_balancer,
-    logs, scaling, service, target_group, task_definition, Clients,
+    alarm, certificate, ecr, errors::unless_denied, iam_role, listener_rule, load_balancer, logs,
+    scaling, service, target_group, task_definition, Clients,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::plan::endpoint::{ListenerSpec, HTTP_PORT};
 use crate::plan::observed::{Observed, Shared};
-use crate::plan::steps::{ListenerStep, RuleStep, Step, TaskDefinitionStep};
-use crate::plan::{Action, Desired, Kind, Plan};
+use crate::plan::scaling::{ObservedAlarm, ObservedScaling};
+use crate::plan::{Action, Kind, Plan};
 use crate::stack::Stack;
 
 /// Read everything the stack references and owns. Problems with what it references (cluster,
@@ -30,32 +34,7 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
             stack.cluster, c.region
         ));
     }
-    for (key, arn) in [
-        (
-            "roles.execution_role_arn",
-            Some(&stack.roles.execution_role_arn),
-        ),
-        (
-            "roles.task_role_arn",
-            // A managed task role is created when missing; only a referenced one must exist.
-            stack
-                .roles
-                .task_role_arn
-                .as_ref()
-                .filter(|_| stack.roles.managed_task_role.is_none()),
-        ),
-    ] {
-        let Some(arn) = arn else { continue };
-        let name = arn.rsplit('/').next().unwrap_or(arn);
-        match c.iam.get_role().role_name(name).send().await {
-            Ok(_) => {}
-            Err(e) if code(&e) == Some("NoSuchEntity") => problems.push(format!(
-                "IAM role `{name}` (`{key}`) does not exist; create it (see the README's AWS set-up) or fix `{key}`"
-            )),
-            // Not allowed to read IAM: ECS will check the role when the task definition is used.
-            Err(_) => {}
-        }
-    }
+    problems.extend(missing_roles(c, stack).await);
     let Some(alb) = load_balancer::find(c, &stack.load_balancer.reference).await? else {
         problems.push(format!(
             "load balancer `{}` was not found in {}; check `load_balancer.name`/`arn` in the stack, --region and --profile",
@@ -101,23 +80,9 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
         Some(_) => service::observe(c, &stack.cluster, &stack.names.service, tg).await?,
         None => None,
     };
-    // Autoscaling and the rollback alarm belong to the service: none without it. A stack
-    // that uses neither still plans without the permissions to read them.
+    // Autoscaling and the rollback alarm belong to the service: none without it.
     let (observed_scaling, observed_alarm) = match &observed_service {
-        Some(_) => (
-            unless_denied(
-                stack.service.autoscaling.is_none(),
-                scaling::observe(
-                    c,
-                    &crate::plan::scaling::resource_id(&stack.cluster, &stack.names.service),
-                )
-                .await,
-            )?,
-            unless_denied(
-                !stack.service.alarm_rollback,
-                alarm::observe(c, &crate::plan::scaling::alarm_name(&stack.names.service)).await,
-            )?,
-        ),
+        Some(_) => scaling_and_alarm(c, stack).await?,
         None => (None, None),
     };
     let observed = Observed {
@@ -142,6 +107,62 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
         target_group,
     };
     Ok((Some(observed), problems))
+}
+
+/// The roles the stack references but IAM does not have (a managed task role is created when
+/// missing, so only a referenced one must exist). Not allowed to read IAM: nothing is
+/// reported, ECS checks the role when the task definition is used.
+async fn missing_roles(c: &Clients, stack: &Stack) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (key, arn) in [
+        (
+            "roles.execution_role_arn",
+            Some(&stack.roles.execution_role_arn),
+        ),
+        (
+            "roles.task_role_arn",
+            // A managed task role is created when missing; only a referenced one must exist.
+            stack
+                .roles
+                .task_role_arn
+                .as_ref()
+                .filter(|_| stack.roles.managed_task_role.is_none()),
+        ),
+    ] {
+        let Some(arn) = arn else { continue };
+        let name = arn.rsplit('/').next().unwrap_or(arn);
+        match c.iam.get_role().role_name(name).send().await {
+            Ok(_) => {}
+            Err(e) if code(&e) == Some("NoSuchEntity") => problems.push(format!(
+                "IAM role `{name}` (`{key}`) does not exist; create it (see the README's AWS set-up) or fix `{key}`"
+            )),
+            // Not allowed to read IAM: ECS will check the role when the task definition is used.
+            Err(_) => {}
+        }
+    }
+    problems
+}
+
+/// The service's scalable target and rollback alarm. A stack that uses neither still plans
+/// without the permissions to read them.
+async fn scaling_and_alarm(
+    c: &Clients,
+    stack: &Stack,
+) -> Result<(Option<ObservedScaling>, Option<ObservedAlarm>)> {
+    Ok((
+        unless_denied(
+            stack.service.autoscaling.is_none(),
+            scaling::observe(
+                c,
+                &crate::plan::scaling::resource_id(&stack.cluster, &stack.names.service),
+            )
+            .await,
+        )?,
+        unless_denied(
+            !stack.service.alarm_rollback,
+            alarm::observe(c, &crate::plan::scaling::alarm_name(&stack.names.service)).await,
+        )?,
+    ))
 }
 
 /// Where the image comes from.
@@ -181,229 +202,4 @@ pub struct Applied {
     pub target_group_arn: String,
     /// The final plan applied (with the built image's digest, when built).
     pub plan: Plan,
-}
-
-/// Carry out `plan.steps` in dependency order. When the image is built here, the plan for the
-/// resources after the repository is recomputed with its digest by `replan` (pure: the
-/// planner over the same observed state); `apply` itself never looks at what was observed.
-pub async fn apply(
-    c: &Clients,
-    desired: &Desired,
-    plan: &Plan,
-    image: ImageSource,
-    replan: impl FnOnce(&Desired) -> Plan,
-) -> Result<Applied> {
-    let mut done = Vec::new();
-    let mut record = |kind: Kind, action: Action, name: &str, id: &str| {
-        done.push(Done {
-            kind,
-            action,
-            name: name.to_string(),
-            id: id.to_string(),
-        })
-    };
-    let steps = &plan.steps;
-
-    // Listener.
-    let listener_arn = match &steps.listener {
-        ListenerStep::Keep { arn } => arn.clone(),
-        ListenerStep::Create { alb_arn, listener } => {
-            let l = load_balancer::create_listener(c, alb_arn, listener).await?;
-            record(Kind::Listener, Action::Create, &listener.label(), &l.arn);
-            l.arn
-        }
-    };
-    if let Some(redirect) = &steps.redirect {
-        let l = load_balancer::create_redirect_listener(c, redirect).await?;
-        record(
-            Kind::RedirectListener,
-            Action::Create,
-            &format!("HTTP:{}", redirect.port),
-            &l.arn,
-        );
-    }
-
-    // ECR repository.
-    let repo = &desired.repository;
-    let repo_uri = match &steps.repository {
-        Step::Create => {
-            let uri = ecr::create(c, repo).await?;
-            record(Kind::Repository, Action::Create, &repo.name, &uri);
-            uri
-        }
-        Step::Update(r, update) => {
-            ecr::update(c, &r.arn, repo, update).await?;
-            record(Kind::Repository, Action::Update, &repo.name, &r.arn);
-            r.uri.clone()
-        }
-        Step::Keep(r) => r.uri.clone(),
-    };
-
-    // Image: build and push now that the repository exists, then re-plan with the digest.
-    let (desired, plan) = match &image {
-        ImageSource::Given(_) => (desired.clone(), plan.clone()),
-        ImageSource::Build(workspace) => {
-            let uri = image::build_and_push(
-                c,
-                workspace,
-                &repo.name,
-                &repo_uri,
-                &desired.task_definition.cpu_architecture,
-            )
-            .await?;
-            let mut d = desired.clone();
-            d.task_definition.image = Some(uri);
-            let p = replan(&d);
-            (d, p)
-        }
-    };
-    let steps = &plan.steps;
-
-    // Log group.
-    let lg = &desired.log_group;
-    match &steps.log_group {
-        Step::Create => {
-            logs::create(c, lg).await?;
-            record(Kind::LogGroup, Action::Create, &lg.name, &lg.name);
-        }
-        Step::Update(arn, update) => {
-            logs::update(c, arn, lg, update).await?;
-            record(Kind::LogGroup, Action::Update, &lg.name, arn);
-        }
-        Step::Keep(_) => {}
-    }
-
-    // Task role (managed ones only).
-    if let (Some(spec), Some(step)) = (&desired.task_role, &steps.task_role) {
-        match step {
-            Step::Create => {
-                let arn = iam_role::create(c, spec).await?;
-                record(Kind::TaskRole, Action::Create, &spec.name, &arn);
-            }
-            Step::Update(arn, update) => {
-                iam_role::update(c, spec, update).await?;
-                record(Kind::TaskRole, Action::Update, &spec.name, arn);
-            }
-            Step::Keep(_) => {}
-        }
-    }
-
-    // Task definition.
-    let td_arn = match &steps.task_definition {
-        TaskDefinitionStep::Keep { arn } => arn.clone(),
-        TaskDefinitionStep::Register { first } => {
-            let (arn, rev) =
-                task_definition::register(c, &desired.task_definition, &desired.repository.tags)
-                    .await?;
-            record(
-                Kind::TaskDefinition,
-                if *first {
-                    Action::Create
-                } else {
-                    Action::Update
-                },
-                &format!("{}:{rev}", desired.task_definition.family),
-                &arn,
-            );
-            arn
-        }
-    };
-
-    // Target group.
-    let tg = &desired.target_group;
-    let tg_arn = match &steps.target_group {
-        Step::Create => {
-            let arn = target_group::create(c, tg).await?;
-            record(Kind::TargetGroup, Action::Create, &tg.name, &arn);
-            arn
-        }
-        Step::Update(arn, update) => {
-            target_group::update(c, arn, tg, update).await?;
-            record(Kind::TargetGroup, Action::Update, &tg.name, arn);
-            arn.clone()
-        }
-        Step::Keep(arn) => arn.clone(),
-    };
-
-    // Listener rule.
-    let rule_name = desired.rule.path_patterns.join(",");
-    match &steps.rule {
-        RuleStep::Create { priority } => {
-            let arn =
-                listener_rule::create(c, &listener_arn, &desired.rule, *priority, &tg_arn).await?;
-            record(
-                Kind::ListenerRule,
-                Action::Create,
-                &format!("{rule_name} (priority {priority})"),
-                &arn,
-            );
-        }
-        RuleStep::Update { arn, update } => {
-            listener_rule::update(c, arn, &desired.rule, &tg_arn, update).await?;
-            record(Kind::ListenerRule, Action::Update, &rule_name, arn);
-        }
-        RuleStep::Attach { arn, forward } => {
-            let forward = forward.with_group(&tg_arn, 0).map_err(|e| {
-                Error::refused(format!(
-                    "cannot add target group {} to listener rule {rule_name}: {e}",
-                    desired.target_group.name
-                ))
-            })?;
-            listener_rule::RuleChange::SetForward {
-                rule_arn: arn.clone(),
-                forward,
-            }
-            .apply(c)
-            .await?;
-            record(Kind::ListenerRule, Action::Update, &rule_name, arn);
-        }
-        RuleStep::Keep { .. } => {}
-    }
-
-    // The rollback alarm, before the service names it.
-    let alb_arn = &steps.scaling.alb_arn;
-    for d in alarm::apply_before_service(c, &steps.scaling, alb_arn, &tg_arn).await? {
-        record(d.0, d.1, &d.2, &d.2);
-    }
-
-    // Service.
-    let svc = &desired.service;
-    let service_deploying = match &steps.service {
-        Step::Create => {
-            service::wait_not_draining(
-                c,
-                &svc.cluster,
-                &svc.name,
-                service::DRAINING_WAIT,
-                std::time::Duration::from_secs(5),
-            )
-            .await?;
-            let arn = service::create(c, svc, &td_arn, &tg_arn).await?;
-            record(Kind::Service, Action::Create, &svc.name, &arn);
-            true
-        }
-        Step::Update(arn, update) => {
-            let deploying = service::update(c, arn, svc, &td_arn, &tg_arn, update).await?;
-            record(Kind::Service, Action::Update, &svc.name, arn);
-            deploying
-        }
-        Step::Keep(_) => false,
-    };
-
-    // Autoscaling once the service exists; an alarm the service no longer names goes last.
-    for d in scaling::apply(c, &steps.scaling, &tg_arn).await? {
-        record(d.0, d.1, &d.2, &d.2);
-    }
-    for d in alarm::apply_after_service(c, &steps.scaling).await? {
-        record(d.0, d.1, &d.2, &d.2);
-    }
-
-    Ok(Applied {
-        done,
-        task_definition_arn: td_arn,
-        image: desired.task_definition.image.clone(),
-        service_deploying,
-        target_group_arn: tg_arn,
-        plan,
-    })
 }

@@ -1,5 +1,5 @@
-//! Listener rules: the one model of a rule ([`ListenerRule`]: priority, paths, actions, tags),
-//! read for a whole listener (sorted by priority — `DescribeRules` order is not guaranteed, and
+//! Listener rules at the AWS edge: the model's rule ([`ListenerRule`], in `crate::model::rule`)
+//! read from the SDK's ([`from_sdk`]) for a whole listener (sorted by priority — `DescribeRules` order is not guaranteed, and
 //! moto returns insertion order); `up`'s create and update of the stack's rule; and the
 //! changes `cutover`, `rollback` and `cleanup` make to a rule ([`RuleChange`]: the call
 //! described, then made).
@@ -8,103 +8,49 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, ForwardActionConfig, PathPatternConditionConfig, Rule, RuleCondition,
     TargetGroupTuple,
 };
-use serde::Serialize;
 use serde_json::json;
 
 use super::calls::Call;
 use super::errors::call_error;
-use super::forward::{Forward, ForwardError};
+use super::forward::Forward;
 use super::target_group::{add_tags, elb_tags, tags_of};
 use super::{Clients, Tags};
 use crate::error::{Error, Result};
 use crate::plan::desired::ListenerRuleSpec;
 use crate::plan::steps::RuleUpdate;
 
-/// Tag key prefix `cutover` puts on a rule whose routing it manages; `up` leaves the actions
-/// of such a rule alone.
-pub const CUTOVER_TAG_PREFIX: &str = "mcpctl:cutover";
+pub use crate::model::rule::{sort_by_priority, tag_value, CUTOVER_TAG_PREFIX};
+pub use crate::model::{ListenerRule, RuleAction};
 
-/// A listener rule as it is in AWS: what `up` plans against, `cutover`/`rollback` move,
-/// `cleanup` hands over or deletes and `verify`/`status` read.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ListenerRule {
-    /// The rule's ARN.
-    pub arn: String,
-    /// Its priority; `None` for the listener's default rule.
-    pub priority: Option<i32>,
-    /// The values of its `path-pattern` condition(s).
-    pub path_patterns: Vec<String>,
-    /// Its actions exactly as AWS returned them.
-    #[serde(skip)]
-    pub actions: Vec<Action>,
-    /// Its tags, in AWS's order.
-    pub tags: Tags,
-}
-
-impl ListenerRule {
-    /// A rule read from `DescribeRules`, with its tags.
-    pub fn from_sdk(rule: &Rule, tags: Tags) -> Self {
-        ListenerRule {
-            arn: rule.rule_arn().unwrap_or_default().to_string(),
-            priority: if rule.is_default() == Some(true) {
-                None
-            } else {
-                rule.priority().and_then(|p| p.parse().ok())
-            },
-            path_patterns: path_patterns(rule),
-            actions: rule.actions().to_vec(),
-            tags,
-        }
-    }
-
-    /// The rule's single forward action, or why it is not one.
-    pub fn forward(&self) -> std::result::Result<Forward, ForwardError> {
-        Forward::from_rule_actions(&self.actions)
-    }
-
-    /// Every forward action among the rule's actions (none for fixed-response or redirect
-    /// rules; an action AWS would not accept is left out).
-    pub fn forwards(&self) -> Vec<Forward> {
-        self.actions
-            .iter()
-            .filter(|a| a.r#type() == Some(&ActionTypeEnum::Forward))
-            .filter_map(|a| Forward::from_action(a).ok())
-            .collect()
-    }
-
-    /// The value of tag `key`.
-    pub fn tag(&self, key: &str) -> Option<&str> {
-        tag_value(&self.tags, key)
-    }
-
-    /// True when `cutover` manages this rule's forward action.
-    pub fn routed_by_cutover(&self) -> bool {
-        self.tags
-            .iter()
-            .any(|(k, _)| k.starts_with(CUTOVER_TAG_PREFIX))
-    }
-
-    /// True when the rule's path patterns are exactly `paths` (in any order).
-    pub fn serves(&self, paths: &[String]) -> bool {
-        let mut a = self.path_patterns.clone();
-        let mut b = paths.to_vec();
-        a.sort();
-        b.sort();
-        !a.is_empty() && a == b
-    }
-
-    /// Text naming the rule for messages: `rule 100 (/ossserver/*)`.
-    pub fn label(&self) -> String {
-        match self.priority {
-            Some(p) => format!("rule {p} ({})", self.path_patterns.join(", ")),
-            None => "the listener's default rule".to_string(),
-        }
+/// A rule read from `DescribeRules`, with its tags, in the model's terms.
+pub fn from_sdk(rule: &Rule, tags: Tags) -> ListenerRule {
+    ListenerRule {
+        arn: rule.rule_arn().unwrap_or_default().to_string(),
+        priority: if rule.is_default() == Some(true) {
+            None
+        } else {
+            rule.priority().and_then(|p| p.parse().ok())
+        },
+        path_patterns: path_patterns(rule),
+        actions: rule.actions().iter().map(action_from_sdk).collect(),
+        tags,
     }
 }
 
-/// The value of tag `key` among `tags`.
-pub fn tag_value<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+/// One SDK action in the model's terms: a forward read as [`Forward`] (or why it is not one
+/// ALB accepts), any other action kept in full as text so that a change to it is seen.
+pub fn action_from_sdk(action: &Action) -> RuleAction {
+    let forward = action.r#type() == Some(&ActionTypeEnum::Forward);
+    RuleAction {
+        kind: action.r#type().map(|t| t.as_str().to_string()),
+        order: action.order(),
+        forward: forward.then(|| Forward::from_action(action)),
+        detail: if forward {
+            String::new()
+        } else {
+            format!("{action:?}")
+        },
+    }
 }
 
 /// Paths of a rule's path-pattern condition (both the legacy `values` and `pathPatternConfig`).
@@ -123,11 +69,6 @@ pub fn path_patterns(rule: &Rule) -> Vec<String> {
             v
         })
         .collect()
-}
-
-/// Sort rules by priority, the default rule last.
-pub fn sort_by_priority(rules: &mut [ListenerRule]) {
-    rules.sort_by_key(|r| r.priority.unwrap_or(i32::MAX));
 }
 
 /// Every rule of the listener exactly as `DescribeRules` returns it (all pages, AWS's order).
@@ -175,7 +116,7 @@ pub async fn rules(c: &Clients, listener_arn: &str) -> Result<Vec<ListenerRule>>
                 .find(|(a, _)| a == arn)
                 .map(|t| std::mem::take(&mut t.1))
                 .unwrap_or_default();
-            ListenerRule::from_sdk(r, t)
+            from_sdk(r, t)
         })
         .collect();
     sort_by_priority(&mut rules);
@@ -205,7 +146,7 @@ pub async fn rule(c: &Clients, rule_arn: &str) -> Result<Option<ListenerRule>> {
         .next()
         .map(|t| t.1)
         .unwrap_or_default();
-    Ok(Some(ListenerRule::from_sdk(raw, tags)))
+    Ok(Some(from_sdk(raw, tags)))
 }
 
 fn condition(spec: &ListenerRuleSpec) -> RuleCondition {

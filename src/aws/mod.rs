@@ -13,15 +13,15 @@
 //!   groups, DNS name), [`load_balancer::listener`] on a port, `create_listener`, `cluster`.
 //! * [`target_group`] — [`target_group::describe_by_name`] (the one lookup by name; `observe`,
 //!   `arn_by_name` and the archive use it), `create`, `update`, [`target_group::health`] and
-//!   [`target_group::HealthCount`] (the one model of target health), `tags_of`/`add_tags` for
+//!   [`target_group::HealthCount`] (read into `crate::model::health`), `tags_of`/`add_tags` for
 //!   any ELB resource.
-//! * [`listener_rule`] — [`listener_rule::ListenerRule`] (the one model of a rule) and
+//! * [`listener_rule`] — the SDK's rules read into `crate::model::ListenerRule` and
 //!   [`listener_rule::rules`]: every rule of a listener sorted by priority (moto and AWS do not
 //!   promise an order), with tags; `create`, `update`, `forward_to` for `up`;
-//!   [`listener_rule::RuleChange`] for `cutover`, `rollback` and `cleanup`. The stack's own
-//!   rule is [`crate::plan::find_own_rule`].
-//! * [`forward`] — [`forward::Forward`], a rule's forward action as validated data (the one
-//!   model of a forward action), and its SDK/API-JSON spellings.
+//!   [`listener_rule::RuleChange`] for `cutover`, `rollback` and `cleanup`. Which rule is the
+//!   stack's is answered in `crate::model::rule`.
+//! * [`forward`] — `crate::model::forward::Forward` (a rule's forward action as validated
+//!   data) in its SDK/API-JSON spellings.
 //! * [`calls`] — [`Call`], the one model of an AWS call (recorded by [`CallLog`] or described
 //!   before it is made).
 //! * [`certificate`] — the ACM certificate of an HTTPS listener: status and domain names.

@@ -12,9 +12,9 @@ use serde::Serialize;
 use super::errors::{call_error, code};
 use super::Clients;
 use crate::error::{Context, Result};
+use crate::model::names::resource_label;
 use crate::plan::scaling::{
-    resource_label, ObservedPolicy, ObservedScaling, PolicySpec, ScalingMetric, ScalingSteps,
-    TargetStep, DIMENSION,
+    ObservedPolicy, ObservedScaling, PolicySpec, ScalingMetric, ScalingSteps, TargetStep, DIMENSION,
 };
 use crate::plan::{Action, Kind};
 
@@ -165,7 +165,7 @@ pub async fn register(c: &Clients, resource_id: &str, min: i32, max: i32) -> Res
 }
 
 /// `PutScalingPolicy` (target tracking): create or replace the policy. `label` is the
-/// `ResourceLabel` of `ALBRequestCountPerTarget` ([`crate::plan::scaling::resource_label`]).
+/// `ResourceLabel` of `ALBRequestCountPerTarget` ([`crate::model::names::resource_label`]).
 pub async fn put_policy(
     c: &Clients,
     resource_id: &str,

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::cutover::progressive::gate::Thresholds;
 use crate::error::{Error, Result};
-use crate::progressive::gate::Thresholds;
 
 /// The gates of a progressive cutover (and of `monitor`'s verdict).
 #[derive(Debug, Clone, Args)]

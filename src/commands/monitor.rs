@@ -9,9 +9,9 @@ use clap::Args;
 
 use super::gates::GateArgs;
 use crate::cli::GlobalArgs;
+use crate::cutover::progressive::monitor::{render, sample};
 use crate::error::{Error, Result};
 use crate::outln;
-use crate::progressive::monitor::{render, sample};
 
 /// Arguments of `mcpctl monitor`.
 #[derive(Debug, Args)]

@@ -6,10 +6,10 @@ use serde::Serialize;
 use crate::aws::listener_rule::{self, ListenerRule, RuleChange};
 use crate::aws::{load_balancer, Call};
 use crate::cli::GlobalArgs;
+use crate::cutover::apply::restore::{self, RuleRollback};
+use crate::cutover::decide::record::{REPLACED_TAG, RESTORED_TAG};
 use crate::error::{Error, Result};
 use crate::output::print_json;
-use crate::routing::restore::{self, RuleRollback};
-use crate::traffic::record::{REPLACED_TAG, RESTORED_TAG};
 
 /// Arguments of `mcpctl rollback`.
 #[derive(Debug, Args)]

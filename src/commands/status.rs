@@ -13,7 +13,9 @@ use crate::aws::{
 };
 use crate::cli::GlobalArgs;
 use crate::error::Result;
+use crate::model::ListenerRule;
 use crate::output::print_json;
+use crate::plan::observed::ObservedTargetGroup;
 use crate::stack;
 
 /// Arguments of `mcpctl status`.
@@ -85,8 +87,33 @@ fn missing(kind: &'static str, name: &str) -> ResourceStatus {
 
 /// Read the status of `stack` from AWS.
 pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
+    let mut resources = stored(c, s).await?;
+    let tg = target_group::observe(c, &s.names.target_group).await?;
+    let targets = match &tg {
+        Some(t) => target_group::health(c, &t.arn).await?,
+        None => Vec::new(),
+    };
+    resources.push(target_group_status(s, tg.as_ref(), &targets));
+    let (svc, running, desired) = service_status(c, s).await?;
+    resources.push(svc);
+    resources.extend(alarm_status(c, s).await?);
+    let scaling = crate::scale::scaling_status(c, s, desired).await?;
+    let (routes, url) = routes(c, s, tg.as_ref().map(|t| t.arn.as_str())).await?;
+    Ok(Status {
+        stack: s.name.clone(),
+        resources,
+        running,
+        desired,
+        targets,
+        routes,
+        url,
+        scaling,
+    })
+}
+
+/// The repository, log group, latest task definition and managed task role.
+async fn stored(c: &Clients, s: &stack::Stack) -> Result<Vec<ResourceStatus>> {
     let mut resources = Vec::new();
-    let (mut running, mut desired) = (0, 0);
     resources.push(match ecr::observe(c, &s.names.ecr_repository).await? {
         Some(r) => ResourceStatus {
             kind: "ECR repository",
@@ -148,12 +175,16 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
             None => missing("IAM task role", &role.name),
         });
     }
-    let tg = target_group::observe(c, &s.names.target_group).await?;
-    let targets = match &tg {
-        Some(t) => target_group::health(c, &t.arn).await?,
-        None => Vec::new(),
-    };
-    resources.push(match &tg {
+    Ok(resources)
+}
+
+/// The target group with its healthy targets.
+fn target_group_status(
+    s: &stack::Stack,
+    tg: Option<&ObservedTargetGroup>,
+    targets: &[TargetHealth],
+) -> ResourceStatus {
+    match tg {
         Some(t) => ResourceStatus {
             kind: "target group",
             name: s.names.target_group.clone(),
@@ -166,19 +197,23 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
             ),
         },
         None => missing("target group", &s.names.target_group),
-    });
-    resources.push(match service::describe(c, &s.cluster, &s.names.service).await? {
-        Some(svc) => {
-            running = svc.running_count();
-            desired = svc.desired_count();
-            let rollout = svc
-                .deployments()
-                .iter()
-                .find(|d| d.status() == Some("PRIMARY"))
-                .and_then(|d| d.rollout_state())
-                .map(|r| format!(", rollout {}", r.as_str()))
-                .unwrap_or_default();
-            ResourceStatus {
+    }
+}
+
+/// The ECS service, and its running and desired task counts (0 when it does not exist).
+async fn service_status(c: &Clients, s: &stack::Stack) -> Result<(ResourceStatus, i32, i32)> {
+    Ok(
+        match service::describe(c, &s.cluster, &s.names.service).await? {
+            Some(svc) => {
+                let (running, desired) = (svc.running_count(), svc.desired_count());
+                let rollout = svc
+                    .deployments()
+                    .iter()
+                    .find(|d| d.status() == Some("PRIMARY"))
+                    .and_then(|d| d.rollout_state())
+                    .map(|r| format!(", rollout {}", r.as_str()))
+                    .unwrap_or_default();
+                let status = ResourceStatus {
                 kind: "ECS service",
                 name: s.names.service.clone(),
                 id: svc.service_arn().map(str::to_string),
@@ -188,24 +223,36 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
                     svc.deployments().len(),
                     svc.task_definition().unwrap_or_default().rsplit('/').next().unwrap_or_default()
                 ),
+            };
+                (status, running, desired)
             }
-        }
-        None => missing("ECS service", &s.names.service),
-    });
+            None => (missing("ECS service", &s.names.service), 0, 0),
+        },
+    )
+}
+
+/// The rollback alarm and its state, when the stack has one.
+async fn alarm_status(c: &Clients, s: &stack::Stack) -> Result<Option<ResourceStatus>> {
     let alarm_name = crate::plan::scaling::alarm_name(&s.names.service);
     let alarm = crate::aws::errors::unless_denied(
         !s.service.alarm_rollback,
         crate::aws::alarm::state(c, &alarm_name).await,
     )?;
-    if let Some((state, reason)) = alarm {
-        resources.push(ResourceStatus {
-            kind: "CloudWatch alarm",
-            name: alarm_name,
-            id: None,
-            state: format!("{state} ({reason}); a deployment rolls back while it alarms"),
-        });
-    }
-    let scaling = crate::scale::scaling_status(c, s, desired).await?;
+    Ok(alarm.map(|(state, reason)| ResourceStatus {
+        kind: "CloudWatch alarm",
+        name: alarm_name,
+        id: None,
+        state: format!("{state} ({reason}); a deployment rolls back while it alarms"),
+    }))
+}
+
+/// Every rule of the stack's listener that forwards to its target group `tg_arn`, and the
+/// stack's MCP URL (when the ALB exists).
+async fn routes(
+    c: &Clients,
+    s: &stack::Stack,
+    tg_arn: Option<&str>,
+) -> Result<(Vec<RouteStatus>, Option<String>)> {
     let mut routes = Vec::new();
     let mut url = None;
     if let Some(alb) = load_balancer::find(c, &s.load_balancer.reference).await? {
@@ -213,49 +260,42 @@ pub async fn read(c: &Clients, s: &stack::Stack) -> Result<Status> {
             let origin = certificate::client_origin(c, s, &alb.dns_name).await?;
             url = Some(format!("{origin}{path}"));
         }
-        if let (Some(l), Some(t)) = (
+        if let (Some(l), Some(tg_arn)) = (
             load_balancer::listener(c, &alb.arn, i32::from(s.load_balancer.listener_port)).await?,
-            &tg,
+            tg_arn,
         ) {
             for r in listener_rule::rules(c, &l.arn).await? {
-                let forwards = r.forwards();
-                let groups: Vec<_> = forwards.iter().flat_map(|f| &f.groups).collect();
-                let Some(mine) = forwards
-                    .iter()
-                    .find_map(|f| f.groups.iter().find(|g| g.arn == t.arn).map(|g| (f, g)))
-                else {
-                    continue;
-                };
-                let total: i32 = groups.iter().map(|g| i32::from(g.weight)).sum();
-                let w = i32::from(mine.1.weight);
-                let percent = if groups.len() == 1 {
-                    100
-                } else if total > 0 {
-                    (w * 100 / total) as u32
-                } else {
-                    0
-                };
-                // A forward that names its group only by `TargetGroupArn` has no weight.
-                let weight = (mine.0.spelling != Spelling::TargetGroupArn).then_some(w);
-                routes.push(RouteStatus {
-                    rule_arn: r.arn,
-                    priority: r.priority,
-                    path_patterns: r.path_patterns,
-                    percent,
-                    weight,
-                });
+                routes.extend(route(r, tg_arn));
             }
         }
     }
-    Ok(Status {
-        stack: s.name.clone(),
-        resources,
-        running,
-        desired,
-        targets,
-        routes,
-        url,
-        scaling,
+    Ok((routes, url))
+}
+
+/// The share of `rule`'s requests that goes to `tg_arn`, when it forwards there.
+fn route(r: ListenerRule, tg_arn: &str) -> Option<RouteStatus> {
+    let forwards = r.forwards();
+    let groups: Vec<_> = forwards.iter().flat_map(|f| &f.groups).collect();
+    let mine = forwards
+        .iter()
+        .find_map(|f| f.groups.iter().find(|g| g.arn == tg_arn).map(|g| (f, g)))?;
+    let total: i32 = groups.iter().map(|g| i32::from(g.weight)).sum();
+    let w = i32::from(mine.1.weight);
+    let percent = if groups.len() == 1 {
+        100
+    } else if total > 0 {
+        (w * 100 / total) as u32
+    } else {
+        0
+    };
+    // A forward that names its group only by `TargetGroupArn` has no weight.
+    let weight = (mine.0.spelling != Spelling::TargetGroupArn).then_some(w);
+    Some(RouteStatus {
+        rule_arn: r.arn,
+        priority: r.priority,
+        path_patterns: r.path_patterns,
+        percent,
+        weight,
     })
 }
 

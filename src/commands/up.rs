@@ -12,7 +12,7 @@ use crate::aws::image::docker_problem;
 use crate::aws::wait::{wait_service, Progress};
 use crate::aws::Call;
 use crate::cli::GlobalArgs;
-use crate::deploy::{preflight_error, prepare};
+use crate::deploy::{preflight_error, prepare, Prepared};
 use crate::error::Result;
 use crate::output::print_json;
 use crate::plan::{render_text, Kind, Plan};
@@ -132,21 +132,7 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
         args.image.clone(),
     )
     .await?;
-    let source = match p.desired.task_definition.image.clone() {
-        Some(uri) => ImageSource::Given(uri),
-        None => {
-            let workspace = std::env::current_dir().unwrap_or_default();
-            if let Some(problem) = docker_problem() {
-                p.plan.problems.push(problem);
-            } else if !workspace.join("server/Dockerfile").is_file() {
-                p.plan.problems.push(format!(
-                    "no image to deploy and no server/Dockerfile in {}: run `up` from the repository root, or pass --image URI",
-                    workspace.display()
-                ));
-            }
-            ImageSource::Build(workspace)
-        }
-    };
+    let source = image_source(&mut p);
     if !json {
         crate::out!("{}", render_text(&p.plan))?;
     }
@@ -165,97 +151,15 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
         }
         return Err(preflight_error(&p.stack, &p.plan.problems));
     }
-    let building = matches!(source, ImageSource::Build(_));
-    let applied = if p.plan.is_noop() && !building {
-        None
-    } else {
-        crate::commands::show_identity(&p.clients).await?;
-        if json {
-            // What a failure halfway reports with the error: the plan it was carrying out.
-            print_json(&UpOutput {
-                stack: &p.stack.name,
-                plan: &p.plan,
-                applied: None,
-                waited: false,
-                role_mapping: None,
-                calls: Vec::new(),
-                mutating_calls: 0,
-            })?;
-        }
-        let observed = &p.observed;
-        Some(
-            apply(&p.clients, &p.desired, &p.plan, source, |d| {
-                crate::plan::plan(d, observed)
-            })
-            .await?,
-        )
-    };
+    let applied = apply_plan(&p, source, json).await?;
     if !json {
-        match &applied {
-            None => crate::outln!("Nothing to do.")?,
-            Some(a) if a.done.is_empty() => {
-                crate::outln!("Nothing to do (the built image is already deployed).")?
-            }
-            Some(a) => {
-                crate::outln!("Done:")?;
-                for d in &a.done {
-                    crate::outln!("  {:?} {} {} ({})", d.action, d.kind.label(), d.name, d.id)?;
-                }
-            }
-        }
+        print_done(applied.as_ref())?;
     }
-    let mut waited = false;
-    if let Some(a) = applied.as_ref().filter(|a| a.service_deploying) {
-        if args.no_wait {
-            if !json {
-                crate::outln!(
-                    "Not waiting (--no-wait); follow it with `mcpctl status --stack {}`.",
-                    p.stack.name
-                )?;
-            }
-        } else {
-            let svc = &p.desired.service;
-            // On stderr, so JSON on stdout stays one document; plain lines without a terminal.
-            let mut ui: Box<dyn Progress> = crate::aws::wait::progress_for_stderr(&svc.name);
-            wait_service(
-                &p.clients,
-                &svc.cluster,
-                &svc.name,
-                &a.target_group_arn,
-                &a.task_definition_arn,
-                args.timeout,
-                p.desired.alarm.as_ref().map(|a| a.name.as_str()),
-                ui.as_mut(),
-            )
-            .await?;
-            drop(ui);
-            if !json {
-                crate::outln!(
-                    "Service {} is steady on {}.",
-                    svc.name,
-                    a.task_definition_arn.rsplit('/').next().unwrap_or_default()
-                )?;
-            }
-            waited = true;
-        }
-    }
-    // Fine-grained access control: say how to map the managed task role.
-    let role_mapping = p
-        .stack
-        .roles
-        .managed_task_role
-        .as_ref()
-        .filter(|r| r.fine_grained_access_control && r.opensearch_domain_arn.is_some())
-        .and(p.stack.roles.task_role_arn.as_deref())
-        .map(|arn| {
-            role_mapping_guidance(arn, p.stack.env.get("OPENSEARCH_HOST").map(String::as_str))
-        });
-    let role_touched = applied
-        .as_ref()
-        .is_some_and(|a| a.done.iter().any(|d| d.kind == Kind::TaskRole));
-    if let (false, true, Some(g)) = (json, role_touched, &role_mapping) {
-        crate::outln!("{g}")?;
-    }
+    let waited = match applied.as_ref().filter(|a| a.service_deploying) {
+        Some(a) => wait_deployed(&args, &p, a, json).await?,
+        None => false,
+    };
+    let role_mapping = role_mapping(&p, applied.as_ref(), json)?;
     let calls = p.clients.calls.all();
     let mutating_calls = calls.iter().filter(|c| c.is_mutating()).count();
     if json {
@@ -276,4 +180,125 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The image to deploy: the stack's (or `--image`), else `server/` built here (a missing
+/// Docker or Dockerfile is a plan problem).
+fn image_source(p: &mut Prepared) -> ImageSource {
+    match p.desired.task_definition.image.clone() {
+        Some(uri) => ImageSource::Given(uri),
+        None => {
+            let workspace = std::env::current_dir().unwrap_or_default();
+            if let Some(problem) = docker_problem() {
+                p.plan.problems.push(problem);
+            } else if !workspace.join("server/Dockerfile").is_file() {
+                p.plan.problems.push(format!(
+                    "no image to deploy and no server/Dockerfile in {}: run `up` from the repository root, or pass --image URI",
+                    workspace.display()
+                ));
+            }
+            ImageSource::Build(workspace)
+        }
+    }
+}
+
+/// Apply the plan unless there is nothing to do (`None`); with `--output json`, the plan
+/// being carried out is printed first, so a failure halfway reports it with the error.
+async fn apply_plan(p: &Prepared, source: ImageSource, json: bool) -> Result<Option<Applied>> {
+    let building = matches!(source, ImageSource::Build(_));
+    if p.plan.is_noop() && !building {
+        return Ok(None);
+    }
+    crate::commands::show_identity(&p.clients).await?;
+    if json {
+        print_json(&UpOutput {
+            stack: &p.stack.name,
+            plan: &p.plan,
+            applied: None,
+            waited: false,
+            role_mapping: None,
+            calls: Vec::new(),
+            mutating_calls: 0,
+        })?;
+    }
+    let observed = &p.observed;
+    Ok(Some(
+        apply(&p.clients, &p.desired, &p.plan, source, |d| {
+            crate::plan::plan(d, observed)
+        })
+        .await?,
+    ))
+}
+
+/// What was done, as text.
+fn print_done(applied: Option<&Applied>) -> Result<()> {
+    match applied {
+        None => crate::outln!("Nothing to do.")?,
+        Some(a) if a.done.is_empty() => {
+            crate::outln!("Nothing to do (the built image is already deployed).")?
+        }
+        Some(a) => {
+            crate::outln!("Done:")?;
+            for d in &a.done {
+                crate::outln!("  {:?} {} {} ({})", d.action, d.kind.label(), d.name, d.id)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Wait for the service's deployment to become steady (unless `--no-wait`); true when waited.
+async fn wait_deployed(args: &UpArgs, p: &Prepared, a: &Applied, json: bool) -> Result<bool> {
+    if args.no_wait {
+        if !json {
+            crate::outln!(
+                "Not waiting (--no-wait); follow it with `mcpctl status --stack {}`.",
+                p.stack.name
+            )?;
+        }
+        return Ok(false);
+    }
+    let svc = &p.desired.service;
+    // On stderr, so JSON on stdout stays one document; plain lines without a terminal.
+    let mut ui: Box<dyn Progress> = crate::aws::wait::progress_for_stderr(&svc.name);
+    wait_service(
+        &p.clients,
+        &svc.cluster,
+        &svc.name,
+        &a.target_group_arn,
+        &a.task_definition_arn,
+        args.timeout,
+        p.desired.alarm.as_ref().map(|a| a.name.as_str()),
+        ui.as_mut(),
+    )
+    .await?;
+    drop(ui);
+    if !json {
+        crate::outln!(
+            "Service {} is steady on {}.",
+            svc.name,
+            a.task_definition_arn.rsplit('/').next().unwrap_or_default()
+        )?;
+    }
+    Ok(true)
+}
+
+/// Fine-grained access control: how to map the managed task role (printed as text when the
+/// role was just created or changed).
+fn role_mapping(p: &Prepared, applied: Option<&Applied>, json: bool) -> Result<Option<String>> {
+    let role_mapping = p
+        .stack
+        .roles
+        .managed_task_role
+        .as_ref()
+        .filter(|r| r.fine_grained_access_control && r.opensearch_domain_arn.is_some())
+        .and(p.stack.roles.task_role_arn.as_deref())
+        .map(|arn| {
+            role_mapping_guidance(arn, p.stack.env.get("OPENSEARCH_HOST").map(String::as_str))
+        });
+    let role_touched = applied.is_some_and(|a| a.done.iter().any(|d| d.kind == Kind::TaskRole));
+    if let (false, true, Some(g)) = (json, role_touched, &role_mapping) {
+        crate::outln!("{g}")?;
+    }
+    Ok(role_mapping)
 }

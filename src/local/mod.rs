@@ -6,15 +6,16 @@
 //!   `PR_SET_PDEATHSIG` so nothing outlives mcpctl).
 //! * [`targets`] is the target group: health checks with the stack's thresholds and matcher,
 //!   round robin over healthy replicas, a replica that exits deregistered at once (as ECS does).
-//! * [`router`] is the listener: each stack's path patterns ([`pattern`]) like its listener rule,
+//! * [`router`] is the listener: each stack's path patterns (`crate::model::path`) like its listener rule,
 //!   no session affinity, `/_mcpctl/targets` shows every replica's state.
-//! * [`run`] wires them together for `mcpctl local` and writes the typed [`ready::Ready`] document.
+//! * [`run`] wires them together for `mcpctl local` (started in order by `start`) and writes
+//!   the typed [`ready::Ready`] document.
 
 pub mod opensearch;
-pub mod pattern;
 pub mod ready;
 pub mod router;
 pub mod run;
+mod start;
 pub mod supervisor;
 pub mod targets;
 

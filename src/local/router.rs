@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::pattern::path_matches;
 use super::targets::TargetGroup;
+use crate::model::path::path_matches;
 
 /// Where the router reports every replica's state.
 pub const STATUS_PATH: &str = "/_mcpctl/targets";

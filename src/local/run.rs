@@ -8,11 +8,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::opensearch;
 use super::ready::{ready_document, ready_text, Running};
-use super::router::{Router, Rule};
-use super::supervisor::{log_tail, ChildSpec, Supervisor};
-use super::targets::{OnHealthChange, Target, TargetGroup};
+use super::start;
+use super::supervisor::{log_tail, Supervisor};
+use super::targets::TargetGroup;
 use super::LocalStack;
 use crate::archive::write_atomically;
 use crate::error::{Context, Error, Result};
@@ -59,7 +58,7 @@ pub struct Options {
 
 /// A child process that can exit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Process {
+pub(super) enum Process {
     /// The osmem-server `local` started.
     OpenSearch,
     /// Replica `replica` of stack `stack` (indexes).
@@ -67,7 +66,7 @@ enum Process {
 }
 
 /// A child's exit: which one, and how it ended.
-type Exit = (Process, String);
+pub(super) type Exit = (Process, String);
 
 /// Start everything `setup` names, announce readiness, serve until Ctrl-C/SIGTERM, then stop
 /// every child (SIGTERM, then SIGKILL after a grace period) and remove the ready file.
@@ -118,163 +117,32 @@ async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor) -> Result<()> {
         .context_failed(|| "HTTP client".to_string())?;
     let (exit_tx, mut exit_rx) = mpsc::unbounded_channel::<Exit>();
     let mut signals = Signals::new()?;
-
     // The router's port first: nothing starts if it is taken.
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
-        .await
-        .map_err(|e| {
-            Error::failed_with(
-                format!(
-                    "the router cannot listen on 127.0.0.1:{} (pass --port N, or --port 0 for any free port)",
-                    opts.port
-                ),
-                e,
-            )
-        })?;
-    let router_port = listener
-        .local_addr()
-        .map_err(|e| Error::failed(e.to_string()))?
-        .port();
-
-    // OpenSearch: the user's, or osmem-server seeded with the sample index.
-    let mut _osmem_stdin = None;
-    let opensearch_url = match (&plan.opensearch_url, &plan.osmem_bin) {
-        (Some(u), _) => u.clone(),
-        (None, Some(bin)) => {
-            let port = free_port()?;
-            let log = plan.logs.join("osmem-server.log");
-            let tx = exit_tx.clone();
-            let spec = ChildSpec {
-                name: "osmem-server".into(),
-                program: bin.clone(),
-                args: vec!["-addr".into(), format!("127.0.0.1:{port}")],
-                env: Vec::new(),
-                log: log.clone(),
-                keep_stdin: true,
-            };
-            let started = sup
-                .spawn(
-                    &spec,
-                    Box::new(move |how| {
-                        let _ = tx.send((Process::OpenSearch, how));
-                    }),
-                )
-                .map_err(Error::failed)?;
-            _osmem_stdin = started.stdin;
-            let url = format!("http://127.0.0.1:{port}");
-            if !opensearch::wait_until_up(&http, &url, Duration::from_secs(30)).await {
-                return Err(Error::failed(format!(
-                    "osmem-server did not answer on {url} within 30s; its log ({}):\n{}",
-                    log.display(),
-                    log_tail(&log, 20)
-                )));
-            }
-            opensearch::seed(&http, &url).await.map_err(Error::failed)?;
-            reqwest::Url::parse(&url).map_err(|e| Error::failed(e.to_string()))?
-        }
-        (None, None) => unreachable!("run() finds osmem when no --opensearch is given"),
-    };
-
-    // Replicas, one target group per stack.
-    let mut groups = Vec::new();
-    for (si, stack) in plan.stacks.iter().enumerate() {
-        let mut targets = Vec::new();
-        for ri in 0..opts.replicas {
-            let port = free_port()?;
-            let mut env = stack.env.clone();
-            env.extend(opensearch::server_env(&opensearch_url));
-            env.push(("MCP_HOST".into(), "127.0.0.1".into()));
-            env.push(("MCP_PORT".into(), port.to_string()));
-            let name = format!("{}-{}", stack.name, ri + 1);
-            // Replicas share one host name: X-Served-By tells them apart by this id.
-            env.push(("MCP_REPLICA_ID".into(), name.clone()));
-            env.extend(plan.extra_env.iter().cloned());
-            let env = last_wins(env);
-            let log = plan.logs.join(format!("{name}.log"));
-            let tx = exit_tx.clone();
-            let spec = ChildSpec {
-                name,
-                program: plan.server_bin.clone(),
-                args: Vec::new(),
-                env,
-                log,
-                keep_stdin: false,
-            };
-            let started = sup
-                .spawn(
-                    &spec,
-                    Box::new(move |how| {
-                        let _ = tx.send((
-                            Process::Replica {
-                                stack: si,
-                                replica: ri,
-                            },
-                            how,
-                        ));
-                    }),
-                )
-                .map_err(Error::failed)?;
-            targets.push(Arc::new(Target::new(port, started.pid)));
-        }
-        groups.push(Arc::new(TargetGroup::new(
-            &stack.name,
-            stack.health.clone(),
-            targets,
-        )));
-    }
-
-    // Health checks and the router.
-    let quiet = opts.json;
-    let on_change: OnHealthChange = Arc::new(move |stack, i, t, h| {
-        if !quiet {
-            eprintln!(
-                "local: {stack} replica {} (127.0.0.1:{}) is now {}: {}",
-                i + 1,
-                t.port,
-                serde_json::to_value(h)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
-                t.status().reason
-            );
-        }
-    });
-    let check_http = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
-        .context_failed(|| "HTTP client".to_string())?;
+    let (listener, router_port) = start::bind_router(opts.port).await?;
+    // Kept open for as long as osmem-server should run.
+    let (opensearch_url, _osmem_stdin) = start::opensearch(plan, sup, &http, &exit_tx).await?;
+    let groups = start::replicas(opts, plan, sup, &opensearch_url, &exit_tx)?;
     let mut background = tokio::task::JoinSet::new();
-    for g in &groups {
-        background.spawn(g.clone().run_health_checks(
-            check_http.clone(),
-            opts.health_interval,
-            opts.health_timeout,
-            on_change.clone(),
-        ));
+    let stop_tx = start::routing(opts, plan, &groups, listener, &mut background)?;
+    if !wait_healthy(opts, plan, &groups, &mut exit_rx, &mut signals).await? {
+        return Ok(());
     }
-    let rules = plan
-        .stacks
-        .iter()
-        .zip(&groups)
-        .enumerate()
-        .map(|(i, (s, g))| Rule {
-            priority: s.priority.unwrap_or(50_000 + i as i32),
-            path_patterns: s.path_patterns.clone(),
-            group: g.clone(),
-        })
-        .collect();
-    let router = Router::new(rules);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let app = router.clone().app();
-    background.spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stop_rx.await;
-            })
-            .await;
-    });
+    announce_ready(opts, plan, &groups, router_port, &opensearch_url)?;
+    run_until_stopped(&groups, opts.json, &mut exit_rx, &mut signals).await;
+    let _ = stop_tx.send(());
+    background.abort_all();
+    Ok(())
+}
 
-    // Wait until every replica is healthy (bounded), or one of them dies.
+/// Wait until every replica is healthy (bounded by `--startup-timeout`), or one of them dies.
+/// `Ok(false)` when Ctrl-C / SIGTERM came first.
+async fn wait_healthy(
+    opts: &Options,
+    plan: &Setup,
+    groups: &[Arc<TargetGroup>],
+    exit_rx: &mut mpsc::UnboundedReceiver<Exit>,
+    signals: &mut Signals,
+) -> Result<bool> {
     let deadline = Instant::now() + opts.startup_timeout;
     while !groups.iter().all(|g| g.all_healthy()) {
         tokio::select! {
@@ -282,7 +150,7 @@ async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor) -> Result<()> {
                 let (process, how) = exit.unwrap_or((Process::OpenSearch, "unknown".into()));
                 return Err(Error::failed(startup_death(plan, process, &how)));
             }
-            _ = signals.next() => return Ok(()),
+            _ = signals.next() => return Ok(false),
             _ = tokio::time::sleep(Duration::from_millis(50)) => {}
         }
         if Instant::now() > deadline {
@@ -305,12 +173,22 @@ async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor) -> Result<()> {
             )));
         }
     }
+    Ok(true)
+}
 
+/// Write the ready document (`--ready-file`, and stdout as JSON or text).
+fn announce_ready(
+    opts: &Options,
+    plan: &Setup,
+    groups: &[Arc<TargetGroup>],
+    router_port: u16,
+    opensearch_url: &reqwest::Url,
+) -> Result<()> {
     let ready = ready_document(&Running {
         stacks: &plan.stacks,
-        groups: &groups,
+        groups,
         router_port,
-        opensearch_url: &opensearch_url,
+        opensearch_url,
         opensearch_started: plan.osmem_bin.is_some(),
         logs: &plan.logs,
     });
@@ -326,8 +204,16 @@ async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor) -> Result<()> {
     } else {
         crate::out!("{}", ready_text(&ready))?;
     }
+    Ok(())
+}
 
-    // Run until Ctrl-C / SIGTERM; report replicas that exit meanwhile.
+/// Run until Ctrl-C / SIGTERM; report replicas that exit meanwhile (`quiet`: `--output json`).
+async fn run_until_stopped(
+    groups: &[Arc<TargetGroup>],
+    quiet: bool,
+    exit_rx: &mut mpsc::UnboundedReceiver<Exit>,
+    signals: &mut Signals,
+) {
     loop {
         tokio::select! {
             _ = signals.next() => break,
@@ -345,9 +231,6 @@ async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor) -> Result<()> {
             }
         }
     }
-    let _ = stop_tx.send(());
-    background.abort_all();
-    Ok(())
 }
 
 fn startup_death(plan: &Setup, process: Process, how: &str) -> String {
@@ -373,7 +256,7 @@ fn startup_death(plan: &Setup, process: Process, how: &str) -> String {
 }
 
 /// Keep the last value of each key, in first-seen order.
-fn last_wins(env: Vec<(String, String)>) -> Vec<(String, String)> {
+pub(super) fn last_wins(env: Vec<(String, String)>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (k, v) in env {
         match out.iter_mut().find(|(k2, _)| *k2 == k) {
@@ -384,7 +267,7 @@ fn last_wins(env: Vec<(String, String)>) -> Vec<(String, String)> {
     out
 }
 
-fn free_port() -> Result<u16> {
+pub(super) fn free_port() -> Result<u16> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -10,15 +10,15 @@ use serde::Serialize;
 
 use super::fields::{
     tag_fields, Fields, LogGroupField, RepositoryField, ServiceField, TargetGroupField,
-    TargetGroupFixedField, TaskDefinitionField, TaskRoleField,
+    TargetGroupFixedField, TaskDefinitionField, TaskRoleField, Value,
 };
 
 pub use super::documents::{
     canonical_json, lifecycle_policy, opensearch_policy, policy_statements, task_trust_policy,
 };
 
-fn f<F>(key: F, value: impl ToString) -> (F, String) {
-    (key, value.to_string())
+fn f<F>(key: F, value: impl Into<Value>) -> (F, Value) {
+    (key, value.into())
 }
 
 /// The ECR repository.
@@ -109,7 +109,7 @@ impl LogGroupSpec {
         } = self;
         let mut v = vec![f(
             LogGroupField::RetentionDays,
-            retention_days.map_or("never".to_string(), |d| d.to_string()),
+            retention_days.map_or(Value::from("never"), Value::Int),
         )];
         v.extend(tag_fields(tags, LogGroupField::Tag));
         v
@@ -217,12 +217,8 @@ impl TaskDefinitionSpec {
         if let Some(i) = image {
             v.push(f(F::Image, i));
         }
-        v.extend(env.iter().map(|(k, val)| (F::Env(k.clone()), val.clone())));
-        v.extend(
-            secrets
-                .iter()
-                .map(|(k, val)| (F::Secret(k.clone()), val.clone())),
-        );
+        v.extend(env.iter().map(|(k, val)| f(F::Env(k.clone()), val)));
+        v.extend(secrets.iter().map(|(k, val)| f(F::Secret(k.clone()), val)));
         v
     }
 }

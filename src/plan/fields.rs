@@ -1,7 +1,7 @@
 //! Typed comparable fields. Each resource kind has an enum of the fields it can differ in; a
-//! spec lists its values under those keys (normalised text, as the user reads them), the plan
-//! compares them ([`diff`]) and turns the differences into the exact update `apply` makes
-//! ([`super::steps`]). A key is never a string, so a typo does not compile, and a match over
+//! spec lists its values under those keys as typed [`Value`]s (rendered as text only for the
+//! plan people read), the plan compares them ([`diff`]) and turns the differences into the exact
+//! update `apply` makes ([`super::steps`]), taking numbers as numbers, never parsing text back. A key is never a string, so a typo does not compile, and a match over
 //! the keys is exhaustive, so a new field must say what `apply` does with it.
 
 use std::fmt;
@@ -16,27 +16,92 @@ pub trait Field: Clone + PartialEq + fmt::Debug {
     fn is_tag(&self) -> bool;
 }
 
+/// One field's value, in its own type; [`fmt::Display`] gives the text the plan shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// A number (counts, seconds, percentages, ports, priorities).
+    Int(i32),
+    /// A switch.
+    Bool(bool),
+    /// Text (names, lists joined with `,`, documents, `(default)`-style words).
+    Text(String),
+}
+
+impl Value {
+    /// The number, when this is one.
+    pub fn int(&self) -> Option<i32> {
+        match self {
+            Value::Int(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Int(n) => n.fmt(f),
+            Value::Bool(b) => b.fmt(f),
+            Value::Text(t) => t.fmt(f),
+        }
+    }
+}
+
+impl From<i32> for Value {
+    fn from(n: i32) -> Self {
+        Value::Int(n)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<String> for Value {
+    fn from(t: String) -> Self {
+        Value::Text(t)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(t: &str) -> Self {
+        Value::Text(t.to_string())
+    }
+}
+
+impl<T: Clone + Into<Value>> From<&T> for Value {
+    fn from(t: &T) -> Self {
+        t.clone().into()
+    }
+}
+
 /// Field values of a resource, in display order.
-pub type Fields<F> = Vec<(F, String)>;
+pub type Fields<F> = Vec<(F, Value)>;
+
+/// The text shown for a value that is absent.
+const NONE: &str = "(none)";
 
 /// One field that differs, typed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diff<F> {
     /// Which field.
     pub field: F,
-    /// Current value (`(none)` when absent).
-    pub from: String,
-    /// Wanted value (`(none)` when the stack does not have it).
-    pub to: String,
+    /// Current value (`None` when absent).
+    pub from: Option<Value>,
+    /// Wanted value (`None` when the stack does not have it).
+    pub to: Option<Value>,
 }
 
 impl<F: Field> Diff<F> {
-    /// The difference as the plan prints it.
+    /// The difference as the plan prints it (an absent value as `(none)`).
     pub fn shown(&self) -> FieldChange {
+        let text = |v: &Option<Value>| v.as_ref().map_or(NONE.to_string(), Value::to_string);
         FieldChange {
             field: self.field.label(),
-            from: self.from.clone(),
-            to: self.to.clone(),
+            from: text(&self.from),
+            to: text(&self.to),
         }
     }
 }
@@ -46,14 +111,11 @@ pub fn diff<F: Field>(desired: &Fields<F>, observed: &Fields<F>) -> Vec<Diff<F>>
     desired
         .iter()
         .filter_map(|(k, want)| {
-            let have = observed
-                .iter()
-                .find(|(ok, _)| ok == k)
-                .map(|(_, v)| v.as_str());
-            (have != Some(want.as_str())).then(|| Diff {
+            let have = observed.iter().find(|(ok, _)| ok == k).map(|(_, v)| v);
+            (have != Some(want)).then(|| Diff {
                 field: k.clone(),
-                from: have.unwrap_or("(none)").to_string(),
-                to: want.clone(),
+                from: have.cloned(),
+                to: Some(want.clone()),
             })
         })
         .chain(
@@ -62,8 +124,8 @@ pub fn diff<F: Field>(desired: &Fields<F>, observed: &Fields<F>) -> Vec<Diff<F>>
                 .filter(|(k, _)| !k.is_tag() && !desired.iter().any(|(dk, _)| dk == k))
                 .map(|(k, have)| Diff {
                     field: k.clone(),
-                    from: have.clone(),
-                    to: "(none)".to_string(),
+                    from: Some(have.clone()),
+                    to: None,
                 }),
         )
         .collect()
@@ -72,7 +134,7 @@ pub fn diff<F: Field>(desired: &Fields<F>, observed: &Fields<F>) -> Vec<Diff<F>>
 /// Tag fields from key/value pairs.
 pub fn tag_fields<F>(tags: &[(String, String)], key: impl Fn(String) -> F) -> Fields<F> {
     tags.iter()
-        .map(|(k, v)| (key(k.clone()), v.clone()))
+        .map(|(k, v)| (key(k.clone()), Value::Text(v.clone())))
         .collect()
 }
 
@@ -293,19 +355,19 @@ mod tests {
 
     #[test]
     fn untracked_tags_are_not_drift_but_dropped_fields_are() {
-        let want = vec![(LogGroupField::Tag("a".into()), "1".to_string())];
+        let want = vec![(LogGroupField::Tag("a".into()), Value::from("1"))];
         let have = vec![
-            (LogGroupField::Tag("a".into()), "1".to_string()),
-            (LogGroupField::Tag("other".into()), "x".to_string()),
-            (LogGroupField::RetentionDays, "7".to_string()),
+            (LogGroupField::Tag("a".into()), Value::from("1")),
+            (LogGroupField::Tag("other".into()), Value::from("x")),
+            (LogGroupField::RetentionDays, Value::Int(7)),
         ];
         let d = diff(&want, &have);
         assert_eq!(
             d,
             vec![Diff {
                 field: LogGroupField::RetentionDays,
-                from: "7".into(),
-                to: "(none)".into()
+                from: Some(Value::Int(7)),
+                to: None
             }]
         );
     }

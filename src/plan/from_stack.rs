@@ -52,55 +52,7 @@ impl Desired {
     /// network defaults to the ALB's subnets and security groups.
     pub fn new(stack: &Stack, shared: &Shared, image: Option<String>) -> Desired {
         let tags = stack.resource_tags();
-        let mut subnets = if stack.network.subnets.is_empty() {
-            shared.alb.subnets.clone()
-        } else {
-            stack.network.subnets.clone()
-        };
-        subnets.sort();
-        let mut security_groups = if stack.network.security_groups.is_empty() {
-            shared.alb.security_groups.clone()
-        } else {
-            stack.network.security_groups.clone()
-        };
-        security_groups.sort();
-        let mut env: Vec<(String, String)> = stack
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
         let listener = ListenerSpec::of(stack);
-        let domains = client_domains(stack, shared.certificate.as_ref());
-        if !stack.env.contains_key(ALLOWED_HOSTS)
-            && !stack.env_unset.iter().any(|k| k == ALLOWED_HOSTS)
-        {
-            env.push((
-                ALLOWED_HOSTS.to_string(),
-                default_allowed_hosts(&domains, &shared.alb.dns_name),
-            ));
-        }
-        // The server's EMF metrics are counted per ECS service unless the stack names another.
-        if stack.env.contains_key(METRICS_NAMESPACE) && !stack.env.contains_key(METRICS_SERVICE) {
-            env.push((METRICS_SERVICE.to_string(), stack.names.service.clone()));
-        }
-        let path_patterns = stack.rule_path_patterns();
-        if let Some(auth) = &stack.auth {
-            let resource_url = auth.resource_url.clone().unwrap_or_else(|| {
-                format!(
-                    "{}{}",
-                    origin(&listener, &domains, &shared.alb.dns_name),
-                    stack.mcp_path().unwrap_or_default()
-                )
-            });
-            env.extend(auth.env(&resource_url));
-        }
-        env.sort();
-        let mut secrets: Vec<(String, String)> = stack
-            .secrets
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        secrets.sort();
         Desired {
             stack: stack.name.clone(),
             repository: RepositorySpec {
@@ -114,85 +66,159 @@ impl Desired {
                 retention_days: stack.log_retention_days,
                 tags: tags.clone(),
             },
-            task_role: stack.roles.managed_task_role.as_ref().map(|r| {
-                let mut tags: Vec<(String, String)> = stack
-                    .tags
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                tags.push((MANAGED_ROLE_TAG.to_string(), "true".to_string()));
-                TaskRoleSpec {
-                    name: r.name.clone(),
-                    trust_policy: task_trust_policy(),
-                    policy: opensearch_policy(
-                        r.opensearch_domain_arn.as_deref(),
-                        r.opensearch_collection_arn.as_deref(),
-                        stack.service.enable_execute_command,
-                    ),
-                    tags,
-                }
-            }),
-            task_definition: TaskDefinitionSpec {
-                family: stack.names.task_family.clone(),
-                cpu: stack.cpu.to_string(),
-                memory: stack.memory.to_string(),
-                execution_role_arn: stack.roles.execution_role_arn.clone(),
-                task_role_arn: stack.roles.task_role_arn.clone(),
-                container: stack.names.container.clone(),
-                image,
-                port: i32::from(stack.container_port),
-                env,
-                secrets,
-                log_group: stack.names.log_group.clone(),
-                log_region: stack.region.clone(),
-                log_stream_prefix: "ecs".to_string(),
-                health_check: container_health_check(stack),
-                cpu_architecture: stack.architecture.ecs_cpu_architecture().to_string(),
-            },
-            target_group: TargetGroupSpec {
-                name: stack.names.target_group.clone(),
-                port: i32::from(stack.container_port),
-                vpc_id: shared.alb.vpc_id.clone(),
-                health_check_path: stack.health_check.path.clone(),
-                interval: stack.health_check.interval_seconds,
-                timeout: stack.health_check.timeout_seconds,
-                healthy_threshold: stack.health_check.healthy_threshold,
-                unhealthy_threshold: stack.health_check.unhealthy_threshold,
-                matcher: stack.health_check.matcher.clone(),
-                deregistration_delay: stack.health_check.deregistration_delay_seconds,
-                tags: tags.clone(),
-            },
-            listener,
+            task_role: task_role(stack),
+            task_definition: task_definition(stack, shared, &listener, image),
+            target_group: target_group(stack, shared, tags.clone()),
             rule: ListenerRuleSpec {
                 listener_port: i32::from(stack.load_balancer.listener_port),
-                path_patterns,
+                path_patterns: stack.rule_path_patterns(),
                 preferred_priority: stack.routing.priority,
                 target_group: stack.names.target_group.clone(),
                 tags: tags.clone(),
             },
-            service: ServiceSpec {
-                name: stack.names.service.clone(),
-                cluster: stack.cluster.clone(),
-                desired_count: stack.service.desired_count,
-                subnets,
-                security_groups,
-                assign_public_ip: stack.network.assign_public_ip,
-                container: stack.names.container.clone(),
-                container_port: i32::from(stack.container_port),
-                target_group: stack.names.target_group.clone(),
-                min_healthy_percent: stack.service.min_healthy_percent,
-                max_percent: stack.service.max_percent,
-                circuit_breaker_rollback: stack.service.circuit_breaker_rollback,
-                enable_execute_command: stack.service.enable_execute_command,
-                health_check_grace_period_seconds: stack.service.health_check_grace_period_seconds,
-                deployment_alarms: super::scaling::AlarmSpec::of(stack)
-                    .map(|a| a.name)
-                    .into_iter()
-                    .collect(),
-                tags,
-            },
+            listener,
+            service: service(stack, shared, tags),
             scaling: super::scaling::ScalingSpec::of(stack),
             alarm: super::scaling::AlarmSpec::of(stack),
         }
+    }
+}
+
+/// The container's environment, sorted: the stack's, plus `MCP_ALLOWED_HOSTS` (unless set or
+/// unset), the metrics' service name and the auth settings' variables.
+fn container_env(stack: &Stack, shared: &Shared, listener: &ListenerSpec) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = stack
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let domains = client_domains(stack, shared.certificate.as_ref());
+    if !stack.env.contains_key(ALLOWED_HOSTS) && !stack.env_unset.iter().any(|k| k == ALLOWED_HOSTS)
+    {
+        env.push((
+            ALLOWED_HOSTS.to_string(),
+            default_allowed_hosts(&domains, &shared.alb.dns_name),
+        ));
+    }
+    // The server's EMF metrics are counted per ECS service unless the stack names another.
+    if stack.env.contains_key(METRICS_NAMESPACE) && !stack.env.contains_key(METRICS_SERVICE) {
+        env.push((METRICS_SERVICE.to_string(), stack.names.service.clone()));
+    }
+    if let Some(auth) = &stack.auth {
+        let resource_url = auth.resource_url.clone().unwrap_or_else(|| {
+            format!(
+                "{}{}",
+                origin(listener, &domains, &shared.alb.dns_name),
+                stack.mcp_path().unwrap_or_default()
+            )
+        });
+        env.extend(auth.env(&resource_url));
+    }
+    env.sort();
+    env
+}
+
+/// The managed task role, when the stack has one (tagged as managed).
+fn task_role(stack: &Stack) -> Option<TaskRoleSpec> {
+    stack.roles.managed_task_role.as_ref().map(|r| {
+        let mut tags: Vec<(String, String)> = stack
+            .tags
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        tags.push((MANAGED_ROLE_TAG.to_string(), "true".to_string()));
+        TaskRoleSpec {
+            name: r.name.clone(),
+            trust_policy: task_trust_policy(),
+            policy: opensearch_policy(
+                r.opensearch_domain_arn.as_deref(),
+                r.opensearch_collection_arn.as_deref(),
+                stack.service.enable_execute_command,
+            ),
+            tags,
+        }
+    })
+}
+
+/// The task definition, running `image` (`None`: built by `up`).
+fn task_definition(
+    stack: &Stack,
+    shared: &Shared,
+    listener: &ListenerSpec,
+    image: Option<String>,
+) -> TaskDefinitionSpec {
+    let mut secrets: Vec<(String, String)> = stack
+        .secrets
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    secrets.sort();
+    TaskDefinitionSpec {
+        family: stack.names.task_family.clone(),
+        cpu: stack.cpu.to_string(),
+        memory: stack.memory.to_string(),
+        execution_role_arn: stack.roles.execution_role_arn.clone(),
+        task_role_arn: stack.roles.task_role_arn.clone(),
+        container: stack.names.container.clone(),
+        image,
+        port: i32::from(stack.container_port),
+        env: container_env(stack, shared, listener),
+        secrets,
+        log_group: stack.names.log_group.clone(),
+        log_region: stack.region.clone(),
+        log_stream_prefix: "ecs".to_string(),
+        health_check: container_health_check(stack),
+        cpu_architecture: stack.architecture.ecs_cpu_architecture().to_string(),
+    }
+}
+
+/// The target group, in the ALB's VPC.
+fn target_group(stack: &Stack, shared: &Shared, tags: Vec<(String, String)>) -> TargetGroupSpec {
+    TargetGroupSpec {
+        name: stack.names.target_group.clone(),
+        port: i32::from(stack.container_port),
+        vpc_id: shared.alb.vpc_id.clone(),
+        health_check_path: stack.health_check.path.clone(),
+        interval: stack.health_check.interval_seconds,
+        timeout: stack.health_check.timeout_seconds,
+        healthy_threshold: stack.health_check.healthy_threshold,
+        unhealthy_threshold: stack.health_check.unhealthy_threshold,
+        matcher: stack.health_check.matcher.clone(),
+        deregistration_delay: stack.health_check.deregistration_delay_seconds,
+        tags,
+    }
+}
+
+/// The ECS service; its network defaults to the ALB's subnets and security groups (sorted).
+fn service(stack: &Stack, shared: &Shared, tags: Vec<(String, String)>) -> ServiceSpec {
+    let sorted_or = |own: &[String], alb: &[String]| {
+        let mut v = if own.is_empty() {
+            alb.to_vec()
+        } else {
+            own.to_vec()
+        };
+        v.sort();
+        v
+    };
+    ServiceSpec {
+        name: stack.names.service.clone(),
+        cluster: stack.cluster.clone(),
+        desired_count: stack.service.desired_count,
+        subnets: sorted_or(&stack.network.subnets, &shared.alb.subnets),
+        security_groups: sorted_or(&stack.network.security_groups, &shared.alb.security_groups),
+        assign_public_ip: stack.network.assign_public_ip,
+        container: stack.names.container.clone(),
+        container_port: i32::from(stack.container_port),
+        target_group: stack.names.target_group.clone(),
+        min_healthy_percent: stack.service.min_healthy_percent,
+        max_percent: stack.service.max_percent,
+        circuit_breaker_rollback: stack.service.circuit_breaker_rollback,
+        enable_execute_command: stack.service.enable_execute_command,
+        health_check_grace_period_seconds: stack.service.health_check_grace_period_seconds,
+        deployment_alarms: super::scaling::AlarmSpec::of(stack)
+            .map(|a| a.name)
+            .into_iter()
+            .collect(),
+        tags,
     }
 }

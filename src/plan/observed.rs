@@ -1,11 +1,11 @@
 //! Observed state: what exists in AWS, as plain data filled in by the `aws` modules and
 //! normalised to the same shapes as the desired specs (so that comparing them is exact).
-//! Listener rules are the one rule model, [`ListenerRule`] (plain data defined beside the calls
-//! that read it in `aws/listener_rule.rs`), so `up`, `cutover` and `cleanup` see a rule alike.
+//! Listener rules are the one rule model, [`ListenerRule`] (plain data in `crate::model`, which
+//! `aws` fills in), so `up`, `cutover` and `cleanup` see a rule alike.
 
 use serde::Serialize;
 
-pub use crate::aws::listener_rule::ListenerRule;
+pub use crate::model::ListenerRule;
 
 use super::desired::{
     LogGroupSpec, RepositorySpec, ServiceSpec, TargetGroupSpec, TaskDefinitionSpec, TaskRoleSpec,

@@ -3,11 +3,11 @@
 
 use super::compare::change;
 use super::desired::ListenerRuleSpec;
-use super::fields::{diff, Diff, Field, RuleField};
+use super::fields::{diff, Diff, Field, RuleField, Value};
 use super::observed::ListenerRule;
 use super::steps::{RuleStep, RuleUpdate};
 use super::{Change, Kind};
-use crate::aws::forward::{Forward, MAX_GROUPS};
+use crate::model::forward::{Forward, MAX_GROUPS};
 use crate::stack::stack_tag;
 
 /// The preferred priority if free, else the next free one above it (as `05-*.sh` did); without
@@ -18,50 +18,6 @@ pub fn choose_priority(preferred: Option<i32>, used: &[i32]) -> i32 {
         .find(|p| !used.contains(p))
         .or_else(|| (1..start).rev().find(|p| !used.contains(p)))
         .unwrap_or(start)
-}
-
-fn same_paths(a: &[String], b: &[String]) -> bool {
-    let mut a = a.to_vec();
-    let mut b = b.to_vec();
-    a.sort();
-    a.dedup();
-    b.sort();
-    b.dedup();
-    a == b
-}
-
-/// The stack's own rule among `rules` (sorted by priority): the rule with exactly the stack's
-/// path patterns; failing that (the patterns were edited), a rule tagged for the stack that
-/// forwards only to the stack's target group. A re-run finds it instead of adding another.
-pub fn find_own_rule<'a>(
-    rules: &'a [ListenerRule],
-    want: &ListenerRuleSpec,
-    tg_arn: Option<&str>,
-    stack: &str,
-) -> Option<&'a ListenerRule> {
-    rules
-        .iter()
-        .filter(|r| r.priority.is_some())
-        .find(|r| same_paths(&r.path_patterns, &want.path_patterns))
-        .or_else(|| {
-            rules.iter().filter(|r| r.priority.is_some()).find(|r| {
-                crate::stack::tagged_for(&r.tags, stack)
-                    && !r.routed_by_cutover()
-                    && tg_arn.is_some()
-                    && forwards_only_to(r, tg_arn)
-            })
-        })
-}
-
-/// True when the rule's only forward target is `tg_arn` (one forward action, one group).
-fn forwards_only_to(rule: &ListenerRule, tg_arn: Option<&str>) -> bool {
-    match rule.forwards().as_slice() {
-        [f] => match f.groups.as_slice() {
-            [g] => Some(g.arn.as_str()) == tg_arn,
-            _ => false,
-        },
-        _ => false,
-    }
 }
 
 /// How the stack's target group gets a listener rule forwarding to it.
@@ -147,8 +103,8 @@ pub fn rule_change(
     want_paths.sort();
     let mut have_paths = rule.path_patterns.clone();
     have_paths.sort();
-    let mut desired_fields = vec![(RuleField::PathPatterns, want_paths.join(","))];
-    let mut observed_fields = vec![(RuleField::PathPatterns, have_paths.join(","))];
+    let mut desired_fields = vec![(RuleField::PathPatterns, Value::Text(want_paths.join(",")))];
+    let mut observed_fields = vec![(RuleField::PathPatterns, Value::Text(have_paths.join(",")))];
     let forward_text = |arn: &str| {
         if Some(arn) == tg_arn {
             want.target_group.clone()
@@ -160,7 +116,7 @@ pub fn rule_change(
     // and that stack's tag.
     let handed_over = rule.routed_by_cutover();
     if !handed_over {
-        desired_fields.push((RuleField::Forward, want.target_group.clone()));
+        desired_fields.push((RuleField::Forward, Value::from(&want.target_group)));
         let groups: Vec<_> = rule.forwards().into_iter().flat_map(|f| f.groups).collect();
         let have = match groups.as_slice() {
             [one] => forward_text(&one.arn),
@@ -170,7 +126,7 @@ pub fn rule_change(
                 .collect::<Vec<_>>()
                 .join(","),
         };
-        observed_fields.push((RuleField::Forward, have));
+        observed_fields.push((RuleField::Forward, Value::Text(have)));
     }
     // `routing.priority` edited: move the rule (`SetRulePriorities`) when that priority is free
     // on the listener (ALB priorities are unique per listener:
@@ -190,8 +146,8 @@ pub fn rule_change(
                     h.path_patterns.join(",")
                 )),
                 (false, None) => {
-                    desired_fields.push((RuleField::Priority, wanted.to_string()));
-                    observed_fields.push((RuleField::Priority, have.to_string()));
+                    desired_fields.push((RuleField::Priority, Value::Int(wanted)));
+                    observed_fields.push((RuleField::Priority, Value::Int(have)));
                     None
                 }
             }

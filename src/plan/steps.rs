@@ -5,6 +5,7 @@
 
 use super::fields::{
     Diff, LogGroupField, RepositoryField, RuleField, ServiceField, TargetGroupField, TaskRoleField,
+    Value,
 };
 
 /// What happens to one resource that `up` creates or updates in place.
@@ -120,7 +121,7 @@ pub enum RuleStep {
         /// Its ARN.
         arn: String,
         /// Its routing now.
-        forward: crate::aws::forward::Forward,
+        forward: crate::model::Forward,
     },
 }
 
@@ -273,7 +274,7 @@ impl From<Vec<Diff<RuleField>>> for RuleUpdate {
                 RuleField::PathPatterns => u.conditions = true,
                 RuleField::Forward => u.forward = true,
                 RuleField::Tag(_) => u.tags = true,
-                RuleField::Priority => u.priority = d.to.parse().ok(),
+                RuleField::Priority => u.priority = d.to.as_ref().and_then(Value::int),
             }
         }
         u
@@ -317,7 +318,7 @@ impl From<Vec<Diff<ServiceField>>> for ServiceUpdate {
         for d in diffs {
             match d.field {
                 F::TaskDefinition => u.task_definition = true,
-                F::DesiredCount => u.desired_count = d.to.parse().ok(),
+                F::DesiredCount => u.desired_count = d.to.as_ref().and_then(Value::int),
                 F::Subnets | F::SecurityGroups | F::AssignPublicIp => u.network = true,
                 F::LoadBalancer => u.load_balancer = true,
                 F::MinHealthyPercent | F::MaxPercent | F::CircuitBreakerRollback => {

@@ -3,7 +3,7 @@
 use super::observed::*;
 use super::rules::choose_priority;
 use super::*;
-use crate::aws::forward::{Forward, WeightedGroup};
+use crate::model::forward::{Forward, WeightedGroup};
 
 mod attach;
 mod scaling;
@@ -60,7 +60,7 @@ fn applied(d: &Desired) -> Observed {
             arn: "rule/own".into(),
             priority: Some(110),
             path_patterns: d.rule.path_patterns.clone(),
-            actions: vec![crate::aws::listener_rule::forward_to(TG_ARN)],
+            actions: vec![crate::model::RuleAction::forward_to(TG_ARN)],
             tags: d.rule.tags.clone(),
         },
     );
@@ -268,11 +268,10 @@ fn a_rule_whose_routing_cutover_manages_keeps_its_actions() {
     let d = desired(&stack("stateful"));
     let mut o = applied(&d);
     let rule = &mut o.shared.rules[0];
-    rule.actions = vec![Forward::weighted(vec![
+    rule.actions = vec![crate::model::RuleAction::forward(Forward::weighted(vec![
         WeightedGroup::new(TG_ARN, 90),
         WeightedGroup::new("arn:tg/other", 10),
-    ])
-    .to_action()];
+    ]))];
     let p = plan(&d, &o);
     assert_eq!(
         p.get(Kind::ListenerRule).unwrap().action,

@@ -3,10 +3,10 @@
 
 use serde::Serialize;
 
-use crate::aws::listener_rule::{self, ListenerRule};
+use crate::aws::listener_rule;
 use crate::aws::{certificate, load_balancer, Clients};
 use crate::error::{Error, Result};
-use crate::local::pattern::path_matches;
+use crate::model::rule::routing as routing_rule;
 use crate::stack::{Stack, MCP_PATH_ENV};
 
 /// A stack's endpoint through the ALB.
@@ -72,29 +72,20 @@ pub async fn endpoint(c: &Clients, stack: &Stack) -> Result<StackEndpoint> {
     })
 }
 
-/// The rule the ALB uses for `path`: the first by priority whose path patterns match it.
-pub fn routing_rule<'a>(rules: &'a [ListenerRule], path: &str) -> Option<&'a ListenerRule> {
-    let mut sorted: Vec<&ListenerRule> = rules.iter().filter(|r| r.priority.is_some()).collect();
-    sorted.sort_by_key(|r| r.priority);
-    sorted
-        .into_iter()
-        .find(|r| r.path_patterns.iter().any(|p| path_matches(p, path)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::forward::{target_group_name, Forward};
+    use crate::model::forward::{target_group_name, Forward};
+    use crate::model::ListenerRule;
 
     fn rule(priority: Option<i32>, patterns: &[&str], tg: &str) -> ListenerRule {
         ListenerRule {
             arn: format!("rule-{tg}"),
             priority,
             path_patterns: patterns.iter().map(|p| p.to_string()).collect(),
-            actions: vec![Forward::single(format!(
+            actions: vec![crate::model::RuleAction::forward(Forward::single(format!(
                 "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/{tg}/abc"
-            ))
-            .to_action()],
+            )))],
             tags: Vec::new(),
         }
     }

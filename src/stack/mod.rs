@@ -32,9 +32,47 @@ macro_rules! at {
     };
 }
 
+/// `key!(section.key)`: a setting's dotted name as messages write it (`service.max_percent`).
+macro_rules! key {
+    ($sec:ident . $key:ident) => {
+        concat!(stringify!($sec), ".", stringify!($key))
+    };
+}
+
+/// `int!(resolver, section.key, default, lo, hi)`: a whole-number setting, its name written
+/// once (message text and getter both come from the path); the value and where it was written.
+macro_rules! int {
+    ($r:expr, $sec:ident . $key:ident, $default:expr, $lo:expr, $hi:expr) => {
+        $r.int(key!($sec.$key), $default, $lo, $hi, at!($sec.$key))
+    };
+}
+
+/// `int_or_default!(resolver, section.key, default, lo, hi)`: [`int!`] as an `i32`, the default
+/// when absent or wrong.
+macro_rules! int_or_default {
+    ($r:expr, $sec:ident . $key:ident, $default:expr, $lo:expr, $hi:expr) => {
+        int!($r, $sec.$key, $default, $lo, $hi).map_or($default, |v| v.0) as i32
+    };
+}
+
+/// `boolean!(resolver, section.key, default)`: a switch setting, its name written once.
+macro_rules! boolean {
+    ($r:expr, $sec:ident . $key:ident, $default:expr) => {
+        $r.boolean(key!($sec.$key), $default, at!($sec.$key))
+    };
+}
+
+/// `name!(resolver, names.key, example, rule)`: a required resource name, its name written once.
+macro_rules! name {
+    ($r:expr, $sec:ident . $key:ident, $example:expr, $rule:expr) => {
+        $r.name(key!($sec.$key), $example, $rule, at!($sec.$key))
+    };
+}
+
 mod container_settings;
 mod directory;
 mod endpoint;
+mod env_settings;
 mod file;
 mod image_reference;
 mod interpolate;

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::interpolate::escape;
 use super::model::{LoadBalancerRef, Stack};
+use super::Auth;
 
 #[derive(Serialize)]
 struct Out {
@@ -174,38 +175,13 @@ pub fn to_yaml(stack: &Stack) -> String {
         name: e(&s.name),
         region: e(&s.region),
         cluster: e(&s.cluster),
-        load_balancer: Lb {
-            name: match &s.load_balancer.reference {
-                LoadBalancerRef::Name(n) => Some(e(n)),
-                LoadBalancerRef::Arn(_) => None,
-            },
-            arn: match &s.load_balancer.reference {
-                LoadBalancerRef::Arn(a) => Some(e(a)),
-                LoadBalancerRef::Name(_) => None,
-            },
-            listener_port: s.load_balancer.listener_port,
-            listener_protocol: s.load_balancer.listener_protocol.as_str(),
-            certificate_arn: s.load_balancer.certificate_arn.as_deref().map(e),
-            domain_names: s.load_balancer.domain_names.clone(),
-        },
+        load_balancer: load_balancer(s),
         network: Net {
             subnets: s.network.subnets.clone(),
             security_groups: s.network.security_groups.clone(),
             assign_public_ip: s.network.assign_public_ip,
         },
-        roles: Roles {
-            execution_role_arn: e(&s.roles.execution_role_arn),
-            task_role_arn: match &s.roles.managed_task_role {
-                Some(_) => None,
-                None => s.roles.task_role_arn.as_deref().map(e),
-            },
-            task_role: s.roles.managed_task_role.as_ref().map(|t| TaskRole {
-                name: e(&t.name),
-                opensearch_domain_arn: t.opensearch_domain_arn.as_deref().map(e),
-                opensearch_collection_arn: t.opensearch_collection_arn.as_deref().map(e),
-                fine_grained_access_control: t.fine_grained_access_control,
-            }),
-        },
+        roles: roles(s),
         names: Names {
             ecr_repository: e(&s.names.ecr_repository),
             service: e(&s.names.service),
@@ -215,19 +191,7 @@ pub fn to_yaml(stack: &Stack) -> String {
             log_group: e(&s.names.log_group),
         },
         image: s.image.as_deref().map(e),
-        container: Container {
-            port: s.container_port,
-            cpu: s.cpu,
-            memory: s.memory,
-            architecture: s.architecture.as_str(),
-            health_check: s.container_health_check.as_ref().map(|h| ContainerHc {
-                command: h.command.iter().map(|c| e(c)).collect(),
-                interval_seconds: h.interval_seconds,
-                timeout_seconds: h.timeout_seconds,
-                retries: h.retries,
-                start_period_seconds: h.start_period_seconds,
-            }),
-        },
+        container: container(s),
         service: Service {
             desired_count: s.service.desired_count,
             min_healthy_percent: s.service.min_healthy_percent,
@@ -267,17 +231,7 @@ pub fn to_yaml(stack: &Stack) -> String {
             .collect(),
         secrets: esc_map(&s.secrets),
         tags: esc_map(&s.tags),
-        auth: s.auth.as_ref().map(|a| {
-            let all = |v: &[String]| v.iter().map(|x| e(x)).collect();
-            AuthOut {
-                issuer: e(&a.issuer),
-                jwks_url: a.jwks_url.as_deref().map(e),
-                audience: all(&a.audience),
-                client_ids: all(&a.client_ids),
-                scopes: all(&a.scopes),
-                resource_url: a.resource_url.as_deref().map(e),
-            }
-        }),
+        auth: s.auth.as_ref().map(auth),
     };
     let body =
         serde_saphyr::to_string(&out).unwrap_or_else(|e| format!("# could not render: {e}\n"));
@@ -285,4 +239,73 @@ pub fn to_yaml(stack: &Stack) -> String {
         "# Stack `{}` as deployed, written by mcpctl (self-contained: no extends, no ${{VAR}}).\n# Deploy it again with: mcpctl up --stack <this file>\n{body}",
         stack.name
     )
+}
+
+/// `load_balancer`: by name or by ARN, and the listener.
+fn load_balancer(s: &Stack) -> Lb {
+    let e = |v: &str| escape(v);
+    Lb {
+        name: match &s.load_balancer.reference {
+            LoadBalancerRef::Name(n) => Some(e(n)),
+            LoadBalancerRef::Arn(_) => None,
+        },
+        arn: match &s.load_balancer.reference {
+            LoadBalancerRef::Arn(a) => Some(e(a)),
+            LoadBalancerRef::Name(_) => None,
+        },
+        listener_port: s.load_balancer.listener_port,
+        listener_protocol: s.load_balancer.listener_protocol.as_str(),
+        certificate_arn: s.load_balancer.certificate_arn.as_deref().map(e),
+        domain_names: s.load_balancer.domain_names.clone(),
+    }
+}
+
+/// `roles`: a managed task role is written as `task_role`, not by its ARN.
+fn roles(s: &Stack) -> Roles {
+    let e = |v: &str| escape(v);
+    Roles {
+        execution_role_arn: e(&s.roles.execution_role_arn),
+        task_role_arn: match &s.roles.managed_task_role {
+            Some(_) => None,
+            None => s.roles.task_role_arn.as_deref().map(e),
+        },
+        task_role: s.roles.managed_task_role.as_ref().map(|t| TaskRole {
+            name: e(&t.name),
+            opensearch_domain_arn: t.opensearch_domain_arn.as_deref().map(e),
+            opensearch_collection_arn: t.opensearch_collection_arn.as_deref().map(e),
+            fine_grained_access_control: t.fine_grained_access_control,
+        }),
+    }
+}
+
+/// `container`: port, size, architecture and health check.
+fn container(s: &Stack) -> Container {
+    let e = |v: &str| escape(v);
+    Container {
+        port: s.container_port,
+        cpu: s.cpu,
+        memory: s.memory,
+        architecture: s.architecture.as_str(),
+        health_check: s.container_health_check.as_ref().map(|h| ContainerHc {
+            command: h.command.iter().map(|c| e(c)).collect(),
+            interval_seconds: h.interval_seconds,
+            timeout_seconds: h.timeout_seconds,
+            retries: h.retries,
+            start_period_seconds: h.start_period_seconds,
+        }),
+    }
+}
+
+/// `auth`.
+fn auth(a: &Auth) -> AuthOut {
+    let e = |v: &str| escape(v);
+    let all = |v: &[String]| v.iter().map(|x| e(x)).collect();
+    AuthOut {
+        issuer: e(&a.issuer),
+        jwks_url: a.jwks_url.as_deref().map(e),
+        audience: all(&a.audience),
+        client_ids: all(&a.client_ids),
+        scopes: all(&a.scopes),
+        resource_url: a.resource_url.as_deref().map(e),
+    }
 }

@@ -50,59 +50,16 @@ impl Resolver<'_> {
             at!(cluster),
         );
 
-        let lb_name = self.opt(at!(load_balancer.name));
-        let lb_arn = self.opt(at!(load_balancer.arn));
-        let reference = match (lb_name, lb_arn) {
-            (Some((n, p)), None) => {
-                self.check(&p, rules::elb_name(&n, "load balancer"));
-                LoadBalancerRef::Name(n)
-            }
-            (None, Some((a, p))) => {
-                self.check(&p, rules::load_balancer_arn(&a));
-                LoadBalancerRef::Arn(a)
-            }
-            (Some(_), Some((_, p))) => {
-                self.error(
-                    &p,
-                    "give the load balancer by `name` or by `arn`, not both; remove one",
-                );
-                LoadBalancerRef::Name(String::new())
-            }
-            (None, None) => {
-                let place = self.top_place();
-                self.error(&place, "missing `load_balancer.name` (or `load_balancer.arn`); add e.g. `load_balancer: { name: fastmcp-alb }`");
-                LoadBalancerRef::Name(String::new())
-            }
-        };
+        let reference = self.load_balancer_reference();
         let listener = self.listener_settings();
 
-        let (subnets, _) = self.list(|f| f.network.as_ref().and_then(|s| s.value.subnets.as_ref()));
-        let (groups, _) = self.list(|f| {
-            f.network
-                .as_ref()
-                .and_then(|s| s.value.security_groups.as_ref())
-        });
-        for (s, p) in &subnets {
-            self.check(p, rules::resource_id(s, "subnet"));
-        }
-        for (s, p) in &groups {
-            self.check(p, rules::resource_id(s, "sg"));
-        }
-        let network = Network {
-            subnets: subnets.into_iter().map(|v| v.0).collect(),
-            security_groups: groups.into_iter().map(|v| v.0).collect(),
-            assign_public_ip: self.boolean(
-                "network.assign_public_ip",
-                true,
-                at!(network.assign_public_ip),
-            ),
-        };
+        let network = self.network();
 
-        let execution_role_arn = self.name(
-            "roles.execution_role_arn",
+        let execution_role_arn = name!(
+            self,
+            roles.execution_role_arn,
             "execution_role_arn: arn:aws:iam::${AWS_ACCOUNT_ID}:role/ecsTaskExecutionRole",
-            rules::role_arn,
-            at!(roles.execution_role_arn),
+            rules::role_arn
         );
         let (task_role_arn, managed_task_role) = self.task_role(&execution_role_arn);
 
@@ -123,6 +80,55 @@ impl Resolver<'_> {
                 task_role_arn,
                 managed_task_role,
             },
+        }
+    }
+
+    /// `load_balancer.name` or `load_balancer.arn` (one of them).
+    fn load_balancer_reference(&mut self) -> LoadBalancerRef {
+        let lb_name = self.opt(at!(load_balancer.name));
+        let lb_arn = self.opt(at!(load_balancer.arn));
+        match (lb_name, lb_arn) {
+            (Some((n, p)), None) => {
+                self.check(&p, rules::elb_name(&n, "load balancer"));
+                LoadBalancerRef::Name(n)
+            }
+            (None, Some((a, p))) => {
+                self.check(&p, rules::load_balancer_arn(&a));
+                LoadBalancerRef::Arn(a)
+            }
+            (Some(_), Some((_, p))) => {
+                self.error(
+                    &p,
+                    "give the load balancer by `name` or by `arn`, not both; remove one",
+                );
+                LoadBalancerRef::Name(String::new())
+            }
+            (None, None) => {
+                let place = self.top_place();
+                self.error(&place, "missing `load_balancer.name` (or `load_balancer.arn`); add e.g. `load_balancer: { name: fastmcp-alb }`");
+                LoadBalancerRef::Name(String::new())
+            }
+        }
+    }
+
+    /// `network`: subnets and security groups (checked IDs; empty: the ALB's) and public IP.
+    fn network(&mut self) -> Network {
+        let (subnets, _) = self.list(|f| f.network.as_ref().and_then(|s| s.value.subnets.as_ref()));
+        let (groups, _) = self.list(|f| {
+            f.network
+                .as_ref()
+                .and_then(|s| s.value.security_groups.as_ref())
+        });
+        for (s, p) in &subnets {
+            self.check(p, rules::resource_id(s, "subnet"));
+        }
+        for (s, p) in &groups {
+            self.check(p, rules::resource_id(s, "sg"));
+        }
+        Network {
+            subnets: subnets.into_iter().map(|v| v.0).collect(),
+            security_groups: groups.into_iter().map(|v| v.0).collect(),
+            assign_public_ip: boolean!(self, network.assign_public_ip, true),
         }
     }
 

@@ -11,22 +11,6 @@ use super::{
 };
 
 impl Forward {
-    /// Read a rule's actions: they must be exactly one forward action.
-    pub fn from_rule_actions(actions: &[Action]) -> Result<Forward, ForwardError> {
-        match actions {
-            [one] => Forward::from_action(one),
-            [] => Err(ForwardError::NotAForward("the rule has no action".into())),
-            many => Err(ForwardError::NotAForward(format!(
-                "the rule has {} actions ({}); mcpctl only moves rules whose single action is a forward",
-                many.len(),
-                many.iter()
-                    .map(|a| a.r#type().map(|t| t.as_str()).unwrap_or("?"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
-        }
-    }
-
     /// Read one SDK action as a forward.
     pub fn from_action(action: &Action) -> Result<Forward, ForwardError> {
         if action.r#type() != Some(&ActionTypeEnum::Forward) {
@@ -305,6 +289,7 @@ mod tests {
         let fixed = Action::builder()
             .r#type(ActionTypeEnum::FixedResponse)
             .build();
+        let fixed = crate::aws::listener_rule::action_from_sdk(&fixed);
         let err = Forward::from_rule_actions(std::slice::from_ref(&fixed)).unwrap_err();
         assert!(err.to_string().contains("`fixed-response`"), "{err}");
         let err = Forward::from_rule_actions(&[fixed.clone(), fixed]).unwrap_err();

@@ -1,6 +1,7 @@
 //! `mcpctl cleanup`: archive a stack's live configuration, then remove its resources.
 
 mod checks;
+mod gather;
 mod steps;
 
 use std::path::PathBuf;
@@ -9,17 +10,13 @@ use std::time::Duration;
 use clap::Args;
 use serde::Serialize;
 
-use self::checks::{managed_role, owners, RoleFate};
-use self::steps::Step;
 use crate::archive::{self, capture, Archive};
-use crate::aws::errors::unless_denied;
-use crate::aws::listener_rule::{ListenerRule, RuleChange};
-use crate::aws::{ecr, load_balancer, logs, service, target_group, task_definition, Call, Clients};
+use crate::aws::listener_rule::ListenerRule;
+use crate::aws::{Call, Clients};
 use crate::cli::GlobalArgs;
-use crate::error::{Error, Result};
+use crate::cutover::decide::handover::{RuleFate, RulePlan};
+use crate::error::Result;
 use crate::output::print_json;
-use crate::stack::STACK_TAG;
-use crate::traffic::handover::{plan_rules, RuleFate, RulePlan};
 
 /// Arguments of `mcpctl cleanup`.
 #[derive(Debug, Args)]
@@ -78,148 +75,19 @@ pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
         .map_err(|e| crate::commands::explain_not_found(e, &region, &stack))
 }
 
-/// `cleanup` once the stack is loaded and the clients made.
+/// `cleanup` once the stack is loaded and the clients made: check the rules, read what the
+/// stack owns, list the steps, then (unless `--dry-run` or nothing to do) archive and apply.
 async fn run_loaded(
     args: CleanupArgs,
     global: &GlobalArgs,
     stack: &crate::stack::Stack,
     c: Clients,
 ) -> Result<()> {
-    let names = &stack.names;
-
     // Observe everything first; nothing is written or changed before the checks pass.
-    // Rules on every listener of the ALB: one naming the target group anywhere would keep
-    // DeleteTargetGroup from succeeding.
-    let rules = load_balancer::all_rules(&c, &stack.load_balancer.reference).await?;
-    let tg = target_group::arn_by_name(&c, &names.target_group).await?;
-    let owners = owners(&c, &rules, &global.stacks_dir).await?;
-    let tg_arn = tg.as_deref();
-    let (rule_plans, blockers) = plan_rules(
-        &stack.name,
-        &stack.rule_path_patterns(),
-        tg_arn,
-        &rules,
-        &owners,
-        args.force,
-    );
-    if !blockers.hard.is_empty() {
-        return Err(Error::refused(format!(
-            "cleanup of stack {} cannot go ahead:\n  {}\nnothing was changed",
-            stack.name,
-            blockers.hard.join("\n  ")
-        )));
-    }
-    if !blockers.live.is_empty() {
-        return Err(Error::refused(format!(
-            "stack {} still gets production traffic:\n  {}\nmove it first (`mcpctl cutover --from {} --to OTHER`, then check with `mcpctl status`), or pass --force to remove a live stack; nothing was changed",
-            stack.name,
-            blockers.live.join("\n  "),
-            stack.name
-        )));
-    }
-
+    let checked = gather::checked_rules(&c, stack, global, args.force).await?;
     // The safety checks passed: read the rest of what the stack owns.
-    let svc = service::describe(&c, &stack.cluster, &names.service).await?;
-    // DRAINING: already deleted, ECS is stopping its tasks; INACTIVE: gone.
-    let svc_live = svc.as_ref().is_some_and(|s| s.status() == Some("ACTIVE"));
-    let revisions = task_definition::active_revisions(&c, &names.task_family).await?;
-    let log_group = logs::observe(&c, &names.log_group).await?;
-    let repo = ecr::observe(&c, &names.ecr_repository).await?;
-    let role = if args.delete_role {
-        managed_role(&c, stack).await?
-    } else {
-        RoleFate::Kept(None)
-    };
-
-    let resource_id = crate::plan::scaling::resource_id(&stack.cluster, &names.service);
-    let scalable = unless_denied(
-        stack.service.autoscaling.is_none(),
-        crate::aws::scaling::observe(&c, &resource_id).await,
-    )?;
-    let alarm_name = crate::plan::scaling::alarm_name(&names.service);
-    let alarm = unless_denied(
-        !stack.service.alarm_rollback,
-        crate::aws::alarm::describe(&c, &alarm_name).await,
-    )?;
-
-    let mut steps = Vec::new();
-    // The service goes, so its scalable target (useless without it) goes first.
-    if let Some(t) = &scalable {
-        steps.push(Step::DeregisterScaling {
-            resource_id,
-            policies: t.policies.iter().map(|p| p.name.clone()).collect(),
-        });
-    }
-    if let Some(s) = svc.as_ref().filter(|_| svc_live) {
-        if s.desired_count() > 0 {
-            steps.push(Step::ScaleToZero);
-        }
-        if s.running_count() > 0 || s.pending_count() > 0 || s.desired_count() > 0 {
-            steps.push(Step::WaitDrained);
-        }
-        steps.push(Step::DeleteService);
-    }
-    for plan in &rule_plans {
-        let rule_arn = plan.rule_arn.clone();
-        match &plan.fate {
-            RuleFate::Delete => steps.push(Step::Rule(RuleChange::Delete { rule_arn })),
-            RuleFate::HandOver { to_stack, forward } => {
-                if let Some(f) = forward {
-                    steps.push(Step::Rule(RuleChange::SetForward {
-                        rule_arn: rule_arn.clone(),
-                        forward: f.clone(),
-                    }));
-                }
-                steps.push(Step::Rule(RuleChange::AddTags {
-                    rule_arn,
-                    tags: vec![(STACK_TAG.to_string(), to_stack.clone())],
-                }));
-            }
-            RuleFate::DropGroup { forward } => steps.push(Step::Rule(RuleChange::SetForward {
-                rule_arn,
-                forward: forward.clone(),
-            })),
-        }
-    }
-    if alarm.is_some() {
-        steps.push(Step::DeleteAlarm { name: alarm_name });
-    }
-    if let Some(arn) = &tg {
-        steps.push(Step::DeleteTargetGroup { arn: arn.clone() });
-    }
-    if log_group.is_some() {
-        steps.push(Step::DeleteLogGroup);
-    }
-    steps.extend(
-        revisions
-            .iter()
-            .map(|arn| Step::Deregister { arn: arn.clone() }),
-    );
-    let mut kept = vec![format!(
-        "shared: cluster {}, load balancer {}, its listeners, VPC, subnets, security groups, {}",
-        stack.cluster,
-        stack.load_balancer.reference,
-        if matches!(role, RoleFate::Delete(_)) {
-            "the execution role"
-        } else {
-            "IAM roles (--delete-role deletes the task role mcpctl manages when no other service uses it)"
-        }
-    )];
-    match &role {
-        RoleFate::Delete(name) => steps.push(Step::DeleteRole { name: name.clone() }),
-        RoleFate::Kept(Some(why)) => kept.push(why.clone()),
-        RoleFate::Kept(None) => {}
-    }
-    if repo.is_some() {
-        if args.delete_images {
-            steps.push(Step::DeleteRepository);
-        } else {
-            kept.push(format!(
-                "ECR repository {} and its images (pass --delete-images to delete them)",
-                names.ecr_repository
-            ));
-        }
-    }
+    let owned = gather::read_owned(&c, stack, args.delete_role).await?;
+    let (steps, kept) = gather::steps(stack, &args, &owned, &checked);
 
     let now = time::OffsetDateTime::now_utc();
     let unfinished = archive::unfinished(&global.stacks_dir, &stack.name);
@@ -231,34 +99,14 @@ async fn run_loaded(
             .map(|a| a.dir.clone())
             .unwrap_or_else(|| Archive::planned_dir(&global.stacks_dir, stack, now)),
         continued,
-        rules: rule_plans,
+        rules: checked.plans,
         calls: steps.iter().map(|s| s.planned(stack)).collect(),
         kept,
         dry_run: args.dry_run,
         done: false,
     };
     let json_out = global.output.is_json();
-    if steps.is_empty() && !continued {
-        // Nothing is archived either: no archive path to show.
-        if json_out {
-            print_json(&report)?;
-        } else {
-            crate::outln!(
-                "Nothing to do: stack {} has no resources left (nothing archived).",
-                stack.name
-            )?;
-        }
-        return Ok(());
-    }
-    if !json_out {
-        print_plan(&report)?;
-    }
-    if args.dry_run {
-        if json_out {
-            print_json(&report)?;
-        } else {
-            crate::outln!("Dry run: nothing was written or changed.")?;
-        }
+    if !show_plan(&report, steps.is_empty(), args.dry_run, json_out)? {
         return Ok(());
     }
     crate::commands::show_identity(&c).await?;
@@ -278,11 +126,8 @@ async fn run_loaded(
         Some(a) => a,
         None => Archive::create(&global.stacks_dir, stack, now)?,
     };
-    let task_definition = svc
-        .as_ref()
-        .and_then(|s| s.task_definition().map(str::to_string))
-        .or_else(|| revisions.last().cloned());
-    let touched: Vec<&ListenerRule> = rules
+    let touched: Vec<&ListenerRule> = checked
+        .rules
         .iter()
         .filter(|r| report.rules.iter().any(|p| p.rule_arn == r.arn))
         .collect();
@@ -290,12 +135,11 @@ async fn run_loaded(
         &c,
         &mut arch,
         stack,
-        task_definition.as_deref(),
-        svc.is_some(),
+        owned.task_definition().as_deref(),
+        owned.svc.is_some(),
         &touched,
     )
     .await?;
-
     for (i, step) in steps.iter().enumerate() {
         if !json_out {
             crate::outln!(
@@ -320,6 +164,40 @@ async fn run_loaded(
         )?;
     }
     Ok(())
+}
+
+/// Print the plan (or that there is nothing to do, or the dry run's report); false when
+/// `cleanup` stops here.
+fn show_plan(
+    report: &CleanupReport,
+    no_steps: bool,
+    dry_run: bool,
+    json_out: bool,
+) -> Result<bool> {
+    if no_steps && !report.continued {
+        // Nothing is archived either: no archive path to show.
+        if json_out {
+            print_json(report)?;
+        } else {
+            crate::outln!(
+                "Nothing to do: stack {} has no resources left (nothing archived).",
+                report.stack
+            )?;
+        }
+        return Ok(false);
+    }
+    if !json_out {
+        print_plan(report)?;
+    }
+    if dry_run {
+        if json_out {
+            print_json(report)?;
+        } else {
+            crate::outln!("Dry run: nothing was written or changed.")?;
+        }
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 fn print_plan(r: &CleanupReport) -> Result<()> {

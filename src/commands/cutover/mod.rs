@@ -11,12 +11,12 @@ use clap::Args;
 use super::gates::GateArgs;
 use crate::cli::GlobalArgs;
 use crate::commands::session::Session;
+use crate::cutover::apply::step::{self, same_listener, CutoverReport};
+use crate::cutover::decide::record::REPLACED_TAG;
+use crate::cutover::decide::{Percent, RecordUpdate};
 use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::probe::connection::ConnectionArgs;
-use crate::routing::step::{self, same_listener, CutoverReport};
-use crate::traffic::record::REPLACED_TAG;
-use crate::traffic::{Percent, RecordUpdate};
 
 /// Arguments of `mcpctl cutover`.
 #[derive(Debug, Args)]
@@ -235,9 +235,9 @@ mod tests {
         let env = |k: &str| (k == "AWS_ACCOUNT_ID").then(|| "123456789012".to_string());
         let a = crate::stack::load_with_env("stateful", &dir, &env).unwrap();
         let mut b = crate::stack::load_with_env("stateless", &dir, &env).unwrap();
-        assert!(crate::routing::step::same_listener(&a, &b).is_ok());
+        assert!(crate::cutover::apply::step::same_listener(&a, &b).is_ok());
         b.load_balancer.listener_port = 8080;
-        let e = crate::routing::step::same_listener(&a, &b).unwrap_err();
+        let e = crate::cutover::apply::step::same_listener(&a, &b).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("port 80 / 8080"), "{e}");
     }

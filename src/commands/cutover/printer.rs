@@ -4,11 +4,11 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::progressive::bake::{Judgement, Reading};
-use crate::progressive::gate::{Thresholds, Verdict};
-use crate::progressive::rollout::Observer;
-use crate::routing::step::CutoverReport;
-use crate::traffic::Percent;
+use crate::cutover::apply::step::CutoverReport;
+use crate::cutover::decide::Percent;
+use crate::cutover::progressive::bake::{Judgement, Reading};
+use crate::cutover::progressive::gate::{Thresholds, Verdict};
+use crate::cutover::progressive::rollout::Observer;
 
 /// Progress for people: one line per reading, redrawn in place on a terminal.
 pub(super) struct Printer {
@@ -60,7 +60,7 @@ impl Printer {
 fn rate(part: f64, whole: f64, limit: f64) -> String {
     format!(
         "{}/{limit}%",
-        crate::progressive::monitor::rate(part, whole)
+        crate::cutover::progressive::monitor::rate(part, whole)
     )
 }
 
@@ -186,7 +186,7 @@ mod tests {
 
     use super::*;
     use crate::aws::metrics::AlbMetrics;
-    use crate::progressive::gate::{judge, ProbeReading};
+    use crate::cutover::progressive::gate::{judge, ProbeReading};
 
     #[test]
     fn a_reading_line_puts_each_rate_beside_its_threshold() {

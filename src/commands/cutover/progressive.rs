@@ -1,5 +1,5 @@
 //! `cutover --steps 10,50,100 --bake 5m` and `cutover --resume`: check the flags, find the
-//! production URL to probe, ask once, run [`crate::progressive::rollout`] with Ctrl-C and SIGTERM
+//! production URL to probe, ask once, run [`crate::cutover::progressive::rollout`] with Ctrl-C and SIGTERM
 //! delivered to it, print progress (redrawn in place on a terminal, plain lines without one, on
 //! stderr with `--output json`), and map the outcome to the exit code: 0 completed, 4 aborted
 //! with the routing restored, 130 interrupted with the routing left at a step for `--resume`.
@@ -13,18 +13,18 @@ use super::CutoverArgs;
 use crate::aws::Clients;
 use crate::cli::GlobalArgs;
 use crate::commands::session::Session;
+use crate::cutover::apply::step::production_rule;
+use crate::cutover::decide::progress::{parse_steps, Progress, MAX_BAKE_SECONDS, PROGRESS_TAG};
+use crate::cutover::decide::Percent;
+use crate::cutover::progressive::bake::ProbeSpec;
+use crate::cutover::progressive::rollout::{self, Outcome, RolloutReport, RolloutSpec, Scene};
+use crate::cutover::progressive::window::PERIOD;
 use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::probe::driver::{McpHttp, DEFAULT_PROTOCOL_VERSION};
 use crate::probe::endpoint::parse_url;
-use crate::progressive::bake::ProbeSpec;
-use crate::progressive::rollout::{self, Outcome, RolloutReport, RolloutSpec, Scene};
-use crate::progressive::window::PERIOD;
-use crate::routing::step::production_rule;
 use crate::signals::Signals;
 use crate::stack::Stack;
-use crate::traffic::progress::{parse_steps, Progress, MAX_BAKE_SECONDS, PROGRESS_TAG};
-use crate::traffic::Percent;
 
 /// Longest `--capacity-wait`.
 const MAX_CAPACITY_WAIT_SECONDS: u64 = 60 * 60;
@@ -131,10 +131,10 @@ async fn dry_run(
         to: to.names.target_group.clone(),
         steps: spec.steps.clone(),
         step: first,
-        since: crate::progressive::bake::now_secs(),
+        since: crate::cutover::progressive::bake::now_secs(),
         bake: spec.bake.as_secs(),
     };
-    let mut step = crate::routing::step::prepare(
+    let mut step = crate::cutover::apply::step::prepare(
         aws,
         from,
         to,
@@ -270,7 +270,7 @@ fn print_schedule(spec: &RolloutSpec, from: &Stack, to: &Stack, global: &GlobalA
             p.step + 1,
             p.steps.len(),
             p.weight().get(),
-            p.bake_left(crate::progressive::bake::now_secs())
+            p.bake_left(crate::cutover::progressive::bake::now_secs())
         ),
         None => String::new(),
     };
@@ -382,9 +382,9 @@ fn finish(report: &RolloutReport, global: &GlobalArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::progressive::bake::Judgement;
-    use crate::progressive::gate::Thresholds;
-    use crate::progressive::rollout::StepReport;
+    use crate::cutover::progressive::bake::Judgement;
+    use crate::cutover::progressive::gate::Thresholds;
+    use crate::cutover::progressive::rollout::StepReport;
 
     fn step(index: usize, weight: u8, not_judged: Option<&str>) -> StepReport {
         StepReport {

@@ -7,7 +7,7 @@ use super::{
     ObservedPolicy, ObservedScaling, PolicySpec, ScalingField, ScalingMetric, ScalingSpec,
     ERROR_PERCENT,
 };
-use crate::plan::fields::{diff, Diff, Fields, ServiceField};
+use crate::plan::fields::{diff, Diff, Fields, ServiceField, Value};
 use crate::plan::{Action, Change, Kind};
 
 fn policy_fields(p: &PolicySpec, label: Option<&str>) -> Fields<ScalingField> {
@@ -18,33 +18,39 @@ fn policy_fields(p: &PolicySpec, label: Option<&str>) -> Fields<ScalingField> {
         scale_in_cooldown,
         scale_out_cooldown,
     } = p;
-    let mut v = vec![(ScalingField::Metric, metric.predefined().to_string())];
+    let mut v = vec![(ScalingField::Metric, Value::from(metric.predefined()))];
     if *metric == ScalingMetric::RequestsPerTarget {
         let l = label.unwrap_or("(the target group up creates)");
-        v.push((ScalingField::ResourceLabel, l.to_string()));
+        v.push((ScalingField::ResourceLabel, Value::from(l)));
     }
     v.extend([
         (
             ScalingField::TargetValue,
-            format!("{}", f64::from(*target_value)),
+            Value::Text(format!("{}", f64::from(*target_value))),
         ),
-        (ScalingField::ScaleInCooldown, scale_in_cooldown.to_string()),
+        (
+            ScalingField::ScaleInCooldown,
+            Value::from(scale_in_cooldown),
+        ),
         (
             ScalingField::ScaleOutCooldown,
-            scale_out_cooldown.to_string(),
+            Value::from(scale_out_cooldown),
         ),
     ]);
     v
 }
 
 fn observed_policy_fields(p: &ObservedPolicy) -> Fields<ScalingField> {
-    let mut v = vec![(ScalingField::Metric, p.metric.clone())];
+    let mut v = vec![(ScalingField::Metric, Value::from(&p.metric))];
     if let Some(l) = &p.resource_label {
-        v.push((ScalingField::ResourceLabel, l.clone()));
+        v.push((ScalingField::ResourceLabel, Value::from(l)));
     }
-    let cooldown = |c: Option<i32>| c.map_or("(default)".to_string(), |c| c.to_string());
+    let cooldown = |c: Option<i32>| c.map_or(Value::from("(default)"), Value::Int);
     v.extend([
-        (ScalingField::TargetValue, format!("{}", p.target_value)),
+        (
+            ScalingField::TargetValue,
+            Value::Text(format!("{}", p.target_value)),
+        ),
         (ScalingField::ScaleInCooldown, cooldown(p.scale_in_cooldown)),
         (
             ScalingField::ScaleOutCooldown,
@@ -144,163 +150,184 @@ pub(in crate::plan) fn plan_scaling(
 ) -> ScalingPlan {
     let (cluster, service) = resource;
     let (have, have_alarm) = observed;
-    let mut changes = Vec::new();
-    let mut warnings = Vec::new();
-    let mut steps = ScalingSteps {
-        resource_id: resource_id(cluster, service),
-        alb_arn: alb_arn.to_string(),
-        ..Default::default()
+    let mut out = ScalingPlan {
+        changes: Vec::new(),
+        warnings: Vec::new(),
+        steps: ScalingSteps {
+            resource_id: resource_id(cluster, service),
+            alb_arn: alb_arn.to_string(),
+            ..Default::default()
+        },
     };
     let ours = [
         policy_name(service, ScalingMetric::RequestsPerTarget),
         policy_name(service, ScalingMetric::Cpu),
     ];
-    let label = tg_arn.and_then(|t| resource_label(alb_arn, t));
     match (scaling, have) {
         (Some(want), have) => {
-            let diffs = have
-                .map(|h| {
-                    diff(
-                        &vec![
-                            (ScalingField::Min, want.min.to_string()),
-                            (ScalingField::Max, want.max.to_string()),
-                        ],
-                        &vec![
-                            (ScalingField::Min, h.min.to_string()),
-                            (ScalingField::Max, h.max.to_string()),
-                        ],
-                    )
-                })
-                .unwrap_or_default();
-            let adopt = have.is_some_and(|h| !h.policies.iter().any(|p| ours.contains(&p.name)));
-            let mut c = change(
-                Kind::ScalableTarget,
-                &want.resource_id,
-                action_of(have.is_some(), &diffs),
-                &diffs,
-                adopt,
-            );
-            c.note = Some(format!("{} .. {} tasks", want.min, want.max));
-            if c.action != Action::Unchanged {
-                steps.target = Some(TargetStep::Register {
-                    first: have.is_none(),
-                    min: want.min,
-                    max: want.max,
-                });
-            }
-            changes.push(c);
-            let existing: &[ObservedPolicy] = have.map_or(&[], |h| &h.policies);
-            for p in &want.policies {
-                let o = existing.iter().find(|o| o.name == p.name);
-                let diffs = o
-                    .map(|o| {
-                        diff(
-                            &policy_fields(p, label.as_deref()),
-                            &observed_policy_fields(o),
-                        )
-                    })
-                    .unwrap_or_default();
-                let mut c = change(
-                    Kind::ScalingPolicy,
-                    &p.name,
-                    action_of(o.is_some(), &diffs),
-                    &diffs,
-                    false,
-                );
-                c.note = Some(format!("{} at {}", p.metric.predefined(), p.target_value));
-                if c.action != Action::Unchanged {
-                    steps.put_policies.push(p.clone());
-                }
-                changes.push(c);
-            }
-            for o in existing {
-                if want.policies.iter().any(|p| p.name == o.name) {
-                    continue;
-                }
-                if ours.contains(&o.name) {
-                    changes.push(change(
-                        Kind::ScalingPolicy,
-                        &o.name,
-                        Action::Delete,
-                        &[],
-                        false,
-                    ));
-                    steps.delete_policies.push(o.name.clone());
-                } else {
-                    warnings.push(format!(
-                        "scaling policy `{}` on {} is not the stack's; it is left as it is and scales the service too",
-                        o.name, want.resource_id
-                    ));
-                }
-            }
+            out.target(want, have, &ours);
+            let label = tg_arn.and_then(|t| resource_label(alb_arn, t));
+            out.policies(want, have, &ours, label.as_deref());
         }
-        (None, Some(h)) => {
-            let id = resource_id(cluster, service);
-            if h.policies.iter().any(|p| ours.contains(&p.name)) {
-                changes.push(change(
-                    Kind::ScalableTarget,
-                    &id,
+        (None, Some(h)) => out.unwanted_target(h, &ours, &resource_id(cluster, service)),
+        (None, None) => {}
+    }
+    let dims = tg_arn.and_then(|t| alarm_dimensions(alb_arn, t));
+    out.alarm(alarm, have_alarm, dims);
+    out
+}
+
+impl ScalingPlan {
+    /// The scalable target the stack wants (`ours`: the policy names mcpctl owns; a target
+    /// with none of them is adopted).
+    fn target(&mut self, want: &ScalingSpec, have: Option<&ObservedScaling>, ours: &[String]) {
+        let diffs = have
+            .map(|h| {
+                diff(
+                    &vec![
+                        (ScalingField::Min, Value::Int(want.min)),
+                        (ScalingField::Max, Value::Int(want.max)),
+                    ],
+                    &vec![
+                        (ScalingField::Min, Value::Int(h.min)),
+                        (ScalingField::Max, Value::Int(h.max)),
+                    ],
+                )
+            })
+            .unwrap_or_default();
+        let adopt = have.is_some_and(|h| !h.policies.iter().any(|p| ours.contains(&p.name)));
+        let mut c = change(
+            Kind::ScalableTarget,
+            &want.resource_id,
+            action_of(have.is_some(), &diffs),
+            &diffs,
+            adopt,
+        );
+        c.note = Some(format!("{} .. {} tasks", want.min, want.max));
+        if c.action != Action::Unchanged {
+            self.steps.target = Some(TargetStep::Register {
+                first: have.is_none(),
+                min: want.min,
+                max: want.max,
+            });
+        }
+        self.changes.push(c);
+    }
+
+    /// The stack's policies (put when they differ), ours it no longer has (deleted), and
+    /// others' (left, with a warning).
+    fn policies(
+        &mut self,
+        want: &ScalingSpec,
+        have: Option<&ObservedScaling>,
+        ours: &[String],
+        label: Option<&str>,
+    ) {
+        let existing: &[ObservedPolicy] = have.map_or(&[], |h| &h.policies);
+        for p in &want.policies {
+            let o = existing.iter().find(|o| o.name == p.name);
+            let diffs = o
+                .map(|o| diff(&policy_fields(p, label), &observed_policy_fields(o)))
+                .unwrap_or_default();
+            let mut c = change(
+                Kind::ScalingPolicy,
+                &p.name,
+                action_of(o.is_some(), &diffs),
+                &diffs,
+                false,
+            );
+            c.note = Some(format!("{} at {}", p.metric.predefined(), p.target_value));
+            if c.action != Action::Unchanged {
+                self.steps.put_policies.push(p.clone());
+            }
+            self.changes.push(c);
+        }
+        for o in existing {
+            if want.policies.iter().any(|p| p.name == o.name) {
+                continue;
+            }
+            if ours.contains(&o.name) {
+                self.changes.push(change(
+                    Kind::ScalingPolicy,
+                    &o.name,
                     Action::Delete,
                     &[],
                     false,
                 ));
-                steps.target = Some(TargetStep::Deregister);
-                steps.delete_policies = h
-                    .policies
-                    .iter()
-                    .filter(|p| ours.contains(&p.name))
-                    .map(|p| p.name.clone())
-                    .collect();
+                self.steps.delete_policies.push(o.name.clone());
             } else {
-                warnings.push(format!(
-                    "{id} has a scalable target mcpctl did not make ({} .. {} tasks); `up` sets the desired count from the stack while it exists: add `service.autoscaling` to the stack, or deregister it",
-                    h.min, h.max
+                self.warnings.push(format!(
+                    "scaling policy `{}` on {} is not the stack's; it is left as it is and scales the service too",
+                    o.name, want.resource_id
                 ));
             }
         }
-        (None, None) => {}
     }
 
-    let dims = tg_arn.and_then(|t| alarm_dimensions(alb_arn, t));
-    match (alarm, have_alarm) {
-        (Some(want), have) => {
-            let diffs = match (have, &dims) {
-                (Some(h), Some((lb, tg))) => {
-                    diff(&want.definition(lb, tg).fields(), &h.definition.fields())
-                }
-                (Some(h), None) => diff(
-                    &want
-                        .definition("(the ALB)", "(the target group up creates)")
-                        .fields(),
-                    &h.definition.fields(),
-                ),
-                (None, _) => Vec::new(),
-            };
-            let mut c = change(
-                Kind::Alarm,
-                &want.name,
-                action_of(have.is_some(), &diffs),
-                &diffs,
-                false,
-            );
-            c.note = Some(format!(
-                "5XX above {ERROR_PERCENT}% of requests rolls a deployment back"
+    /// A scalable target the stack does not want: deregistered when mcpctl made it (one of
+    /// `ours` policies), else a warning.
+    fn unwanted_target(&mut self, h: &ObservedScaling, ours: &[String], id: &str) {
+        if h.policies.iter().any(|p| ours.contains(&p.name)) {
+            self.changes
+                .push(change(Kind::ScalableTarget, id, Action::Delete, &[], false));
+            self.steps.target = Some(TargetStep::Deregister);
+            self.steps.delete_policies = h
+                .policies
+                .iter()
+                .filter(|p| ours.contains(&p.name))
+                .map(|p| p.name.clone())
+                .collect();
+        } else {
+            self.warnings.push(format!(
+                "{id} has a scalable target mcpctl did not make ({} .. {} tasks); `up` sets the desired count from the stack while it exists: add `service.autoscaling` to the stack, or deregister it",
+                h.min, h.max
             ));
-            if c.action != Action::Unchanged {
-                steps.alarm = Some(AlarmStep::Put(want.clone()));
-            }
-            changes.push(c);
         }
-        (None, Some(h)) => {
-            changes.push(change(Kind::Alarm, &h.name, Action::Delete, &[], false));
-            steps.alarm = Some(AlarmStep::Delete(h.name.clone()));
-        }
-        (None, None) => {}
     }
-    ScalingPlan {
-        changes,
-        warnings,
-        steps,
+
+    /// The rollback alarm (`dims`: its dimensions, when the target group exists).
+    fn alarm(
+        &mut self,
+        alarm: Option<&AlarmSpec>,
+        have: Option<&ObservedAlarm>,
+        dims: Option<(String, String)>,
+    ) {
+        match (alarm, have) {
+            (Some(want), have) => {
+                let diffs = match (have, &dims) {
+                    (Some(h), Some((lb, tg))) => {
+                        diff(&want.definition(lb, tg).fields(), &h.definition.fields())
+                    }
+                    (Some(h), None) => diff(
+                        &want
+                            .definition("(the ALB)", "(the target group up creates)")
+                            .fields(),
+                        &h.definition.fields(),
+                    ),
+                    (None, _) => Vec::new(),
+                };
+                let mut c = change(
+                    Kind::Alarm,
+                    &want.name,
+                    action_of(have.is_some(), &diffs),
+                    &diffs,
+                    false,
+                );
+                c.note = Some(format!(
+                    "5XX above {ERROR_PERCENT}% of requests rolls a deployment back"
+                ));
+                if c.action != Action::Unchanged {
+                    self.steps.alarm = Some(AlarmStep::Put(want.clone()));
+                }
+                self.changes.push(c);
+            }
+            (None, Some(h)) => {
+                self.changes
+                    .push(change(Kind::Alarm, &h.name, Action::Delete, &[], false));
+                self.steps.alarm = Some(AlarmStep::Delete(h.name.clone()));
+            }
+            (None, None) => {}
+        }
     }
 }
 
@@ -316,13 +343,13 @@ pub(in crate::plan) fn govern_count(
         if d.field != ServiceField::DesiredCount {
             return true;
         }
-        match d.from.parse::<i32>() {
-            Ok(n) if (lo..=hi).contains(&n) => false,
-            Ok(n) => {
-                d.to = n.clamp(lo, hi).to_string();
+        match d.from.as_ref().and_then(Value::int) {
+            Some(n) if (lo..=hi).contains(&n) => false,
+            Some(n) => {
+                d.to = Some(Value::Int(n.clamp(lo, hi)));
                 true
             }
-            Err(_) => true,
+            None => true,
         }
     });
 }

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::fields::{Field, Fields};
+use super::fields::{Field, Fields, Value};
 use crate::stack::Stack;
 
 mod decide;
@@ -39,29 +39,7 @@ pub fn alarm_name(service: &str) -> String {
     format!("{service}-5xx-rollback")
 }
 
-/// The `ResourceLabel` of `ALBRequestCountPerTarget`: `app/NAME/ID/targetgroup/NAME/ID`, the
-/// final parts of the ALB's and the target group's ARNs
-/// (<https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PredefinedMetricSpecification.html>;
-/// moto accepts any text, AWS rejects a label of another shape). `None` when an ARN is not an
-/// ELB one.
-pub fn resource_label(alb_arn: &str, tg_arn: &str) -> Option<String> {
-    let (lb, tg) = alarm_dimensions(alb_arn, tg_arn)?;
-    Some(format!("{lb}/{tg}"))
-}
-
-/// The CloudWatch dimensions of a target group's ALB metrics: `LoadBalancer` = `app/NAME/ID`,
-/// `TargetGroup` = `targetgroup/NAME/ID`
-/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html>).
-pub fn alarm_dimensions(alb_arn: &str, tg_arn: &str) -> Option<(String, String)> {
-    let lb = alb_arn.split_once(":loadbalancer/")?.1;
-    let tg = tg_arn.split_once(":targetgroup/")?.1;
-    let parts_ok = |s: &str, n: usize| {
-        let parts: Vec<&str> = s.split('/').collect();
-        parts.len() == n && parts.iter().all(|p| !p.is_empty())
-    };
-    (lb.starts_with("app/") && parts_ok(lb, 3) && parts_ok(tg, 2))
-        .then(|| (lb.to_string(), format!("targetgroup/{tg}")))
-}
+pub use crate::model::names::{alarm_dimensions, resource_label};
 
 /// A target-tracking metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -271,13 +249,13 @@ impl AlarmDefinition {
         } = self;
         let a = |p| ScalingField::Alarm(p);
         vec![
-            (a(P::Expression), expression.clone()),
-            (a(P::Threshold), threshold.clone()),
-            (a(P::Period), period.to_string()),
-            (a(P::EvaluationPeriods), evaluation_periods.to_string()),
-            (a(P::DatapointsToAlarm), datapoints_to_alarm.to_string()),
-            (a(P::LoadBalancer), load_balancer.clone()),
-            (a(P::TargetGroup), target_group.clone()),
+            (a(P::Expression), Value::from(expression)),
+            (a(P::Threshold), Value::from(threshold)),
+            (a(P::Period), Value::from(period)),
+            (a(P::EvaluationPeriods), Value::from(evaluation_periods)),
+            (a(P::DatapointsToAlarm), Value::from(datapoints_to_alarm)),
+            (a(P::LoadBalancer), Value::from(load_balancer)),
+            (a(P::TargetGroup), Value::from(target_group)),
         ]
     }
 }

@@ -2,8 +2,8 @@
 //! target group (weight 0 counts), as ECS requires and moto does not check.
 
 use super::*;
-use crate::aws::forward::{Forward, WeightedGroup};
-use crate::aws::listener_rule::ListenerRule;
+use crate::model::forward::{Forward, WeightedGroup};
+use crate::model::ListenerRule;
 use crate::plan::steps::{RuleStep, Step};
 
 const STATELESS_TG: &str =
@@ -16,7 +16,7 @@ fn handed_over(forward: Forward) -> ListenerRule {
         arn: "rule/production".into(),
         priority: Some(100),
         path_patterns: vec!["/ossserver/*".into()],
-        actions: vec![forward.to_action()],
+        actions: vec![crate::model::RuleAction::forward(forward)],
         tags: vec![
             ("mcpctl:stack".into(), "stateless".into()),
             (
@@ -95,9 +95,12 @@ fn a_service_whose_group_no_rule_can_forward_to_is_refused_with_the_fix() {
     let d = desired(&stack("stateful"));
     // The stack's paths are served by a rule that is not a single forward (fixed response).
     let mut rule = handed_over(Forward::single(STATELESS_TG));
-    rule.actions = vec![aws_sdk_elasticloadbalancingv2::types::Action::builder()
-        .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::FixedResponse)
-        .build()];
+    rule.actions = vec![crate::model::RuleAction {
+        kind: Some("fixed-response".into()),
+        order: None,
+        forward: None,
+        detail: String::new(),
+    }];
     let p = plan(&d, &cleaned_up(rule));
     let problem = p
         .problems

@@ -3,7 +3,7 @@
 //! autoscaler chose survives `up`, and what the stack drops is deleted (only if mcpctl made it).
 
 use super::*;
-use crate::plan::fields::{Diff, ServiceField};
+use crate::plan::fields::{Diff, ServiceField, Value};
 use crate::plan::scaling::*;
 use crate::plan::steps::Step;
 
@@ -25,7 +25,7 @@ fn applied_scaled(d: &Desired) -> Observed {
     let mut o = applied(d);
     o.shared.alb.arn = ALB.into();
     o.target_group.as_mut().unwrap().arn = TG.into();
-    o.shared.rules[0].actions = vec![crate::aws::listener_rule::forward_to(TG)];
+    o.shared.rules[0].actions = vec![crate::model::RuleAction::forward_to(TG)];
     o.scaling = d.scaling.as_ref().map(|s| ObservedScaling {
         min: s.min,
         max: s.max,
@@ -213,13 +213,13 @@ fn govern_count_only_touches_the_desired_count() {
     let mut diffs = vec![
         Diff {
             field: ServiceField::DesiredCount,
-            from: "4".into(),
-            to: "2".into(),
+            from: Some(Value::Int(4)),
+            to: Some(Value::Int(2)),
         },
         Diff {
             field: ServiceField::MaxPercent,
-            from: "100".into(),
-            to: "200".into(),
+            from: Some(Value::Int(100)),
+            to: Some(Value::Int(200)),
         },
     ];
     govern_count(&mut diffs, Some((2, 6)));
@@ -227,18 +227,18 @@ fn govern_count_only_touches_the_desired_count() {
     assert_eq!(diffs[0].field, ServiceField::MaxPercent);
     let mut diffs = vec![Diff {
         field: ServiceField::DesiredCount,
-        from: "0".into(),
-        to: "2".into(),
+        from: Some(Value::Int(0)),
+        to: Some(Value::Int(2)),
     }];
     govern_count(&mut diffs, Some((1, 6)));
-    assert_eq!(diffs[0].to, "1");
+    assert_eq!(diffs[0].to, Some(Value::Int(1)));
     let mut diffs = vec![Diff {
         field: ServiceField::DesiredCount,
-        from: "4".into(),
-        to: "2".into(),
+        from: Some(Value::Int(4)),
+        to: Some(Value::Int(2)),
     }];
     govern_count(&mut diffs, None);
-    assert_eq!(diffs[0].to, "2");
+    assert_eq!(diffs[0].to, Some(Value::Int(2)));
 }
 
 #[test]

@@ -9,4 +9,5 @@ pub mod gate;
 pub mod monitor;
 pub mod probe;
 pub mod rollout;
+mod stepping;
 pub mod window;

@@ -1,5 +1,5 @@
 //! Capacity before weight, for a `--to` stack with `service.autoscaling`: instead of refusing a
-//! step its healthy targets cannot carry ([`crate::traffic::capacity`]), raise the scalable
+//! step its healthy targets cannot carry ([`crate::cutover::decide::capacity`]), raise the scalable
 //! target's minimum to what the step needs and wait (at most `--capacity-wait`) until that many
 //! targets are healthy. Target tracking would react only minutes after the load arrived.
 //! Without autoscaling the step itself refuses (exit 3) with the numbers and the fix.
@@ -11,9 +11,9 @@ use tokio::sync::mpsc::Receiver;
 
 use super::rollout::Scene;
 use crate::aws::{scaling, target_group};
+use crate::cutover::decide::{capacity, Percent};
 use crate::error::{Error, Result};
 use crate::plan::scaling::resource_id;
-use crate::traffic::{capacity, Percent};
 
 /// Time between target health reads while waiting.
 const POLL: Duration = Duration::from_secs(5);

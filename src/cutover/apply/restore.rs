@@ -1,4 +1,4 @@
-//! Restore the routing a cutover recorded on a rule: the decision ([`crate::traffic::cutover::
+//! Restore the routing a cutover recorded on a rule: the decision ([`crate::cutover::decide::cutover::
 //! rollback_decision`]) turned into calls (the switch, then moving the record from "replaced"
 //! to "restored"), made after a last look that the rule did not move. `rollback` restores every
 //! recorded rule on the listener; a progressive cutover that breached a gate restores its one.
@@ -11,12 +11,12 @@ use serde::Serialize;
 use crate::aws::forward::Forward;
 use crate::aws::listener_rule::{self, ListenerRule, RuleChange};
 use crate::aws::{target_group, Clients};
+use crate::cutover::decide::cutover::rollback_decision;
+use crate::cutover::decide::drift::{drift, moved};
+use crate::cutover::decide::progress::PROGRESS_TAG;
+use crate::cutover::decide::record::{APPLIED_TAG, REPLACED_TAG, RESTORED_TAG};
+use crate::cutover::decide::RollbackDecision;
 use crate::error::{Error, Result};
-use crate::traffic::cutover::rollback_decision;
-use crate::traffic::drift::{drift, moved};
-use crate::traffic::progress::PROGRESS_TAG;
-use crate::traffic::record::{APPLIED_TAG, REPLACED_TAG, RESTORED_TAG};
-use crate::traffic::RollbackDecision;
 
 /// One rule with a recorded cutover and what rollback does with it.
 #[derive(Debug, Clone, Serialize)]

@@ -12,7 +12,7 @@ use crate::aws::listener_rule::{self, ListenerRule};
 use crate::aws::metrics::{self, AlbMetrics, ServerMetrics};
 use crate::aws::{load_balancer, target_group, Clients};
 use crate::error::{Error, Result};
-use crate::probe::alb::routing_rule;
+use crate::model::rule::routing as routing_rule;
 use crate::stack::Stack;
 
 /// One stack in a sample.

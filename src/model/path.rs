@@ -1,5 +1,6 @@
-//! ALB listener-rule path patterns: case-sensitive, `*` matches any run of characters
-//! (including none and `/`), `?` exactly one character, matched against the path only.
+//! ALB listener-rule path patterns (what `local`'s router and `verify`'s rule lookup match):
+//! case-sensitive, `*` matches any run of characters (including none and `/`), `?` exactly one
+//! character, matched against the path only.
 
 /// True when `path` matches the ALB path pattern `pattern`.
 pub fn path_matches(pattern: &str, path: &str) -> bool {

@@ -201,7 +201,7 @@ pub fn moved(read: &ListenerRule, now: Option<&ListenerRule>) -> Option<String> 
 mod tests {
     use super::*;
     use crate::aws::forward::WeightedGroup;
-    use crate::traffic::cutover::{cutover, Percent};
+    use crate::cutover::decide::cutover::{cutover, Percent};
 
     const OLD: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/opensearch-mcp-tg/01";
     const NEW: &str =
@@ -212,7 +212,7 @@ mod tests {
             arn: "arn:rule/100".into(),
             priority: Some(100),
             path_patterns: vec!["/ossserver/*".into()],
-            actions: vec![f.to_action()],
+            actions: vec![crate::model::RuleAction::forward(f.clone())],
             tags: tags
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone()))

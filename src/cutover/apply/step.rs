@@ -1,8 +1,8 @@
 //! One cutover step on the production rule: find the rule that serves the `--from` stack's paths,
-//! decide the new weights and the record of the replaced routing ([`crate::traffic::cutover`]),
+//! decide the new weights and the record of the replaced routing ([`crate::cutover::decide::cutover`]),
 //! and make the calls — record first, then `ModifyRule`, then what was applied — after a last
 //! look that the rule did not move meanwhile. `cutover --weight N` is one step; a progressive
-//! cutover is several, each with its progress record ([`crate::traffic::progress`]).
+//! cutover is several, each with its progress record ([`crate::cutover::decide::progress`]).
 
 use serde::Serialize;
 
@@ -11,14 +11,14 @@ use crate::aws::listener_rule::{self, ListenerRule, RuleChange};
 use crate::aws::load_balancer::{self, AlbListener};
 use crate::aws::target_group::{self, health_count, HealthCount};
 use crate::aws::{Call, Clients};
+use crate::cutover::decide::capacity;
+use crate::cutover::decide::cutover::{cutover, record_for_cutover};
+use crate::cutover::decide::drift::{drift, moved};
+use crate::cutover::decide::progress::PROGRESS_TAG;
+use crate::cutover::decide::record::{self, APPLIED_TAG, REPLACED_TAG, RESTORED_TAG};
+use crate::cutover::decide::{Percent, RecordUpdate};
 use crate::error::{Error, Result};
 use crate::stack::Stack;
-use crate::traffic::capacity;
-use crate::traffic::cutover::{cutover, record_for_cutover};
-use crate::traffic::drift::{drift, moved};
-use crate::traffic::progress::PROGRESS_TAG;
-use crate::traffic::record::{self, APPLIED_TAG, REPLACED_TAG, RESTORED_TAG};
-use crate::traffic::{Percent, RecordUpdate};
 
 /// What a cutover step found and does, for `--output json` (and the text it prints).
 #[derive(Debug, Clone, Serialize)]
@@ -103,10 +103,7 @@ pub async fn production_rule(
         })?;
     let rules = listener_rule::rules(aws, &listener.arn).await?;
     let paths = &from.rule_path_patterns();
-    let rule = rules
-        .into_iter()
-        .find(|r| r.priority.is_some() && r.serves(paths))
-        .ok_or_else(|| {
+    let rule = crate::model::rule::serving(rules, paths).ok_or_else(|| {
             Error::refused(format!(
                 "no rule on {}:{} serves {} (the paths of stack {}); deploy it with `mcpctl up --stack {}`, or pass --from with the stack that serves production",
                 listener.load_balancer, listener.port, paths.join(", "), from.name, from.name

@@ -65,15 +65,6 @@ impl Blockers {
     }
 }
 
-/// True when the rule belongs to `stack`: tagged for it, or untagged and serving its paths
-/// (a rule created by the old scripts, adopted the way `up` adopts it).
-pub fn owned_by(rule: &ListenerRule, stack: &str, paths: &[String]) -> bool {
-    match rule.tag(STACK_TAG) {
-        Some(owner) => owner == stack,
-        None => rule.priority.is_some() && rule.serves(paths),
-    }
-}
-
 /// The routing without one target group; `None` when nothing would be left. When only
 /// weight-0 groups remain they get weight 1, so the rule still sends its requests somewhere.
 pub fn without_group(forward: &Forward, arn: &str) -> Option<Forward> {
@@ -117,7 +108,7 @@ pub fn plan_rules(
             _ => false,
         };
         let label = rule.label();
-        let owned = owned_by(rule, stack, paths);
+        let owned = rule.belongs_to(stack, paths);
         if !owned && !mentions {
             continue;
         }
@@ -205,7 +196,7 @@ mod tests {
             arn: format!("arn:rule/{priority}"),
             priority: Some(priority),
             path_patterns: vec![path.to_string()],
-            actions: vec![f.to_action()],
+            actions: vec![crate::model::RuleAction::forward(f)],
             tags: owner
                 .map(|o| vec![(STACK_TAG.to_string(), o.to_string())])
                 .unwrap_or_default(),

@@ -1,7 +1,7 @@
 //! A progressive cutover (`cutover --steps 10,50,100 --bake 5m`): for each step set the weights
-//! ([`crate::routing::step`], with the progress record on the rule), bake it ([`super::bake`]),
+//! ([`crate::cutover::apply::step`], with the progress record on the rule), bake it ([`super::bake`]),
 //! and on a breach restore the routing recorded before the cutover
-//! ([`crate::routing::restore`]). An interrupt asks the caller whether to roll back; without a
+//! ([`crate::cutover::apply::restore`]). An interrupt asks the caller whether to roll back; without a
 //! rollback the record stays on the rule and `cutover --resume` continues from it.
 
 use std::path::Path;
@@ -10,18 +10,18 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::mpsc::Receiver;
 
-use super::bake::{bake, now_secs, BakeEnd, BakeSpec, Judgement, ProbeSpec, Reading};
-use super::capacity::{self, Raised};
-use super::gate::{Breach, Gate, Thresholds};
-use super::window::StepWindow;
+use super::bake::{now_secs, Judgement, ProbeSpec, Reading};
+use super::capacity::Raised;
+use super::gate::{Breach, Thresholds};
+use super::stepping::{stopped_at, Rollout};
 use crate::aws::listener_rule::RuleChange;
 use crate::aws::{Call, Clients};
-use crate::error::{Error, Result};
-use crate::routing::restore::{self, RuleRollback};
-use crate::routing::step::{self, CutoverReport};
+use crate::cutover::apply::restore::RuleRollback;
+use crate::cutover::apply::step::CutoverReport;
+use crate::cutover::decide::progress::{Progress, PROGRESS_TAG};
+use crate::cutover::decide::Percent;
+use crate::error::Result;
 use crate::stack::Stack;
-use crate::traffic::progress::{Progress, PROGRESS_TAG};
-use crate::traffic::Percent;
 
 /// Where the cutover happens.
 #[derive(Debug, Clone, Copy)]
@@ -165,7 +165,52 @@ pub async fn run(
     observer: &mut dyn Observer,
     interrupts: &mut Receiver<()>,
 ) -> Result<RolloutReport> {
-    let mut report = RolloutReport {
+    let mut r = Rollout {
+        scene,
+        spec,
+        observer,
+        interrupts,
+        report: new_report(scene, spec),
+        previous: None,
+    };
+    let (first, mut recorded_since) = match &spec.resume {
+        Some(p) => (p.step, Some(p.since)),
+        None => (0, None),
+    };
+    let mut rule_arn = String::new();
+    for index in first..spec.steps.len() {
+        let mut progress = Progress {
+            to: scene.to.names.target_group.clone(),
+            steps: spec.steps.clone(),
+            step: index,
+            since: recorded_since.take().unwrap_or_else(now_secs),
+            bake: spec.bake.as_secs(),
+        };
+        let prepared = r.set_step(index, index == first, &mut progress).await?;
+        rule_arn = prepared.rule.arn.clone();
+        let end = r.bake_step(index, &progress, &prepared).await;
+        if let Some(outcome) = r.after_bake(index, end).await? {
+            r.report.outcome = outcome;
+            return Ok(r.report);
+        }
+    }
+    // Done: the last step's weights stay, the routing record stays for `rollback`, and the
+    // progress record goes.
+    if !rule_arn.is_empty() {
+        RuleChange::RemoveTags {
+            rule_arn,
+            keys: vec![PROGRESS_TAG.to_string()],
+        }
+        .apply(scene.aws)
+        .await
+        .map_err(|e| stopped_at(e, &r.report))?;
+    }
+    Ok(r.report)
+}
+
+/// The report of a rollout about to start (no step yet, completed until told otherwise).
+fn new_report(scene: Scene<'_>, spec: &RolloutSpec) -> RolloutReport {
+    RolloutReport {
         from: scene.from.name.clone(),
         to: scene.to.name.clone(),
         steps_planned: spec.steps.iter().map(|p| p.get()).collect(),
@@ -178,223 +223,13 @@ pub async fn run(
         restored: None,
         restore_ms: None,
         capacity_raised: Vec::new(),
-    };
-    let (first, mut recorded_since) = match &spec.resume {
-        Some(p) => (p.step, Some(p.since)),
-        None => (0, None),
-    };
-    let of = spec.steps.len();
-    let mut rule_arn = String::new();
-    let mut previous: Option<StepWindow> = None;
-    for index in first..of {
-        let weight = spec.steps[index];
-        let mut progress = Progress {
-            to: scene.to.names.target_group.clone(),
-            steps: spec.steps.clone(),
-            step: index,
-            since: recorded_since.take().unwrap_or_else(now_secs),
-            bake: spec.bake.as_secs(),
-        };
-        if !spec.force {
-            let raised = capacity::ensure(scene, weight, spec.capacity_wait, interrupts)
-                .await
-                .map_err(|e| stopped_at(e, &report))?;
-            if let Some(r) = raised {
-                observer.note(&r.describe(&scene.to.name));
-                report.capacity_raised.push(r);
-            }
-        }
-        let stopped = |e| stopped_at(e, &report);
-        let mut prepared = prepare(scene, spec, weight, &progress)
-            .await
-            .map_err(stopped)?;
-        if report.resumed && index == first && switches(&prepared) {
-            // Resumed on a step whose weights never got set (stopped between the record and
-            // the switch): its bake starts now.
-            progress.since = now_secs();
-            prepared = prepare(scene, spec, weight, &progress)
-                .await
-                .map_err(stopped)?;
-        }
-        step::apply(scene.aws, &mut prepared)
-            .await
-            .map_err(stopped)?;
-        rule_arn = prepared.rule.arn.clone();
-        observer.step_set(index, of, &prepared.report);
-        let now = now_secs();
-        let bake_spec = BakeSpec {
-            alb_arn: &prepared.report.listener.load_balancer_arn,
-            to_arn: &prepared.to_arn,
-            window: StepWindow::new(
-                progress.since,
-                now + progress.bake_left(now),
-                spec.metrics_lag.as_secs(),
-                previous.as_ref(),
-            ),
-            interval: spec.interval,
-            thresholds: &spec.thresholds,
-            probe: spec.probe.as_ref(),
-        };
-        previous = Some(bake_spec.window);
-        let mut readings = 0u32;
-        let (mut end, last) = bake(scene.aws, &bake_spec, interrupts, &mut |r| {
-            readings += 1;
-            observer.reading(index, of, weight, r)
-        })
-        .await;
-        let judgement = match &end {
-            BakeEnd::Passed(j) => Some(j.clone()),
-            _ => None,
-        };
-        if let Some(j) = judgement
-            .as_ref()
-            .filter(|j| spec.require_traffic && !j.judged)
-        {
-            end = BakeEnd::Breached(not_judged(j));
-        }
-        report.steps.push(StepReport {
-            index,
-            weight: weight.get(),
-            since: progress.since,
-            routing: prepared.report.routing_after.clone(),
-            calls: prepared.report.calls.clone(),
-            last_reading: last,
-            readings,
-            judgement,
-        });
-        match end {
-            BakeEnd::Passed(j) => observer.step_done(index, of, weight, &j),
-            BakeEnd::Breached(breach) => {
-                observer.restoring(&format!(
-                    "step {} of {of} ({}%) breached a gate: {}",
-                    index + 1,
-                    weight.get(),
-                    breach.message
-                ));
-                restore_into(scene, &mut report).await.map_err(|e| {
-                    Error::failed_with(
-                        format!(
-                            "step {} ({}%) breached a gate ({}), and restoring the routing recorded before the cutover failed: run `mcpctl rollback --stack {}` now",
-                            index + 1, weight.get(), breach.message, scene.from.name
-                        ),
-                        e,
-                    )
-                })?;
-                report.outcome = Outcome::Aborted {
-                    step: index,
-                    breach,
-                };
-                return Ok(report);
-            }
-            BakeEnd::Interrupted => {
-                let rolled_back = observer.interrupted(index);
-                if rolled_back {
-                    observer.restoring(&format!(
-                        "interrupted during step {} of {of} ({}%)",
-                        index + 1,
-                        weight.get()
-                    ));
-                    restore_into(scene, &mut report).await?;
-                }
-                report.outcome = Outcome::Interrupted {
-                    step: index,
-                    rolled_back,
-                };
-                return Ok(report);
-            }
-        }
     }
-    // Done: the last step's weights stay, the routing record stays for `rollback`, and the
-    // progress record goes.
-    if !rule_arn.is_empty() {
-        RuleChange::RemoveTags {
-            rule_arn,
-            keys: vec![PROGRESS_TAG.to_string()],
-        }
-        .apply(scene.aws)
-        .await
-        .map_err(|e| stopped_at(e, &report))?;
-    }
-    Ok(report)
-}
-
-/// The breach of a step that `--require-traffic` wanted judged.
-fn not_judged(j: &Judgement) -> Breach {
-    Breach {
-        gate: Gate::NotJudged,
-        message: format!(
-            "the step's rates were not judged ({}) and --require-traffic is set",
-            j.not_judged.as_deref().unwrap_or("no data")
-        ),
-        observed: j.requests,
-        threshold: 0.0,
-    }
-}
-
-/// An error after a step's weights were set: say where the routing was left and how to go on
-/// (the error keeps its kind and exit code, and its cause).
-fn stopped_at(e: Error, report: &RolloutReport) -> Error {
-    let Some(last) = report.steps.last() else {
-        return e;
-    };
-    let note = format!(
-        "the progressive cutover stopped after step {} ({}% to stack {}): the routing stays there with its record on the rule; continue with `mcpctl cutover --from {} --to {} --resume`, or undo with `mcpctl rollback`",
-        last.index + 1,
-        last.weight,
-        report.to,
-        report.from,
-        report.to
-    );
-    match e {
-        Error::Refused(m) => Error::Refused(format!("{m}; {note}")),
-        Error::BadInput(m) => Error::BadInput(format!("{m}; {note}")),
-        Error::Interrupted(m) => Error::Interrupted(format!("{m}; {note}")),
-        Error::Failed(a) => Error::Failed(a.context(note)),
-        other => other,
-    }
-}
-
-async fn prepare(
-    scene: Scene<'_>,
-    spec: &RolloutSpec,
-    weight: Percent,
-    progress: &Progress,
-) -> Result<step::Step> {
-    step::prepare(
-        scene.aws,
-        scene.from,
-        scene.to,
-        scene.region,
-        weight,
-        spec.force,
-        Some(progress.encode()),
-    )
-    .await
-}
-
-fn switches(s: &step::Step) -> bool {
-    s.changes
-        .iter()
-        .any(|c| matches!(c, RuleChange::SetForward { .. }))
-}
-
-/// Restore the production rule's recorded routing (re-read now: the last look is against it).
-async fn restore_into(scene: Scene<'_>, report: &mut RolloutReport) -> Result<()> {
-    let (_, rule) = step::production_rule(scene.aws, scene.from, scene.region).await?;
-    let Some(r) = restore::plan(scene.aws, &rule, false, scene.stacks_dir).await? else {
-        return Err(Error::refused(format!(
-            "{} carries no record of the routing before the cutover",
-            rule.label()
-        )));
-    };
-    report.restore_ms = restore::apply(scene.aws, std::slice::from_ref(&r)).await?;
-    report.restored = Some(r.report);
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn an_error_after_a_step_says_where_the_routing_stays_and_keeps_its_kind() {

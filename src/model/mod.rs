@@ -1,0 +1,14 @@
+//! The shapes every feature shares, as plain data with no SDK types: a listener rule and its
+//! actions ([`rule`]), the forward action ([`forward`]), target
+//! health ([`health`]), names read from ELB ARNs ([`names`]) and ALB path
+//! matching ([`path`]). A leaf: `plan` and `aws` both use it,
+//! neither owns it; `aws` converts the SDK's types into these at its edge.
+
+pub mod forward;
+pub mod health;
+pub mod names;
+pub mod path;
+pub mod rule;
+
+pub use forward::Forward;
+pub use rule::{ListenerRule, RuleAction};
