@@ -89,13 +89,7 @@ pub async fn task_definition(c: &Clients, task_definition: &str) -> Result<Optio
         .interceptor(raw.clone())
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "ecs:DescribeTaskDefinition",
-                &format!("task definition {task_definition}"),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("task definition {task_definition}"), e))?;
     Ok(raw.json())
 }
 
@@ -111,13 +105,7 @@ pub async fn service(c: &Clients, cluster: &str, name: &str) -> Result<Option<Va
         .interceptor(raw.clone())
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "ecs:DescribeServices",
-                &format!("service {name} in cluster {cluster}"),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("service {name} in cluster {cluster}"), e))?;
     Ok(raw
         .json()
         .and_then(|v| v["services"].as_array().and_then(|a| a.first().cloned())))
@@ -136,13 +124,7 @@ pub async fn target_group(c: &Clients, name: &str) -> Result<Option<Value>> {
         .target_group_arn(arn)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "elasticloadbalancing:DescribeTargetGroupAttributes",
-                &what,
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&what, e))?;
     let tags = crate::aws::target_group::tags_of(c, &[arn.to_string()])
         .await?
         .into_iter()

@@ -64,7 +64,7 @@ pub async fn describe(c: &Clients, name: &str) -> Result<Option<MetricAlarm>> {
         .alarm_names(name)
         .send()
         .await
-        .map_err(|e| call_error("cloudwatch:DescribeAlarms", &format!("alarm {name}"), e))?;
+        .map_err(|e| call_error(&format!("alarm {name}"), e))?;
     Ok(out
         .metric_alarms()
         .iter()
@@ -176,7 +176,7 @@ pub async fn put(c: &Clients, name: &str, d: &AlarmDefinition) -> Result<()> {
         .treat_missing_data("notBreaching")
         .send()
         .await
-        .map_err(|e| call_error("cloudwatch:PutMetricAlarm", &format!("alarm {name}"), e))?;
+        .map_err(|e| call_error(&format!("alarm {name}"), e))?;
     Ok(())
 }
 
@@ -187,7 +187,7 @@ pub async fn delete(c: &Clients, name: &str) -> Result<()> {
         .alarm_names(name)
         .send()
         .await
-        .map_err(|e| call_error("cloudwatch:DeleteAlarms", &format!("alarm {name}"), e))?;
+        .map_err(|e| call_error(&format!("alarm {name}"), e))?;
     Ok(())
 }
 

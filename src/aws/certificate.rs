@@ -18,13 +18,7 @@ pub async fn describe(c: &Clients, arn: &str) -> Result<Option<Certificate>> {
     {
         Ok(o) => o,
         Err(e) if code(&e) == Some("ResourceNotFoundException") => return Ok(None),
-        Err(e) => {
-            return Err(call_error(
-                "acm:DescribeCertificate",
-                &format!("certificate {arn}"),
-                e,
-            ))
-        }
+        Err(e) => return Err(call_error(&format!("certificate {arn}"), e)),
     };
     let Some(d) = out.certificate() else {
         return Ok(None);

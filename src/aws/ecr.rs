@@ -27,7 +27,7 @@ pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedRepositor
     {
         Ok(o) => o,
         Err(e) if code(&e) == Some("RepositoryNotFoundException") => return Ok(None),
-        Err(e) => return Err(call_error("ecr:DescribeRepositories", &what, e)),
+        Err(e) => return Err(call_error(&what, e)),
     };
     let Some(repo) = out.repositories().first() else {
         return Ok(None);
@@ -42,7 +42,7 @@ pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedRepositor
     {
         Ok(p) => canonical_json(p.lifecycle_policy_text().unwrap_or_default()),
         Err(e) if code(&e) == Some("LifecyclePolicyNotFoundException") => String::new(),
-        Err(e) => return Err(call_error("ecr:GetLifecyclePolicy", &what, e)),
+        Err(e) => return Err(call_error(&what, e)),
     };
     let tags: Vec<(String, String)> = c
         .ecr
@@ -50,7 +50,7 @@ pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedRepositor
         .resource_arn(&arn)
         .send()
         .await
-        .map_err(|e| call_error("ecr:ListTagsForResource", &what, e))?
+        .map_err(|e| call_error(&what, e))?
         .tags()
         .iter()
         .map(|t| (t.key().to_string(), t.value().to_string()))
@@ -86,7 +86,7 @@ pub async fn create(c: &Clients, s: &RepositorySpec) -> Result<String> {
         .set_tags(Some(ecr_tags(&s.tags)))
         .send()
         .await
-        .map_err(|e| call_error("ecr:CreateRepository", &what, e))?;
+        .map_err(|e| call_error(&what, e))?;
     if !s.lifecycle_policy.is_empty() {
         put_policy(c, s).await?;
     }
@@ -109,11 +109,7 @@ async fn put_policy(c: &Clients, s: &RepositorySpec) -> Result<()> {
         {
             Ok(_) => Ok(()),
             Err(e) if code(&e) == Some("LifecyclePolicyNotFoundException") => Ok(()),
-            Err(e) => Err(call_error(
-                "ecr:DeleteLifecyclePolicy",
-                &format!("ECR repository {}", s.name),
-                e,
-            )),
+            Err(e) => Err(call_error(&format!("ECR repository {}", s.name), e)),
         };
     }
     c.ecr
@@ -122,13 +118,7 @@ async fn put_policy(c: &Clients, s: &RepositorySpec) -> Result<()> {
         .lifecycle_policy_text(&s.lifecycle_policy)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "ecr:PutLifecyclePolicy",
-                &format!("ECR repository {}", s.name),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("ECR repository {}", s.name), e))?;
     Ok(())
 }
 
@@ -151,7 +141,7 @@ pub async fn update(
             )
             .send()
             .await
-            .map_err(|e| call_error("ecr:PutImageScanningConfiguration", &what, e))?;
+            .map_err(|e| call_error(&what, e))?;
     }
     if update.lifecycle_policy {
         put_policy(c, s).await?;
@@ -163,7 +153,7 @@ pub async fn update(
             .set_tags(Some(ecr_tags(&s.tags)))
             .send()
             .await
-            .map_err(|e| call_error("ecr:TagResource", &what, e))?;
+            .map_err(|e| call_error(&what, e))?;
     }
     Ok(())
 }
@@ -181,11 +171,7 @@ pub async fn delete(c: &Clients, name: &str) -> Result<()> {
     {
         Ok(_) => Ok(()),
         Err(e) if code(&e) == Some("RepositoryNotFoundException") => Ok(()),
-        Err(e) => Err(call_error(
-            "ecr:DeleteRepository",
-            &format!("ECR repository {name}"),
-            e,
-        )),
+        Err(e) => Err(call_error(&format!("ECR repository {name}"), e)),
     }
 }
 
@@ -232,11 +218,7 @@ pub async fn image_exists(
         {
             Ok(Some(false))
         }
-        Err(e) => Err(call_error(
-            "ecr:DescribeImages",
-            &format!("image {image}"),
-            e,
-        )),
+        Err(e) => Err(call_error(&format!("image {image}"), e)),
     }
 }
 
@@ -255,11 +237,7 @@ pub async fn tag_mutability(c: &Clients, name: &str) -> Result<Option<String>> {
             .and_then(|r| r.image_tag_mutability())
             .map(|m| m.as_str().to_string())),
         Err(e) if code(&e) == Some("RepositoryNotFoundException") => Ok(None),
-        Err(e) => Err(call_error(
-            "ecr:DescribeRepositories",
-            &format!("ECR repository {name}"),
-            e,
-        )),
+        Err(e) => Err(call_error(&format!("ECR repository {name}"), e)),
     }
 }
 
@@ -305,7 +283,7 @@ pub async fn image_architectures(
         .accepted_media_types("application/vnd.docker.distribution.manifest.v2+json")
         .send()
         .await
-        .map_err(|e| call_error("ecr:BatchGetImage", &format!("image {image}"), e))?;
+        .map_err(|e| call_error(&format!("image {image}"), e))?;
     Ok(out
         .images()
         .first()

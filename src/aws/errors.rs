@@ -175,12 +175,46 @@ fn timed_out() -> String {
     )
 }
 
-/// [`describe`] as a command error (exit 1).
-pub fn call_error<E>(action: &str, resource: &str, e: SdkError<E, HttpResponse>) -> Error
+/// [`describe`] as a command error (exit 1), the IAM action named by the operation that
+/// failed ([`action_of`]), so no action is typed by hand.
+pub fn call_error<E>(resource: &str, e: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    Error::Failed(anyhow::Error::new(describe(action, resource, &e)))
+    Error::Failed(anyhow::Error::new(describe(
+        &action_of::<E>(),
+        resource,
+        &e,
+    )))
+}
+
+/// The SDK crates mcpctl uses and the IAM prefix of their service.
+const PREFIXES: [(&str, &str); 9] = [
+    ("aws_sdk_acm", "acm"),
+    ("aws_sdk_applicationautoscaling", "application-autoscaling"),
+    ("aws_sdk_cloudwatch", "cloudwatch"),
+    ("aws_sdk_cloudwatchlogs", "logs"),
+    ("aws_sdk_ecr", "ecr"),
+    ("aws_sdk_ecs", "ecs"),
+    ("aws_sdk_elasticloadbalancingv2", "elasticloadbalancing"),
+    ("aws_sdk_iam", "iam"),
+    ("aws_sdk_sts", "sts"),
+];
+
+/// The IAM action of the operation whose error type is `E`: the SDK names it
+/// `aws_sdk_SERVICE::operation::snake_name::OperationError`, so
+/// `aws_sdk_ecs::operation::update_service::UpdateServiceError` is `ecs:UpdateService` (for
+/// these services an action has its operation's name). Unit tests pin it for every crate.
+pub fn action_of<E>() -> String {
+    let path = std::any::type_name::<E>();
+    let krate = path.split("::").next().unwrap_or_default();
+    let name = path.rsplit("::").next().unwrap_or_default();
+    let operation = name.strip_suffix("Error").unwrap_or(name);
+    let prefix = PREFIXES
+        .iter()
+        .find(|(k, _)| *k == krate)
+        .map_or(krate, |(_, p)| *p);
+    format!("{prefix}:{operation}")
 }
 
 #[cfg(test)]
@@ -240,6 +274,58 @@ mod tests {
             s.contains("does not implement `application-autoscaling:DescribeScalingActivities`"),
             "{s}"
         );
+    }
+}
+
+#[cfg(test)]
+mod action_tests {
+    use super::action_of;
+
+    #[test]
+    fn the_action_is_the_failed_operation_of_each_sdk() {
+        use aws_sdk_applicationautoscaling::operation::register_scalable_target::RegisterScalableTargetError;
+        use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataError;
+        use aws_sdk_cloudwatchlogs::operation::filter_log_events::FilterLogEventsError;
+        use aws_sdk_elasticloadbalancingv2::operation::set_rule_priorities::SetRulePrioritiesError;
+        let cases = [
+            (
+                action_of::<aws_sdk_acm::operation::describe_certificate::DescribeCertificateError>(
+                ),
+                "acm:DescribeCertificate",
+            ),
+            (
+                action_of::<RegisterScalableTargetError>(),
+                "application-autoscaling:RegisterScalableTarget",
+            ),
+            (
+                action_of::<GetMetricDataError>(),
+                "cloudwatch:GetMetricData",
+            ),
+            (action_of::<FilterLogEventsError>(), "logs:FilterLogEvents"),
+            (
+                action_of::<aws_sdk_ecr::operation::batch_get_image::BatchGetImageError>(),
+                "ecr:BatchGetImage",
+            ),
+            (
+                action_of::<aws_sdk_ecs::operation::update_service::UpdateServiceError>(),
+                "ecs:UpdateService",
+            ),
+            (
+                action_of::<SetRulePrioritiesError>(),
+                "elasticloadbalancing:SetRulePriorities",
+            ),
+            (
+                action_of::<aws_sdk_iam::operation::get_role::GetRoleError>(),
+                "iam:GetRole",
+            ),
+            (
+                action_of::<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError>(),
+                "sts:GetCallerIdentity",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
     }
 }
 

@@ -38,7 +38,7 @@ pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedTaskRole>
     let role = match c.iam.get_role().role_name(name).send().await {
         Ok(o) => o.role,
         Err(e) if code(&e) == Some("NoSuchEntity") => return Ok(None),
-        Err(e) => return Err(call_error("iam:GetRole", &what, e)),
+        Err(e) => return Err(call_error(&what, e)),
     };
     let Some(role) = role else { return Ok(None) };
     let policy = match c
@@ -51,7 +51,7 @@ pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedTaskRole>
     {
         Ok(p) => decode(p.policy_document()),
         Err(e) if code(&e) == Some("NoSuchEntity") => String::new(),
-        Err(e) => return Err(call_error("iam:GetRolePolicy", &what, e)),
+        Err(e) => return Err(call_error(&what, e)),
     };
     let tags: Vec<(String, String)> = role
         .tags()
@@ -77,7 +77,7 @@ async fn put_policy(c: &Clients, s: &TaskRoleSpec) -> Result<()> {
         .policy_document(&s.policy)
         .send()
         .await
-        .map_err(|e| call_error("iam:PutRolePolicy", &format!("IAM role {}", s.name), e))?;
+        .map_err(|e| call_error(&format!("IAM role {}", s.name), e))?;
     Ok(())
 }
 
@@ -92,7 +92,7 @@ pub async fn create(c: &Clients, s: &TaskRoleSpec) -> Result<String> {
         .set_tags(Some(iam_tags(&s.tags)?))
         .send()
         .await
-        .map_err(|e| call_error("iam:CreateRole", &format!("IAM role {}", s.name), e))?;
+        .map_err(|e| call_error(&format!("IAM role {}", s.name), e))?;
     put_policy(c, s).await?;
     Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
 }
@@ -107,7 +107,7 @@ pub async fn update(c: &Clients, s: &TaskRoleSpec, update: &TaskRoleUpdate) -> R
             .policy_document(&s.trust_policy)
             .send()
             .await
-            .map_err(|e| call_error("iam:UpdateAssumeRolePolicy", &what, e))?;
+            .map_err(|e| call_error(&what, e))?;
     }
     if update.policy {
         put_policy(c, s).await?;
@@ -119,7 +119,7 @@ pub async fn update(c: &Clients, s: &TaskRoleSpec, update: &TaskRoleUpdate) -> R
             .set_tags(Some(iam_tags(&s.tags)?))
             .send()
             .await
-            .map_err(|e| call_error("iam:TagRole", &what, e))?;
+            .map_err(|e| call_error(&what, e))?;
     }
     Ok(())
 }
@@ -136,7 +136,7 @@ pub async fn users(c: &Clients, cluster: &str, role_arn: &str) -> Result<Vec<Str
             .set_next_token(token.take())
             .send()
             .await
-            .map_err(|e| call_error("ecs:ListServices", &format!("cluster {cluster}"), e))?;
+            .map_err(|e| call_error(&format!("cluster {cluster}"), e))?;
         arns.extend(out.service_arns().iter().cloned());
         match out.next_token() {
             Some(t) if !t.is_empty() => token = Some(t.to_string()),
@@ -152,7 +152,7 @@ pub async fn users(c: &Clients, cluster: &str, role_arn: &str) -> Result<Vec<Str
             .set_services(Some(chunk.to_vec()))
             .send()
             .await
-            .map_err(|e| call_error("ecs:DescribeServices", &format!("cluster {cluster}"), e))?;
+            .map_err(|e| call_error(&format!("cluster {cluster}"), e))?;
         for s in out.services() {
             if s.status() != Some("ACTIVE") {
                 continue;
@@ -164,7 +164,7 @@ pub async fn users(c: &Clients, cluster: &str, role_arn: &str) -> Result<Vec<Str
                 .task_definition(td)
                 .send()
                 .await
-                .map_err(|e| call_error("ecs:DescribeTaskDefinition", td, e))?;
+                .map_err(|e| call_error(td, e))?;
             if d.task_definition().and_then(|t| t.task_role_arn()) == Some(role_arn) {
                 users.push(s.service_name().unwrap_or_default().to_string());
             }
@@ -183,7 +183,7 @@ pub async fn delete(c: &Clients, name: &str) -> Result<()> {
         .role_name(name)
         .send()
         .await
-        .map_err(|e| call_error("iam:ListRolePolicies", &what, e))?;
+        .map_err(|e| call_error(&what, e))?;
     for p in inline.policy_names() {
         c.iam
             .delete_role_policy()
@@ -191,7 +191,7 @@ pub async fn delete(c: &Clients, name: &str) -> Result<()> {
             .policy_name(p)
             .send()
             .await
-            .map_err(|e| call_error("iam:DeleteRolePolicy", &what, e))?;
+            .map_err(|e| call_error(&what, e))?;
     }
     let attached = c
         .iam
@@ -199,7 +199,7 @@ pub async fn delete(c: &Clients, name: &str) -> Result<()> {
         .role_name(name)
         .send()
         .await
-        .map_err(|e| call_error("iam:ListAttachedRolePolicies", &what, e))?;
+        .map_err(|e| call_error(&what, e))?;
     for p in attached.attached_policies() {
         c.iam
             .detach_role_policy()
@@ -207,14 +207,14 @@ pub async fn delete(c: &Clients, name: &str) -> Result<()> {
             .policy_arn(p.policy_arn().unwrap_or_default())
             .send()
             .await
-            .map_err(|e| call_error("iam:DetachRolePolicy", &what, e))?;
+            .map_err(|e| call_error(&what, e))?;
     }
     c.iam
         .delete_role()
         .role_name(name)
         .send()
         .await
-        .map_err(|e| call_error("iam:DeleteRole", &what, e))?;
+        .map_err(|e| call_error(&what, e))?;
     Ok(())
 }
 

@@ -34,7 +34,7 @@ pub async fn caller(clients: &Clients) -> Result<Identity> {
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| call_error("sts:GetCallerIdentity", "the credentials in use", e))?;
+        .map_err(|e| call_error("the credentials in use", e))?;
     Ok(Identity {
         account: out.account().unwrap_or("unknown").to_string(),
         region: clients.region.clone(),

@@ -169,7 +169,7 @@ pub async fn build_and_push(
         .get_authorization_token()
         .send()
         .await
-        .map_err(|e| call_error("ecr:GetAuthorizationToken", "ECR registry", e))?;
+        .map_err(|e| call_error("ECR registry", e))?;
     let data = auth
         .authorization_data()
         .first()

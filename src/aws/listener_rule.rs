@@ -83,13 +83,7 @@ async fn describe_all(c: &Clients, listener_arn: &str) -> Result<Vec<Rule>> {
             .set_marker(marker.take())
             .send()
             .await
-            .map_err(|e| {
-                call_error(
-                    "elasticloadbalancing:DescribeRules",
-                    &format!("listener {listener_arn}"),
-                    e,
-                )
-            })?;
+            .map_err(|e| call_error(&format!("listener {listener_arn}"), e))?;
         raw.extend(out.rules().iter().cloned());
         match out.next_marker() {
             Some(m) if !m.is_empty() => marker = Some(m.to_string()),
@@ -129,13 +123,7 @@ pub async fn rule(c: &Clients, rule_arn: &str) -> Result<Option<ListenerRule>> {
     let out = match c.elb.describe_rules().rule_arns(rule_arn).send().await {
         Ok(out) => out,
         Err(e) if super::errors::code(&e) == Some("RuleNotFound") => return Ok(None),
-        Err(e) => {
-            return Err(call_error(
-                "elasticloadbalancing:DescribeRules",
-                &format!("listener rule {rule_arn}"),
-                e,
-            ))
-        }
+        Err(e) => return Err(call_error(&format!("listener rule {rule_arn}"), e)),
     };
     let Some(raw) = out.rules().first() else {
         return Ok(None);
@@ -199,7 +187,7 @@ pub async fn create(
         .set_tags(Some(elb_tags(&spec.tags)))
         .send()
         .await
-        .map_err(|e| call_error("elasticloadbalancing:CreateRule", &what, e))?;
+        .map_err(|e| call_error(&what, e))?;
     out.rules()
         .first()
         .and_then(|r| r.rule_arn())
@@ -225,9 +213,7 @@ pub async fn update(
         if update.forward {
             req = req.actions(forward_to(tg_arn));
         }
-        req.send()
-            .await
-            .map_err(|e| call_error("elasticloadbalancing:ModifyRule", &what, e))?;
+        req.send().await.map_err(|e| call_error(&what, e))?;
     }
     if let Some(priority) = update.priority {
         set_priority(c, rule_arn, priority, &what).await?;
@@ -249,13 +235,7 @@ pub async fn set_priority(c: &Clients, rule_arn: &str, priority: i32, what: &str
         .rule_priorities(pair)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "elasticloadbalancing:SetRulePriorities",
-                &format!("{what} (to priority {priority})"),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("{what} (to priority {priority})"), e))?;
     Ok(())
 }
 
@@ -267,7 +247,7 @@ async fn set_actions(c: &Clients, rule_arn: &str, action: Action) -> Result<()> 
         .actions(action)
         .send()
         .await
-        .map_err(|e| call_error("elasticloadbalancing:ModifyRule", rule_arn, e))?;
+        .map_err(|e| call_error(rule_arn, e))?;
     Ok(())
 }
 
@@ -279,7 +259,7 @@ async fn remove_tags(c: &Clients, arn: &str, keys: &[String]) -> Result<()> {
         .set_tag_keys(Some(keys.to_vec()))
         .send()
         .await
-        .map_err(|e| call_error("elasticloadbalancing:RemoveTags", arn, e))?;
+        .map_err(|e| call_error(arn, e))?;
     Ok(())
 }
 
@@ -290,7 +270,7 @@ async fn delete(c: &Clients, rule_arn: &str) -> Result<()> {
         .rule_arn(rule_arn)
         .send()
         .await
-        .map_err(|e| call_error("elasticloadbalancing:DeleteRule", rule_arn, e))?;
+        .map_err(|e| call_error(rule_arn, e))?;
     Ok(())
 }
 

@@ -36,13 +36,7 @@ pub async fn find(c: &Clients, lb: &LoadBalancerRef) -> Result<Option<Alb>> {
         {
             return Ok(None)
         }
-        Err(e) => {
-            return Err(call_error(
-                "elasticloadbalancing:DescribeLoadBalancers",
-                &format!("load balancer {lb}"),
-                e,
-            ))
-        }
+        Err(e) => return Err(call_error(&format!("load balancer {lb}"), e)),
     };
     Ok(out.load_balancers().first().map(|l| Alb {
         arn: l.load_balancer_arn().unwrap_or_default().to_string(),
@@ -84,13 +78,7 @@ pub async fn listeners(c: &Clients, alb_arn: &str) -> Result<Vec<Listener>> {
         .load_balancer_arn(alb_arn)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "elasticloadbalancing:DescribeListeners",
-                &format!("load balancer {alb_arn}"),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("load balancer {alb_arn}"), e))?;
     Ok(out
         .listeners()
         .iter()
@@ -145,13 +133,7 @@ pub async fn listener_certificates(c: &Clients, listener_arn: &str) -> Result<Ve
             .set_marker(marker.take())
             .send()
             .await
-            .map_err(|e| {
-                call_error(
-                    "elasticloadbalancing:DescribeListenerCertificates",
-                    &format!("listener {listener_arn}"),
-                    e,
-                )
-            })?;
+            .map_err(|e| call_error(&format!("listener {listener_arn}"), e))?;
         out.extend(
             page.certificates()
                 .iter()
@@ -197,13 +179,10 @@ pub async fn create_listener(c: &Clients, alb_arn: &str, spec: &ListenerSpec) ->
         }
         (ListenerProtocol::Http, _) => req.protocol(ProtocolEnum::Http),
     };
-    let out = req.send().await.map_err(|e| {
-        call_error(
-            "elasticloadbalancing:CreateListener",
-            &format!("{} listener on {alb_arn}", spec.label()),
-            e,
-        )
-    })?;
+    let out = req
+        .send()
+        .await
+        .map_err(|e| call_error(&format!("{} listener on {alb_arn}", spec.label()), e))?;
     created(out.listeners().first(), spec.port, spec.protocol.as_str())
 }
 
@@ -235,7 +214,6 @@ pub async fn create_redirect_listener(c: &Clients, r: &RedirectListener) -> Resu
         .await
         .map_err(|e| {
             call_error(
-                "elasticloadbalancing:CreateListener",
                 &format!("HTTP:{} redirect listener on {}", r.port, r.alb_arn),
                 e,
             )
@@ -274,7 +252,7 @@ pub async fn cluster(c: &Clients, name: &str) -> Result<Option<String>> {
         .clusters(name)
         .send()
         .await
-        .map_err(|e| call_error("ecs:DescribeClusters", &format!("cluster {name}"), e))?;
+        .map_err(|e| call_error(&format!("cluster {name}"), e))?;
     Ok(out
         .clusters()
         .iter()

@@ -19,7 +19,7 @@ pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedLogGroup>
         .log_group_name_prefix(name)
         .send()
         .await
-        .map_err(|e| call_error("logs:DescribeLogGroups", &what, e))?;
+        .map_err(|e| call_error(&what, e))?;
     let Some(g) = out
         .log_groups()
         .iter()
@@ -38,7 +38,7 @@ pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedLogGroup>
         .resource_arn(&arn)
         .send()
         .await
-        .map_err(|e| call_error("logs:ListTagsForResource", &what, e))?
+        .map_err(|e| call_error(&what, e))?
         .tags()
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
@@ -67,7 +67,7 @@ pub async fn create(c: &Clients, s: &LogGroupSpec) -> Result<()> {
         .set_tags(Some(tag_map(&s.tags)))
         .send()
         .await
-        .map_err(|e| call_error("logs:CreateLogGroup", &format!("log group {}", s.name), e))?;
+        .map_err(|e| call_error(&format!("log group {}", s.name), e))?;
     set_retention(c, s).await
 }
 
@@ -81,7 +81,7 @@ async fn set_retention(c: &Clients, s: &LogGroupSpec) -> Result<()> {
                 .retention_in_days(d)
                 .send()
                 .await
-                .map_err(|e| call_error("logs:PutRetentionPolicy", &what, e))?;
+                .map_err(|e| call_error(&what, e))?;
         }
         None => {
             c.logs
@@ -89,7 +89,7 @@ async fn set_retention(c: &Clients, s: &LogGroupSpec) -> Result<()> {
                 .log_group_name(&s.name)
                 .send()
                 .await
-                .map_err(|e| call_error("logs:DeleteRetentionPolicy", &what, e))?;
+                .map_err(|e| call_error(&what, e))?;
         }
     }
     Ok(())
@@ -112,7 +112,7 @@ pub async fn update(
             .set_tags(Some(tag_map(&s.tags)))
             .send()
             .await
-            .map_err(|e| call_error("logs:TagResource", &format!("log group {}", s.name), e))?;
+            .map_err(|e| call_error(&format!("log group {}", s.name), e))?;
     }
     Ok(())
 }
@@ -151,7 +151,7 @@ pub async fn read(c: &Clients, group: &str, start_ms: i64) -> Result<Vec<LogLine
             .set_next_token(token.take())
             .send()
             .await
-            .map_err(|e| call_error("logs:FilterLogEvents", &format!("log group {group}"), e))?;
+            .map_err(|e| call_error(&format!("log group {group}"), e))?;
         lines.extend(out.events().iter().map(|e| LogLine {
             id: e.event_id().unwrap_or_default().to_string(),
             timestamp: e.timestamp().unwrap_or_default(),
@@ -176,10 +176,6 @@ pub async fn delete(c: &Clients, name: &str) -> Result<()> {
     match c.logs.delete_log_group().log_group_name(name).send().await {
         Ok(_) => Ok(()),
         Err(e) if super::errors::code(&e) == Some("ResourceNotFoundException") => Ok(()),
-        Err(e) => Err(call_error(
-            "logs:DeleteLogGroup",
-            &format!("log group {name}"),
-            e,
-        )),
+        Err(e) => Err(call_error(&format!("log group {name}"), e)),
     }
 }

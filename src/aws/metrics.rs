@@ -296,7 +296,6 @@ async fn fetch(
             .await
             .map_err(|e| {
                 call_error(
-                    "cloudwatch:GetMetricData",
                     &format!("{NAMESPACE} metrics of {}", target_group_dimension(tg_arn)),
                     e,
                 )
@@ -354,13 +353,7 @@ pub async fn read_server(
         .end_time(DateTime::from(end))
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "cloudwatch:GetMetricData",
-                &format!("{namespace} metrics of {service}"),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("{namespace} metrics of {service}"), e))?;
     let mut m = ServerMetrics::default();
     for r in out.metric_data_results() {
         match r.id().unwrap_or_default() {

@@ -82,13 +82,7 @@ pub async fn observe(c: &Clients, resource_id: &str) -> Result<Option<ObservedSc
         .scalable_dimension(dimension())
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "application-autoscaling:DescribeScalableTargets",
-                resource_id,
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(resource_id, e))?;
     let Some(t) = out
         .scalable_targets()
         .iter()
@@ -108,13 +102,7 @@ pub async fn observe(c: &Clients, resource_id: &str) -> Result<Option<ObservedSc
             .set_next_token(token.take())
             .send()
             .await
-            .map_err(|e| {
-                call_error(
-                    "application-autoscaling:DescribeScalingPolicies",
-                    resource_id,
-                    e,
-                )
-            })?;
+            .map_err(|e| call_error(resource_id, e))?;
         for p in out.scaling_policies() {
             let tt = p.target_tracking_scaling_policy_configuration();
             let predefined = tt.and_then(|t| t.predefined_metric_specification());
@@ -154,13 +142,7 @@ pub async fn register(c: &Clients, resource_id: &str, min: i32, max: i32) -> Res
         .max_capacity(max)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "application-autoscaling:RegisterScalableTarget",
-                resource_id,
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(resource_id, e))?;
     Ok(())
 }
 
@@ -197,13 +179,7 @@ pub async fn put_policy(
         .target_tracking_scaling_policy_configuration(config)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "application-autoscaling:PutScalingPolicy",
-                &format!("policy {} of {resource_id}", p.name),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("policy {} of {resource_id}", p.name), e))?;
     Ok(())
 }
 
@@ -221,11 +197,7 @@ pub async fn delete_policy(c: &Clients, resource_id: &str, name: &str) -> Result
     {
         Ok(_) => Ok(()),
         Err(e) if code(&e) == Some("ObjectNotFoundException") => Ok(()),
-        Err(e) => Err(call_error(
-            "application-autoscaling:DeleteScalingPolicy",
-            &format!("policy {name} of {resource_id}"),
-            e,
-        )),
+        Err(e) => Err(call_error(&format!("policy {name} of {resource_id}"), e)),
     }
 }
 
@@ -242,11 +214,7 @@ pub async fn deregister(c: &Clients, resource_id: &str) -> Result<()> {
     {
         Ok(_) => Ok(()),
         Err(e) if code(&e) == Some("ObjectNotFoundException") => Ok(()),
-        Err(e) => Err(call_error(
-            "application-autoscaling:DeregisterScalableTarget",
-            resource_id,
-            e,
-        )),
+        Err(e) => Err(call_error(resource_id, e)),
     }
 }
 
@@ -274,13 +242,7 @@ pub async fn activities(c: &Clients, resource_id: &str, max: i32) -> Result<Vec<
         .max_results(max)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "application-autoscaling:DescribeScalingActivities",
-                resource_id,
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(resource_id, e))?;
     Ok(out
         .scaling_activities()
         .iter()

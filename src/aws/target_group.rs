@@ -25,7 +25,7 @@ pub async fn tags_of(c: &Clients, arns: &[String]) -> Result<Vec<(String, Tags)>
             .set_resource_arns(Some(chunk.to_vec()))
             .send()
             .await
-            .map_err(|e| call_error("elasticloadbalancing:DescribeTags", &chunk.join(", "), e))?;
+            .map_err(|e| call_error(&chunk.join(", "), e))?;
         for d in res.tag_descriptions() {
             let tags = d
                 .tags()
@@ -56,11 +56,7 @@ pub async fn describe_by_name(c: &Clients, name: &str) -> Result<Option<TargetGr
     match c.elb.describe_target_groups().names(name).send().await {
         Ok(out) => Ok(out.target_groups().first().cloned()),
         Err(e) if code(&e) == Some("TargetGroupNotFound") => Ok(None),
-        Err(e) => Err(call_error(
-            "elasticloadbalancing:DescribeTargetGroups",
-            &format!("target group {name}"),
-            e,
-        )),
+        Err(e) => Err(call_error(&format!("target group {name}"), e)),
     }
 }
 
@@ -104,13 +100,7 @@ pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedTargetGro
         .target_group_arn(&arn)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "elasticloadbalancing:DescribeTargetGroupAttributes",
-                &format!("target group {name}"),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("target group {name}"), e))?;
     let delay = attrs
         .attributes()
         .iter()
@@ -177,13 +167,7 @@ pub async fn create(c: &Clients, s: &TargetGroupSpec) -> Result<String> {
         .set_tags(Some(elb_tags(&s.tags)))
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "elasticloadbalancing:CreateTargetGroup",
-                &format!("target group {}", s.name),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("target group {}", s.name), e))?;
     let arn = out
         .target_groups()
         .first()
@@ -206,13 +190,7 @@ async fn set_delay(c: &Clients, arn: &str, s: &TargetGroupSpec) -> Result<()> {
         )
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "elasticloadbalancing:ModifyTargetGroupAttributes",
-                &format!("target group {}", s.name),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("target group {}", s.name), e))?;
     Ok(())
 }
 
@@ -235,13 +213,7 @@ pub async fn update(
             .matcher(Matcher::builder().http_code(&s.matcher).build())
             .send()
             .await
-            .map_err(|e| {
-                call_error(
-                    "elasticloadbalancing:ModifyTargetGroup",
-                    &format!("target group {}", s.name),
-                    e,
-                )
-            })?;
+            .map_err(|e| call_error(&format!("target group {}", s.name), e))?;
     }
     if update.deregistration_delay {
         set_delay(c, arn, s).await?;
@@ -260,7 +232,7 @@ pub async fn add_tags(c: &Clients, arn: &str, tags: &[(String, String)], what: &
         .set_tags(Some(elb_tags(tags)))
         .send()
         .await
-        .map_err(|e| call_error("elasticloadbalancing:AddTags", what, e))?;
+        .map_err(|e| call_error(what, e))?;
     Ok(())
 }
 
@@ -279,13 +251,7 @@ pub async fn health(c: &Clients, arn: &str) -> Result<Vec<TargetHealth>> {
         .target_group_arn(arn)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "elasticloadbalancing:DescribeTargetHealth",
-                &format!("target group {arn}"),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("target group {arn}"), e))?;
     Ok(out
         .target_health_descriptions()
         .iter()
@@ -321,10 +287,6 @@ pub async fn delete(c: &Clients, arn: &str, name: &str) -> Result<()> {
     {
         Ok(_) => Ok(()),
         Err(e) if code(&e) == Some("TargetGroupNotFound") => Ok(()),
-        Err(e) => Err(call_error(
-            "elasticloadbalancing:DeleteTargetGroup",
-            &format!("target group {name}"),
-            e,
-        )),
+        Err(e) => Err(call_error(&format!("target group {name}"), e)),
     }
 }

@@ -28,13 +28,7 @@ pub async fn observe(c: &Clients, family: &str) -> Result<Option<ObservedTaskDef
     {
         Ok(o) => o,
         Err(e) if code(&e) == Some("ClientException") => return Ok(None),
-        Err(e) => {
-            return Err(call_error(
-                "ecs:DescribeTaskDefinition",
-                &format!("task definition family {family}"),
-                e,
-            ))
-        }
+        Err(e) => return Err(call_error(&format!("task definition family {family}"), e)),
     };
     let Some(td) = out.task_definition() else {
         return Ok(None);
@@ -61,13 +55,7 @@ pub async fn observe_revision(c: &Clients, arn: &str) -> Result<Option<ObservedT
     {
         Ok(o) => o,
         Err(e) if code(&e) == Some("ClientException") => return Ok(None),
-        Err(e) => {
-            return Err(call_error(
-                "ecs:DescribeTaskDefinition",
-                &format!("task definition {arn}"),
-                e,
-            ))
-        }
+        Err(e) => return Err(call_error(&format!("task definition {arn}"), e)),
     };
     Ok(out.task_definition().map(|td| ObservedTaskDefinition {
         arn: td.task_definition_arn().unwrap_or_default().to_string(),
@@ -246,13 +234,7 @@ pub async fn register(
         || req.clone().send(),
     )
     .await
-    .map_err(|e| {
-        call_error(
-            "ecs:RegisterTaskDefinition",
-            &format!("task definition family {}", s.family),
-            e,
-        )
-    })?;
+    .map_err(|e| call_error(&format!("task definition family {}", s.family), e))?;
     let td = out
         .task_definition()
         .ok_or_else(|| Error::failed("RegisterTaskDefinition returned no task definition"))?;
@@ -277,13 +259,7 @@ pub async fn active_revisions(c: &Clients, family: &str) -> Result<Vec<String>> 
             .set_next_token(token.take())
             .send()
             .await
-            .map_err(|e| {
-                call_error(
-                    "ecs:ListTaskDefinitions",
-                    &format!("task definition family {family}"),
-                    e,
-                )
-            })?;
+            .map_err(|e| call_error(&format!("task definition family {family}"), e))?;
         arns.extend(
             out.task_definition_arns()
                 .iter()
@@ -311,13 +287,7 @@ pub async fn deregister(c: &Clients, arn: &str) -> Result<()> {
         .task_definition(arn)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "ecs:DeregisterTaskDefinition",
-                &format!("task definition {arn}"),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("task definition {arn}"), e))?;
     Ok(())
 }
 

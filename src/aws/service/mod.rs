@@ -38,13 +38,7 @@ pub async fn describe(c: &Clients, cluster: &str, name: &str) -> Result<Option<S
         .include(ServiceField::Tags)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "ecs:DescribeServices",
-                &format!("service {name} in cluster {cluster}"),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("service {name} in cluster {cluster}"), e))?;
     Ok(out
         .services()
         .iter()
@@ -217,13 +211,7 @@ pub async fn create(
         || req.clone().send(),
     )
     .await
-    .map_err(|e| {
-        call_error(
-            "ecs:CreateService",
-            &format!("service {} in cluster {}", s.name, s.cluster),
-            e,
-        )
-    })?;
+    .map_err(|e| call_error(&format!("service {} in cluster {}", s.name, s.cluster), e))?;
     Ok(out
         .service()
         .and_then(|s| s.service_arn())
@@ -272,7 +260,7 @@ pub async fn update(
             || req.clone().send(),
         )
         .await
-        .map_err(|e| call_error("ecs:UpdateService", &what, e))?;
+        .map_err(|e| call_error(&what, e))?;
     }
     if update.tags {
         c.ecs
@@ -281,7 +269,7 @@ pub async fn update(
             .set_tags(Some(ecs_tags(&s.tags)))
             .send()
             .await
-            .map_err(|e| call_error("ecs:TagResource", &what, e))?;
+            .map_err(|e| call_error(&what, e))?;
     }
     Ok(any)
 }
@@ -338,13 +326,7 @@ pub async fn set_task_definition(
         .task_definition(task_definition)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "ecs:UpdateService",
-                &format!("service {name} in cluster {cluster}"),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("service {name} in cluster {cluster}"), e))?;
     Ok(())
 }
 
@@ -357,13 +339,7 @@ pub async fn set_desired_count(c: &Clients, cluster: &str, name: &str, count: i3
         .desired_count(count)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                "ecs:UpdateService",
-                &format!("service {name} in cluster {cluster}"),
-                e,
-            )
-        })?;
+        .map_err(|e| call_error(&format!("service {name} in cluster {cluster}"), e))?;
     Ok(())
 }
 
@@ -380,7 +356,6 @@ pub async fn delete(c: &Clients, cluster: &str, name: &str) -> Result<()> {
         Ok(_) => Ok(()),
         Err(e) if super::errors::code(&e) == Some("ServiceNotFoundException") => Ok(()),
         Err(e) => Err(call_error(
-            "ecs:DeleteService",
             &format!("service {name} in cluster {cluster}"),
             e,
         )),
