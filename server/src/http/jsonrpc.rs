@@ -271,15 +271,29 @@ pub(super) async fn forward(g: &GuardConfig, req: Request, next: Next) -> Respon
     } else {
         None
     };
-    let mut req = Request::from_parts(parts, Body::from(bytes));
-    req.extensions_mut().insert(info.outcome.clone());
-    let mut response = next.run(req).await;
-    let status = response.status();
-    if (status == StatusCode::UNSUPPORTED_MEDIA_TYPE && json_body)
-        || (status == StatusCode::INTERNAL_SERVER_ERROR && is_initialize)
-    {
-        response = rewrite_rmcp_error(g, response, id_text.as_deref()).await;
-    }
+    let mut parts = parts;
+    parts.extensions.insert(info.outcome.clone());
+    let taken = match &g.fast {
+        Some(fast) if json_body => fast.take(&parts.headers, &bytes).map(|t| (fast, t)),
+        _ => None,
+    };
+    let mut response = match taken {
+        // What rmcp would serve directly, served here without its per-request service.
+        Some((fast, taken)) => fast.serve(taken, parts).await,
+        None => {
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+            let status = response.status();
+            if (status == StatusCode::UNSUPPORTED_MEDIA_TYPE && json_body)
+                || (status == StatusCode::INTERNAL_SERVER_ERROR && is_initialize)
+            {
+                rewrite_rmcp_error(g, response, id_text.as_deref()).await
+            } else {
+                response
+            }
+        }
+    };
     response.extensions_mut().insert(info);
     match slot {
         // The slot is held until the answer has been written (or the client went away).
