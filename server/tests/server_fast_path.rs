@@ -85,6 +85,11 @@ async fn the_fast_path_answers_byte_for_byte_as_rmcp_does() {
         json!({"jsonrpc": "2.0", "id": 8, "method": "tools/list", "params": {}}),
         json!({"jsonrpc": "2.0", "id": 9, "method": "tools/list"}),
         json!({"jsonrpc": "2.0", "id": 10, "method": "ping"}),
+        // Ids of other shapes, a member JSON-RPC does not define.
+        call(json!("x\"y\u{e9}"), "list_indices", json!({})),
+        call(json!(-5), "list_indices", json!({})),
+        json!({"jsonrpc": "2.0", "id": 12, "method": "tools/call", "extra": true,
+            "params": {"name": "list_indices", "arguments": {}}}),
     ];
     let versions = [
         None,

@@ -22,7 +22,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use rmcp::model::{
     ClientCapabilities, ClientJsonRpcMessage, ClientRequest, GetMeta, Implementation,
-    InitializeRequestParams, JsonRpcMessage, JsonRpcRequest, ProtocolVersion, ServerJsonRpcMessage,
+    InitializeRequestParams, JsonRpcRequest, ProtocolVersion, ServerJsonRpcMessage,
 };
 use rmcp::service::{serve_directly, RequestContext, RunningService, Service};
 use rmcp::{Peer, RoleServer};
@@ -92,11 +92,10 @@ impl FastPath {
             return None;
         }
         let peer = self.peer_for(headers)?;
-        let Ok(JsonRpcMessage::Request(request)) =
-            serde_json::from_slice::<ClientJsonRpcMessage>(body)
-        else {
-            return None;
-        };
+        // A message rmcp reads as a request is read the same way here: its untagged
+        // `JsonRpcMessage` tries the request shape first, so reading that shape directly gives
+        // the same request and skips buffering the whole message once more.
+        let request = serde_json::from_slice::<JsonRpcRequest<ClientRequest>>(body).ok()?;
         let served = matches!(
             request.request,
             ClientRequest::CallToolRequest(_)
