@@ -20,12 +20,18 @@
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
+use std::borrow::Cow;
+
 use rmcp::model::{
-    ClientCapabilities, ClientJsonRpcMessage, ClientRequest, GetMeta, Implementation,
-    InitializeRequestParams, JsonRpcRequest, ProtocolVersion, ServerJsonRpcMessage,
+    CallToolRequest, CallToolRequestMethod, CallToolRequestParams, ClientCapabilities,
+    ClientJsonRpcMessage, ClientRequest, ConstString, GetMeta, Implementation,
+    InitializeRequestParams, JsonRpcRequest, JsonRpcVersion2_0, ProtocolVersion, RequestId,
+    ServerJsonRpcMessage,
 };
 use rmcp::service::{serve_directly, RequestContext, RunningService, Service};
 use rmcp::{Peer, RoleServer};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
 use super::jsonrpc::jsonrpc_error;
@@ -92,10 +98,7 @@ impl FastPath {
             return None;
         }
         let peer = self.peer_for(headers)?;
-        // A message rmcp reads as a request is read the same way here: its untagged
-        // `JsonRpcMessage` tries the request shape first, so reading that shape directly gives
-        // the same request and skips buffering the whole message once more.
-        let request = serde_json::from_slice::<JsonRpcRequest<ClientRequest>>(body).ok()?;
+        let request = read_request(body)?;
         let served = matches!(
             request.request,
             ClientRequest::CallToolRequest(_)
@@ -150,6 +153,43 @@ impl FastPath {
             ),
         }
     }
+}
+
+/// The members of a JSON-RPC message, unparsed.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    jsonrpc: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    method: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    params: Option<&'a RawValue>,
+}
+
+/// The request in `body` as rmcp reads it, or `None` when it is not one (rmcp then decides).
+///
+/// rmcp reads a message as an untagged `JsonRpcMessage` (the request shape first) whose
+/// `ClientRequest` is tried variant by variant. A `tools/call` is read here member by member
+/// with the same types (`JsonRpcVersion2_0`, `RequestId`, `CallToolRequestParams`), which gives
+/// the same request without rmcp's buffering and failed variant attempts; a duplicate member or
+/// a `_meta` in the params is left to rmcp. Other methods are read as the request shape.
+fn read_request(body: &[u8]) -> Option<JsonRpcRequest<ClientRequest>> {
+    let envelope: Envelope = serde_json::from_slice(body).ok()?;
+    if envelope.method.as_deref() != Some(CallToolRequestMethod::VALUE) {
+        return serde_json::from_slice(body).ok();
+    }
+    let JsonRpcVersion2_0 = serde_json::from_str(envelope.jsonrpc?.get()).ok()?;
+    let id: RequestId = serde_json::from_str(envelope.id?.get()).ok()?;
+    let params: CallToolRequestParams = serde_json::from_str(envelope.params?.get()).ok()?;
+    if params.meta.is_some() {
+        return None;
+    }
+    Some(JsonRpcRequest::new(
+        id,
+        ClientRequest::CallToolRequest(CallToolRequest::new(params)),
+    ))
 }
 
 /// rmcp answers 400 when `Host` is missing, not UTF-8 or not an authority.
@@ -209,6 +249,52 @@ mod tests {
             "application/json, text/event-stream;q=0"
         )])));
         assert!(!accepts_json_and_sse(&headers(&[])));
+    }
+
+    #[test]
+    fn a_call_is_read_as_rmcp_reads_it() {
+        let rmcp_read = |body: &str| match serde_json::from_str::<ClientJsonRpcMessage>(body) {
+            Ok(rmcp::model::JsonRpcMessage::Request(r)) => Some(r),
+            _ => None,
+        };
+        for (i, body) in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_indices","arguments":{}}}"#,
+            r#"{"jsonrpc":"2.0","id":"a\"b","method":"tools/call","params":{"name":"x","arguments":{"a":[1,{"b":null}]}}}"#,
+            r#"{"jsonrpc":"2.0","id":2.0,"method":"tools/call","params":{"name":"x"},"extra":1}"#,
+            r#"{"jsonrpc":"2.0","id":-7,"method":"tools/call","params":{"name":"x","arguments":null}}"#,
+            r#"{"id":3,"method":"tools/call","params":{"name":"x","arguments":{}}}"#,
+            r#"{"jsonrpc":"1.0","id":3,"method":"tools/call","params":{"name":"x","arguments":{}}}"#,
+            r#"{"jsonrpc":"2.0","id":1.5,"method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":true,"method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"arguments":{}}}"#,
+            r#"{"jsonrpc":"2.0","id":5,"method":"tools/list","params":{}}"#,
+            r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"x"}}"#,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            // What is read here is what rmcp reads; `None` leaves the message to rmcp.
+            let Some(ours) = read_request(body.as_bytes()) else {
+                assert!(i >= 4, "the call is read here: {body}");
+                continue;
+            };
+            let theirs = rmcp_read(body).expect(body);
+            assert_eq!(
+                serde_json::to_string(&ours).unwrap(),
+                serde_json::to_string(&theirs).unwrap(),
+                "{body}"
+            );
+            assert!(matches!(
+                (&ours.request, &theirs.request),
+                (ClientRequest::CallToolRequest(_), ClientRequest::CallToolRequest(_))
+                    | (ClientRequest::ListToolsRequest(_), ClientRequest::ListToolsRequest(_))
+            ));
+        }
+        // `_meta` and duplicate members are left to rmcp.
+        let meta = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","_meta":{"progressToken":1}}}"#;
+        assert!(read_request(meta.as_bytes()).is_none());
+        let dup = r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"tools/call","params":{"name":"x"}}"#;
+        assert!(read_request(dup.as_bytes()).is_none());
     }
 
     #[test]
