@@ -6,6 +6,7 @@
 
 pub mod calls;
 mod cors;
+mod fast;
 mod jsonrpc;
 mod log;
 pub mod metrics;
@@ -39,6 +40,8 @@ struct GuardConfig {
     sessions: Option<Arc<BoundedSessions>>,
     /// Slots for tool calls in flight (`MCP_MAX_INFLIGHT_CALLS`).
     calls: calls::CallLimit,
+    /// The stateless fast path (`None` in stateful mode).
+    fast: Option<fast::FastPath>,
 }
 
 /// The application and what the accept loop and shutdown need.
@@ -61,7 +64,7 @@ pub fn app(cfg: &Config, state: Arc<AppState>, rmcp_ct: CancellationToken) -> Ap
             Some(Duration::from_secs(15))
         })
         .with_max_request_body_bytes(cfg.max_body_bytes)
-        .with_cancellation_token(rmcp_ct)
+        .with_cancellation_token(rmcp_ct.clone())
         // `Host` and `Origin` are checked (port-aware) by `cors::check_origin`.
         .disable_allowed_hosts()
         .disable_allowed_origins();
@@ -80,6 +83,9 @@ pub fn app(cfg: &Config, state: Arc<AppState>, rmcp_ct: CancellationToken) -> Ap
             cfg.limits.max_inflight_calls,
             cfg.opensearch.max_response_bytes,
         ),
+        fast: cfg
+            .stateless
+            .then(|| fast::FastPath::new(McpServer::new(state.clone()), &rmcp_ct)),
     });
     let policy = Arc::new(cors::OriginPolicy {
         hosts: cfg.allowed_hosts.clone(),

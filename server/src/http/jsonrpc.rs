@@ -258,7 +258,6 @@ pub(super) async fn forward(g: &GuardConfig, req: Request, next: Next) -> Respon
             return refused;
         }
     };
-    let is_initialize = info.method.as_deref() == Some(InitializeResultMethod::VALUE);
     let slot = if info.method.as_deref() == Some(CallToolRequestMethod::VALUE) {
         match g.calls.try_admit() {
             Some(slot) => Some(slot),
@@ -271,20 +270,47 @@ pub(super) async fn forward(g: &GuardConfig, req: Request, next: Next) -> Respon
     } else {
         None
     };
-    let mut req = Request::from_parts(parts, Body::from(bytes));
-    req.extensions_mut().insert(info.outcome.clone());
-    let mut response = next.run(req).await;
-    let status = response.status();
-    if (status == StatusCode::UNSUPPORTED_MEDIA_TYPE && json_body)
-        || (status == StatusCode::INTERNAL_SERVER_ERROR && is_initialize)
-    {
-        response = rewrite_rmcp_error(g, response, id_text.as_deref()).await;
-    }
+    let mut parts = parts;
+    parts.extensions.insert(info.outcome.clone());
+    let taken = match &g.fast {
+        Some(fast) if json_body => fast.take(&parts.headers, &bytes).map(|t| (fast, t)),
+        _ => None,
+    };
+    let mut response = match taken {
+        // What rmcp would serve directly, served here without its per-request service.
+        Some((fast, taken)) => fast.serve(taken, parts).await,
+        None => {
+            let is_initialize = info.method.as_deref() == Some(InitializeResultMethod::VALUE);
+            let req = Request::from_parts(parts, Body::from(bytes));
+            via_rmcp(g, req, next, json_body, is_initialize, id_text.as_deref()).await
+        }
+    };
     response.extensions_mut().insert(info);
     match slot {
         // The slot is held until the answer has been written (or the client went away).
         Some(slot) => response.map(|b| Body::new(super::calls::SlotBody::new(b, slot))),
         None => response,
+    }
+}
+
+/// rmcp's answer, its plain-text 415 (for a JSON body) and 500 (for `initialize`) rewritten as
+/// JSON-RPC errors.
+async fn via_rmcp(
+    g: &GuardConfig,
+    req: Request,
+    next: Next,
+    json_body: bool,
+    is_initialize: bool,
+    id_text: Option<&str>,
+) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    if (status == StatusCode::UNSUPPORTED_MEDIA_TYPE && json_body)
+        || (status == StatusCode::INTERNAL_SERVER_ERROR && is_initialize)
+    {
+        rewrite_rmcp_error(g, response, id_text).await
+    } else {
+        response
     }
 }
 

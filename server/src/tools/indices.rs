@@ -79,23 +79,32 @@ fn compact_object(fields: &[(&str, String)]) -> String {
     out
 }
 
-/// The compact JSON text of `{"success": true, "indices": [...]}`, rows' keys in field order.
+/// The compact JSON text of `{"success": true, "indices": [...]}`, rows' keys in field order,
+/// written into one string (each row's six fields looked up once, no intermediate strings).
 pub fn list_indices_text(rows: &[Value]) -> String {
-    let indices: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            let row = list_indices_row(r);
-            let fields: Vec<(&str, String)> = LIST_INDICES_FIELDS
-                .iter()
-                .filter_map(|f| row.get(*f).map(|v| (*f, v.to_string())))
-                .collect();
-            compact_object(&fields)
-        })
-        .collect();
-    compact_object(&[
-        ("success", "true".to_string()),
-        ("indices", format!("[{}]", indices.join(","))),
-    ])
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(32 + rows.len() * 160);
+    out.push_str(r#"{"success":true,"indices":["#);
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        let mut first = true;
+        for f in LIST_INDICES_FIELDS {
+            if let Some(v) = row.get(f) {
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                // The field names are plain ASCII: quoted as JSON without escapes.
+                let _ = write!(out, "\"{f}\":{v}");
+            }
+        }
+        out.push('}');
+    }
+    out.push_str("]}");
+    out
 }
 
 /// The `list_indices` result exactly as the user's FastMCP 2.12 server sends it: one text block
@@ -107,7 +116,10 @@ pub fn list_indices_result(rows: &[Value]) -> CallToolResult {
         .map(|r| Value::Object(list_indices_row(r)))
         .collect();
     let mut result = CallToolResult::success(vec![ContentBlock::text(list_indices_text(rows))]);
-    result.structured_content = Some(serde_json::json!({"success": true, "indices": indices}));
+    let mut structured = serde_json::Map::new();
+    structured.insert("success".into(), Value::Bool(true));
+    structured.insert("indices".into(), Value::Array(indices));
+    result.structured_content = Some(Value::Object(structured));
     result
 }
 
@@ -250,6 +262,12 @@ mod tests {
         assert_eq!(
             list_indices_text(&[row.clone(), row.clone()]),
             format!("{{\"success\":true,\"indices\":[{expected_row},{expected_row}]}}")
+        );
+        // A field the cluster did not send is left out; values are escaped as JSON.
+        let odd = json!({"status":"open","index":"a\"b\\c","health":null,"docs.count":"1"});
+        assert_eq!(
+            list_indices_text(&[odd]),
+            r#"{"success":true,"indices":[{"index":"a\"b\\c","docs.count":"1","health":null,"status":"open"}]}"#
         );
         let r = list_indices_result(&[row]);
         assert_eq!(r.content.len(), 1, "one text block");
