@@ -338,8 +338,10 @@ fn health_still_answers_at_the_connection_cap() {
     assert!(status.contains("503"), "{status:?}");
     let start = Instant::now();
     read_until_closed(&mut s);
+    // Closed after its one answer, not kept alive (the keep-alive and header-read timeouts are
+    // over a minute); 10 s leaves room for a CI machine starved by parallel builds.
     assert!(
-        start.elapsed() < Duration::from_secs(2),
+        start.elapsed() < Duration::from_secs(10),
         "a reserve connection stays open"
     );
     // Fill the health reserve with half-sent requests; the next connection is refused at once.
@@ -355,7 +357,11 @@ fn health_still_answers_at_the_connection_cap() {
     let start = Instant::now();
     let text = read_until_closed(&mut over);
     assert!(text.starts_with("HTTP/1.1 503"), "{text}");
-    assert!(start.elapsed() < Duration::from_secs(2));
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
     // Freed connections serve MCP again.
     held.clear();
     reserve.clear();

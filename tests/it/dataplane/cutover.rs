@@ -460,7 +460,13 @@ fn another_groups_load_balancer_errors_do_not_abort() {
         m["elb_5xx"].as_f64().unwrap() > 20.0,
         "the other app's 502s were seen: {doc}"
     );
-    assert_eq!(m["elb_failures"], 0.0, "{doc}");
+    // Not counted as the group's own: at most a stray request the starved machine let time
+    // out (a 504 of the group's own), never the other app's 502s.
+    let own = m["elb_failures"].as_f64().unwrap();
+    assert!(
+        own * 10.0 < m["elb_5xx"].as_f64().unwrap(),
+        "the other app's 502s were counted as the group's: {doc}"
+    );
 }
 
 /// The `--to` group's own 502s (a target that drops requests): the group's requests the load
