@@ -15,11 +15,23 @@ use std::process::ExitCode;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The input is wrong: a stack file, a flag, an argument. Exit code 2.
-    #[error("{0}")]
-    BadInput(String),
+    #[error("{message}{}", cause_text(.source))]
+    BadInput {
+        /// What is wrong and what to write instead.
+        message: String,
+        /// What was found wrong underneath (a read error, a parse error), when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
     /// A safety check refused the change. Exit code 3.
-    #[error("{0}")]
-    Refused(String),
+    #[error("{message}{}", cause_text(.source))]
+    Refused {
+        /// What the check found and what to do.
+        message: String,
+        /// The failure that made the check refuse, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
     /// Something failed while running. Exit code 1.
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
@@ -34,15 +46,48 @@ pub enum Error {
     StdoutClosed,
 }
 
+/// The cause an error keeps in its chain.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `: cause` when there is one, so the message printed names it too.
+fn cause_text(source: &Option<Cause>) -> String {
+    source
+        .as_ref()
+        .map(|c| format!(": {c}"))
+        .unwrap_or_default()
+}
+
 impl Error {
     /// A bad-input error (exit 2).
     pub fn bad_input(msg: impl Into<String>) -> Self {
-        Error::BadInput(msg.into())
+        Error::BadInput {
+            message: msg.into(),
+            source: None,
+        }
+    }
+
+    /// A bad-input error (exit 2) found through `cause`, which stays in the chain.
+    pub fn bad_input_with(msg: impl Into<String>, cause: impl Into<Cause>) -> Self {
+        Error::BadInput {
+            message: msg.into(),
+            source: Some(cause.into()),
+        }
     }
 
     /// A refusal by a safety check (exit 3).
     pub fn refused(msg: impl Into<String>) -> Self {
-        Error::Refused(msg.into())
+        Error::Refused {
+            message: msg.into(),
+            source: None,
+        }
+    }
+
+    /// A refusal (exit 3) because of `cause`, which stays in the chain.
+    pub fn refused_with(msg: impl Into<String>, cause: impl Into<Cause>) -> Self {
+        Error::Refused {
+            message: msg.into(),
+            source: Some(cause.into()),
+        }
     }
 
     /// A runtime failure (exit 1).
@@ -61,8 +106,8 @@ impl Error {
         match self {
             Error::StdoutClosed => 0,
             Error::Failed(_) => 1,
-            Error::BadInput(_) => 2,
-            Error::Refused(_) => 3,
+            Error::BadInput { .. } => 2,
+            Error::Refused { .. } => 3,
             Error::Aborted(_) => 4,
             Error::Interrupted(_) => 130,
         }
@@ -112,6 +157,28 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bad_input_and_refusals_keep_their_cause_and_their_exit_code() {
+        use std::error::Error as _;
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory");
+        let e = Error::bad_input_with("cannot read the stacks directory x", io);
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.source().unwrap().to_string(), "no such directory");
+        assert_eq!(
+            source_chain(&e),
+            "cannot read the stacks directory x: no such directory"
+        );
+        assert_eq!(format!("{e:#}"), source_chain(&e));
+        let r = Error::refused_with("cannot roll back", Error::failed("rule gone"));
+        assert_eq!(r.exit_code(), 3);
+        assert!(
+            source_chain(&r).ends_with("rule gone"),
+            "{}",
+            source_chain(&r)
+        );
+        assert!(Error::refused("no").source().is_none());
+    }
 
     #[test]
     fn exit_codes_follow_the_documented_table() {

@@ -112,8 +112,8 @@ pub fn json_document(
 /// `{kind, message, call, resource}` of an error.
 fn error_json(e: &Error) -> serde_json::Value {
     let kind = match e {
-        Error::BadInput(_) => "bad_input",
-        Error::Refused(_) => "refused",
+        Error::BadInput { .. } => "bad_input",
+        Error::Refused { .. } => "refused",
         Error::Aborted(_) => "aborted",
         Error::Interrupted(_) => "interrupted",
         Error::Failed(_) => "failed",

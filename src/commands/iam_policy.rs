@@ -69,7 +69,7 @@ pub async fn run(args: IamPolicyArgs, global: &GlobalArgs) -> Result<()> {
     )
     .await
     .map_err(|e| match (&e, account.as_str()) {
-        (Error::BadInput(m), PRINCIPAL_ACCOUNT) if m.contains("AWS_ACCOUNT_ID") => {
+        (Error::BadInput { message: m, .. }, PRINCIPAL_ACCOUNT) if m.contains("AWS_ACCOUNT_ID") => {
             Error::bad_input(format!(
                 "{m}\nthe stack files name the account: pass --account 123456789012"
             ))

@@ -13,10 +13,13 @@ const MAX_FILES: usize = 64;
 /// still counts as a stack (loading it reports its problems).
 pub fn stack_names(dir: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Vec<String>> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        Error::bad_input(format!(
-            "cannot read the stacks directory {}: {e}; pass --stacks-dir DIR or --stack NAME",
-            dir.display()
-        ))
+        Error::bad_input_with(
+            format!(
+                "cannot read the stacks directory {}: pass --stacks-dir DIR or --stack NAME",
+                dir.display()
+            ),
+            e,
+        )
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))

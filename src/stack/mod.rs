@@ -144,7 +144,7 @@ fn check_all(
                 "\n({n} problems in the stack; nothing was changed)"
             ));
         }
-        Err(Error::BadInput(msg))
+        Err(Error::bad_input(msg))
     }
 }
 
@@ -157,7 +157,7 @@ fn resolve_file(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(Stack, resolve::Claims, Vec<String>, Vec<PathBuf>)> {
     let display = path.display().to_string();
-    let layers = layers::read_layers_with(path, display, text, lookup).map_err(Error::BadInput)?;
+    let layers = layers::read_layers_with(path, display, text, lookup).map_err(Error::bad_input)?;
     let default_name = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())

@@ -29,7 +29,9 @@ fn err(name: &str, text: &str) -> String {
     let d = dir_with(name, text);
     match load_with_env(name, d.path(), &env) {
         Ok(s) => panic!("expected an error, got {s:?}"),
-        Err(Error::BadInput(m)) => m.replace(&format!("{}/", d.path().display()), ""),
+        Err(Error::BadInput { message: m, .. }) => {
+            m.replace(&format!("{}/", d.path().display()), "")
+        }
         Err(e) => panic!("expected BadInput, got {e:?}"),
     }
 }

@@ -205,8 +205,14 @@ pub(super) fn stopped_at(e: Error, report: &RolloutReport) -> Error {
         report.to
     );
     match e {
-        Error::Refused(m) => Error::Refused(format!("{m}; {note}")),
-        Error::BadInput(m) => Error::BadInput(format!("{m}; {note}")),
+        Error::Refused { message, source } => Error::Refused {
+            message: format!("{message}; {note}"),
+            source,
+        },
+        Error::BadInput { message, source } => Error::BadInput {
+            message: format!("{message}; {note}"),
+            source,
+        },
         Error::Interrupted(m) => Error::Interrupted(format!("{m}; {note}")),
         Error::Failed(a) => Error::Failed(a.context(note)),
         other => other,
