@@ -33,18 +33,31 @@ pub struct Call {
     pub params: Option<serde_json::Value>,
 }
 
-/// IAM action prefixes and the SDK's service names, for the services mcpctl calls.
-const SERVICES: [(&str, &str); 9] = [
-    ("acm", "ACM"),
-    ("application-autoscaling", "Application Auto Scaling"),
-    ("cloudwatch", "CloudWatch"),
-    ("ecs", "ECS"),
-    ("ecr", "ECR"),
-    ("elasticloadbalancing", "Elastic Load Balancing v2"),
-    ("logs", "CloudWatch Logs"),
-    ("iam", "IAM"),
-    ("sts", "STS"),
+/// The services mcpctl calls: IAM action prefix, the SDK's service name, the SDK crate.
+const SERVICES: [(&str, &str, &str); 9] = [
+    ("acm", "ACM", "aws_sdk_acm"),
+    (
+        "application-autoscaling",
+        "Application Auto Scaling",
+        "aws_sdk_applicationautoscaling",
+    ),
+    ("cloudwatch", "CloudWatch", "aws_sdk_cloudwatch"),
+    ("ecs", "ECS", "aws_sdk_ecs"),
+    ("ecr", "ECR", "aws_sdk_ecr"),
+    (
+        "elasticloadbalancing",
+        "Elastic Load Balancing v2",
+        "aws_sdk_elasticloadbalancingv2",
+    ),
+    ("logs", "CloudWatch Logs", "aws_sdk_cloudwatchlogs"),
+    ("iam", "IAM", "aws_sdk_iam"),
+    ("sts", "STS", "aws_sdk_sts"),
 ];
+
+/// The IAM action prefix of the SDK crate `krate` (`aws_sdk_ecs` → `ecs`).
+pub(crate) fn prefix_of_crate(krate: &str) -> Option<&'static str> {
+    SERVICES.iter().find(|s| s.2 == krate).map(|s| s.0)
+}
 
 impl Call {
     /// A call recorded as it was made: the SDK's service name and the operation.
@@ -63,8 +76,8 @@ impl Call {
         let (prefix, operation) = action.split_once(':').unwrap_or(("", action));
         let service = SERVICES
             .iter()
-            .find(|(p, _)| *p == prefix)
-            .map_or(prefix, |(_, s)| *s);
+            .find(|s| s.0 == prefix)
+            .map_or(prefix, |s| s.1);
         Call {
             service: service.to_string(),
             operation: operation.to_string(),
@@ -81,8 +94,8 @@ impl Call {
             None => {
                 let prefix = SERVICES
                     .iter()
-                    .find(|(_, s)| *s == self.service)
-                    .map_or(self.service.as_str(), |(p, _)| *p);
+                    .find(|s| s.1 == self.service)
+                    .map_or(self.service.as_str(), |s| s.0);
                 format!("{prefix}:{}", self.operation)
             }
         }

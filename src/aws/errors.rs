@@ -188,19 +188,6 @@ where
     )))
 }
 
-/// The SDK crates mcpctl uses and the IAM prefix of their service.
-const PREFIXES: [(&str, &str); 9] = [
-    ("aws_sdk_acm", "acm"),
-    ("aws_sdk_applicationautoscaling", "application-autoscaling"),
-    ("aws_sdk_cloudwatch", "cloudwatch"),
-    ("aws_sdk_cloudwatchlogs", "logs"),
-    ("aws_sdk_ecr", "ecr"),
-    ("aws_sdk_ecs", "ecs"),
-    ("aws_sdk_elasticloadbalancingv2", "elasticloadbalancing"),
-    ("aws_sdk_iam", "iam"),
-    ("aws_sdk_sts", "sts"),
-];
-
 /// The IAM action of the operation whose error type is `E`: the SDK names it
 /// `aws_sdk_SERVICE::operation::snake_name::OperationError`, so
 /// `aws_sdk_ecs::operation::update_service::UpdateServiceError` is `ecs:UpdateService` (for
@@ -210,10 +197,7 @@ pub fn action_of<E>() -> String {
     let krate = path.split("::").next().unwrap_or_default();
     let name = path.rsplit("::").next().unwrap_or_default();
     let operation = name.strip_suffix("Error").unwrap_or(name);
-    let prefix = PREFIXES
-        .iter()
-        .find(|(k, _)| *k == krate)
-        .map_or(krate, |(_, p)| *p);
+    let prefix = super::calls::prefix_of_crate(krate).unwrap_or(krate);
     format!("{prefix}:{operation}")
 }
 

@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// At most this many files of a directory are read.
-const MAX_FILES: usize = 64;
+pub(super) const MAX_FILES: usize = 64;
 
 /// The names (file stems) of the stacks in `dir`, sorted. A file that cannot be read as YAML
 /// still counts as a stack (loading it reports its problems).
 pub fn stack_names(dir: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Vec<String>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
+    let files = yaml_files(dir).map_err(|e| {
         Error::bad_input_with(
             format!(
                 "cannot read the stacks directory {}: pass --stacks-dir DIR or --stack NAME",
@@ -21,12 +21,6 @@ pub fn stack_names(dir: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Resul
             e,
         )
     })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml") && p.is_file())
-        .collect();
-    files.sort();
-    files.truncate(MAX_FILES);
     let mut extended: BTreeSet<PathBuf> = BTreeSet::new();
     for file in &files {
         if let Ok(layers) =
@@ -42,7 +36,19 @@ pub fn stack_names(dir: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Resul
         .collect())
 }
 
-fn canonical(p: &Path) -> PathBuf {
+/// The `.yaml`/`.yml` files of `dir`, sorted, at most [`MAX_FILES`].
+pub(super) fn yaml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml") && p.is_file())
+        .collect();
+    files.sort();
+    files.truncate(MAX_FILES);
+    Ok(files)
+}
+
+/// The path with links and `..` resolved (as given when it cannot be).
+pub(super) fn canonical(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 

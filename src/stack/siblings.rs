@@ -4,10 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::directory::canonical;
 use super::resolve::Claims;
-
-/// At most this many files of a stacks directory are read for the check.
-const MAX_SIBLINGS: usize = 64;
 
 /// Problems (`file:line:col: ...`) where `claims` of the stack in `path` collide with another
 /// stack file in the same directory. Files this stack extends, and files that do not load as
@@ -27,15 +25,12 @@ pub(super) fn collisions(
         dir
     };
     let own: Vec<PathBuf> = layers.iter().map(|p| canonical(p)).collect();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+    // An unreadable directory has no other stacks to collide with.
+    let files: Vec<PathBuf> = super::directory::yaml_files(dir)
+        .unwrap_or_default()
         .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml") && p.is_file())
         .filter(|p| !own.contains(&canonical(p)))
         .collect();
-    files.sort();
-    files.truncate(MAX_SIBLINGS);
     let mut problems = Vec::new();
     for file in files {
         let Ok((other, other_claims, errors, _)) =
@@ -65,8 +60,4 @@ pub(super) fn collisions(
         }
     }
     problems
-}
-
-fn canonical(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }

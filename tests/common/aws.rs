@@ -120,6 +120,20 @@ impl Aws {
     /// Run a boto3 snippet that sets `result`; returns `result` as JSON. The snippet has `ecs`,
     /// `ecr`, `elb`, `logs`, `iam` and `ec2` clients.
     pub fn boto(&self, code: &str) -> serde_json::Value {
+        self.boto_with(code, |_| {})
+    }
+
+    /// [`Aws::boto`] as the IAM user with the access key `id`/`secret` (once moto enforces
+    /// IAM, the dummy keys are refused).
+    pub fn boto_as(&self, id: &str, secret: &str, code: &str) -> serde_json::Value {
+        self.boto_with(code, |cmd| {
+            cmd.env("AWS_ACCESS_KEY_ID", id)
+                .env("AWS_SECRET_ACCESS_KEY", secret)
+                .env_remove("AWS_SESSION_TOKEN");
+        })
+    }
+
+    fn boto_with(&self, code: &str, configure: impl FnOnce(&mut Command)) -> serde_json::Value {
         let program = format!(
             "import boto3, json, datetime\n\
              ecs = boto3.client('ecs'); ecr = boto3.client('ecr'); elb = boto3.client('elbv2')\n\
@@ -127,17 +141,31 @@ impl Aws {
              result = None\n{code}\n\
              print(json.dumps(result, default=str))\n"
         );
-        let out = Command::new(venv_bin("python"))
-            .args(["-c", &program])
-            .envs(self.env())
-            .output()
-            .expect("run python");
+        let mut cmd = Command::new(venv_bin("python"));
+        cmd.args(["-c", &program]).envs(self.env());
+        configure(&mut cmd);
+        let out = cmd.output().expect("run python");
         assert!(
             out.status.success(),
             "boto3 snippet failed:\n{code}\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).expect("snippet printed JSON")
+    }
+
+    /// The deployment the user's 00-05 scripts left, with their real names and settings
+    /// (`scripts/emulator-routing-deployment.py`, boto3).
+    pub fn scripts_deployment(&self) {
+        let out = Command::new(venv_bin("python"))
+            .arg(workspace_root().join("scripts/emulator-routing-deployment.py"))
+            .envs(self.env())
+            .output()
+            .expect("run emulator-routing-deployment.py");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// `up` each of `stacks` (in the stacks directory `dir`) with [`IMAGE`], not waiting: moto

@@ -4,10 +4,8 @@
 //! tagging calls — same task definition revision, image, port, environment, container health
 //! check, target group health check and role policy.
 
-use std::process::Command;
-
 use crate::common::aws::{mutating, Aws};
-use crate::common::{venv_bin, workspace_root};
+use crate::common::workspace_root;
 
 const SERVICE: &str = "opensearch-mcp-server-routing";
 
@@ -32,23 +30,10 @@ fn running(aws: &Aws) -> serde_json::Value {
     )
 }
 
-fn deployment(aws: &Aws) {
-    let out = Command::new(venv_bin("python"))
-        .arg(workspace_root().join("scripts/emulator-routing-deployment.py"))
-        .envs(aws.env())
-        .output()
-        .expect("run emulator-routing-deployment.py");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn adopt_then_up_changes_nothing_that_runs() {
     let aws = Aws::start();
-    deployment(&aws);
+    aws.scripts_deployment();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     std::fs::copy(

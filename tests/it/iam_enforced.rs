@@ -18,7 +18,6 @@ use serde_json::Value;
 use crate::common::fault_proxy::{FaultProxy, Reply, Request};
 
 use crate::common::aws::{moto_stack, Aws, ACCOUNT, IMAGE};
-use crate::common::venv_bin;
 
 /// An IAM user's access key.
 #[derive(Clone, Debug)]
@@ -104,28 +103,9 @@ fn run_as(aws: &Aws, keys: &Keys, args: &[&str]) -> Output {
         .expect("run mcpctl")
 }
 
-/// A boto3 snippet run as `keys` (after enforcement, the dummy keys are refused).
+/// A boto3 snippet run as `keys`.
 fn boto_as(aws: &Aws, keys: &Keys, code: &str) -> Value {
-    let program = format!(
-        "import boto3, json\n\
-         elb = boto3.client('elbv2')\n\
-         result = None\n{code}\n\
-         print(json.dumps(result, default=str))\n"
-    );
-    let out = std::process::Command::new(venv_bin("python"))
-        .args(["-c", &program])
-        .envs(aws.env())
-        .env("AWS_ACCESS_KEY_ID", &keys.id)
-        .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
-        .env_remove("AWS_SESSION_TOKEN")
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "boto3 snippet failed:\n{code}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("snippet printed JSON")
+    aws.boto_as(&keys.id, &keys.secret, code)
 }
 
 /// The traffic every listener rule of every load balancer sends: ARN → priority, conditions
@@ -585,16 +565,7 @@ fn the_migration_runs_with_exactly_the_generated_actions_and_each_one_is_needed(
 
 /// The user's running deployment (the 00-05 scripts', built with boto3), and `shared.yaml`.
 fn scripts_deployment(aws: &Aws, dir: &std::path::Path) {
-    let out = std::process::Command::new(venv_bin("python"))
-        .arg(crate::common::workspace_root().join("scripts/emulator-routing-deployment.py"))
-        .envs(aws.env())
-        .output()
-        .expect("run emulator-routing-deployment.py");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    aws.scripts_deployment();
     std::fs::copy(
         crate::common::workspace_root().join("stacks/shared.yaml"),
         dir.join("shared.yaml"),
@@ -718,6 +689,9 @@ fn iam_policy_prints_a_scoped_document_and_refuses_bad_flags() {
     let out = iam_policy(&["--commands", "deploy"], Some(ACCOUNT));
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`deploy` is not a command"));
+    let out = iam_policy(&["--stack", "nope", "--account", ACCOUNT], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no stack named `nope`"));
     // Without an account the stack files cannot name their roles: say to pass --account.
     let out = iam_policy(&[], None);
     assert_eq!(out.status.code(), Some(2));
