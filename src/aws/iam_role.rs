@@ -247,7 +247,8 @@ pub fn role_mapping_guidance(role_arn: &str, opensearch_host: Option<&str>) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::desired::{opensearch_policy, policy_statements, task_trust_policy};
+    use crate::plan::desired::{opensearch_policy, policy_statements};
+    use crate::plan::kinds::task_role::task_trust_policy;
 
     #[test]
     fn url_encoded_documents_compare_equal_after_decoding() {

@@ -8,113 +8,16 @@
 
 use serde::Serialize;
 
-use super::fields::{
-    tag_fields, Fields, LogGroupField, RepositoryField, ServiceField, TargetGroupField,
-    TargetGroupFixedField, TaskDefinitionField, TaskRoleField, Value,
-};
+use super::fields::{f, tag_fields, Fields, ServiceField, TaskDefinitionField};
+
+pub use super::kinds::log_group::LogGroupSpec;
+pub use super::kinds::repository::RepositorySpec;
+pub use super::kinds::target_group::TargetGroupSpec;
+pub use super::kinds::task_role::{TaskRoleSpec, MANAGED_ROLE_TAG, TASK_ROLE_POLICY};
 
 pub use super::documents::{
-    canonical_json, lifecycle_policy, opensearch_policy, policy_statements, task_trust_policy,
+    canonical_json, lifecycle_policy, opensearch_policy, policy_statements,
 };
-
-fn f<F>(key: F, value: impl Into<Value>) -> (F, Value) {
-    (key, value.into())
-}
-
-/// The ECR repository.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RepositorySpec {
-    /// Repository name.
-    pub name: String,
-    /// Scan on push.
-    pub scan_on_push: bool,
-    /// The lifecycle policy document (keep the last N images).
-    pub lifecycle_policy: String,
-    /// Tags.
-    pub tags: Vec<(String, String)>,
-}
-
-impl RepositorySpec {
-    /// Comparable fields.
-    pub fn fields(&self) -> Fields<RepositoryField> {
-        let Self {
-            name: _, // the identity, not a setting
-            scan_on_push,
-            lifecycle_policy,
-            tags,
-        } = self;
-        let mut v = vec![
-            f(RepositoryField::ScanOnPush, scan_on_push),
-            f(RepositoryField::LifecyclePolicy, lifecycle_policy),
-        ];
-        v.extend(tag_fields(tags, RepositoryField::Tag));
-        v
-    }
-}
-
-/// Name of the inline policy on a managed task role.
-pub const TASK_ROLE_POLICY: &str = "OpenSearchAccess";
-/// Tag that marks a task role as managed by mcpctl (shared by stacks, so not `mcpctl:stack`).
-pub const MANAGED_ROLE_TAG: &str = "mcpctl:managed";
-
-/// A managed task role: trust policy for ECS tasks, one inline least-privilege policy.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TaskRoleSpec {
-    /// Role name.
-    pub name: String,
-    /// Trust policy (canonical JSON).
-    pub trust_policy: String,
-    /// The inline `OpenSearchAccess` policy (canonical JSON).
-    pub policy: String,
-    /// Tags.
-    pub tags: Vec<(String, String)>,
-}
-
-impl TaskRoleSpec {
-    /// Comparable fields: policies as normalised statements.
-    pub fn fields(&self) -> Fields<TaskRoleField> {
-        let Self {
-            name: _, // the identity
-            trust_policy,
-            policy,
-            tags,
-        } = self;
-        let mut v = vec![
-            f(TaskRoleField::TrustPolicy, policy_statements(trust_policy)),
-            f(TaskRoleField::Policy, policy_statements(policy)),
-        ];
-        v.extend(tag_fields(tags, TaskRoleField::Tag));
-        v
-    }
-}
-
-/// The CloudWatch log group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LogGroupSpec {
-    /// Log group name.
-    pub name: String,
-    /// Retention in days (`None`: never expire).
-    pub retention_days: Option<i32>,
-    /// Tags.
-    pub tags: Vec<(String, String)>,
-}
-
-impl LogGroupSpec {
-    /// Comparable fields.
-    pub fn fields(&self) -> Fields<LogGroupField> {
-        let Self {
-            name: _, // the identity
-            retention_days,
-            tags,
-        } = self;
-        let mut v = vec![f(
-            LogGroupField::RetentionDays,
-            retention_days.map_or(Value::from("never"), Value::Int),
-        )];
-        v.extend(tag_fields(tags, LogGroupField::Tag));
-        v
-    }
-}
 
 /// The container health check: the stack's `container.health_check`, or for this
 /// repository's server its own `--check-health` (no curl needed).
@@ -219,74 +122,6 @@ impl TaskDefinitionSpec {
         }
         v.extend(env.iter().map(|(k, val)| f(F::Env(k.clone()), val)));
         v.extend(secrets.iter().map(|(k, val)| f(F::Secret(k.clone()), val)));
-        v
-    }
-}
-
-/// The target group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TargetGroupSpec {
-    /// Name.
-    pub name: String,
-    /// Port (the container port).
-    pub port: i32,
-    /// The ALB's VPC.
-    pub vpc_id: String,
-    /// Health check path.
-    pub health_check_path: String,
-    /// Seconds between checks.
-    pub interval: i32,
-    /// Seconds before a check fails.
-    pub timeout: i32,
-    /// Successes before healthy.
-    pub healthy_threshold: i32,
-    /// Failures before unhealthy.
-    pub unhealthy_threshold: i32,
-    /// Healthy HTTP codes.
-    pub matcher: String,
-    /// Draining seconds.
-    pub deregistration_delay: i32,
-    /// Tags.
-    pub tags: Vec<(String, String)>,
-}
-
-impl TargetGroupSpec {
-    /// Fields AWS cannot change on an existing target group.
-    pub fn fixed_fields(&self) -> Fields<TargetGroupFixedField> {
-        vec![
-            f(TargetGroupFixedField::Port, self.port),
-            f(TargetGroupFixedField::Protocol, "HTTP"),
-            f(TargetGroupFixedField::TargetType, "ip"),
-            f(TargetGroupFixedField::VpcId, &self.vpc_id),
-        ]
-    }
-
-    /// Comparable fields that can be changed in place.
-    pub fn fields(&self) -> Fields<TargetGroupField> {
-        use TargetGroupField as F;
-        let Self {
-            name: _,   // the identity
-            port: _,   // fixed: see `fixed_fields`
-            vpc_id: _, // fixed
-            health_check_path,
-            interval,
-            timeout,
-            healthy_threshold,
-            unhealthy_threshold,
-            matcher,
-            deregistration_delay,
-            tags,
-        } = self;
-        let mut v = vec![
-            f(F::HealthCheckPath, health_check_path),
-            f(F::HealthCheckInterval, interval),
-            f(F::HealthCheckTimeout, timeout),
-            f(F::HealthyThreshold, healthy_threshold),
-            f(F::UnhealthyThreshold, unhealthy_threshold),
-            f(F::Matcher, matcher),
-            f(F::DeregistrationDelay, deregistration_delay),
-        ];
-        v.extend(tag_fields(tags, F::Tag));
         v
     }
 }

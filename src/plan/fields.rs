@@ -155,7 +155,7 @@ macro_rules! field_enum {
             $tag(String),
         }
 
-        impl Field for $name {
+        impl $crate::plan::fields::Field for $name {
             fn label(&self) -> String {
                 match self {
                     $( $name::$variant => $label.to_string(), )*
@@ -169,36 +169,11 @@ macro_rules! field_enum {
         }
     };
 }
+pub(in crate::plan) use field_enum;
 
-field_enum! {
-    /// What an ECR repository can differ in.
-    RepositoryField {
-        /// Scan on push.
-        ScanOnPush => "scan_on_push",
-        /// The lifecycle policy.
-        LifecyclePolicy => "lifecycle_policy",
-    }
-    tag Tag
-}
-
-field_enum! {
-    /// What a log group can differ in.
-    LogGroupField {
-        /// Retention days.
-        RetentionDays => "retention_days",
-    }
-    tag Tag
-}
-
-field_enum! {
-    /// What the managed task role can differ in.
-    TaskRoleField {
-        /// The trust policy.
-        TrustPolicy => "trust_policy",
-        /// The inline `OpenSearchAccess` policy.
-        Policy => "policy OpenSearchAccess",
-    }
-    tag Tag
+/// A field and its value (`f(Field::X, value)`), as the specs list them.
+pub(in crate::plan) fn f<F>(key: F, value: impl Into<Value>) -> (F, Value) {
+    (key, value.into())
 }
 
 field_enum! {
@@ -236,55 +211,6 @@ field_enum! {
         Secret => "secret",
     }
     tag Tag
-}
-
-field_enum! {
-    /// What a target group can differ in, in place.
-    TargetGroupField {
-        /// Health check path.
-        HealthCheckPath => "health_check_path",
-        /// Seconds between checks.
-        HealthCheckInterval => "health_check_interval",
-        /// Seconds before a check fails.
-        HealthCheckTimeout => "health_check_timeout",
-        /// Successes before healthy.
-        HealthyThreshold => "healthy_threshold",
-        /// Failures before unhealthy.
-        UnhealthyThreshold => "unhealthy_threshold",
-        /// Healthy HTTP codes.
-        Matcher => "matcher",
-        /// Draining seconds.
-        DeregistrationDelay => "deregistration_delay",
-    }
-    tag Tag
-}
-
-/// What AWS cannot change on an existing target group (a difference is a problem).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TargetGroupFixedField {
-    /// Port.
-    Port,
-    /// Protocol.
-    Protocol,
-    /// Target type.
-    TargetType,
-    /// VPC.
-    VpcId,
-}
-
-impl Field for TargetGroupFixedField {
-    fn label(&self) -> String {
-        match self {
-            Self::Port => "port",
-            Self::Protocol => "protocol",
-            Self::TargetType => "target_type",
-            Self::VpcId => "vpc_id",
-        }
-        .to_string()
-    }
-    fn is_tag(&self) -> bool {
-        false
-    }
 }
 
 field_enum! {
@@ -334,6 +260,7 @@ field_enum! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::kinds::{log_group::LogGroupField, task_role::TaskRoleField};
 
     #[test]
     fn labels_are_the_names_the_plan_always_showed() {

@@ -55,20 +55,11 @@ impl Desired {
         let listener = ListenerSpec::of(stack);
         Desired {
             stack: stack.name.clone(),
-            repository: RepositorySpec {
-                name: stack.names.ecr_repository.clone(),
-                scan_on_push: stack.ecr.scan_on_push,
-                lifecycle_policy: lifecycle_policy(stack.ecr.keep_images),
-                tags: tags.clone(),
-            },
-            log_group: LogGroupSpec {
-                name: stack.names.log_group.clone(),
-                retention_days: stack.log_retention_days,
-                tags: tags.clone(),
-            },
-            task_role: task_role(stack),
+            repository: super::kinds::repository::desired(stack, tags.clone()),
+            log_group: super::kinds::log_group::desired(stack, tags.clone()),
+            task_role: super::kinds::task_role::desired(stack),
             task_definition: task_definition(stack, shared, &listener, image),
-            target_group: target_group(stack, shared, tags.clone()),
+            target_group: super::kinds::target_group::desired(stack, shared, tags.clone()),
             rule: ListenerRuleSpec {
                 listener_port: i32::from(stack.load_balancer.listener_port),
                 path_patterns: stack.rule_path_patterns(),
@@ -118,28 +109,6 @@ fn container_env(stack: &Stack, shared: &Shared, listener: &ListenerSpec) -> Vec
     env
 }
 
-/// The managed task role, when the stack has one (tagged as managed).
-fn task_role(stack: &Stack) -> Option<TaskRoleSpec> {
-    stack.roles.managed_task_role.as_ref().map(|r| {
-        let mut tags: Vec<(String, String)> = stack
-            .tags
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        tags.push((MANAGED_ROLE_TAG.to_string(), "true".to_string()));
-        TaskRoleSpec {
-            name: r.name.clone(),
-            trust_policy: task_trust_policy(),
-            policy: opensearch_policy(
-                r.opensearch_domain_arn.as_deref(),
-                r.opensearch_collection_arn.as_deref(),
-                stack.service.enable_execute_command,
-            ),
-            tags,
-        }
-    })
-}
-
 /// The task definition, running `image` (`None`: built by `up`).
 fn task_definition(
     stack: &Stack,
@@ -169,23 +138,6 @@ fn task_definition(
         log_stream_prefix: "ecs".to_string(),
         health_check: container_health_check(stack),
         cpu_architecture: stack.architecture.ecs_cpu_architecture().to_string(),
-    }
-}
-
-/// The target group, in the ALB's VPC.
-fn target_group(stack: &Stack, shared: &Shared, tags: Vec<(String, String)>) -> TargetGroupSpec {
-    TargetGroupSpec {
-        name: stack.names.target_group.clone(),
-        port: i32::from(stack.container_port),
-        vpc_id: shared.alb.vpc_id.clone(),
-        health_check_path: stack.health_check.path.clone(),
-        interval: stack.health_check.interval_seconds,
-        timeout: stack.health_check.timeout_seconds,
-        healthy_threshold: stack.health_check.healthy_threshold,
-        unhealthy_threshold: stack.health_check.unhealthy_threshold,
-        matcher: stack.health_check.matcher.clone(),
-        deregistration_delay: stack.health_check.deregistration_delay_seconds,
-        tags,
     }
 }
 

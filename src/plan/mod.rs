@@ -11,6 +11,7 @@ mod documents;
 pub mod endpoint;
 pub mod fields;
 mod from_stack;
+pub mod kinds;
 pub mod observed;
 mod rules;
 pub mod scaling;

@@ -5,11 +5,13 @@
 
 use serde::Serialize;
 
+pub use super::kinds::log_group::ObservedLogGroup;
+pub use super::kinds::repository::ObservedRepository;
+pub use super::kinds::target_group::ObservedTargetGroup;
+pub use super::kinds::task_role::ObservedTaskRole;
 pub use crate::model::ListenerRule;
 
-use super::desired::{
-    LogGroupSpec, RepositorySpec, ServiceSpec, TargetGroupSpec, TaskDefinitionSpec, TaskRoleSpec,
-};
+use super::desired::{ServiceSpec, TaskDefinitionSpec};
 
 /// The shared ALB.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
@@ -59,39 +61,6 @@ pub struct Shared {
     pub certificate: Option<super::endpoint::Certificate>,
 }
 
-/// An existing ECR repository.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ObservedRepository {
-    /// ARN.
-    pub arn: String,
-    /// URI (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`).
-    pub uri: String,
-    /// Its settings in the desired shape (lifecycle policy canonicalised, "" when none).
-    pub spec: RepositorySpec,
-    /// All its tags.
-    pub tags: Vec<(String, String)>,
-}
-
-/// An existing log group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ObservedLogGroup {
-    /// ARN (without the trailing `:*`).
-    pub arn: String,
-    /// Its settings.
-    pub spec: LogGroupSpec,
-    /// All its tags.
-    pub tags: Vec<(String, String)>,
-}
-
-/// An existing task role (the managed one).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ObservedTaskRole {
-    /// ARN.
-    pub arn: String,
-    /// Its trust policy, inline `OpenSearchAccess` policy ("" when absent) and tags.
-    pub spec: TaskRoleSpec,
-}
-
 /// The latest active revision of the task definition family.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObservedTaskDefinition {
@@ -101,21 +70,6 @@ pub struct ObservedTaskDefinition {
     pub revision: i32,
     /// Its settings, normalised.
     pub spec: TaskDefinitionSpec,
-}
-
-/// An existing target group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ObservedTargetGroup {
-    /// ARN.
-    pub arn: String,
-    /// HTTP / HTTPS.
-    pub protocol: String,
-    /// `ip` / `instance` / `lambda` / `alb`.
-    pub target_type: String,
-    /// Its settings.
-    pub spec: TargetGroupSpec,
-    /// All its tags.
-    pub tags: Vec<(String, String)>,
 }
 
 /// An existing ECS service.

@@ -3,10 +3,12 @@
 //! calls to make. Each update is built from the typed differences by an exhaustive match, so a
 //! new comparable field does not compile until it says which call carries it.
 
-use super::fields::{
-    Diff, LogGroupField, RepositoryField, RuleField, ServiceField, TargetGroupField, TaskRoleField,
-    Value,
-};
+use super::fields::{Diff, RuleField, ServiceField, Value};
+
+pub use super::kinds::log_group::LogGroupUpdate;
+pub use super::kinds::repository::{RepositoryRef, RepositoryUpdate};
+pub use super::kinds::target_group::TargetGroupUpdate;
+pub use super::kinds::task_role::TaskRoleUpdate;
 
 /// What happens to one resource that `up` creates or updates in place.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,15 +42,6 @@ pub(super) fn step<E, F, U: From<Vec<Diff<F>>>>(
         Some(e) if diffs.is_empty() => Step::Keep(e),
         Some(e) => Step::Update(e, U::from(diffs)),
     }
-}
-
-/// An existing ECR repository.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RepositoryRef {
-    /// ARN.
-    pub arn: String,
-    /// URI to push to.
-    pub uri: String,
 }
 
 /// The listener.
@@ -148,109 +141,6 @@ pub struct Steps {
     pub service: Step<String, ServiceUpdate>,
     /// The scalable target, its policies and the rollback alarm.
     pub scaling: super::scaling::ScalingSteps,
-}
-
-/// The calls that update an ECR repository.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RepositoryUpdate {
-    /// `PutImageScanningConfiguration`.
-    pub scanning: bool,
-    /// `PutLifecyclePolicy`.
-    pub lifecycle_policy: bool,
-    /// `TagResource`.
-    pub tags: bool,
-}
-
-impl From<Vec<Diff<RepositoryField>>> for RepositoryUpdate {
-    fn from(diffs: Vec<Diff<RepositoryField>>) -> Self {
-        let mut u = Self::default();
-        for d in diffs {
-            match d.field {
-                RepositoryField::ScanOnPush => u.scanning = true,
-                RepositoryField::LifecyclePolicy => u.lifecycle_policy = true,
-                RepositoryField::Tag(_) => u.tags = true,
-            }
-        }
-        u
-    }
-}
-
-/// The calls that update a log group.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LogGroupUpdate {
-    /// `PutRetentionPolicy` / `DeleteRetentionPolicy`.
-    pub retention: bool,
-    /// `TagResource`.
-    pub tags: bool,
-}
-
-impl From<Vec<Diff<LogGroupField>>> for LogGroupUpdate {
-    fn from(diffs: Vec<Diff<LogGroupField>>) -> Self {
-        let mut u = Self::default();
-        for d in diffs {
-            match d.field {
-                LogGroupField::RetentionDays => u.retention = true,
-                LogGroupField::Tag(_) => u.tags = true,
-            }
-        }
-        u
-    }
-}
-
-/// The calls that update the managed task role.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaskRoleUpdate {
-    /// `UpdateAssumeRolePolicy`.
-    pub trust_policy: bool,
-    /// `PutRolePolicy`.
-    pub policy: bool,
-    /// `TagRole`.
-    pub tags: bool,
-}
-
-impl From<Vec<Diff<TaskRoleField>>> for TaskRoleUpdate {
-    fn from(diffs: Vec<Diff<TaskRoleField>>) -> Self {
-        let mut u = Self::default();
-        for d in diffs {
-            match d.field {
-                TaskRoleField::TrustPolicy => u.trust_policy = true,
-                TaskRoleField::Policy => u.policy = true,
-                TaskRoleField::Tag(_) => u.tags = true,
-            }
-        }
-        u
-    }
-}
-
-/// The calls that update a target group.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TargetGroupUpdate {
-    /// `ModifyTargetGroup` with the whole health check.
-    pub health_check: bool,
-    /// `ModifyTargetGroupAttributes` (deregistration delay).
-    pub deregistration_delay: bool,
-    /// `AddTags`.
-    pub tags: bool,
-}
-
-impl From<Vec<Diff<TargetGroupField>>> for TargetGroupUpdate {
-    fn from(diffs: Vec<Diff<TargetGroupField>>) -> Self {
-        use TargetGroupField as F;
-        let mut u = Self::default();
-        for d in diffs {
-            match d.field {
-                F::HealthCheckPath
-                | F::HealthCheckInterval
-                | F::HealthCheckTimeout
-                | F::HealthyThreshold
-                | F::UnhealthyThreshold
-                | F::Matcher => u.health_check = true,
-                F::DeregistrationDelay => u.deregistration_delay = true,
-                F::Tag(_) => u.tags = true,
-            }
-        }
-        u
-    }
 }
 
 /// The calls that update the stack's listener rule.

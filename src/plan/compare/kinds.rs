@@ -1,18 +1,12 @@
 //! One comparison per resource kind, in apply order: each adds its [`Change`] (and any
 //! problems) to the [`Walk`] and returns the step `apply` takes.
 
-use super::super::desired;
-use super::super::fields::{
-    diff, Diff, RuleField, TargetGroupFixedField, TaskDefinitionField, Value,
-};
+use super::super::fields::{diff, RuleField, TaskDefinitionField};
 use super::super::observed::ListenerRule;
 use super::super::rules::{choose_priority, rule_change};
-use super::super::steps::{
-    step, LogGroupUpdate, RepositoryRef, RepositoryUpdate, RuleStep, Step, TargetGroupUpdate,
-    TaskDefinitionStep, TaskRoleUpdate,
-};
+use super::super::steps::{RuleStep, TaskDefinitionStep};
 use super::super::{Action, Kind};
-use super::{change, owner_problem, Walk};
+use super::{change, Walk};
 use crate::stack::stack_tag;
 
 /// The stack's listener rule as the plan found or chose it.
@@ -26,79 +20,6 @@ pub(super) struct OwnRule<'a> {
 }
 
 impl<'a> Walk<'a> {
-    /// The ECR repository.
-    pub(super) fn repository(&mut self) -> Step<RepositoryRef, RepositoryUpdate> {
-        let r = &self.desired.repository;
-        let o = self.observed.repository.as_ref();
-        if let Some(o) = o {
-            self.problems.extend(owner_problem(
-                Kind::Repository,
-                &r.name,
-                &o.tags,
-                self.stack,
-                "ecr_repository",
-            ));
-        }
-        let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
-        let diffs = o
-            .map(|o| diff(&r.fields(), &o.spec.fields()))
-            .unwrap_or_default();
-        self.changes.push(change(
-            Kind::Repository,
-            &r.name,
-            o.is_some(),
-            &diffs,
-            adopt,
-        ));
-        step(
-            o.map(|o| RepositoryRef {
-                arn: o.arn.clone(),
-                uri: o.uri.clone(),
-            }),
-            diffs,
-        )
-    }
-
-    /// The log group.
-    pub(super) fn log_group(&mut self) -> Step<String, LogGroupUpdate> {
-        let l = &self.desired.log_group;
-        let o = self.observed.log_group.as_ref();
-        if let Some(o) = o {
-            self.problems.extend(owner_problem(
-                Kind::LogGroup,
-                &l.name,
-                &o.tags,
-                self.stack,
-                "log_group",
-            ));
-        }
-        let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
-        let diffs = o
-            .map(|o| diff(&l.fields(), &o.spec.fields()))
-            .unwrap_or_default();
-        self.changes
-            .push(change(Kind::LogGroup, &l.name, o.is_some(), &diffs, adopt));
-        step(o.map(|o| o.arn.clone()), diffs)
-    }
-
-    /// The task role, when the stack manages one.
-    pub(super) fn task_role(&mut self) -> Option<Step<String, TaskRoleUpdate>> {
-        let r = self.desired.task_role.as_ref()?;
-        let o = self.observed.task_role.as_ref();
-        let adopt = o.is_some_and(|o| {
-            !o.spec
-                .tags
-                .iter()
-                .any(|(k, _)| k == desired::MANAGED_ROLE_TAG)
-        });
-        let diffs = o
-            .map(|o| diff(&r.fields(), &o.spec.fields()))
-            .unwrap_or_default();
-        self.changes
-            .push(change(Kind::TaskRole, &r.name, o.is_some(), &diffs, adopt));
-        Some(step(o.map(|o| o.arn.clone()), diffs))
-    }
-
     /// The task definition; also whether a new revision is registered.
     pub(super) fn task_definition(&mut self) -> (TaskDefinitionStep, bool) {
         let t = &self.desired.task_definition;
@@ -149,50 +70,6 @@ impl<'a> Walk<'a> {
         };
         self.changes.push(td);
         (step, td_changes)
-    }
-
-    /// The target group (what AWS cannot change in place is a problem).
-    pub(super) fn target_group(&mut self) -> Step<String, TargetGroupUpdate> {
-        let g = &self.desired.target_group;
-        let o = self.observed.target_group.as_ref();
-        if let Some(o) = o {
-            self.problems.extend(owner_problem(
-                Kind::TargetGroup,
-                &g.name,
-                &o.tags,
-                self.stack,
-                "target_group",
-            ));
-            let mut have = o.spec.fixed_fields();
-            for (k, v) in have.iter_mut() {
-                match k {
-                    TargetGroupFixedField::Protocol => *v = Value::from(&o.protocol),
-                    TargetGroupFixedField::TargetType => *v = Value::from(&o.target_type),
-                    TargetGroupFixedField::Port | TargetGroupFixedField::VpcId => {}
-                }
-            }
-            for fc in diff(&g.fixed_fields(), &have).iter().map(Diff::shown) {
-                self.problems.push(format!(
-                    "target group `{}` has {} {} but the stack needs {}; AWS cannot change that on an existing target group: move traffic off it and delete it, or give the stack another `names.target_group`",
-                    g.name,
-                    fc.field,
-                    fc.from,
-                    fc.to
-                ));
-            }
-        }
-        let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
-        let diffs = o
-            .map(|o| diff(&g.fields(), &o.spec.fields()))
-            .unwrap_or_default();
-        self.changes.push(change(
-            Kind::TargetGroup,
-            &g.name,
-            o.is_some(),
-            &diffs,
-            adopt,
-        ));
-        step(o.map(|o| o.arn.clone()), diffs)
     }
 
     /// The stack's listener rule: found (and compared) or to create at a free priority.

@@ -13,7 +13,7 @@ use super::{Action, Change, Kind, Plan};
 use crate::stack::stack_tag;
 
 /// One resource's [`Change`] from its field differences (`adopt`: it exists untagged).
-pub(super) fn change<F: Field>(
+pub(in crate::plan) fn change<F: Field>(
     kind: Kind,
     name: &str,
     exists: bool,
@@ -39,7 +39,7 @@ pub(super) fn change<F: Field>(
     }
 }
 
-fn owner_problem(
+pub(in crate::plan) fn owner_problem(
     kind: Kind,
     name: &str,
     tags: &[(String, String)],
@@ -98,11 +98,11 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     w.changes.extend(listeners.changes);
     w.problems.extend(listeners.problems);
     w.warnings.extend(listeners.warnings);
-    let repository = w.repository();
-    let log_group = w.log_group();
-    let task_role = w.task_role();
+    let repository = super::kinds::repository::compare(&mut w);
+    let log_group = super::kinds::log_group::compare(&mut w);
+    let task_role = super::kinds::task_role::compare(&mut w);
     let (task_definition, td_changes) = w.task_definition();
-    let target_group = w.target_group();
+    let target_group = super::kinds::target_group::compare(&mut w);
     let rule = w.rule();
     let (service, rule_step) = w.service(td_changes, rule.own, rule.step);
     let scaling = w.scaling();
@@ -132,11 +132,17 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
 /// The comparison under way: what is wanted and what exists, and what has been found so far
 /// (changes in apply order, problems, warnings). Each resource kind adds its part and returns
 /// the step `apply` takes for it ([`kinds`]).
-struct Walk<'a> {
-    desired: &'a Desired,
-    observed: &'a Observed,
-    stack: &'a str,
-    changes: Vec<Change>,
-    problems: Vec<String>,
-    warnings: Vec<String>,
+pub(in crate::plan) struct Walk<'a> {
+    /// What the stack wants.
+    pub desired: &'a Desired,
+    /// What exists.
+    pub observed: &'a Observed,
+    /// The stack's name.
+    pub stack: &'a str,
+    /// The changes so far, in apply order.
+    pub changes: Vec<Change>,
+    /// Problems that stop `up`.
+    pub problems: Vec<String>,
+    /// Things worth knowing.
+    pub warnings: Vec<String>,
 }
