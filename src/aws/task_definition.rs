@@ -294,7 +294,7 @@ pub async fn deregister(c: &Clients, arn: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::desired::HEALTH_COMMAND;
+    use crate::plan::kinds::task_definition::HEALTH_COMMAND;
 
     fn spec() -> TaskDefinitionSpec {
         TaskDefinitionSpec {

@@ -176,91 +176,13 @@ pub(in crate::plan) fn f<F>(key: F, value: impl Into<Value>) -> (F, Value) {
     (key, value.into())
 }
 
-field_enum! {
-    /// What a task definition can differ in (any difference registers a new revision).
-    TaskDefinitionField {
-        /// CPU units.
-        Cpu => "cpu",
-        /// Memory MiB.
-        Memory => "memory",
-        /// Execution role.
-        ExecutionRoleArn => "execution_role_arn",
-        /// Task role.
-        TaskRoleArn => "task_role_arn",
-        /// Container name.
-        Container => "container",
-        /// Container port.
-        Port => "port",
-        /// awslogs group.
-        LogGroup => "log_group",
-        /// awslogs region.
-        LogRegion => "log_region",
-        /// awslogs stream prefix.
-        LogStreamPrefix => "log_stream_prefix",
-        /// Container health check.
-        HealthCheck => "health_check",
-        /// `runtimePlatform.cpuArchitecture`.
-        CpuArchitecture => "cpu_architecture",
-        /// Image URI.
-        Image => "image",
-    }
-    keyed {
-        /// One environment variable.
-        Env => "env",
-        /// One secret.
-        Secret => "secret",
-    }
-    tag Tag
-}
-
-field_enum! {
-    /// What the stack's listener rule can differ in.
-    RuleField {
-        /// Path patterns (sorted).
-        PathPatterns => "path_patterns",
-        /// The forward action (left out while `cutover` manages the rule).
-        Forward => "forward",
-        /// The rule's priority (`SetRulePriorities`), when the stack's is free.
-        Priority => "priority",
-    }
-    tag Tag
-}
-
-field_enum! {
-    /// What an ECS service can differ in.
-    ServiceField {
-        /// The task definition revision it runs.
-        TaskDefinition => "task_definition",
-        /// Tasks.
-        DesiredCount => "desired_count",
-        /// Subnets.
-        Subnets => "subnets",
-        /// Security groups.
-        SecurityGroups => "security_groups",
-        /// Public IP.
-        AssignPublicIp => "assign_public_ip",
-        /// Target group binding.
-        LoadBalancer => "load_balancer",
-        /// Deployment min healthy percent.
-        MinHealthyPercent => "min_healthy_percent",
-        /// Deployment max percent.
-        MaxPercent => "max_percent",
-        /// Circuit breaker with rollback.
-        CircuitBreakerRollback => "circuit_breaker_rollback",
-        /// ECS Exec.
-        EnableExecuteCommand => "enable_execute_command",
-        /// Health check grace period.
-        HealthCheckGracePeriod => "health_check_grace_period_seconds",
-        /// Alarms that roll a deployment back.
-        DeploymentAlarms => "deployment_alarms",
-    }
-    tag Tag
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::kinds::{log_group::LogGroupField, task_role::TaskRoleField};
+    use crate::plan::kinds::{
+        log_group::LogGroupField, service::ServiceField, task_definition::TaskDefinitionField,
+        task_role::TaskRoleField,
+    };
 
     #[test]
     fn labels_are_the_names_the_plan_always_showed() {

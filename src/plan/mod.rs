@@ -10,7 +10,6 @@ pub mod desired;
 mod documents;
 pub mod endpoint;
 pub mod fields;
-mod from_stack;
 pub mod kinds;
 pub mod observed;
 mod rules;

@@ -7,11 +7,11 @@ use serde::Serialize;
 
 pub use super::kinds::log_group::ObservedLogGroup;
 pub use super::kinds::repository::ObservedRepository;
+pub use super::kinds::service::ObservedService;
 pub use super::kinds::target_group::ObservedTargetGroup;
+pub use super::kinds::task_definition::ObservedTaskDefinition;
 pub use super::kinds::task_role::ObservedTaskRole;
 pub use crate::model::ListenerRule;
-
-use super::desired::{ServiceSpec, TaskDefinitionSpec};
 
 /// The shared ALB.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
@@ -59,34 +59,6 @@ pub struct Shared {
     pub http_listener: Option<Listener>,
     /// The ACM certificate of an HTTPS stack (`None`: HTTP, or not found).
     pub certificate: Option<super::endpoint::Certificate>,
-}
-
-/// The latest active revision of the task definition family.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ObservedTaskDefinition {
-    /// ARN (with revision).
-    pub arn: String,
-    /// Revision number.
-    pub revision: i32,
-    /// Its settings, normalised.
-    pub spec: TaskDefinitionSpec,
-}
-
-/// An existing ECS service.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ObservedService {
-    /// ARN.
-    pub arn: String,
-    /// ACTIVE / DRAINING / INACTIVE.
-    pub status: String,
-    /// The service's task definition ARN.
-    pub task_definition: String,
-    /// FARGATE / EC2 / none (capacity providers).
-    pub launch_type: String,
-    /// Its settings (the load balancer's target group by name when it is the stack's).
-    pub spec: ServiceSpec,
-    /// All its tags.
-    pub tags: Vec<(String, String)>,
 }
 
 /// Everything observed for one stack.

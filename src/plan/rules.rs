@@ -3,7 +3,8 @@
 
 use super::compare::change;
 use super::desired::ListenerRuleSpec;
-use super::fields::{diff, Diff, Field, RuleField, Value};
+use super::fields::{diff, Diff, Field, Value};
+use super::kinds::listener_rule::RuleField;
 use super::observed::ListenerRule;
 use super::steps::{RuleStep, RuleUpdate};
 use super::{Change, Kind};

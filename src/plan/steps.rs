@@ -3,11 +3,14 @@
 //! calls to make. Each update is built from the typed differences by an exhaustive match, so a
 //! new comparable field does not compile until it says which call carries it.
 
-use super::fields::{Diff, RuleField, ServiceField, Value};
+use super::fields::Diff;
 
+pub use super::kinds::listener_rule::{RuleStep, RuleUpdate};
 pub use super::kinds::log_group::LogGroupUpdate;
 pub use super::kinds::repository::{RepositoryRef, RepositoryUpdate};
+pub use super::kinds::service::ServiceUpdate;
 pub use super::kinds::target_group::TargetGroupUpdate;
+pub use super::kinds::task_definition::TaskDefinitionStep;
 pub use super::kinds::task_role::TaskRoleUpdate;
 
 /// What happens to one resource that `up` creates or updates in place.
@@ -72,52 +75,6 @@ pub struct RedirectListener {
     pub to_port: i32,
 }
 
-/// The task definition.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TaskDefinitionStep {
-    /// Register a new revision (`first`: the family does not exist yet).
-    Register {
-        /// True when this is the family's first revision.
-        first: bool,
-    },
-    /// Use the revision `arn`.
-    Keep {
-        /// Its ARN.
-        arn: String,
-    },
-}
-
-/// The stack's listener rule.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RuleStep {
-    /// Create it at `priority`.
-    Create {
-        /// The free priority chosen.
-        priority: i32,
-    },
-    /// Update the rule `arn`.
-    Update {
-        /// Its ARN.
-        arn: String,
-        /// What to change.
-        update: RuleUpdate,
-    },
-    /// The rule `arn` is as wanted.
-    Keep {
-        /// Its ARN.
-        arn: String,
-    },
-    /// The rule `arn`'s routing is managed by `cutover` and does not name the stack's target
-    /// group: add the group at weight 0 to `forward` (no request moves), so that ECS can attach
-    /// the service to it.
-    Attach {
-        /// Its ARN.
-        arn: String,
-        /// Its routing now.
-        forward: crate::model::Forward,
-    },
-}
-
 /// Everything `apply` does, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Steps {
@@ -141,112 +98,4 @@ pub struct Steps {
     pub service: Step<String, ServiceUpdate>,
     /// The scalable target, its policies and the rollback alarm.
     pub scaling: super::scaling::ScalingSteps,
-}
-
-/// The calls that update the stack's listener rule.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RuleUpdate {
-    /// `ModifyRule` with the path condition.
-    pub conditions: bool,
-    /// The same `ModifyRule` also sets the forward action.
-    pub forward: bool,
-    /// `AddTags`.
-    pub tags: bool,
-    /// `SetRulePriorities` to this priority.
-    pub priority: Option<i32>,
-}
-
-impl From<Vec<Diff<RuleField>>> for RuleUpdate {
-    fn from(diffs: Vec<Diff<RuleField>>) -> Self {
-        let mut u = Self::default();
-        for d in diffs {
-            match d.field {
-                RuleField::PathPatterns => u.conditions = true,
-                RuleField::Forward => u.forward = true,
-                RuleField::Tag(_) => u.tags = true,
-                RuleField::Priority => u.priority = d.to.as_ref().and_then(Value::int),
-            }
-        }
-        u
-    }
-}
-
-impl RuleUpdate {
-    /// True when a `ModifyRule` is needed (a new forward is sent with the conditions).
-    pub fn modify(&self) -> bool {
-        self.conditions || self.forward
-    }
-}
-
-/// The parts of one `UpdateService` call, and whether to tag the service.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ServiceUpdate {
-    /// Set the task definition.
-    pub task_definition: bool,
-    /// Set the desired count to this (with autoscaling: only when outside min..max).
-    pub desired_count: Option<i32>,
-    /// Set the network configuration (subnets, security groups, public IP).
-    pub network: bool,
-    /// Set the load balancer binding.
-    pub load_balancer: bool,
-    /// Set the deployment configuration (percentages, circuit breaker, alarms).
-    pub deployment: bool,
-    /// The deployment alarms changed: the configuration sent names them, or switches them off.
-    pub alarms: bool,
-    /// Set ECS Exec.
-    pub execute_command: bool,
-    /// Set the health check grace period.
-    pub grace_period: bool,
-    /// `TagResource`.
-    pub tags: bool,
-}
-
-impl From<Vec<Diff<ServiceField>>> for ServiceUpdate {
-    fn from(diffs: Vec<Diff<ServiceField>>) -> Self {
-        use ServiceField as F;
-        let mut u = Self::default();
-        for d in diffs {
-            match d.field {
-                F::TaskDefinition => u.task_definition = true,
-                F::DesiredCount => u.desired_count = d.to.as_ref().and_then(Value::int),
-                F::Subnets | F::SecurityGroups | F::AssignPublicIp => u.network = true,
-                F::LoadBalancer => u.load_balancer = true,
-                F::MinHealthyPercent | F::MaxPercent | F::CircuitBreakerRollback => {
-                    u.deployment = true
-                }
-                F::DeploymentAlarms => {
-                    u.deployment = true;
-                    u.alarms = true;
-                }
-                F::EnableExecuteCommand => u.execute_command = true,
-                F::HealthCheckGracePeriod => u.grace_period = true,
-                F::Tag(_) => u.tags = true,
-            }
-        }
-        u
-    }
-}
-
-impl ServiceUpdate {
-    /// True when an `UpdateService` call is needed (a new deployment to wait for).
-    pub fn deploys(&self) -> bool {
-        let Self {
-            task_definition,
-            desired_count,
-            network,
-            load_balancer,
-            deployment,
-            alarms: _, // part of `deployment`
-            execute_command,
-            grace_period,
-            tags: _, // a separate TagResource call
-        } = self;
-        *task_definition
-            || desired_count.is_some()
-            || *network
-            || *load_balancer
-            || *deployment
-            || *execute_command
-            || *grace_period
-    }
 }

@@ -365,8 +365,8 @@ fn a_service_with_a_short_arn_is_never_tagged() {
     // As DescribeServices answers for a service made before the long ARN format.
     let short = "arn:aws:ecs:us-east-1:123456789012:service/opensearch-mcp-server-stateless";
     let long = "arn:aws:ecs:us-east-1:123456789012:service/fastmcp-time-server-cluster/opensearch-mcp-server-stateless";
-    assert!(super::compare::is_short_service_arn(short));
-    assert!(!super::compare::is_short_service_arn(long));
+    assert!(super::kinds::service::is_short_service_arn(short));
+    assert!(!super::kinds::service::is_short_service_arn(long));
     let s = stack("stateless");
     let d = desired(&s);
     let mut o = applied(&d);

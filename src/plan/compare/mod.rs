@@ -1,13 +1,11 @@
 //! The comparison itself: [`plan`] walks the resources in apply order, lists what differs (for
 //! people) and decides the step `apply` takes for each (for the machine), from the same typed
-//! differences. The per-kind comparisons are in [`kinds`] and [`service`].
-
-mod kinds;
-mod service;
+//! differences. The per-kind comparisons are in [`super::kinds`].
 
 use super::desired::Desired;
 use super::fields::{Diff, Field};
 use super::observed::Observed;
+use super::scaling::{plan_scaling, ScalingSteps};
 use super::steps::Steps;
 use super::{Action, Change, Kind, Plan};
 use crate::stack::stack_tag;
@@ -55,34 +53,6 @@ pub(in crate::plan) fn owner_problem(
     }
 }
 
-/// True for an ECS service ARN in the short format (`service/NAME`, from before the long
-/// `service/CLUSTER/NAME` format).
-pub fn is_short_service_arn(arn: &str) -> bool {
-    arn.split_once(":service/")
-        .is_some_and(|(_, rest)| !rest.is_empty() && !rest.contains('/'))
-}
-
-/// A service with a short ARN cannot be tagged ("If you try to tag a service with a short ARN,
-/// you receive an InvalidParameterException",
-/// <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TagResource.html>), and
-/// mcpctl marks what it manages with tags: when the plan would tag it, stop before any call.
-fn short_arn_problem(
-    name: &str,
-    arn: &str,
-    want: &[(String, String)],
-    have: &[(String, String)],
-) -> Option<String> {
-    if !is_short_service_arn(arn) || want.iter().all(|t| have.contains(t)) {
-        return None;
-    }
-    Some(format!(
-        "ECS service `{name}` has a short ARN ({arn}), from before ECS's long ARN format, and ECS refuses to tag such a service (TagResource: InvalidParameterException), while mcpctl marks what it manages with tags; opt the account in with `aws ecs put-account-setting --name serviceLongArnFormat --value enabled` and recreate the service, or deploy the stack beside it under another `names.service`; nothing was tagged"
-    ))
-}
-
-/// Words in an env name that suggest a credential.
-const CREDENTIAL_WORDS: [&str; 4] = ["PASSWORD", "SECRET", "TOKEN", "KEY"];
-
 /// The plan: pure comparison of `desired` with `observed`, resource by resource in apply order.
 pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     let mut w = Walk {
@@ -101,12 +71,12 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     let repository = super::kinds::repository::compare(&mut w);
     let log_group = super::kinds::log_group::compare(&mut w);
     let task_role = super::kinds::task_role::compare(&mut w);
-    let (task_definition, td_changes) = w.task_definition();
+    let (task_definition, td_changes) = super::kinds::task_definition::compare(&mut w);
     let target_group = super::kinds::target_group::compare(&mut w);
     let rule = w.rule();
     let (service, rule_step) = w.service(td_changes, rule.own, rule.step);
     let scaling = w.scaling();
-    w.credential_warnings();
+    super::kinds::task_definition::credential_warnings(&mut w);
     Plan {
         stack: w.stack.to_string(),
         changes: w.changes,
@@ -145,4 +115,23 @@ pub(in crate::plan) struct Walk<'a> {
     pub problems: Vec<String>,
     /// Things worth knowing.
     pub warnings: Vec<String>,
+}
+
+impl Walk<'_> {
+    /// Autoscaling and the rollback alarm.
+    fn scaling(&mut self) -> ScalingSteps {
+        let (desired, observed) = (self.desired, self.observed);
+        let s = &desired.service;
+        let scaling = plan_scaling(
+            desired.scaling.as_ref(),
+            desired.alarm.as_ref(),
+            (observed.scaling.as_ref(), observed.alarm.as_ref()),
+            &observed.shared.alb.arn,
+            observed.target_group.as_ref().map(|t| t.arn.as_str()),
+            (&s.cluster, &s.name),
+        );
+        self.changes.extend(scaling.changes);
+        self.warnings.extend(scaling.warnings);
+        scaling.steps
+    }
 }

@@ -4,7 +4,10 @@
 //! (observe, create, update) is its module in `crate::aws`; the order they are planned and
 //! applied in is [`crate::plan::Kind::ORDER`].
 
+pub mod listener_rule;
 pub mod log_group;
 pub mod repository;
+pub mod service;
 pub mod target_group;
+pub mod task_definition;
 pub mod task_role;

@@ -7,7 +7,8 @@ use super::{
     ObservedPolicy, ObservedScaling, PolicySpec, ScalingField, ScalingMetric, ScalingSpec,
     ERROR_PERCENT,
 };
-use crate::plan::fields::{diff, Diff, Fields, ServiceField, Value};
+use crate::plan::fields::{diff, Diff, Fields, Value};
+use crate::plan::kinds::service::ServiceField;
 use crate::plan::{Action, Change, Kind};
 
 fn policy_fields(p: &PolicySpec, label: Option<&str>) -> Fields<ScalingField> {

@@ -12,7 +12,7 @@ use crate::stack::Stack;
 
 mod decide;
 
-pub(super) use decide::{govern_count, plan_scaling};
+pub(in crate::plan) use decide::{govern_count, plan_scaling};
 pub use decide::{AlarmStep, ScalingSteps, TargetStep};
 
 /// The scalable dimension of an ECS service's task count.

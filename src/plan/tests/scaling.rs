@@ -3,7 +3,8 @@
 //! autoscaler chose survives `up`, and what the stack drops is deleted (only if mcpctl made it).
 
 use super::*;
-use crate::plan::fields::{Diff, ServiceField, Value};
+use crate::plan::fields::{Diff, Value};
+use crate::plan::kinds::service::ServiceField;
 use crate::plan::scaling::*;
 use crate::plan::steps::Step;
 
