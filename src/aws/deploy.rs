@@ -1,13 +1,13 @@
 //! Observe a stack (with preflight problems listed at once) and apply a plan in dependency
-//! order: listener, ECR repository, (image), log group, task definition, target group,
-//! listener rule, service. Deciding what to do is [`crate::plan`]'s job (its
+//! order, the one list [`ORDER`]: listener, ECR repository, (image), log group, task role, task
+//! definition, target group, listener rule, alarm, service, autoscaling. Deciding what to do is [`crate::plan`]'s job (its
 //! [`crate::plan::Steps`]); [`apply`] only carries the steps out.
 
 use std::path::PathBuf;
 
 mod apply;
 
-pub use apply::apply;
+pub use apply::{apply, ORDER};
 
 use serde::Serialize;
 
@@ -185,6 +185,34 @@ pub struct Done {
     pub name: String,
     /// ARN or other identifier.
     pub id: String,
+}
+
+/// The changes `apply` made so far, in order; each kind's `apply` adds its own.
+#[derive(Default)]
+pub struct Record(Vec<Done>);
+
+impl Record {
+    /// One change made: `kind` `name` was created / updated (`id`: its ARN or other identifier).
+    pub fn add(&mut self, kind: Kind, action: Action, name: &str, id: &str) {
+        self.0.push(Done {
+            kind,
+            action,
+            name: name.to_string(),
+            id: id.to_string(),
+        })
+    }
+
+    /// Changes named by their identifier (autoscaling and the alarm report them so).
+    pub fn extend(&mut self, done: Vec<(Kind, Action, String)>) {
+        for d in done {
+            self.add(d.0, d.1, &d.2, &d.2);
+        }
+    }
+
+    /// The changes made, in order.
+    pub fn into_done(self) -> Vec<Done> {
+        self.0
+    }
 }
 
 /// What `apply` did and what the waiter needs.

@@ -2,12 +2,14 @@
 
 use aws_sdk_ecr::types::{ImageScanningConfiguration, Tag};
 
+use super::deploy::Record;
 use super::errors::{call_error, code};
 use super::Clients;
 use crate::error::Result;
 use crate::plan::desired::{canonical_json, RepositorySpec};
 use crate::plan::observed::ObservedRepository;
-use crate::plan::steps::RepositoryUpdate;
+use crate::plan::steps::{RepositoryRef, RepositoryUpdate, Step};
+use crate::plan::{Action, Kind};
 
 fn ecr_tags(tags: &[(String, String)]) -> Vec<Tag> {
     tags.iter()
@@ -289,6 +291,28 @@ pub async fn image_architectures(
         .first()
         .and_then(|i| i.image_manifest())
         .and_then(manifest_architectures))
+}
+
+/// Carry out the plan's step for the repository (create, update or keep); its URI.
+pub async fn apply(
+    c: &Clients,
+    repo: &RepositorySpec,
+    step: &Step<RepositoryRef, RepositoryUpdate>,
+    rec: &mut Record,
+) -> Result<String> {
+    Ok(match step {
+        Step::Create => {
+            let uri = create(c, repo).await?;
+            rec.add(Kind::Repository, Action::Create, &repo.name, &uri);
+            uri
+        }
+        Step::Update(r, update) => {
+            self::update(c, &r.arn, repo, update).await?;
+            rec.add(Kind::Repository, Action::Update, &repo.name, &r.arn);
+            r.uri.clone()
+        }
+        Step::Keep(r) => r.uri.clone(),
+    })
 }
 
 #[cfg(test)]

@@ -5,12 +5,14 @@
 
 use aws_sdk_iam::types::Tag;
 
+use super::deploy::Record;
 use super::errors::{call_error, code};
 use super::Clients;
 use crate::error::{Context, Result};
 use crate::plan::desired::{canonical_json, TaskRoleSpec, TASK_ROLE_POLICY};
 use crate::plan::observed::ObservedTaskRole;
-use crate::plan::steps::TaskRoleUpdate;
+use crate::plan::steps::{Step, TaskRoleUpdate};
+use crate::plan::{Action, Kind};
 
 /// IAM returns policy documents URL-encoded.
 fn decode(doc: &str) -> String {
@@ -242,6 +244,29 @@ pub fn role_mapping_guidance(role_arn: &str, opensearch_host: Option<&str>) -> S
          \x20   Backend roles: {role_arn} > Map\n\
          \x20 (set `roles.task_role.fine_grained_access_control: false` in the stack if the domain does not use it)"
     )
+}
+
+/// Carry out the plan's step for the managed task role, when the stack has one.
+pub async fn apply(
+    c: &Clients,
+    spec: Option<&TaskRoleSpec>,
+    step: Option<&Step<String, TaskRoleUpdate>>,
+    rec: &mut Record,
+) -> Result<()> {
+    if let (Some(spec), Some(step)) = (spec, step) {
+        match step {
+            Step::Create => {
+                let arn = create(c, spec).await?;
+                rec.add(Kind::TaskRole, Action::Create, &spec.name, &arn);
+            }
+            Step::Update(arn, update) => {
+                self::update(c, spec, update).await?;
+                rec.add(Kind::TaskRole, Action::Update, &spec.name, arn);
+            }
+            Step::Keep(_) => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

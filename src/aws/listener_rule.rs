@@ -11,13 +11,15 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use serde_json::json;
 
 use super::calls::Call;
+use super::deploy::Record;
 use super::errors::call_error;
 use super::forward::Forward;
 use super::target_group::{add_tags, elb_tags, tags_of};
 use super::{Clients, Tags};
 use crate::error::{Error, Result};
 use crate::plan::desired::ListenerRuleSpec;
-use crate::plan::steps::RuleUpdate;
+use crate::plan::steps::{RuleStep, RuleUpdate};
+use crate::plan::{self, Kind};
 
 pub use crate::model::rule::{sort_by_priority, tag_value, CUTOVER_TAG_PREFIX};
 pub use crate::model::{ListenerRule, RuleAction};
@@ -342,4 +344,47 @@ impl RuleChange {
             RuleChange::Delete { rule_arn } => delete(c, rule_arn).await,
         }
     }
+}
+
+/// Carry out the plan's step for the stack's listener rule on `listener_arn`, forwarding to
+/// the target group `tg_arn` (named `tg_name`).
+pub async fn apply(
+    c: &Clients,
+    rule: &ListenerRuleSpec,
+    step: &RuleStep,
+    (listener_arn, tg_arn, tg_name): (&str, &str, &str),
+    rec: &mut Record,
+) -> Result<()> {
+    let rule_name = rule.path_patterns.join(",");
+    match step {
+        RuleStep::Create { priority } => {
+            let arn = create(c, listener_arn, rule, *priority, tg_arn).await?;
+            rec.add(
+                Kind::ListenerRule,
+                plan::Action::Create,
+                &format!("{rule_name} (priority {priority})"),
+                &arn,
+            );
+        }
+        RuleStep::Update { arn, update } => {
+            self::update(c, arn, rule, tg_arn, update).await?;
+            rec.add(Kind::ListenerRule, plan::Action::Update, &rule_name, arn);
+        }
+        RuleStep::Attach { arn, forward } => {
+            let forward = forward.with_group(tg_arn, 0).map_err(|e| {
+                Error::refused(format!(
+                    "cannot add target group {tg_name} to listener rule {rule_name}: {e}"
+                ))
+            })?;
+            RuleChange::SetForward {
+                rule_arn: arn.clone(),
+                forward,
+            }
+            .apply(c)
+            .await?;
+            rec.add(Kind::ListenerRule, plan::Action::Update, &rule_name, arn);
+        }
+        RuleStep::Keep { .. } => {}
+    }
+    Ok(())
 }

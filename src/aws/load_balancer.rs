@@ -10,13 +10,15 @@ use aws_sdk_elasticloadbalancingv2::types::{
 
 use serde::Serialize;
 
+use super::deploy::Record;
 use super::errors::{call_error, code};
 use super::listener_rule::{self, ListenerRule};
 use super::Clients;
 use crate::error::{Error, Result};
 use crate::plan::endpoint::ListenerSpec;
 use crate::plan::observed::{Alb, Listener};
-use crate::plan::steps::RedirectListener;
+use crate::plan::steps::{ListenerStep, RedirectListener};
+use crate::plan::{self, Kind};
 use crate::stack::{ListenerProtocol, LoadBalancerRef, TLS_POLICY};
 
 /// Find the ALB. `Ok(None)` when it does not exist.
@@ -304,4 +306,39 @@ pub async fn all_rules(c: &Clients, lb: &LoadBalancerRef) -> Result<Vec<Listener
         all.extend(listener_rule::rules(c, &l.arn).await?);
     }
     Ok(all)
+}
+
+/// Carry out the plan's step for the stack's listener (create it, or keep it); its ARN.
+pub async fn apply_listener(c: &Clients, step: &ListenerStep, rec: &mut Record) -> Result<String> {
+    Ok(match step {
+        ListenerStep::Keep { arn } => arn.clone(),
+        ListenerStep::Create { alb_arn, listener } => {
+            let l = create_listener(c, alb_arn, listener).await?;
+            rec.add(
+                Kind::Listener,
+                plan::Action::Create,
+                &listener.label(),
+                &l.arn,
+            );
+            l.arn
+        }
+    })
+}
+
+/// Create the HTTP-to-HTTPS redirect listener, when the plan says so.
+pub async fn apply_redirect(
+    c: &Clients,
+    redirect: Option<&RedirectListener>,
+    rec: &mut Record,
+) -> Result<()> {
+    if let Some(redirect) = redirect {
+        let l = create_redirect_listener(c, redirect).await?;
+        rec.add(
+            Kind::RedirectListener,
+            plan::Action::Create,
+            &format!("HTTP:{}", redirect.port),
+            &l.arn,
+        );
+    }
+    Ok(())
 }

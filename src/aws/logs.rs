@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 
+use super::deploy::Record;
 use super::errors::call_error;
 use super::Clients;
 use crate::error::Result;
 use crate::plan::desired::LogGroupSpec;
 use crate::plan::observed::ObservedLogGroup;
-use crate::plan::steps::LogGroupUpdate;
+use crate::plan::steps::{LogGroupUpdate, Step};
+use crate::plan::{Action, Kind};
 
 /// Observe the log group `name`.
 pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedLogGroup>> {
@@ -178,4 +180,25 @@ pub async fn delete(c: &Clients, name: &str) -> Result<()> {
         Err(e) if super::errors::code(&e) == Some("ResourceNotFoundException") => Ok(()),
         Err(e) => Err(call_error(&format!("log group {name}"), e)),
     }
+}
+
+/// Carry out the plan's step for the log group (create, update or keep).
+pub async fn apply(
+    c: &Clients,
+    lg: &LogGroupSpec,
+    step: &Step<String, LogGroupUpdate>,
+    rec: &mut Record,
+) -> Result<()> {
+    match step {
+        Step::Create => {
+            create(c, lg).await?;
+            rec.add(Kind::LogGroup, Action::Create, &lg.name, &lg.name);
+        }
+        Step::Update(arn, update) => {
+            self::update(c, arn, lg, update).await?;
+            rec.add(Kind::LogGroup, Action::Update, &lg.name, arn);
+        }
+        Step::Keep(_) => {}
+    }
+    Ok(())
 }

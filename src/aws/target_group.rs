@@ -8,12 +8,14 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, Tag, TargetGroup, TargetGroupAttribute, TargetTypeEnum,
 };
 
+use super::deploy::Record;
 use super::errors::{call_error, code};
 use super::{Clients, Tags};
 use crate::error::{Error, Result};
 use crate::plan::desired::TargetGroupSpec;
 use crate::plan::observed::ObservedTargetGroup;
-use crate::plan::steps::TargetGroupUpdate;
+use crate::plan::steps::{Step, TargetGroupUpdate};
+use crate::plan::{Action, Kind};
 
 /// Tags of ELB resources (rules, target groups), up to 20 ARNs per call.
 pub async fn tags_of(c: &Clients, arns: &[String]) -> Result<Vec<(String, Tags)>> {
@@ -289,4 +291,26 @@ pub async fn delete(c: &Clients, arn: &str, name: &str) -> Result<()> {
         Err(e) if code(&e) == Some("TargetGroupNotFound") => Ok(()),
         Err(e) => Err(call_error(&format!("target group {name}"), e)),
     }
+}
+
+/// Carry out the plan's step for the target group (create, update or keep); its ARN.
+pub async fn apply(
+    c: &Clients,
+    tg: &TargetGroupSpec,
+    step: &Step<String, TargetGroupUpdate>,
+    rec: &mut Record,
+) -> Result<String> {
+    Ok(match step {
+        Step::Create => {
+            let arn = create(c, tg).await?;
+            rec.add(Kind::TargetGroup, Action::Create, &tg.name, &arn);
+            arn
+        }
+        Step::Update(arn, update) => {
+            self::update(c, arn, tg, update).await?;
+            rec.add(Kind::TargetGroup, Action::Update, &tg.name, arn);
+            arn.clone()
+        }
+        Step::Keep(arn) => arn.clone(),
+    })
 }

@@ -9,12 +9,15 @@ use aws_sdk_ecs::types::{
     TaskDefinition, TaskDefinitionField, TransportProtocol,
 };
 
+use super::deploy::Record;
 use super::errors::{call_error, code};
 use super::service::ecs_tags;
 use super::Clients;
 use crate::error::{Error, Result};
 use crate::plan::desired::{ContainerHealthCheck, TaskDefinitionSpec};
 use crate::plan::observed::ObservedTaskDefinition;
+use crate::plan::steps::TaskDefinitionStep;
+use crate::plan::{Action, Kind};
 
 /// The latest ACTIVE revision of `family`, normalised.
 pub async fn observe(c: &Clients, family: &str) -> Result<Option<ObservedTaskDefinition>> {
@@ -289,6 +292,34 @@ pub async fn deregister(c: &Clients, arn: &str) -> Result<()> {
         .await
         .map_err(|e| call_error(&format!("task definition {arn}"), e))?;
     Ok(())
+}
+
+/// Carry out the plan's step for the task definition (register a revision, tagged with
+/// `tags`, or keep); the ARN of the revision to run.
+pub async fn apply(
+    c: &Clients,
+    td: &TaskDefinitionSpec,
+    tags: &[(String, String)],
+    step: &TaskDefinitionStep,
+    rec: &mut Record,
+) -> Result<String> {
+    Ok(match step {
+        TaskDefinitionStep::Keep { arn } => arn.clone(),
+        TaskDefinitionStep::Register { first } => {
+            let (arn, rev) = register(c, td, tags).await?;
+            rec.add(
+                Kind::TaskDefinition,
+                if *first {
+                    Action::Create
+                } else {
+                    Action::Update
+                },
+                &format!("{}:{rev}", td.family),
+                &arn,
+            );
+            arn
+        }
+    })
 }
 
 #[cfg(test)]

@@ -9,13 +9,15 @@ use aws_sdk_ecs::types::{
     Service, ServiceField, Tag,
 };
 
+use super::deploy::Record;
 use super::errors::call_error;
 use super::wait::{DeploymentSnapshot, EventSnapshot, ServiceSnapshot};
 use super::Clients;
 use crate::error::{Context, Result};
 use crate::plan::desired::ServiceSpec;
 use crate::plan::observed::ObservedService;
-use crate::plan::steps::ServiceUpdate;
+use crate::plan::steps::{ServiceUpdate, Step};
+use crate::plan::{Action, Kind};
 
 mod drain;
 
@@ -360,6 +362,38 @@ pub async fn delete(c: &Clients, cluster: &str, name: &str) -> Result<()> {
             e,
         )),
     }
+}
+
+/// Carry out the plan's step for the ECS service, running the task definition `td_arn` behind
+/// the target group `tg_arn`; true when a deployment was started (to wait for).
+pub async fn apply(
+    c: &Clients,
+    svc: &ServiceSpec,
+    step: &Step<String, ServiceUpdate>,
+    (td_arn, tg_arn): (&str, &str),
+    rec: &mut Record,
+) -> Result<bool> {
+    Ok(match step {
+        Step::Create => {
+            wait_not_draining(
+                c,
+                &svc.cluster,
+                &svc.name,
+                DRAINING_WAIT,
+                std::time::Duration::from_secs(5),
+            )
+            .await?;
+            let arn = create(c, svc, td_arn, tg_arn).await?;
+            rec.add(Kind::Service, Action::Create, &svc.name, &arn);
+            true
+        }
+        Step::Update(arn, update) => {
+            let deploying = self::update(c, arn, svc, td_arn, tg_arn, update).await?;
+            rec.add(Kind::Service, Action::Update, &svc.name, arn);
+            deploying
+        }
+        Step::Keep(_) => false,
+    })
 }
 
 #[cfg(test)]
