@@ -11,23 +11,23 @@ pub fn beyond_tags(plan: &Plan) -> Vec<String> {
     let listener = matches!(s.listener, ListenerStep::Keep { .. }) && s.redirect.is_none();
     let repository = match &s.repository {
         Step::Create => false,
-        Step::Update(_, u) => !u.scanning && !u.lifecycle_policy,
+        Step::Update(_, u) => u.only_tags(),
         Step::Keep(_) => true,
     };
     let log_group = match &s.log_group {
         Step::Create => false,
-        Step::Update(_, u) => !u.retention,
+        Step::Update(_, u) => u.only_tags(),
         Step::Keep(_) => true,
     };
     let task_role = match &s.task_role {
         None | Some(Step::Keep(_)) => true,
-        Some(Step::Update(_, u)) => !u.trust_policy && !u.policy,
+        Some(Step::Update(_, u)) => u.only_tags(),
         Some(Step::Create) => false,
     };
     let task_definition = matches!(s.task_definition, TaskDefinitionStep::Keep { .. });
     let target_group = match &s.target_group {
         Step::Create => false,
-        Step::Update(_, u) => !u.health_check && !u.deregistration_delay,
+        Step::Update(_, u) => u.only_tags(),
         Step::Keep(_) => true,
     };
     let rule = match &s.rule {

@@ -81,6 +81,14 @@ impl From<Vec<Diff<LogGroupField>>> for LogGroupUpdate {
     }
 }
 
+impl LogGroupUpdate {
+    /// True when the update only tags (what `adopt` promises `up` does with its file).
+    pub fn only_tags(&self) -> bool {
+        let Self { retention, tags: _ } = self;
+        !retention
+    }
+}
+
 /// The log group the stack wants.
 pub(in crate::plan) fn desired(stack: &Stack, tags: Vec<(String, String)>) -> LogGroupSpec {
     LogGroupSpec {

@@ -101,6 +101,18 @@ impl From<Vec<Diff<RepositoryField>>> for RepositoryUpdate {
     }
 }
 
+impl RepositoryUpdate {
+    /// True when the update only tags (what `adopt` promises `up` does with its file).
+    pub fn only_tags(&self) -> bool {
+        let Self {
+            scanning,
+            lifecycle_policy,
+            tags: _,
+        } = self;
+        !scanning && !lifecycle_policy
+    }
+}
+
 /// The repository the stack wants.
 pub(in crate::plan) fn desired(stack: &Stack, tags: Vec<(String, String)>) -> RepositorySpec {
     RepositorySpec {

@@ -176,6 +176,18 @@ impl From<Vec<Diff<TargetGroupField>>> for TargetGroupUpdate {
     }
 }
 
+impl TargetGroupUpdate {
+    /// True when the update only tags (what `adopt` promises `up` does with its file).
+    pub fn only_tags(&self) -> bool {
+        let Self {
+            health_check,
+            deregistration_delay,
+            tags: _,
+        } = self;
+        !health_check && !deregistration_delay
+    }
+}
+
 /// The target group the stack wants, in the ALB's VPC.
 pub(in crate::plan) fn desired(
     stack: &Stack,

@@ -95,6 +95,18 @@ impl From<Vec<Diff<TaskRoleField>>> for TaskRoleUpdate {
     }
 }
 
+impl TaskRoleUpdate {
+    /// True when the update only tags (what `adopt` promises `up` does with its file).
+    pub fn only_tags(&self) -> bool {
+        let Self {
+            trust_policy,
+            policy,
+            tags: _,
+        } = self;
+        !trust_policy && !policy
+    }
+}
+
 /// The managed task role, when the stack has one (tagged as managed).
 pub(in crate::plan) fn desired(stack: &Stack) -> Option<TaskRoleSpec> {
     stack.roles.managed_task_role.as_ref().map(|r| {
