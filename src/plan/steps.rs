@@ -99,3 +99,74 @@ pub struct Steps {
     /// The scalable target, its policies and the rollback alarm.
     pub scaling: super::scaling::ScalingSteps,
 }
+
+impl Steps {
+    /// True when `apply` would only tag: nothing is created, and no update changes more than
+    /// tags (what `adopt` promises about the file it writes). Every kind's step is named here,
+    /// so a new one does not compile until it says.
+    pub fn only_tags(&self) -> bool {
+        let Self {
+            listener,
+            redirect,
+            repository,
+            log_group,
+            task_role,
+            task_definition,
+            target_group,
+            rule,
+            service,
+            scaling,
+        } = self;
+        let listener = matches!(listener, ListenerStep::Keep { .. }) && redirect.is_none();
+        let repository = match repository {
+            Step::Create => false,
+            Step::Update(_, u) => u.only_tags(),
+            Step::Keep(_) => true,
+        };
+        let log_group = match log_group {
+            Step::Create => false,
+            Step::Update(_, u) => u.only_tags(),
+            Step::Keep(_) => true,
+        };
+        let task_role = match task_role {
+            None | Some(Step::Keep(_)) => true,
+            Some(Step::Update(_, u)) => u.only_tags(),
+            Some(Step::Create) => false,
+        };
+        let task_definition = matches!(task_definition, TaskDefinitionStep::Keep { .. });
+        let target_group = match target_group {
+            Step::Create => false,
+            Step::Update(_, u) => u.only_tags(),
+            Step::Keep(_) => true,
+        };
+        let rule = match rule {
+            RuleStep::Create { .. } => false,
+            RuleStep::Update { update, .. } => !update.modify(),
+            RuleStep::Keep { .. } => true,
+            // Joining the production rule at weight 0 changes its actions.
+            RuleStep::Attach { .. } => false,
+        };
+        let service = match service {
+            Step::Create => false,
+            Step::Update(_, u) => !u.deploys(),
+            Step::Keep(_) => true,
+        };
+        let scaling = scaling.target.is_none()
+            && scaling.put_policies.is_empty()
+            && scaling.delete_policies.is_empty()
+            && scaling.alarm.is_none();
+        [
+            scaling,
+            listener,
+            repository,
+            log_group,
+            task_role,
+            task_definition,
+            target_group,
+            rule,
+            service,
+        ]
+        .iter()
+        .all(|ok| *ok)
+    }
+}
