@@ -18,7 +18,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::plan::endpoint::{ListenerSpec, HTTP_PORT};
-use crate::plan::observed::{Observed, Shared};
+use crate::plan::observed::{Alb, Observed, Shared};
 use crate::plan::scaling::{ObservedAlarm, ObservedScaling};
 use crate::plan::{Action, Kind, Plan};
 use crate::stack::Stack;
@@ -48,6 +48,20 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
     if stack.network.security_groups.is_empty() && alb.security_groups.is_empty() {
         problems.push("the stack gives no `network.security_groups` and the ALB has none to reuse; list them under `network.security_groups`".into());
     }
+    let has_cluster = cluster_arn.is_some();
+    let shared = shared(c, stack, cluster_arn, alb).await?;
+    let observed = owned(c, stack, shared, has_cluster).await?;
+    Ok((Some(observed), problems))
+}
+
+/// The shared resources around the stack: the listener on its port with every rule on it, the
+/// HTTP:80 listener when the stack wants a redirect, and its ACM certificate.
+async fn shared(
+    c: &Clients,
+    stack: &Stack,
+    cluster_arn: Option<String>,
+    alb: Alb,
+) -> Result<Shared> {
     let port = i32::from(stack.load_balancer.listener_port);
     let listener = load_balancer::listener_serving(
         c,
@@ -71,31 +85,38 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
         Some(arn) => certificate::describe(c, arn).await?,
         None => None,
     };
+    Ok(Shared {
+        cluster_arn: cluster_arn.unwrap_or_default(),
+        alb,
+        listener,
+        rules,
+        http_listener,
+        certificate,
+    })
+}
+
+/// What the stack owns, each kind read by its module's `observe` (the same reads `status`,
+/// `cleanup` and `adopt` use); the service only when the cluster exists.
+async fn owned(c: &Clients, stack: &Stack, shared: Shared, has_cluster: bool) -> Result<Observed> {
     let target_group = target_group::observe(c, &stack.names.target_group).await?;
     let tg = target_group
         .as_ref()
         .map(|t| (t.arn.as_str(), stack.names.target_group.as_str()));
     // Without the cluster there is no service to look at (and ECS would reject the call).
-    let observed_service = match &cluster_arn {
-        Some(_) => service::observe(c, &stack.cluster, &stack.names.service, tg).await?,
-        None => None,
+    let observed_service = if has_cluster {
+        service::observe(c, &stack.cluster, &stack.names.service, tg).await?
+    } else {
+        None
     };
     // Autoscaling and the rollback alarm belong to the service: none without it.
     let (observed_scaling, observed_alarm) = match &observed_service {
         Some(_) => scaling_and_alarm(c, stack).await?,
         None => (None, None),
     };
-    let observed = Observed {
+    Ok(Observed {
         scaling: observed_scaling,
         alarm: observed_alarm,
-        shared: Shared {
-            cluster_arn: cluster_arn.unwrap_or_default(),
-            alb,
-            listener,
-            rules,
-            http_listener,
-            certificate,
-        },
+        shared,
         task_role: match &stack.roles.managed_task_role {
             Some(r) => iam_role::observe(c, &r.name).await?,
             None => None,
@@ -105,8 +126,7 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
         task_definition: task_definition::observe(c, &stack.names.task_family).await?,
         service: observed_service,
         target_group,
-    };
-    Ok((Some(observed), problems))
+    })
 }
 
 /// The roles the stack references but IAM does not have (a managed task role is created when

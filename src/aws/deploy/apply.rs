@@ -1,7 +1,7 @@
 //! Carrying out a plan's steps, one kind at a time, in the order [`ORDER`] lists: each kind's
 //! module in `crate::aws` applies its own step ([`crate::plan::Steps`]) and returns what the
 //! later ones need (the listener's, the target group's, the task definition's ARN), kept in
-//! [`Run`].
+//! `Run`.
 
 use super::{Applied, ImageSource, Record};
 use crate::aws::{
@@ -12,9 +12,10 @@ use crate::error::Result;
 use crate::plan::{Desired, Kind, Plan};
 
 /// The order `up` applies a plan in: the one list. Each kind is applied by its module in
-/// `crate::aws` ([`Run::apply_kind`]); a new resource kind is one line here. The rollback
-/// alarm comes before the service that names it; one the stack no longer wants is deleted
-/// after the service stopped naming it ([`Run::remove_unwanted`]).
+/// `crate::aws`, called from its arm in `Run::apply_kind`; a new resource kind is one line
+/// here and that arm (the match is exhaustive). The rollback alarm comes before the service
+/// that names it; one the stack no longer wants is deleted after the service stopped naming it
+/// (`Run::remove_unwanted`).
 pub const ORDER: [Kind; 12] = [
     Kind::Listener,
     Kind::RedirectListener,

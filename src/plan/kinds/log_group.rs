@@ -1,6 +1,6 @@
 //! The CloudWatch log group: what the stack wants ([`LogGroupSpec`], from `log_retention_days`),
 //! what AWS has ([`ObservedLogGroup`]), the fields they can differ in ([`LogGroupField`]), the
-//! comparison ([`compare`]) and the calls an update makes ([`LogGroupUpdate`]). Reading and
+//! comparison (`compare`) and the calls an update makes ([`LogGroupUpdate`]). Reading and
 //! changing it in AWS is `aws::logs`.
 
 use serde::Serialize;

@@ -1,6 +1,6 @@
 //! The ECR repository: what the stack wants ([`RepositorySpec`], from its `ecr` settings), what
 //! AWS has ([`ObservedRepository`]), the fields they can differ in ([`RepositoryField`]), the
-//! comparison ([`compare`]) and the calls an update makes ([`RepositoryUpdate`]). Reading and
+//! comparison (`compare`) and the calls an update makes ([`RepositoryUpdate`]). Reading and
 //! changing it in AWS is `aws::ecr`.
 
 use serde::Serialize;

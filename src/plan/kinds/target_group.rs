@@ -1,7 +1,7 @@
 //! The target group: what the stack wants ([`TargetGroupSpec`], from the stack's
 //! `health_check`), what AWS has ([`ObservedTargetGroup`]), the fields they can differ in
 //! ([`TargetGroupField`]; [`TargetGroupFixedField`] for what AWS cannot change in place), the
-//! comparison ([`compare`]) and the calls an update makes ([`TargetGroupUpdate`]). Reading and
+//! comparison (`compare`) and the calls an update makes ([`TargetGroupUpdate`]). Reading and
 //! changing it in AWS is `aws::target_group`.
 
 use serde::Serialize;

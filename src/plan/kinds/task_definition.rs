@@ -1,7 +1,7 @@
 //! The ECS task definition: what the stack wants ([`TaskDefinitionSpec`]: the container, its
 //! environment with the defaults `up` adds, its health check), the latest active revision AWS
 //! has ([`ObservedTaskDefinition`]), the fields they can differ in ([`TaskDefinitionField`]; any
-//! difference registers a new revision), the comparison ([`compare`]) and the step
+//! difference registers a new revision), the comparison (`compare`) and the step
 //! ([`TaskDefinitionStep`]). Registering it in AWS is `aws::task_definition`.
 
 use serde::Serialize;

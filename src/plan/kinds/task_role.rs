@@ -1,6 +1,6 @@
 //! The managed IAM task role: what the stack wants ([`TaskRoleSpec`], from
 //! `roles.managed_task_role`), what AWS has ([`ObservedTaskRole`]), the fields they can differ
-//! in ([`TaskRoleField`]), the comparison ([`compare`]) and the calls an update makes
+//! in ([`TaskRoleField`]), the comparison (`compare`) and the calls an update makes
 //! ([`TaskRoleUpdate`]). Reading and changing it in AWS is `aws::iam_role`.
 
 use serde::Serialize;
