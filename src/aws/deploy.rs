@@ -174,13 +174,13 @@ async fn scaling_and_alarm(
             stack.service.autoscaling.is_none(),
             scaling::observe(
                 c,
-                &crate::plan::scaling::resource_id(&stack.cluster, &stack.names.service),
+                &crate::model::names::resource_id(&stack.cluster, &stack.names.service),
             )
             .await,
         )?,
         unless_denied(
             !stack.service.alarm_rollback,
-            alarm::observe(c, &crate::plan::scaling::alarm_name(&stack.names.service)).await,
+            alarm::observe(c, &crate::model::names::alarm_name(&stack.names.service)).await,
         )?,
     ))
 }

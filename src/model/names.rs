@@ -1,7 +1,19 @@
 //! Names read from ELB ARNs that other services ask for: the `ResourceLabel` of an
 //! `ALBRequestCountPerTarget` scaling policy and the CloudWatch dimensions of a target group's
-//! metrics. The plan uses them to decide, and `aws` when the target group's ARN is only known
-//! at apply time.
+//! metrics; and the names of a service's scalable target and rollback alarm. The plan uses them
+//! to decide, and `aws` when the target group's ARN is only known at apply time, or to read what
+//! a stack owns.
+
+/// The Application Auto Scaling resource ID of a service: `service/CLUSTER/SERVICE`
+/// (<https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html>).
+pub fn resource_id(cluster: &str, service: &str) -> String {
+    format!("service/{cluster}/{service}")
+}
+
+/// The name of the deployment rollback alarm of a service.
+pub fn alarm_name(service: &str) -> String {
+    format!("{service}-5xx-rollback")
+}
 
 /// The `ResourceLabel` of `ALBRequestCountPerTarget`: `app/NAME/ID/targetgroup/NAME/ID`, the
 /// final parts of the ALB's and the target group's ARNs

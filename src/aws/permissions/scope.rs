@@ -157,7 +157,7 @@ pub fn resources(scope: Scope, stack: &Stack, place: &Place) -> (Vec<String>, Op
             vec![
                 place.arn(
                     "cloudwatch",
-                    &format!("alarm:{}", crate::plan::scaling::alarm_name(&n.service)),
+                    &format!("alarm:{}", crate::model::names::alarm_name(&n.service)),
                 ),
                 place.arn(
                     "cloudwatch",

@@ -20,12 +20,6 @@ pub const DIMENSION: &str = "ecs:service:DesiredCount";
 /// The 5XX share (percent of requests) above which a deployment rolls back.
 pub const ERROR_PERCENT: i32 = 5;
 
-/// The Application Auto Scaling resource ID of a service: `service/CLUSTER/SERVICE`
-/// (<https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html>).
-pub fn resource_id(cluster: &str, service: &str) -> String {
-    format!("service/{cluster}/{service}")
-}
-
 /// The names of the policies a stack's service can have (owned by mcpctl by these names).
 pub fn policy_name(service: &str, metric: ScalingMetric) -> String {
     match metric {
@@ -34,12 +28,7 @@ pub fn policy_name(service: &str, metric: ScalingMetric) -> String {
     }
 }
 
-/// The name of the deployment rollback alarm of a service.
-pub fn alarm_name(service: &str) -> String {
-    format!("{service}-5xx-rollback")
-}
-
-pub use crate::model::names::{alarm_dimensions, resource_label};
+pub use crate::model::names::{alarm_dimensions, alarm_name, resource_id, resource_label};
 
 /// A target-tracking metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
