@@ -9,7 +9,7 @@ use crate::cli::GlobalArgs;
 use crate::cutover::apply::restore::{self, RuleRollback};
 use crate::cutover::decide::record::{REPLACED_TAG, RESTORED_TAG};
 use crate::error::{Error, Result};
-use crate::output::print_json;
+use crate::output::Report;
 
 /// Arguments of `mcpctl rollback`.
 #[derive(Debug, Args)]
@@ -50,7 +50,7 @@ pub struct RollbackReport {
 }
 
 /// Run `mcpctl rollback`.
-pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: RollbackArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     let (stack, aws) = super::session::open_one(&args.stack, global).await?;
     let region = stack.region.clone();
     let lb = &stack.load_balancer;
@@ -118,7 +118,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
         report.changed = report.switch_ms.is_some();
     }
     if json {
-        print_json(&report)?;
+        out.json(&report)?;
     } else if switches == 0 {
         crate::outln!(
             "Nothing to do: the routing recorded before the last cutover is already in place."

@@ -20,7 +20,7 @@ use crate::cutover::progressive::bake::ProbeSpec;
 use crate::cutover::progressive::rollout::{self, Outcome, RolloutReport, RolloutSpec, Scene};
 use crate::cutover::progressive::window::PERIOD;
 use crate::error::{Error, Result};
-use crate::output::print_json;
+use crate::output::Report;
 use crate::probe::driver::{McpHttp, DEFAULT_PROTOCOL_VERSION};
 use crate::probe::endpoint::parse_url;
 use crate::signals::Signals;
@@ -36,7 +36,12 @@ const MAX_METRICS_LAG_SECONDS: u64 = 15 * 60;
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Run a progressive cutover (or resume one).
-pub(super) async fn run(args: &CutoverArgs, global: &GlobalArgs, session: &Session) -> Result<()> {
+pub(super) async fn run(
+    args: &CutoverArgs,
+    global: &GlobalArgs,
+    session: &Session,
+    out: &mut Report,
+) -> Result<()> {
     let (from, to) = (&session.stacks[0], &session.stacks[1]);
     let (aws, region) = (&session.clients, session.region.as_str());
     let thresholds = args.gates.thresholds()?;
@@ -90,7 +95,7 @@ pub(super) async fn run(args: &CutoverArgs, global: &GlobalArgs, session: &Sessi
     };
     print_schedule(&spec, from, to, global)?;
     if args.dry_run {
-        return dry_run(aws, &spec, from, to, region, global).await;
+        return dry_run(aws, &spec, from, to, region, global, out).await;
     }
     crate::commands::show_identity(aws).await?;
     crate::prompt::confirm(
@@ -114,7 +119,7 @@ pub(super) async fn run(args: &CutoverArgs, global: &GlobalArgs, session: &Sessi
     };
     let report = rollout::run(scene, &spec, &mut observer, &mut interrupts).await?;
     observer.finish_line();
-    finish(&report, global)
+    finish(&report, global, out)
 }
 
 /// `--dry-run`: the schedule, and the first step's routing and exact calls; nothing changed.
@@ -125,6 +130,7 @@ async fn dry_run(
     to: &Stack,
     region: &str,
     global: &GlobalArgs,
+    out: &mut Report,
 ) -> Result<()> {
     let first = spec.resume.as_ref().map_or(0, |p| p.step);
     let progress = Progress {
@@ -146,7 +152,7 @@ async fn dry_run(
     .await?;
     step.report.dry_run = true;
     if global.output.is_json() {
-        return print_json(&step.report);
+        return out.json(&step.report);
     }
     crate::outln!("Step {} of {}:", first + 1, spec.steps.len())?;
     super::print_plan(&step.report)?;
@@ -333,10 +339,10 @@ fn done_line(report: &RolloutReport) -> String {
 }
 
 /// Print the outcome and map it to the exit code.
-fn finish(report: &RolloutReport, global: &GlobalArgs) -> Result<()> {
+fn finish(report: &RolloutReport, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     let json = global.output.is_json();
     if json {
-        print_json(report)?;
+        out.json(report)?;
     }
     let restored = |r: &RolloutReport| {
         r.restored
