@@ -248,8 +248,10 @@ mod tests {
     #[test]
     fn the_report_keeps_the_last_document_and_a_streamed_success_prints_none() {
         let mut r = Report::default();
-        r.json(&serde_json::json!({"plan": [], "applied": null})).unwrap();
-        r.json(&serde_json::json!({"plan": [], "applied": {"n": 1}})).unwrap();
+        r.json(&serde_json::json!({"plan": [], "applied": null}))
+            .unwrap();
+        r.json(&serde_json::json!({"plan": [], "applied": {"n": 1}}))
+            .unwrap();
         let e = Error::refused("gate breached");
         let doc = r.into_document(Err(&e), &[]).unwrap();
         assert_eq!(doc["applied"], serde_json::json!({"n": 1}));
