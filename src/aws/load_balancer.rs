@@ -8,7 +8,6 @@ use aws_sdk_elasticloadbalancingv2::types::{
     RedirectActionConfig, RedirectActionStatusCodeEnum,
 };
 
-
 use super::errors::{call_error, code};
 use super::listener_rule::{self, ListenerRule};
 use super::Clients;
