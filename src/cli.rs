@@ -122,8 +122,9 @@ impl Command {
 }
 
 impl Cli {
-    /// Run the chosen command.
-    pub async fn run(self) -> crate::error::Result<()> {
+    /// Run the chosen command; its `--output json` result is left in `report`, which the
+    /// caller prints once.
+    pub async fn run(self, report: &mut crate::output::Report) -> crate::error::Result<()> {
         let g = &self.global;
         crate::aws::settings::configure(crate::aws::settings::CallSettings {
             call_timeout: g.call_timeout,
@@ -135,21 +136,21 @@ impl Cli {
             crate::aws::permissions::set_current(name);
         }
         match self.command {
-            Command::Adopt(a) => commands::adopt::run(a, g).await,
-            Command::Plan(a) => commands::plan::run(a, g).await,
-            Command::Up(a) => commands::up::run(a, g).await,
-            Command::Status(a) => commands::status::run(a, g).await,
-            Command::Scale(a) => commands::scale::run(a, g).await,
-            Command::Revisions(a) => commands::revisions::run(a, g).await,
-            Command::Logs(a) => commands::logs::run(a, g).await,
-            Command::Cutover(a) => commands::cutover::run(a, g).await,
-            Command::Rollback(a) => commands::rollback::run(a, g).await,
-            Command::Monitor(a) => commands::monitor::run(a, g).await,
-            Command::Cleanup(a) => commands::cleanup::run(a, g).await,
-            Command::IamPolicy(a) => commands::iam_policy::run(a, g).await,
-            Command::Local(a) => commands::local::run(a, g).await,
-            Command::Verify(a) => commands::verify::run(a, g).await,
-            Command::Call(a) => commands::call::run(a, g).await,
+            Command::Adopt(a) => commands::adopt::run(a, g, report).await,
+            Command::Plan(a) => commands::plan::run(a, g, report).await,
+            Command::Up(a) => commands::up::run(a, g, report).await,
+            Command::Status(a) => commands::status::run(a, g, report).await,
+            Command::Scale(a) => commands::scale::run(a, g, report).await,
+            Command::Revisions(a) => commands::revisions::run(a, g, report).await,
+            Command::Logs(a) => commands::logs::run(a, g, report).await,
+            Command::Cutover(a) => commands::cutover::run(a, g, report).await,
+            Command::Rollback(a) => commands::rollback::run(a, g, report).await,
+            Command::Monitor(a) => commands::monitor::run(a, g, report).await,
+            Command::Cleanup(a) => commands::cleanup::run(a, g, report).await,
+            Command::IamPolicy(a) => commands::iam_policy::run(a, g, report).await,
+            Command::Local(a) => commands::local::run(a, g, report).await,
+            Command::Verify(a) => commands::verify::run(a, g, report).await,
+            Command::Call(a) => commands::call::run(a, g, report).await,
             Command::Shell(a) => commands::shell::run(a, g).await,
             Command::Completions(a) => commands::completions::run(a),
             Command::Man(a) => commands::man::run(a),

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mcpctl::cli::Cli;
 use mcpctl::error::Error;
+use mcpctl::output::Report;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -14,7 +15,7 @@ fn main() -> ExitCode {
             let _ = e.print();
             if code == 2 && json_requested() {
                 let err = Error::bad_input(e.kind().to_string());
-                let _ = mcpctl::output::finish_json(Err(&err));
+                let _ = Report::default().finish(Err(&err));
             }
             return ExitCode::from(code);
         }
@@ -36,10 +37,11 @@ fn main() -> ExitCode {
         }
     };
     quiet_on_closed_stdout();
-    let result = runtime.block_on(cli.run());
+    let mut report = Report::default();
+    let result = runtime.block_on(cli.run(&mut report));
     if json && !matches!(result, Err(Error::StdoutClosed)) {
         // One document on stdout, also on errors and refusals; a closed stdout ends quietly.
-        if let Err(e) = mcpctl::output::finish_json(result.as_ref().map(|_| ())) {
+        if let Err(e) = report.finish(result.as_ref().map(|_| ())) {
             if !matches!(e, Error::StdoutClosed) {
                 eprintln!("error: {e:#}");
             }

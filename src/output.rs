@@ -1,8 +1,9 @@
 //! How commands print: a readable text form for people, JSON for machines. Everything a
 //! command prints on stdout goes through [`out!`](crate::out)/[`outln!`](crate::outln) (or
-//! [`print_json`]), which return an error instead of panicking when stdout is gone: a closed
+//! [`print_json_now`]), which return an error instead of panicking when stdout is gone: a closed
 //! pipe (`mcpctl logs --follow | head`) becomes [`Error::StdoutClosed`], which ends the process
-//! quietly with exit code 0, as ripgrep does.
+//! quietly with exit code 0, as ripgrep does. A command's `--output json` document is a value
+//! it leaves in the [`Report`] `main` hands it; `main` prints it once when the command ends.
 
 use std::fmt;
 use std::io::{ErrorKind, Write};
@@ -42,23 +43,60 @@ fn colors_allowed(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
     terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
-/// The command's JSON document, held until the command ends ([`finish_json`]), so stdout
-/// gets exactly one document whatever happens.
-static DOCUMENT: std::sync::Mutex<Option<serde_json::Value>> = std::sync::Mutex::new(None);
+/// What a command leaves for `main` to print when it ends with `--output json`: its result
+/// document (or the part it had reported before a step that failed), or that it streamed its
+/// JSON itself. `main` owns it, passes it to the command, and prints one document at the end
+/// ([`Report::finish`]); nothing is global.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// The command's result so far; a later [`Report::json`] replaces it.
+    document: Option<serde_json::Value>,
+    /// True when the command printed its own JSON (`logs`: one object per event; `monitor`:
+    /// one per reading; `local`: the ready document while it runs).
+    streamed: bool,
+}
 
-/// The command's JSON result (`--output json`): kept and printed once when the command ends,
-/// with `ok` and `exit_code` added, or folded into the error document if the command then
-/// fails, so a script always reads one document.
-pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
-    let value = serde_json::to_value(value).map_err(|e| {
-        Error::Failed(anyhow::Error::new(e).context("could not render JSON output"))
-    })?;
-    // A later call replaces the document (a command may record what it knows before a step
-    // that can fail, then the full result).
-    if let Ok(mut d) = DOCUMENT.lock() {
-        *d = Some(value);
+impl Report {
+    /// The command's JSON result (`--output json`): kept and printed once when the command
+    /// ends, with `ok` and `exit_code` added, or folded into the error document if the command
+    /// then fails, so a script always reads one document. A later call replaces the document
+    /// (a command may record what it knows before a step that can fail, then the full result).
+    pub fn json<T: serde::Serialize>(&mut self, value: &T) -> Result<()> {
+        let value = serde_json::to_value(value).map_err(|e| {
+            Error::Failed(anyhow::Error::new(e).context("could not render JSON output"))
+        })?;
+        self.document = Some(value);
+        Ok(())
     }
-    Ok(())
+
+    /// Say that this command streams its own JSON on stdout: then a successful end adds no
+    /// document.
+    pub fn streamed(&mut self) {
+        self.streamed = true;
+    }
+
+    /// The document to print at the end of a `--output json` run (see [`json_document`]), or
+    /// `None` after a command that streamed its JSON and succeeded.
+    pub fn into_document(
+        self,
+        result: std::result::Result<(), &Error>,
+        calls: &[crate::aws::Call],
+    ) -> Option<serde_json::Value> {
+        if result.is_ok() && self.streamed {
+            return None;
+        }
+        Some(json_document(result, self.document, calls))
+    }
+
+    /// End a `--output json` run: print its one document (see [`json_document`]); after a
+    /// command that streamed its JSON, only a failure is printed.
+    pub fn finish(self, result: std::result::Result<(), &Error>) -> Result<()> {
+        let (calls, _) = crate::aws::calls::process_calls();
+        match self.into_document(result, &calls) {
+            Some(doc) => print_json_now(&doc),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Print a value as pretty JSON on stdout at once (for a document a script waits for while
@@ -134,26 +172,6 @@ fn error_json(e: &Error) -> serde_json::Value {
     })
 }
 
-/// Set when a command streams its JSON itself (`logs`: one object per event; `local`: the
-/// ready document while it runs): then a successful end adds no document.
-static STREAMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Say that this command streams its own JSON on stdout (see [`STREAMED`]).
-pub fn mark_streamed() {
-    STREAMED.store(true, std::sync::atomic::Ordering::SeqCst);
-}
-
-/// End a `--output json` run: print its one document (see [`json_document`]); after a command
-/// that streamed its JSON, only a failure is printed.
-pub fn finish_json(result: std::result::Result<(), &Error>) -> Result<()> {
-    if result.is_ok() && STREAMED.load(std::sync::atomic::Ordering::SeqCst) {
-        return Ok(());
-    }
-    let partial = DOCUMENT.lock().ok().and_then(|mut d| d.take());
-    let (calls, _) = crate::aws::calls::process_calls();
-    print_json_now(&json_document(result, partial, &calls))
-}
-
 /// Write to stdout; a closed stdout is [`Error::StdoutClosed`], any other failure an error
 /// with its cause. Use it through [`out!`](crate::out) and [`outln!`](crate::outln).
 pub fn write_stdout(args: fmt::Arguments<'_>) -> Result<()> {
@@ -225,6 +243,33 @@ mod tests {
         assert_eq!(doc["error"]["kind"], "refused");
         assert_eq!(doc["exit_code"], 3);
         assert_eq!(doc["error"]["call"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn the_report_keeps_the_last_document_and_a_streamed_success_prints_none() {
+        let mut r = Report::default();
+        r.json(&serde_json::json!({"plan": [], "applied": null}))
+            .unwrap();
+        r.json(&serde_json::json!({"plan": [], "applied": {"n": 1}}))
+            .unwrap();
+        let e = Error::refused("gate breached");
+        let doc = r.into_document(Err(&e), &[]).unwrap();
+        assert_eq!(doc["applied"], serde_json::json!({"n": 1}));
+        assert_eq!(doc["ok"], false);
+        assert_eq!(doc["changes_made"], serde_json::json!([]));
+        assert_eq!(doc["aws_calls"], 0);
+
+        let mut streamed = Report::default();
+        streamed.streamed();
+        assert_eq!(streamed.into_document(Ok(()), &[]), None);
+        let mut streamed = Report::default();
+        streamed.streamed();
+        let doc = streamed.into_document(Err(&e), &[]).unwrap();
+        assert_eq!(doc["exit_code"], 3);
+        assert_eq!(doc["error"]["kind"], "refused");
+
+        let empty = Report::default().into_document(Ok(()), &[]).unwrap();
+        assert_eq!(empty, serde_json::json!({"ok": true, "exit_code": 0}));
     }
 
     #[test]

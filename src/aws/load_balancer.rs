@@ -8,13 +8,12 @@ use aws_sdk_elasticloadbalancingv2::types::{
     RedirectActionConfig, RedirectActionStatusCodeEnum,
 };
 
-use serde::Serialize;
-
 use super::deploy::Record;
 use super::errors::{call_error, code};
 use super::listener_rule::{self, ListenerRule};
 use super::Clients;
 use crate::error::{Error, Result};
+use crate::model::AlbListener;
 use crate::plan::endpoint::ListenerSpec;
 use crate::plan::observed::{Alb, Listener};
 use crate::plan::steps::{ListenerStep, RedirectListener};
@@ -260,19 +259,6 @@ pub async fn cluster(c: &Clients, name: &str) -> Result<Option<String>> {
         .iter()
         .find(|cl| cl.status() == Some("ACTIVE"))
         .and_then(|cl| cl.cluster_arn().map(str::to_string)))
-}
-
-/// The shared ALB's listener that the stacks' rules live on, with the ALB it belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AlbListener {
-    /// The ALB's name.
-    pub load_balancer: String,
-    /// The ALB's ARN.
-    pub load_balancer_arn: String,
-    /// The listener's ARN.
-    pub arn: String,
-    /// The listener's port.
-    pub port: u16,
 }
 
 /// Find the ALB (by name or ARN) and its listener on `port`. `Ok(None)` when either is missing;

@@ -9,7 +9,7 @@ use crate::adopt::{adopt, shared_defaults, stack_path};
 use crate::aws::{Call, Clients};
 use crate::cli::GlobalArgs;
 use crate::error::Result;
-use crate::output::print_json;
+use crate::output::Report;
 use crate::plan::{render_text, Plan};
 
 /// Arguments of `mcpctl adopt`.
@@ -39,7 +39,7 @@ struct AdoptOutput<'a> {
 }
 
 /// Run `mcpctl adopt`.
-pub async fn run(args: AdoptArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: AdoptArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     let resolved =
         crate::aws::region::resolve(global.region.as_deref(), global.profile.as_deref(), &|k| {
             std::env::var(k).ok()
@@ -61,7 +61,7 @@ pub async fn run(args: AdoptArgs, global: &GlobalArgs) -> Result<()> {
     )
     .await?;
     if global.output.is_json() {
-        return print_json(&AdoptOutput {
+        return out.json(&AdoptOutput {
             stack: &args.stack,
             path: done.path.display().to_string(),
             text: &done.text,

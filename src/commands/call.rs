@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
-use crate::output::print_json;
+use crate::output::Report;
 use crate::probe::check::{call, connect, result_text, ProbeOptions};
 use crate::probe::connection::ConnectionArgs;
 use crate::probe::driver::DEFAULT_PROTOCOL_VERSION;
@@ -37,7 +37,7 @@ pub struct CallArgs {
 }
 
 /// Run `mcpctl call`.
-pub async fn run(args: CallArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: CallArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     let url = parse_url(&args.url).map_err(Error::bad_input)?;
     let arguments: Value = serde_json::from_str(&args.args).map_err(|e| {
         Error::bad_input(format!(
@@ -66,7 +66,7 @@ pub async fn run(args: CallArgs, global: &GlobalArgs) -> Result<()> {
     let result =
         result.map_err(|e| Error::failed(format!("tools/call {} failed: {e}", args.tool)))?;
     if global.output.is_json() {
-        print_json(&result)?;
+        out.json(&result)?;
     } else {
         crate::outln!("{}", result_text(&result))?;
     }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::aws::permissions::{self, CommandName, Selection};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
+use crate::output::Report;
 
 /// The account of the ARNs when neither `--account` nor `AWS_ACCOUNT_ID` gives one: the
 /// caller's own account, as a policy variable
@@ -43,7 +44,7 @@ struct PolicyOutput<'a> {
 }
 
 /// Run `mcpctl iam-policy`.
-pub async fn run(args: IamPolicyArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: IamPolicyArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     let account = account(args.account.as_deref())?;
     let given = (account != PRINCIPAL_ACCOUNT).then(|| account.clone());
     let fallback = move |k: &str| given.clone().filter(|_| k == "AWS_ACCOUNT_ID");
@@ -89,7 +90,7 @@ pub async fn run(args: IamPolicyArgs, global: &GlobalArgs) -> Result<()> {
         selection.commands.clone()
     };
     if global.output.is_json() {
-        return crate::output::print_json(&PolicyOutput {
+        return out.json(&PolicyOutput {
             stacks: stacks.iter().map(|s| s.name.as_str()).collect(),
             commands: commands.iter().map(|c| c.as_str()).collect(),
             account: &account,

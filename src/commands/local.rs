@@ -13,6 +13,7 @@ use crate::local::opensearch::{find_on_path, find_osmem, INSTALL_HINT};
 use crate::local::run::{Options, Setup};
 use crate::local::supervisor::logs_dir;
 use crate::local::LocalStack;
+use crate::output::Report;
 
 /// The server binary's name, looked up beside mcpctl, then on PATH.
 const SERVER_BIN: &str = "opensearch-mcp-server";
@@ -56,7 +57,7 @@ pub struct LocalArgs {
 }
 
 /// Run `mcpctl local`.
-pub async fn run(args: LocalArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: LocalArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     let stacks = load_stacks(&args, global)?;
     if args.replicas == 0 || args.replicas > 64 {
         return Err(Error::bad_input("--replicas must be between 1 and 64"));
@@ -104,7 +105,7 @@ pub async fn run(args: LocalArgs, global: &GlobalArgs) -> Result<()> {
         ready_file: args.ready_file,
         json: global.output.is_json(),
     };
-    crate::local::run::run(&setup, &opts).await
+    crate::local::run::run(&setup, &opts, out).await
 }
 
 fn load_stacks(args: &LocalArgs, global: &GlobalArgs) -> Result<Vec<LocalStack>> {

@@ -8,6 +8,7 @@ use clap::Args;
 use crate::aws::logs::{read, LogLine};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
+use crate::output::Report;
 
 /// Arguments of `mcpctl logs`.
 #[derive(Debug, Args)]
@@ -42,10 +43,10 @@ fn print_line(l: &LogLine, json: bool) -> Result<()> {
 }
 
 /// Run `mcpctl logs` (JSON output: one JSON object per line).
-pub async fn run(args: LogsArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: LogsArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     let (s, c) = super::session::open_one(&args.stack, global).await?;
     if global.output.is_json() {
-        crate::output::mark_streamed();
+        out.streamed();
     }
     if crate::aws::logs::observe(&c, &s.names.log_group)
         .await?

@@ -12,6 +12,7 @@ use crate::cli::GlobalArgs;
 use crate::cutover::progressive::monitor::{render, sample};
 use crate::error::{Error, Result};
 use crate::outln;
+use crate::output::Report;
 
 /// Arguments of `mcpctl monitor`.
 #[derive(Debug, Args)]
@@ -34,7 +35,7 @@ pub struct MonitorArgs {
 }
 
 /// Run `mcpctl monitor`.
-pub async fn run(args: MonitorArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: MonitorArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     if args.interval < Duration::from_secs(1) || args.window < Duration::from_secs(60) {
         return Err(Error::bad_input(
             "--interval must be at least 1s and --window at least 1m (ALB metrics come per minute)",
@@ -48,7 +49,7 @@ pub async fn run(args: MonitorArgs, global: &GlobalArgs) -> Result<()> {
     };
     if global.output.is_json() {
         // One JSON line per reading; a failure still ends with the error document.
-        crate::output::mark_streamed();
+        out.streamed();
     }
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let session = super::session::open(&names, global).await?;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::cli::GlobalArgs;
 use crate::deploy::{preflight_error, prepare};
 use crate::error::Result;
-use crate::output::print_json;
+use crate::output::Report;
 use crate::plan::{render_text, Plan};
 
 /// Arguments of `mcpctl plan`.
@@ -28,7 +28,7 @@ struct PlanOutput<'a> {
 }
 
 /// Run `mcpctl plan`.
-pub async fn run(args: PlanArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: PlanArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     let p = prepare(
         &args.stack,
         &global.stacks_dir,
@@ -38,7 +38,7 @@ pub async fn run(args: PlanArgs, global: &GlobalArgs) -> Result<()> {
     )
     .await?;
     if global.output.is_json() {
-        print_json(&PlanOutput {
+        out.json(&PlanOutput {
             stack: &p.stack.name,
             source: p.stack.source.display().to_string(),
             plan: &p.plan,

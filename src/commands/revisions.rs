@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::cli::GlobalArgs;
 use crate::error::Result;
-use crate::output::print_json;
+use crate::output::Report;
 use crate::scale::{revisions, Revision};
 
 /// Arguments of `mcpctl revisions`.
@@ -28,12 +28,12 @@ struct RevisionsOutput<'a> {
 }
 
 /// Run `mcpctl revisions`.
-pub async fn run(args: RevisionsArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: RevisionsArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     let (stack, c) = super::session::open_one(&args.stack, global).await?;
     let list = revisions(&c, &stack, usize::from(args.limit)).await?;
     let family = &stack.names.task_family;
     if global.output.is_json() {
-        return print_json(&RevisionsOutput {
+        return out.json(&RevisionsOutput {
             stack: &stack.name,
             family,
             revisions: &list,

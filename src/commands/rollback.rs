@@ -1,15 +1,13 @@
-//! `mcpctl rollback`: restore the routing the last cutover replaced, in one call.
+//! `mcpctl rollback`: restore the routing the last cutover replaced, in one call. Finding the
+//! recorded rules and restoring them is [`crate::cutover::apply::rollback`]; this file parses,
+//! confirms and prints.
 
 use clap::Args;
-use serde::Serialize;
 
-use crate::aws::listener_rule::{self, ListenerRule, RuleChange};
-use crate::aws::{load_balancer, Call};
 use crate::cli::GlobalArgs;
-use crate::cutover::apply::restore::{self, RuleRollback};
-use crate::cutover::decide::record::{REPLACED_TAG, RESTORED_TAG};
-use crate::error::{Error, Result};
-use crate::output::print_json;
+use crate::cutover::apply::rollback::{self, RollbackReport};
+use crate::error::Result;
+use crate::output::Report;
 
 /// Arguments of `mcpctl rollback`.
 #[derive(Debug, Args)]
@@ -31,95 +29,28 @@ pub struct RollbackArgs {
     pub force: bool,
 }
 
-/// What `rollback` found and did, for `--output json`.
-#[derive(Debug, Serialize)]
-pub struct RollbackReport {
-    /// The rules carrying a cutover record.
-    pub rules: Vec<RuleRollback>,
-    /// The mutating calls, in order (the routing switch first).
-    pub calls: Vec<Call>,
-    /// True with `--dry-run`.
-    pub dry_run: bool,
-    /// True when the routing was changed.
-    pub changed: bool,
-    /// Milliseconds the routing switch (`ModifyRule`) took, when it was made.
-    pub switch_ms: Option<f64>,
-    /// Target groups the restored routing sends traffic to that have no healthy target
-    /// (rollback goes ahead — it is the way back — but says so).
-    pub warnings: Vec<String>,
-}
-
 /// Run `mcpctl rollback`.
-pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: RollbackArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     let (stack, aws) = super::session::open_one(&args.stack, global).await?;
-    let region = stack.region.clone();
-    let lb = &stack.load_balancer;
-    let nothing = |why: String| {
-        Error::refused(format!(
-            "nothing to roll back: {why}; `mcpctl cutover` records the routing it replaces on the rule (tag {REPLACED_TAG}); nothing was changed"
-        ))
-    };
-    let listener = load_balancer::find_listener(&aws, &lb.reference, lb.listener_port)
-        .await?
-        .ok_or_else(|| {
-            nothing(format!(
-                "load balancer {} has no listener on port {} in {region}",
-                lb.reference, lb.listener_port
-            ))
-        })?;
-    let rules = listener_rule::rules(&aws, &listener.arn).await?;
-    let recorded: Vec<&ListenerRule> = rules
-        .iter()
-        .filter(|r| r.tag(REPLACED_TAG).is_some() || r.tag(RESTORED_TAG).is_some())
-        .collect();
-    if recorded.is_empty() {
-        return Err(nothing(format!(
-            "no rule on {}:{} carries a cutover record",
-            listener.load_balancer, listener.port
-        )));
-    }
-    let mut report = RollbackReport {
-        rules: Vec::new(),
-        calls: Vec::new(),
-        dry_run: args.dry_run,
-        changed: false,
-        switch_ms: None,
-        warnings: Vec::new(),
-    };
-    let mut restores = Vec::new();
-    for rule in recorded {
-        if let Some(r) = restore::plan(&aws, rule, args.force, &global.stacks_dir).await? {
-            report.rules.push(r.report.clone());
-            report.warnings.extend(r.warnings.iter().cloned());
-            restores.push(r);
-        }
-    }
-    let switches = restores.iter().filter(|r| r.switch.is_some()).count();
-    let (before, switched, after) = restore::in_order(&restores);
-    report.calls = before
-        .into_iter()
-        .chain(switched)
-        .chain(after)
-        .map(RuleChange::planned)
-        .collect();
+    let mut rb = rollback::plan(&aws, &stack, args.force, args.dry_run, &global.stacks_dir).await?;
     let json = global.output.is_json();
     if !json {
-        print_plan(&report, &listener.load_balancer, listener.port)?;
-        for w in &report.warnings {
+        print_plan(&rb.report, &rb.load_balancer, rb.port)?;
+        for w in &rb.report.warnings {
             eprintln!("warning: {w}");
         }
     }
-    if !args.dry_run && !report.calls.is_empty() {
+    if !args.dry_run && !rb.report.calls.is_empty() {
         crate::commands::show_identity(&aws).await?;
-        if switches > 0 {
+        if rb.switches > 0 {
             crate::prompt::confirm("Restore the routing recorded before the cutover?", args.yes)?;
         }
-        report.switch_ms = restore::apply(&aws, &restores).await?;
-        report.changed = report.switch_ms.is_some();
+        rollback::apply(&aws, &mut rb).await?;
     }
+    let report = &rb.report;
     if json {
-        print_json(&report)?;
-    } else if switches == 0 {
+        out.json(report)?;
+    } else if rb.switches == 0 {
         crate::outln!(
             "Nothing to do: the routing recorded before the last cutover is already in place."
         )?;

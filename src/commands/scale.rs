@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::aws::Call;
 use crate::cli::GlobalArgs;
 use crate::error::Result;
-use crate::output::print_json;
+use crate::output::Report;
 use crate::scale::{scale, Scaled};
 
 /// Arguments of `mcpctl scale`.
@@ -37,11 +37,11 @@ struct ScaleOutput<'a> {
 }
 
 /// Run `mcpctl scale`.
-pub async fn run(args: ScaleArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: ScaleArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     let (stack, c) = super::session::open_one(&args.stack, global).await?;
     let scaled = scale(&c, &stack, args.count, args.min, args.max).await?;
     if global.output.is_json() {
-        return print_json(&ScaleOutput {
+        return out.json(&ScaleOutput {
             stack: &stack.name,
             scaled: &scaled,
             calls: c.calls.all(),

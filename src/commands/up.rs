@@ -14,7 +14,7 @@ use crate::aws::Call;
 use crate::cli::GlobalArgs;
 use crate::deploy::{preflight_error, prepare, Prepared};
 use crate::error::Result;
-use crate::output::print_json;
+use crate::output::Report;
 use crate::plan::{render_text, Kind, Plan};
 
 /// Arguments of `mcpctl up`.
@@ -48,7 +48,7 @@ struct RevisionOutput<'a> {
 }
 
 /// `up --revision N`: point the service at an earlier revision and wait for it.
-async fn run_revision(args: &UpArgs, n: i32, global: &GlobalArgs) -> Result<()> {
+async fn run_revision(args: &UpArgs, n: i32, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     let (stack, c) = super::session::open_one(&args.stack, global).await?;
     let switch = crate::scale::use_revision(&c, &stack, n).await?;
     let json = global.output.is_json();
@@ -95,7 +95,7 @@ async fn run_revision(args: &UpArgs, n: i32, global: &GlobalArgs) -> Result<()> 
     let calls = c.calls.all();
     let mutating_calls = calls.iter().filter(|c| c.is_mutating()).count();
     if json {
-        print_json(&RevisionOutput {
+        out.json(&RevisionOutput {
             stack: &stack.name,
             revision: &switch,
             waited,
@@ -119,9 +119,9 @@ struct UpOutput<'a> {
 }
 
 /// Run `mcpctl up`.
-pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: UpArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     if let Some(n) = args.revision {
-        return run_revision(&args, n, global).await;
+        return run_revision(&args, n, global, out).await;
     }
     let json = global.output.is_json();
     let mut p = prepare(
@@ -139,7 +139,7 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
     if !p.plan.problems.is_empty() {
         if json {
             let calls = p.clients.calls.all();
-            print_json(&UpOutput {
+            out.json(&UpOutput {
                 stack: &p.stack.name,
                 plan: &p.plan,
                 applied: None,
@@ -151,7 +151,7 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
         }
         return Err(preflight_error(&p.stack, &p.plan.problems));
     }
-    let applied = apply_plan(&p, source, json).await?;
+    let applied = apply_plan(&p, source, json, out).await?;
     if !json {
         print_done(applied.as_ref())?;
     }
@@ -164,7 +164,7 @@ pub async fn run(args: UpArgs, global: &GlobalArgs) -> Result<()> {
     let mutating_calls = calls.iter().filter(|c| c.is_mutating()).count();
     if json {
         let plan = applied.as_ref().map_or(&p.plan, |a| &a.plan);
-        print_json(&UpOutput {
+        out.json(&UpOutput {
             stack: &p.stack.name,
             plan,
             applied: applied.as_ref(),
@@ -204,14 +204,19 @@ fn image_source(p: &mut Prepared) -> ImageSource {
 
 /// Apply the plan unless there is nothing to do (`None`); with `--output json`, the plan
 /// being carried out is printed first, so a failure halfway reports it with the error.
-async fn apply_plan(p: &Prepared, source: ImageSource, json: bool) -> Result<Option<Applied>> {
+async fn apply_plan(
+    p: &Prepared,
+    source: ImageSource,
+    json: bool,
+    out: &mut Report,
+) -> Result<Option<Applied>> {
     let building = matches!(source, ImageSource::Build(_));
     if p.plan.is_noop() && !building {
         return Ok(None);
     }
     crate::commands::show_identity(&p.clients).await?;
     if json {
-        print_json(&UpOutput {
+        out.json(&UpOutput {
             stack: &p.stack.name,
             plan: &p.plan,
             applied: None,

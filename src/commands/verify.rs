@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::cli::GlobalArgs;
 use crate::error::{Context, Error, Result};
-use crate::output::print_json;
+use crate::output::Report;
 use crate::probe::check::{probe, ProbeOptions};
 use crate::probe::connection::{Connection, ConnectionArgs};
 use crate::probe::driver::{check_protocol_version, McpHttp, DEFAULT_PROTOCOL_VERSION};
@@ -65,14 +65,14 @@ pub struct VerifyArgs {
 }
 
 /// Run `mcpctl verify`.
-pub async fn run(args: VerifyArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: VerifyArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     check_protocol_version(&args.protocol_version).map_err(Error::bad_input)?;
     if args.concurrency == 0 {
         return Err(Error::bad_input("--concurrency must be at least 1"));
     }
     let conn = args.connection.resolve().map_err(Error::bad_input)?;
     if !args.stacks.is_empty() {
-        return verify_stacks(&args, &conn, global).await;
+        return verify_stacks(&args, &conn, global, out).await;
     }
     if !args.compare.is_empty() {
         let urls = args
@@ -81,17 +81,22 @@ pub async fn run(args: VerifyArgs, global: &GlobalArgs) -> Result<()> {
             .map(|u| parse_url(u).map_err(Error::bad_input))
             .collect::<Result<Vec<_>>>()?;
         let requests = args.requests.unwrap_or(DEFAULT_COMPARE_REQUESTS);
-        return load(&args, &conn, urls, requests, global).await;
+        return load(&args, &conn, urls, requests, global, out).await;
     }
     let url = parse_url(args.url.as_deref().unwrap_or_default()).map_err(Error::bad_input)?;
     match args.requests {
-        Some(requests) => load(&args, &conn, vec![url], requests, global).await,
-        None => check(&args, &conn, url, None, global).await,
+        Some(requests) => load(&args, &conn, vec![url], requests, global, out).await,
+        None => check(&args, &conn, url, None, global, out).await,
     }
 }
 
 /// `--stack`: find each stack's URL in AWS, then probe, load-test or compare.
-async fn verify_stacks(args: &VerifyArgs, conn: &Connection, global: &GlobalArgs) -> Result<()> {
+async fn verify_stacks(
+    args: &VerifyArgs,
+    conn: &Connection,
+    global: &GlobalArgs,
+    out: &mut Report,
+) -> Result<()> {
     let mut endpoints = Vec::new();
     for name in &args.stacks {
         let (stack, clients) = super::session::open_one(name, global).await?;
@@ -112,14 +117,14 @@ async fn verify_stacks(args: &VerifyArgs, conn: &Connection, global: &GlobalArgs
         .collect::<Result<Vec<_>>>()?;
     if urls.len() > 1 {
         let requests = args.requests.unwrap_or(DEFAULT_COMPARE_REQUESTS);
-        return load(args, conn, urls, requests, global).await;
+        return load(args, conn, urls, requests, global, out).await;
     }
     let url = urls.into_iter().next().expect("one stack");
     match args.requests {
-        Some(requests) => load(args, conn, vec![url], requests, global).await,
+        Some(requests) => load(args, conn, vec![url], requests, global, out).await,
         None => {
             let health = parse_url(&endpoints[0].health_url).map_err(Error::failed)?;
-            check(args, conn, url, Some(health), global).await
+            check(args, conn, url, Some(health), global, out).await
         }
     }
 }
@@ -131,6 +136,7 @@ async fn check(
     url: reqwest::Url,
     stack_health: Option<reqwest::Url>,
     global: &GlobalArgs,
+    out: &mut Report,
 ) -> Result<()> {
     let health_url = match &args.health_url {
         Some(h) => Some(parse_url(h).map_err(Error::bad_input)?),
@@ -146,7 +152,7 @@ async fn check(
     };
     let report = probe(&opts).await;
     if global.output.is_json() {
-        print_json(&report)?;
+        out.json(&report)?;
     } else {
         crate::out!("{}", probe_text(&report))?;
     }
@@ -174,6 +180,7 @@ async fn load(
     urls: Vec<reqwest::Url>,
     requests: u64,
     global: &GlobalArgs,
+    out: &mut Report,
 ) -> Result<()> {
     if requests == 0 {
         return Err(Error::bad_input("--requests must be at least 1"));
@@ -213,9 +220,9 @@ async fn load(
     }
     if global.output.is_json() {
         if reports.len() == 1 {
-            print_json(&reports[0])?;
+            out.json(&reports[0])?;
         } else {
-            print_json(&serde_json::json!({ "runs": reports }))?;
+            out.json(&serde_json::json!({ "runs": reports }))?;
         }
     } else {
         crate::out!("{}", load_text(&reports))?;

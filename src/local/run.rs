@@ -15,6 +15,7 @@ use super::targets::TargetGroup;
 use super::LocalStack;
 use crate::archive::write_atomically;
 use crate::error::{Context, Error, Result};
+use crate::output::Report;
 use crate::signals::Signals;
 
 /// How long children get to stop after SIGTERM before SIGKILL.
@@ -69,14 +70,15 @@ pub(super) enum Process {
 pub(super) type Exit = (Process, String);
 
 /// Start everything `setup` names, announce readiness, serve until Ctrl-C/SIGTERM, then stop
-/// every child (SIGTERM, then SIGKILL after a grace period) and remove the ready file.
-pub async fn run(setup: &Setup, opts: &Options) -> Result<()> {
+/// every child (SIGTERM, then SIGKILL after a grace period) and remove the ready file. With
+/// `--output json` the ready document is printed at once and `out` marked as streamed.
+pub async fn run(setup: &Setup, opts: &Options, out: &mut Report) -> Result<()> {
     // A ready file left by a killed run would tell a waiting script "ready" before this run is.
     if let Some(f) = &opts.ready_file {
         remove_stale_ready_file(f)?;
     }
     let supervisor = Supervisor::default();
-    let result = serve(opts, setup, &supervisor).await;
+    let result = serve(opts, setup, &supervisor, out).await;
     if !opts.json {
         eprintln!(
             "local: stopping every replica{}",
@@ -110,7 +112,7 @@ fn remove_stale_ready_file(path: &std::path::Path) -> Result<()> {
 }
 
 /// Start everything, announce readiness, wait for Ctrl-C/SIGTERM.
-async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor) -> Result<()> {
+async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor, out: &mut Report) -> Result<()> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -127,7 +129,7 @@ async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor) -> Result<()> {
     if !wait_healthy(opts, plan, &groups, &mut exit_rx, &mut signals).await? {
         return Ok(());
     }
-    announce_ready(opts, plan, &groups, router_port, &opensearch_url)?;
+    announce_ready(opts, plan, &groups, router_port, &opensearch_url, out)?;
     run_until_stopped(&groups, opts.json, &mut exit_rx, &mut signals).await;
     let _ = stop_tx.send(());
     background.abort_all();
@@ -183,6 +185,7 @@ fn announce_ready(
     groups: &[Arc<TargetGroup>],
     router_port: u16,
     opensearch_url: &reqwest::Url,
+    out: &mut Report,
 ) -> Result<()> {
     let ready = ready_document(&Running {
         stacks: &plan.stacks,
@@ -199,7 +202,7 @@ fn announce_ready(
         )?;
     }
     if opts.json {
-        crate::output::mark_streamed();
+        out.streamed();
         crate::output::print_json_now(&ready)?;
     } else {
         crate::out!("{}", ready_text(&ready))?;

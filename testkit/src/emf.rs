@@ -55,6 +55,15 @@ pub fn check(doc: &Value) -> Result<(), String> {
         .get("_aws")
         .and_then(Value::as_object)
         .ok_or("no `_aws` metadata object")?;
+    for d in metadata(aws)? {
+        directive(d, root)?;
+    }
+    Ok(())
+}
+
+/// Check the `_aws` metadata object (its members and `Timestamp`) and return its non-empty
+/// `CloudWatchMetrics` array of MetricDirectives.
+fn metadata(aws: &serde_json::Map<String, Value>) -> Result<&Vec<Value>, String> {
     only_members(
         aws,
         &[
@@ -79,84 +88,99 @@ pub fn check(doc: &Value) -> Result<(), String> {
     if directives.is_empty() {
         return Err("`_aws.CloudWatchMetrics` is empty".into());
     }
-    for d in directives {
-        let d = d.as_object().ok_or("a MetricDirective is not an object")?;
-        only_members(
-            d,
-            &["Namespace", "Dimensions", "Metrics"],
-            "a MetricDirective",
-        )?;
-        let ns = d
-            .get("Namespace")
-            .and_then(Value::as_str)
-            .ok_or("`Namespace` must be a string")?;
-        if ns.is_empty() || ns.len() > 255 {
-            return Err(format!("`Namespace` `{ns}` must be 1-255 characters"));
-        }
-        let sets = d
-            .get("Dimensions")
-            .and_then(Value::as_array)
-            .ok_or("`Dimensions` must be an array of DimensionSets")?;
-        for set in sets {
-            let set = set.as_array().ok_or("a DimensionSet must be an array")?;
-            if set.len() > 30 {
-                return Err("a DimensionSet holds at most 30 dimension keys".into());
-            }
-            for k in set {
-                let k = k.as_str().ok_or("a dimension key must be a string")?;
-                let v = root
-                    .get(k)
-                    .ok_or(format!("dimension `{k}` has no target member on the root"))?;
-                let v = v
-                    .as_str()
-                    .ok_or(format!("dimension `{k}`'s value must be a string"))?;
-                if v.is_empty() || v.len() > 1024 {
-                    return Err(format!("dimension `{k}`'s value must be 1-1024 characters"));
-                }
-            }
-        }
-        let metrics = d
-            .get("Metrics")
-            .and_then(Value::as_array)
-            .ok_or("`Metrics` must be an array")?;
-        if metrics.len() > 100 {
-            return Err("a MetricDirective holds at most 100 metrics".into());
-        }
-        for m in metrics {
-            let m = m.as_object().ok_or("a MetricDefinition is not an object")?;
-            only_members(
-                m,
-                &["Name", "Unit", "StorageResolution"],
-                "a MetricDefinition",
-            )?;
-            let name = m
-                .get("Name")
-                .and_then(Value::as_str)
-                .ok_or("a MetricDefinition needs a `Name` string")?;
-            if name.is_empty() || name.len() > 255 {
-                return Err(format!("metric name `{name}` must be 1-255 characters"));
-            }
-            if let Some(u) = m.get("Unit") {
-                let u = u.as_str().ok_or("`Unit` must be a string")?;
-                if !UNITS.contains(&u) {
-                    return Err(format!("`{u}` is not a CloudWatch unit"));
-                }
-            }
-            if let Some(r) = m.get("StorageResolution") {
-                if !matches!(r.as_u64(), Some(1) | Some(60)) {
-                    return Err("`StorageResolution` must be 1 or 60".into());
-                }
-            }
-            match root.get(name) {
-                Some(Value::Number(_)) => {}
-                Some(Value::Array(a)) if a.len() <= 100 && a.iter().all(Value::is_number) => {}
-                _ => {
-                    return Err(format!(
-                        "metric `{name}` has no numeric target member on the root"
-                    ))
-                }
-            }
+    Ok(directives)
+}
+
+/// Check one MetricDirective: its members, `Namespace`, its DimensionSets and its metrics,
+/// each against the target members on `root`.
+fn directive(d: &Value, root: &serde_json::Map<String, Value>) -> Result<(), String> {
+    let d = d.as_object().ok_or("a MetricDirective is not an object")?;
+    only_members(
+        d,
+        &["Namespace", "Dimensions", "Metrics"],
+        "a MetricDirective",
+    )?;
+    let ns = d
+        .get("Namespace")
+        .and_then(Value::as_str)
+        .ok_or("`Namespace` must be a string")?;
+    if ns.is_empty() || ns.len() > 255 {
+        return Err(format!("`Namespace` `{ns}` must be 1-255 characters"));
+    }
+    let sets = d
+        .get("Dimensions")
+        .and_then(Value::as_array)
+        .ok_or("`Dimensions` must be an array of DimensionSets")?;
+    for set in sets {
+        dimension_set(set, root)?;
+    }
+    let metrics = d
+        .get("Metrics")
+        .and_then(Value::as_array)
+        .ok_or("`Metrics` must be an array")?;
+    if metrics.len() > 100 {
+        return Err("a MetricDirective holds at most 100 metrics".into());
+    }
+    for m in metrics {
+        metric_definition(m, root)?;
+    }
+    Ok(())
+}
+
+/// Check one DimensionSet: at most 30 keys, each with a 1-1024 character string target member
+/// on `root`.
+fn dimension_set(set: &Value, root: &serde_json::Map<String, Value>) -> Result<(), String> {
+    let set = set.as_array().ok_or("a DimensionSet must be an array")?;
+    if set.len() > 30 {
+        return Err("a DimensionSet holds at most 30 dimension keys".into());
+    }
+    for k in set {
+        let k = k.as_str().ok_or("a dimension key must be a string")?;
+        let v = root
+            .get(k)
+            .ok_or(format!("dimension `{k}` has no target member on the root"))?;
+        let v = v
+            .as_str()
+            .ok_or(format!("dimension `{k}`'s value must be a string"))?;
+        if v.is_empty() || v.len() > 1024 {
+            return Err(format!("dimension `{k}`'s value must be 1-1024 characters"));
         }
     }
     Ok(())
+}
+
+/// Check one MetricDefinition (`Name`, `Unit`, `StorageResolution`) and that `root` holds a
+/// number (or an array of at most 100 numbers) under its name.
+fn metric_definition(m: &Value, root: &serde_json::Map<String, Value>) -> Result<(), String> {
+    let m = m.as_object().ok_or("a MetricDefinition is not an object")?;
+    only_members(
+        m,
+        &["Name", "Unit", "StorageResolution"],
+        "a MetricDefinition",
+    )?;
+    let name = m
+        .get("Name")
+        .and_then(Value::as_str)
+        .ok_or("a MetricDefinition needs a `Name` string")?;
+    if name.is_empty() || name.len() > 255 {
+        return Err(format!("metric name `{name}` must be 1-255 characters"));
+    }
+    if let Some(u) = m.get("Unit") {
+        let u = u.as_str().ok_or("`Unit` must be a string")?;
+        if !UNITS.contains(&u) {
+            return Err(format!("`{u}` is not a CloudWatch unit"));
+        }
+    }
+    if let Some(r) = m.get("StorageResolution") {
+        if !matches!(r.as_u64(), Some(1) | Some(60)) {
+            return Err("`StorageResolution` must be 1 or 60".into());
+        }
+    }
+    match root.get(name) {
+        Some(Value::Number(_)) => Ok(()),
+        Some(Value::Array(a)) if a.len() <= 100 && a.iter().all(Value::is_number) => Ok(()),
+        _ => Err(format!(
+            "metric `{name}` has no numeric target member on the root"
+        )),
+    }
 }

@@ -16,7 +16,7 @@ use crate::aws::{Call, Clients};
 use crate::cli::GlobalArgs;
 use crate::cutover::decide::handover::{RuleFate, RulePlan};
 use crate::error::Result;
-use crate::output::print_json;
+use crate::output::Report;
 
 /// Arguments of `mcpctl cleanup`.
 #[derive(Debug, Args)]
@@ -67,10 +67,10 @@ pub struct CleanupReport {
 }
 
 /// Run `mcpctl cleanup`.
-pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: CleanupArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     let (stack, c) = crate::commands::session::open_one(&args.stack, global).await?;
     let region = c.region.clone();
-    run_loaded(args, global, &stack, c)
+    run_loaded(args, global, &stack, c, out)
         .await
         .map_err(|e| crate::commands::explain_not_found(e, &region, &stack))
 }
@@ -82,6 +82,7 @@ async fn run_loaded(
     global: &GlobalArgs,
     stack: &crate::stack::Stack,
     c: Clients,
+    out: &mut Report,
 ) -> Result<()> {
     // Observe everything first; nothing is written or changed before the checks pass.
     let checked = gather::checked_rules(&c, stack, global, args.force).await?;
@@ -106,7 +107,7 @@ async fn run_loaded(
         done: false,
     };
     let json_out = global.output.is_json();
-    if !show_plan(&report, steps.is_empty(), args.dry_run, json_out)? {
+    if !show_plan(&report, steps.is_empty(), args.dry_run, json_out, out)? {
         return Ok(());
     }
     crate::commands::show_identity(&c).await?;
@@ -154,7 +155,7 @@ async fn run_loaded(
     arch.finish()?;
     report.done = true;
     if json_out {
-        print_json(&report)?;
+        out.json(&report)?;
     } else {
         crate::outln!(
             "Done: stack {} removed; its configuration is in {} (deploy it again with `mcpctl up --stack {}`).",
@@ -173,11 +174,12 @@ fn show_plan(
     no_steps: bool,
     dry_run: bool,
     json_out: bool,
+    out: &mut Report,
 ) -> Result<bool> {
     if no_steps && !report.continued {
         // Nothing is archived either: no archive path to show.
         if json_out {
-            print_json(report)?;
+            out.json(report)?;
         } else {
             crate::outln!(
                 "Nothing to do: stack {} has no resources left (nothing archived).",
@@ -191,7 +193,7 @@ fn show_plan(
     }
     if dry_run {
         if json_out {
-            print_json(report)?;
+            out.json(report)?;
         } else {
             crate::outln!("Dry run: nothing was written or changed.")?;
         }

@@ -15,7 +15,7 @@ use crate::cutover::apply::step::{self, same_listener, CutoverReport};
 use crate::cutover::decide::record::REPLACED_TAG;
 use crate::cutover::decide::{Percent, RecordUpdate};
 use crate::error::{Error, Result};
-use crate::output::print_json;
+use crate::output::Report;
 use crate::probe::connection::ConnectionArgs;
 
 /// Arguments of `mcpctl cutover`.
@@ -86,7 +86,7 @@ pub struct CutoverArgs {
 }
 
 /// Run `mcpctl cutover`.
-pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
+pub async fn run(args: CutoverArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     if args.from == args.to {
         return Err(Error::bad_input(format!(
             "--from and --to are both `{}`: name the stack serving production now and the one to move it to",
@@ -97,13 +97,18 @@ pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Result<()> {
     let (from, to) = (&session.stacks[0], &session.stacks[1]);
     same_listener(from, to)?;
     if args.steps.is_some() || args.resume {
-        return progressive::run(&args, global, &session).await;
+        return progressive::run(&args, global, &session, out).await;
     }
-    one_step(&args, global, &session).await
+    one_step(&args, global, &session, out).await
 }
 
 /// `cutover --weight N`: one step, no bake.
-async fn one_step(args: &CutoverArgs, global: &GlobalArgs, session: &Session) -> Result<()> {
+async fn one_step(
+    args: &CutoverArgs,
+    global: &GlobalArgs,
+    session: &Session,
+    out: &mut Report,
+) -> Result<()> {
     let (from, to) = (&session.stacks[0], &session.stacks[1]);
     let (aws, region) = (&session.clients, session.region.as_str());
     let mut step = step::prepare(aws, from, to, region, args.weight, args.force, None).await?;
@@ -126,7 +131,7 @@ async fn one_step(args: &CutoverArgs, global: &GlobalArgs, session: &Session) ->
         step::apply(aws, &mut step).await?;
     }
     if json {
-        print_json(&step.report)?;
+        out.json(&step.report)?;
     } else {
         print_outcome(&step.report)?;
     }

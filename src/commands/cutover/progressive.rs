@@ -13,14 +13,14 @@ use super::CutoverArgs;
 use crate::aws::Clients;
 use crate::cli::GlobalArgs;
 use crate::commands::session::Session;
-use crate::cutover::apply::step::production_rule;
-use crate::cutover::decide::progress::{parse_steps, Progress, MAX_BAKE_SECONDS, PROGRESS_TAG};
+use crate::cutover::decide::progress::{parse_steps, MAX_BAKE_SECONDS};
 use crate::cutover::decide::Percent;
 use crate::cutover::progressive::bake::ProbeSpec;
 use crate::cutover::progressive::rollout::{self, Outcome, RolloutReport, RolloutSpec, Scene};
+use crate::cutover::progressive::start;
 use crate::cutover::progressive::window::PERIOD;
 use crate::error::{Error, Result};
-use crate::output::print_json;
+use crate::output::Report;
 use crate::probe::driver::{McpHttp, DEFAULT_PROTOCOL_VERSION};
 use crate::probe::endpoint::parse_url;
 use crate::signals::Signals;
@@ -36,14 +36,19 @@ const MAX_METRICS_LAG_SECONDS: u64 = 15 * 60;
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Run a progressive cutover (or resume one).
-pub(super) async fn run(args: &CutoverArgs, global: &GlobalArgs, session: &Session) -> Result<()> {
+pub(super) async fn run(
+    args: &CutoverArgs,
+    global: &GlobalArgs,
+    session: &Session,
+    out: &mut Report,
+) -> Result<()> {
     let (from, to) = (&session.stacks[0], &session.stacks[1]);
     let (aws, region) = (&session.clients, session.region.as_str());
     let thresholds = args.gates.thresholds()?;
     check_durations(args)?;
     let conn = args.connection.resolve().map_err(Error::bad_input)?;
     let (steps, resume) = if args.resume {
-        let p = recorded(aws, from, to, region).await?;
+        let p = start::recorded(aws, from, to, region).await?;
         (p.steps.clone(), Some(p))
     } else {
         let text = args.steps.as_deref().unwrap_or_default();
@@ -58,7 +63,7 @@ pub(super) async fn run(args: &CutoverArgs, global: &GlobalArgs, session: &Sessi
     } else {
         let url = match &args.probe_url {
             Some(u) => parse_url(u).map_err(|e| Error::bad_input(format!("--probe-url: {e}")))?,
-            None => to_stack_url(aws, to).await?,
+            None => start::to_stack_url(aws, to).await?,
         };
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -90,7 +95,7 @@ pub(super) async fn run(args: &CutoverArgs, global: &GlobalArgs, session: &Sessi
     };
     print_schedule(&spec, from, to, global)?;
     if args.dry_run {
-        return dry_run(aws, &spec, from, to, region, global).await;
+        return dry_run(aws, &spec, from, to, region, global, out).await;
     }
     crate::commands::show_identity(aws).await?;
     crate::prompt::confirm(
@@ -114,7 +119,7 @@ pub(super) async fn run(args: &CutoverArgs, global: &GlobalArgs, session: &Sessi
     };
     let report = rollout::run(scene, &spec, &mut observer, &mut interrupts).await?;
     observer.finish_line();
-    finish(&report, global)
+    finish(&report, global, out)
 }
 
 /// `--dry-run`: the schedule, and the first step's routing and exact calls; nothing changed.
@@ -125,28 +130,13 @@ async fn dry_run(
     to: &Stack,
     region: &str,
     global: &GlobalArgs,
+    out: &mut Report,
 ) -> Result<()> {
     let first = spec.resume.as_ref().map_or(0, |p| p.step);
-    let progress = Progress {
-        to: to.names.target_group.clone(),
-        steps: spec.steps.clone(),
-        step: first,
-        since: crate::cutover::progressive::bake::now_secs(),
-        bake: spec.bake.as_secs(),
-    };
-    let mut step = crate::cutover::apply::step::prepare(
-        aws,
-        from,
-        to,
-        region,
-        spec.steps[first],
-        spec.force,
-        Some(progress.encode()),
-    )
-    .await?;
+    let mut step = start::first_step(aws, spec, from, to, region).await?;
     step.report.dry_run = true;
     if global.output.is_json() {
-        return print_json(&step.report);
+        return out.json(&step.report);
     }
     crate::outln!("Step {} of {}:", first + 1, spec.steps.len())?;
     super::print_plan(&step.report)?;
@@ -185,56 +175,6 @@ fn check_durations(args: &CutoverArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The progressive cutover recorded on the production rule, checked against `--to`.
-async fn recorded(aws: &Clients, from: &Stack, to: &Stack, region: &str) -> Result<Progress> {
-    let (_, rule) = production_rule(aws, from, region).await?;
-    let value = rule.tag(PROGRESS_TAG).ok_or_else(|| {
-        Error::refused(format!(
-            "nothing to resume: {} carries no progressive cutover record (tag {PROGRESS_TAG}); it completed, was rolled back, or never began; start one with `mcpctl cutover --steps ...`",
-            rule.label()
-        ))
-    })?;
-    let p = Progress::decode(value).map_err(|e| Error::refused(e.0))?;
-    if p.to != to.names.target_group {
-        return Err(Error::bad_input(format!(
-            "the recorded progressive cutover moves traffic to target group {}, not {} (stack {}): pass --to with the stack whose target group is {}",
-            p.to, to.names.target_group, to.name, p.to
-        )));
-    }
-    Ok(p)
-}
-
-/// The `--to` stack's own route on the load balancer: the production host name (the ALB's DNS
-/// name, or the certificate's domain over HTTPS) with the `--to` stack's MCP path, which its own
-/// listener rule sends to its target group alone. The probe then judges the stack receiving the
-/// traffic, not the one being retired: on the production path a step's requests land on both
-/// stacks, and the old stateful replicas answer "Session not found" to a session made on
-/// another replica — the bug the migration moves away from.
-async fn to_stack_url(aws: &Clients, to: &Stack) -> Result<reqwest::Url> {
-    let endpoint = crate::probe::alb::endpoint(aws, to).await.map_err(|e| {
-        Error::refused(format!(
-            "cannot find stack {}'s own route on the load balancer to probe it ({e:#}); deploy it with `mcpctl up --stack {}`, or pass --probe-url URL (or --no-probe)",
-            to.name, to.name
-        ))
-    })?;
-    if endpoint.routed_to != [to.names.target_group.clone()] {
-        return Err(Error::refused(format!(
-            "the rule for {} sends traffic to {}, not to target group {} of stack {} alone, so a probe there would not judge stack {}; pass --probe-url URL (or --no-probe)",
-            endpoint.mcp_url,
-            if endpoint.routed_to.is_empty() { "nothing".to_string() } else { endpoint.routed_to.join(", ") },
-            to.names.target_group,
-            to.name,
-            to.name
-        )));
-    }
-    parse_url(&endpoint.mcp_url).map_err(|e| {
-        Error::bad_input(format!(
-            "stack {}'s URL {} cannot be probed ({e}); pass --probe-url or --no-probe",
-            to.name, endpoint.mcp_url
-        ))
-    })
 }
 
 /// Ctrl-C and SIGTERM, from now on, as messages: registered before the first change, so a
@@ -333,10 +273,10 @@ fn done_line(report: &RolloutReport) -> String {
 }
 
 /// Print the outcome and map it to the exit code.
-fn finish(report: &RolloutReport, global: &GlobalArgs) -> Result<()> {
+fn finish(report: &RolloutReport, global: &GlobalArgs, out: &mut Report) -> Result<()> {
     let json = global.output.is_json();
     if json {
-        print_json(report)?;
+        out.json(report)?;
     }
     let restored = |r: &RolloutReport| {
         r.restored

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::aws::forward::Forward;
 use crate::aws::listener_rule::{self, ListenerRule, RuleChange};
-use crate::aws::load_balancer::{self, AlbListener};
+use crate::aws::load_balancer;
 use crate::aws::target_group::{self, health_count, HealthCount};
 use crate::aws::{Call, Clients};
 use crate::cutover::decide::capacity;
@@ -18,6 +18,7 @@ use crate::cutover::decide::progress::PROGRESS_TAG;
 use crate::cutover::decide::record::{self, APPLIED_TAG, REPLACED_TAG, RESTORED_TAG};
 use crate::cutover::decide::{Percent, RecordUpdate};
 use crate::error::{Error, Result};
+use crate::model::AlbListener;
 use crate::stack::Stack;
 
 /// What a cutover step found and does, for `--output json` (and the text it prints).
