@@ -5,8 +5,7 @@
 //! osmem ignores authentication, so a byte-for-byte TCP relay in front of it records what the
 //! server sends; requests still reach the real osmem and the tools return its data.
 
-mod common;
-mod server_support;
+use crate::{common, server_support};
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -5,8 +5,7 @@
 //! answers at `MCP_MAX_CONNECTIONS`, SIGTERM in stateful mode drains a call whose answer is still
 //! streaming, and a bad `RUST_LOG` stops start-up.
 
-mod common;
-mod server_support;
+use crate::{common, server_support};
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

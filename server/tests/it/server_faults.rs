@@ -3,8 +3,7 @@
 //! environment values stop start-up naming the variable; SIGTERM lets requests in flight finish;
 //! `--check-health` answers for the container health check.
 
-mod common;
-mod server_support;
+use crate::{common, server_support};
 
 use std::net::TcpListener;
 use std::process::{Command, Stdio};

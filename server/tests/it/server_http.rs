@@ -3,8 +3,7 @@
 //! body limit, and bad input (malformed JSON, wrong JSON-RPC shapes, unknown methods and tools,
 //! wrong argument types) answered with JSON-RPC or tool errors, never a 5xx, the server serving on.
 
-mod common;
-mod server_support;
+use crate::{common, server_support};
 
 use std::net::SocketAddr;
 

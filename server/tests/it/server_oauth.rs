@@ -7,8 +7,7 @@
 //! makes at most one JWKS fetch, and the cached keys keep working while the issuer is down.
 //! Incomplete or contradictory settings stop the server with exit code 2.
 
-mod common;
-mod server_support;
+use crate::{common, server_support};
 
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -4,8 +4,7 @@
 //! allowed origins, and a health endpoint that cannot be used to hammer OpenSearch or to learn
 //! the cluster's name and version.
 
-mod common;
-mod server_support;
+use crate::{common, server_support};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

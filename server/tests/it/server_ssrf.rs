@@ -5,8 +5,7 @@
 //! A capture listener on 127.0.0.1 stands for the attacker's host: every attack names it in
 //! every scheme spelling, and the test asserts that no connection ever reached it.
 
-mod common;
-mod server_support;
+use crate::{common, server_support};
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

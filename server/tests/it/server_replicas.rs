@@ -2,8 +2,7 @@
 //! server answers 404 "Session not found" when a request reaches a replica that did not create
 //! the session; the stateless server never fails. Also: the official Python MCP SDK client works.
 
-mod common;
-mod server_support;
+use crate::{common, server_support};
 
 use std::process::Command;
 

@@ -3,8 +3,7 @@
 //! refused at once; searches carry a server-side timeout, `from + size` is capped and scripts
 //! are refused unless OPENSEARCH_ALLOW_SCRIPTS=true.
 
-mod common;
-mod server_support;
+use crate::{common, server_support};
 
 use std::time::{Duration, Instant};
 

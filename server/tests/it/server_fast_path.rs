@@ -7,8 +7,7 @@
 //! same request with a parameter in `Accept` (`;q=1`, which rmcp accepts) goes to rmcp. So each
 //! request is sent both ways and the two answers are compared.
 
-mod common;
-mod server_support;
+use crate::{common, server_support};
 
 use common::Osmem;
 use serde_json::{json, Value};

@@ -4,8 +4,7 @@
 //! `unknown`, so callers cannot mint new (billed) metrics. Without the namespace no line has
 //! `_aws`.
 
-mod common;
-mod server_support;
+use crate::{common, server_support};
 
 use std::time::{Duration, Instant};
 

@@ -13,8 +13,7 @@
 //! `$MCPCTL_VENV/fastmcp-parity` (requirements-fastmcp.txt, installed by scripts/setup-venv)
 //! and is put on `PYTHONPATH` for this one server.
 
-mod common;
-mod server_support;
+use crate::{common, server_support};
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

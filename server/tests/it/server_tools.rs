@@ -1,8 +1,7 @@
 //! Story: every tool of `opensearch-mcp-server`, called through an rmcp client against a real
 //! osmem-server seeded with the `movies` index, returns real content; failures are tool errors.
 
-mod common;
-mod server_support;
+use crate::{common, server_support};
 
 use common::{http_send, Osmem};
 use rmcp::model::{ReadResourceRequestParams, ResourceContents};
