@@ -104,28 +104,7 @@ impl AuthConfig {
         mcp_paths: &[String],
     ) -> Result<AuthConfig, ConfigError> {
         let get = |name: &str| raw(name).map(|v| v.trim().to_string());
-        let static_token = match get("MCP_AUTH_TOKEN") {
-            None => None,
-            Some(v) if v.is_empty() => {
-                return Err(ConfigError {
-                    variable: "MCP_AUTH_TOKEN",
-                    message: "is set but empty or whitespace, which would turn authentication \
-                              off; set a long random token, or unset the variable to run \
-                              without authentication"
-                        .into(),
-                })
-            }
-            Some(v) if v.chars().any(|c| c.is_whitespace() || c.is_control()) => {
-                return Err(ConfigError {
-                    variable: "MCP_AUTH_TOKEN",
-                    message: "contains whitespace or control characters, which no client can \
-                              send in an Authorization header; use a token of letters, digits \
-                              and -._~+/"
-                        .into(),
-                })
-            }
-            Some(v) => Some(Secret(v)),
-        };
+        let static_token = static_token(get("MCP_AUTH_TOKEN"))?;
         for var in OAUTH_VARS {
             if get(var).is_some_and(|v| v.is_empty()) {
                 return Err(ConfigError {
@@ -169,38 +148,8 @@ impl AuthConfig {
             });
         }
         let required_scopes = split_scopes(get("MCP_OAUTH_REQUIRED_SCOPES"))?;
-        let resource = get("MCP_RESOURCE_URL").ok_or_else(|| ConfigError {
-            variable: "MCP_RESOURCE_URL",
-            message: "is required with MCP_OAUTH_ISSUER: the URL clients use for this endpoint, \
-                      e.g. https://mcp.example.com/ossserver-stateless/ossmcp"
-                .into(),
-        })?;
-        let resource_url = parse_url("MCP_RESOURCE_URL", &resource)?;
-        if resource_url.query().is_some() || !mcp_paths.iter().any(|p| p == resource_url.path()) {
-            return Err(ConfigError {
-                variable: "MCP_RESOURCE_URL",
-                message: format!(
-                    "'{resource}' must have no query and end in a path this server serves MCP \
-                     at ({})",
-                    mcp_paths.join(", ")
-                ),
-            });
-        }
-        let jwks_refresh = super::parse::parse_seconds(
-            "MCP_OAUTH_JWKS_REFRESH_SECONDS",
-            get("MCP_OAUTH_JWKS_REFRESH_SECONDS"),
-            std::time::Duration::from_secs(60),
-        )?;
-        if !(1..=3600).contains(&jwks_refresh.as_secs()) {
-            return Err(ConfigError {
-                variable: "MCP_OAUTH_JWKS_REFRESH_SECONDS",
-                message: format!(
-                    "{} s is out of range; use 1 to 3600 (a withdrawn key keeps working until \
-                     the next refresh)",
-                    jwks_refresh.as_secs_f64()
-                ),
-            });
-        }
+        let resource_url = resource_url(get("MCP_RESOURCE_URL"), mcp_paths)?;
+        let jwks_refresh = jwks_refresh(get("MCP_OAUTH_JWKS_REFRESH_SECONDS"))?;
         Ok(AuthConfig::OAuth(Box::new(OAuthConfig {
             jwks_refresh,
             issuer,
@@ -211,6 +160,71 @@ impl AuthConfig {
             resource_url,
         })))
     }
+}
+
+/// `MCP_AUTH_TOKEN`: a static bearer token, never empty, with no whitespace or control
+/// characters.
+fn static_token(value: Option<String>) -> Result<Option<Secret>, ConfigError> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Err(ConfigError {
+            variable: "MCP_AUTH_TOKEN",
+            message: "is set but empty or whitespace, which would turn authentication \
+                          off; set a long random token, or unset the variable to run \
+                          without authentication"
+                .into(),
+        }),
+        Some(v) if v.chars().any(|c| c.is_whitespace() || c.is_control()) => Err(ConfigError {
+            variable: "MCP_AUTH_TOKEN",
+            message: "contains whitespace or control characters, which no client can \
+                          send in an Authorization header; use a token of letters, digits \
+                          and -._~+/"
+                .into(),
+        }),
+        Some(v) => Ok(Some(Secret(v))),
+    }
+}
+
+/// `MCP_RESOURCE_URL`: required with OAuth; no query, and its path one the server serves MCP at.
+fn resource_url(value: Option<String>, mcp_paths: &[String]) -> Result<Url, ConfigError> {
+    let resource = value.ok_or_else(|| ConfigError {
+        variable: "MCP_RESOURCE_URL",
+        message: "is required with MCP_OAUTH_ISSUER: the URL clients use for this endpoint, \
+                  e.g. https://mcp.example.com/ossserver-stateless/ossmcp"
+            .into(),
+    })?;
+    let resource_url = parse_url("MCP_RESOURCE_URL", &resource)?;
+    if resource_url.query().is_some() || !mcp_paths.iter().any(|p| p == resource_url.path()) {
+        return Err(ConfigError {
+            variable: "MCP_RESOURCE_URL",
+            message: format!(
+                "'{resource}' must have no query and end in a path this server serves MCP \
+                 at ({})",
+                mcp_paths.join(", ")
+            ),
+        });
+    }
+    Ok(resource_url)
+}
+
+/// `MCP_OAUTH_JWKS_REFRESH_SECONDS`: how often the keys are re-read, 1 to 3600 s (60 by default).
+fn jwks_refresh(value: Option<String>) -> Result<std::time::Duration, ConfigError> {
+    let jwks_refresh = super::parse::parse_seconds(
+        "MCP_OAUTH_JWKS_REFRESH_SECONDS",
+        value,
+        std::time::Duration::from_secs(60),
+    )?;
+    if !(1..=3600).contains(&jwks_refresh.as_secs()) {
+        return Err(ConfigError {
+            variable: "MCP_OAUTH_JWKS_REFRESH_SECONDS",
+            message: format!(
+                "{} s is out of range; use 1 to 3600 (a withdrawn key keeps working until \
+                 the next refresh)",
+                jwks_refresh.as_secs_f64()
+            ),
+        });
+    }
+    Ok(jwks_refresh)
 }
 
 /// Scopes separated by spaces or commas; each a scope-token of RFC 6749 (no `"` or `\`).

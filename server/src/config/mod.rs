@@ -127,6 +127,64 @@ pub struct OpenSearchConfig {
 /// Default byte budget of one OpenSearch answer: 2 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 2 * 1024 * 1024;
 
+/// `MCP_HOST`: the IP address to listen on (all interfaces when unset).
+fn listen_host(value: Option<String>) -> Result<IpAddr, ConfigError> {
+    match value {
+        None => Ok(IpAddr::from([0, 0, 0, 0])),
+        Some(v) => parse_listen_host(&v).ok_or_else(|| ConfigError {
+            variable: "MCP_HOST",
+            message: format!(
+                "'{v}' is not an IP address to listen on (use 0.0.0.0 for all interfaces, 127.0.0.1 for local only)"
+            ),
+        }),
+    }
+}
+
+/// `MCP_PATH`, `MCP_HEALTH_PATH` (its sibling by default, never the same path) and
+/// `MCP_PATH_ALIASES` (prefixes, not `/`, each once).
+fn served_paths(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<(String, String, Vec<String>), ConfigError> {
+    let mcp_path =
+        parse_path("MCP_PATH", get("MCP_PATH"))?.unwrap_or_else(|| DEFAULT_MCP_PATH.to_string());
+    let health_path = match parse_path("MCP_HEALTH_PATH", get("MCP_HEALTH_PATH"))? {
+        Some(p) => p,
+        None => sibling_health_path(&mcp_path),
+    };
+    if health_path == mcp_path {
+        return Err(ConfigError {
+            variable: "MCP_HEALTH_PATH",
+            message: format!("must differ from MCP_PATH ({mcp_path})"),
+        });
+    }
+    let mut path_aliases = Vec::new();
+    for alias in split_list(get("MCP_PATH_ALIASES")) {
+        let p = parse_path("MCP_PATH_ALIASES", Some(alias))?.unwrap_or_default();
+        if p == "/" {
+            return Err(ConfigError {
+                variable: "MCP_PATH_ALIASES",
+                message: "'/' is not a prefix; list prefixes such as /ossserver".into(),
+            });
+        }
+        if !path_aliases.contains(&p) {
+            path_aliases.push(p);
+        }
+    }
+    Ok((mcp_path, health_path, path_aliases))
+}
+
+/// `MCP_MAX_BODY_BYTES`: 1 MiB by default, at least 1024.
+fn max_body_bytes(value: Option<String>) -> Result<usize, ConfigError> {
+    let max = parse_num::<usize>("MCP_MAX_BODY_BYTES", value, 1024 * 1024)?;
+    if max < 1024 {
+        return Err(ConfigError {
+            variable: "MCP_MAX_BODY_BYTES",
+            message: format!("{max} is too small; use at least 1024 bytes"),
+        });
+    }
+    Ok(max)
+}
+
 impl OpenSearchConfig {
     /// The base URL, e.g. `https://search-x.eu-west-1.es.amazonaws.com:443`.
     pub fn url(&self) -> String {
@@ -213,53 +271,14 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
 
-        let host = match get("MCP_HOST") {
-            None => IpAddr::from([0, 0, 0, 0]),
-            Some(v) => parse_listen_host(&v).ok_or_else(|| ConfigError {
-                variable: "MCP_HOST",
-                message: format!(
-                    "'{v}' is not an IP address to listen on (use 0.0.0.0 for all interfaces, 127.0.0.1 for local only)"
-                ),
-            })?,
-        };
+        let host = listen_host(get("MCP_HOST"))?;
         let port = parse_port("MCP_PORT", get("MCP_PORT"), 9898)?;
-        let mcp_path = parse_path("MCP_PATH", get("MCP_PATH"))?
-            .unwrap_or_else(|| DEFAULT_MCP_PATH.to_string());
-        let health_path = match parse_path("MCP_HEALTH_PATH", get("MCP_HEALTH_PATH"))? {
-            Some(p) => p,
-            None => sibling_health_path(&mcp_path),
-        };
-        if health_path == mcp_path {
-            return Err(ConfigError {
-                variable: "MCP_HEALTH_PATH",
-                message: format!("must differ from MCP_PATH ({mcp_path})"),
-            });
-        }
-        let mut path_aliases = Vec::new();
-        for alias in split_list(get("MCP_PATH_ALIASES")) {
-            let p = parse_path("MCP_PATH_ALIASES", Some(alias))?.unwrap_or_default();
-            if p == "/" {
-                return Err(ConfigError {
-                    variable: "MCP_PATH_ALIASES",
-                    message: "'/' is not a prefix; list prefixes such as /ossserver".into(),
-                });
-            }
-            if !path_aliases.contains(&p) {
-                path_aliases.push(p);
-            }
-        }
+        let (mcp_path, health_path, path_aliases) = served_paths(&get)?;
         let stateless = parse_bool("MCP_STATELESS", get("MCP_STATELESS"), true)?;
         let allowed_hosts = AllowedHosts::parse(get("MCP_ALLOWED_HOSTS"))?;
         let allowed_origins = AllowedOrigins::parse(get("MCP_ALLOWED_ORIGINS"))?;
         let limits = Limits::from_lookup(&get)?;
-        let max_body_bytes =
-            parse_num::<usize>("MCP_MAX_BODY_BYTES", get("MCP_MAX_BODY_BYTES"), 1024 * 1024)?;
-        if max_body_bytes < 1024 {
-            return Err(ConfigError {
-                variable: "MCP_MAX_BODY_BYTES",
-                message: format!("{max_body_bytes} is too small; use at least 1024 bytes"),
-            });
-        }
+        let max_body_bytes = max_body_bytes(get("MCP_MAX_BODY_BYTES"))?;
         let last = mcp_path.rsplit('/').next().unwrap_or_default();
         let mut served = vec![mcp_path.clone()];
         served.extend(path_aliases.iter().map(|a| format!("{a}/{last}")));
