@@ -62,7 +62,7 @@ async fn shared(
     cluster_arn: Option<String>,
     alb: Alb,
 ) -> Result<Shared> {
-    let port = i32::from(stack.load_balancer.listener_port);
+    let port = stack.load_balancer.listener_port;
     let listener = load_balancer::listener_serving(
         c,
         &alb.arn,

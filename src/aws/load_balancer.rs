@@ -64,7 +64,7 @@ pub async fn require(c: &Clients, lb: &LoadBalancerRef) -> Result<Alb> {
 }
 
 /// The listener on `port`, if any.
-pub async fn listener(c: &Clients, alb_arn: &str, port: i32) -> Result<Option<Listener>> {
+pub async fn listener(c: &Clients, alb_arn: &str, port: u16) -> Result<Option<Listener>> {
     Ok(listeners(c, alb_arn)
         .await?
         .into_iter()
@@ -85,7 +85,11 @@ pub async fn listeners(c: &Clients, alb_arn: &str) -> Result<Vec<Listener>> {
         .iter()
         .map(|l| Listener {
             arn: l.listener_arn().unwrap_or_default().to_string(),
-            port: l.port().unwrap_or_default(),
+            // AWS answers a port in 1..=65535; anything else matches no stack's port.
+            port: l
+                .port()
+                .and_then(|p| u16::try_from(p).ok())
+                .unwrap_or_default(),
             protocol: l
                 .protocol()
                 .map(|p| p.as_str().to_string())
@@ -105,7 +109,7 @@ pub async fn listeners(c: &Clients, alb_arn: &str) -> Result<Vec<Listener>> {
 pub async fn listener_serving(
     c: &Clients,
     alb_arn: &str,
-    port: i32,
+    port: u16,
     certificate: Option<&str>,
 ) -> Result<Option<Listener>> {
     let mut found = listener(c, alb_arn, port).await?;
@@ -165,7 +169,7 @@ pub async fn create_listener(c: &Clients, alb_arn: &str, spec: &ListenerSpec) ->
         .elb
         .create_listener()
         .load_balancer_arn(alb_arn)
-        .port(spec.port)
+        .port(i32::from(spec.port))
         .default_actions(action);
     req = match (spec.protocol, &spec.certificate_arn) {
         (ListenerProtocol::Https, Some(cert)) => req
@@ -209,7 +213,7 @@ pub async fn create_redirect_listener(c: &Clients, r: &RedirectListener) -> Resu
         .create_listener()
         .load_balancer_arn(&r.alb_arn)
         .protocol(ProtocolEnum::Http)
-        .port(r.port)
+        .port(i32::from(r.port))
         .default_actions(action)
         .send()
         .await
@@ -224,7 +228,7 @@ pub async fn create_redirect_listener(c: &Clients, r: &RedirectListener) -> Resu
 
 fn created(
     l: Option<&aws_sdk_elasticloadbalancingv2::types::Listener>,
-    port: i32,
+    port: u16,
     protocol: &str,
 ) -> Result<Listener> {
     let arn = l
@@ -271,14 +275,12 @@ pub async fn find_listener(
     let Some(alb) = find(c, lb).await? else {
         return Ok(None);
     };
-    Ok(listener(c, &alb.arn, i32::from(port))
-        .await?
-        .map(|l| AlbListener {
-            load_balancer: alb.name.clone(),
-            load_balancer_arn: alb.arn.clone(),
-            arn: l.arn,
-            port,
-        }))
+    Ok(listener(c, &alb.arn, port).await?.map(|l| AlbListener {
+        load_balancer: alb.name.clone(),
+        load_balancer_arn: alb.arn.clone(),
+        arn: l.arn,
+        port,
+    }))
 }
 
 /// The rules of every listener of the ALB (empty when the ALB does not exist), each listener's

@@ -261,7 +261,7 @@ async fn routes(
             url = Some(format!("{origin}{path}"));
         }
         if let (Some(l), Some(tg_arn)) = (
-            load_balancer::listener(c, &alb.arn, i32::from(s.load_balancer.listener_port)).await?,
+            load_balancer::listener(c, &alb.arn, s.load_balancer.listener_port).await?,
             tg_arn,
         ) {
             for r in listener_rule::rules(c, &l.arn).await? {

@@ -1,6 +1,7 @@
-//! The shared ALB's listener that the stacks' rules live on, as plain data: the one listener
-//! shape `cutover`, `rollback` and the progressive rollout carry (and print in their JSON).
-//! `aws::load_balancer::find_listener` converts the SDK's listener into it at its edge.
+//! ALB listeners as plain data, with a `u16` port: [`Listener`] (what `plan` compares) and
+//! [`AlbListener`] (the shared ALB's listener the stacks' rules live on, which `cutover`,
+//! `rollback` and the progressive rollout carry and print). `aws::load_balancer` converts the
+//! SDK's listener into them at its edge.
 
 use serde::Serialize;
 
@@ -15,6 +16,21 @@ pub struct AlbListener {
     pub arn: String,
     /// The listener's port.
     pub port: u16,
+}
+
+/// A listener on the ALB as observed: the one listener shape `plan` compares with the stack's
+/// (`aws::load_balancer` reads it from the SDK's listener at its edge).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Listener {
+    /// ARN.
+    pub arn: String,
+    /// Port.
+    pub port: u16,
+    /// HTTP / HTTPS.
+    pub protocol: String,
+    /// The ACM certificates it serves (HTTPS): its default one, and the others the stack's
+    /// certificate was looked for among.
+    pub certificates: Vec<String>,
 }
 
 #[cfg(test)]

@@ -12,5 +12,5 @@ pub mod path;
 pub mod rule;
 
 pub use forward::Forward;
-pub use listener::AlbListener;
+pub use listener::{AlbListener, Listener};
 pub use rule::{ListenerRule, RuleAction};

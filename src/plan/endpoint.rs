@@ -12,13 +12,13 @@ use super::{Action, Change, Kind};
 use crate::stack::{ListenerProtocol, Stack, TLS_POLICY};
 
 /// The port an HTTP-to-HTTPS redirect listener takes.
-pub const HTTP_PORT: i32 = 80;
+pub const HTTP_PORT: u16 = 80;
 
 /// The stack's listener as wanted.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ListenerSpec {
     /// Port.
-    pub port: i32,
+    pub port: u16,
     /// HTTP or HTTPS.
     pub protocol: ListenerProtocol,
     /// The ACM certificate (HTTPS).
@@ -29,7 +29,7 @@ impl ListenerSpec {
     /// From the stack.
     pub fn of(stack: &Stack) -> ListenerSpec {
         ListenerSpec {
-            port: i32::from(stack.load_balancer.listener_port),
+            port: stack.load_balancer.listener_port,
             protocol: stack.load_balancer.listener_protocol,
             certificate_arn: stack.load_balancer.certificate_arn.clone(),
         }
@@ -101,7 +101,7 @@ pub fn wildcard_only(stack: &Stack, certificate: Option<&Certificate>) -> Option
 pub fn origin(listener: &ListenerSpec, domains: &[String], dns_name: &str) -> String {
     let host = domains.first().map(String::as_str).unwrap_or(dns_name);
     let scheme = listener.protocol.scheme();
-    if listener.port == i32::from(listener.protocol.default_port()) {
+    if listener.port == listener.protocol.default_port() {
         format!("{scheme}://{host}")
     } else {
         format!("{scheme}://{host}:{}", listener.port)

@@ -13,8 +13,8 @@ fn stateless(extra: &str) -> Stack {
     crate::stack::stateless_for_test(extra).unwrap()
 }
 
-fn shared(listeners: &[(i32, &str)], certificate: Option<Certificate>) -> Shared {
-    let l = |port: i32, protocol: &str| Listener {
+fn shared(listeners: &[(u16, &str)], certificate: Option<Certificate>) -> Shared {
+    let l = |port: u16, protocol: &str| Listener {
         arn: format!("listener/{port}"),
         port,
         protocol: protocol.into(),

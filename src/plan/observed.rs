@@ -30,19 +30,7 @@ pub struct Alb {
     pub security_groups: Vec<String>,
 }
 
-/// A listener on the ALB.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Listener {
-    /// ARN.
-    pub arn: String,
-    /// Port.
-    pub port: i32,
-    /// HTTP / HTTPS.
-    pub protocol: String,
-    /// The ACM certificates it serves (HTTPS): its default one, and the others the stack's
-    /// certificate was looked for among.
-    pub certificates: Vec<String>,
-}
+pub use crate::model::Listener;
 
 /// The resources every stack shares (never created or deleted by mcpctl, except the listener).
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]

@@ -70,9 +70,9 @@ pub struct RedirectListener {
     /// The ALB.
     pub alb_arn: String,
     /// Its port (80).
-    pub port: i32,
+    pub port: u16,
     /// The HTTPS listener's port.
-    pub to_port: i32,
+    pub to_port: u16,
 }
 
 /// Everything `apply` does, in order.

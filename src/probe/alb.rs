@@ -31,7 +31,7 @@ pub async fn endpoint(c: &Clients, stack: &Stack) -> Result<StackEndpoint> {
         ))
     })?;
     let alb = load_balancer::require(c, &stack.load_balancer.reference).await?;
-    let port = stack.load_balancer.listener_port as i32;
+    let port = stack.load_balancer.listener_port;
     let listener = load_balancer::listener(c, &alb.arn, port)
         .await?
         .ok_or_else(|| {

@@ -57,8 +57,7 @@ pub async fn sample(
         .first()
         .ok_or_else(|| Error::bad_input("give at least one --stack"))?;
     let alb = load_balancer::require(c, &first.load_balancer.reference).await?;
-    let listener =
-        load_balancer::listener(c, &alb.arn, i32::from(first.load_balancer.listener_port)).await?;
+    let listener = load_balancer::listener(c, &alb.arn, first.load_balancer.listener_port).await?;
     let rules = match &listener {
         Some(l) => listener_rule::rules(c, &l.arn).await?,
         None => Vec::new(),

@@ -93,7 +93,7 @@ impl<'a> Walk<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ListenerRuleSpec {
     /// Listener port.
-    pub listener_port: i32,
+    pub listener_port: u16,
     /// Path patterns, in stack order.
     pub path_patterns: Vec<String>,
     /// Preferred priority.
@@ -186,7 +186,7 @@ impl RuleUpdate {
 /// The listener rule the stack wants.
 pub(in crate::plan) fn desired(stack: &Stack, tags: Vec<(String, String)>) -> ListenerRuleSpec {
     ListenerRuleSpec {
-        listener_port: i32::from(stack.load_balancer.listener_port),
+        listener_port: stack.load_balancer.listener_port,
         path_patterns: stack.rule_path_patterns(),
         preferred_priority: stack.routing.priority,
         target_group: stack.names.target_group.clone(),
