@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::aws::metrics::AlbMetrics;
+use crate::model::AlbMetrics;
 
 /// The thresholds of `cutover --steps`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
