@@ -11,7 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Output;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Instant;
 
 use serde_json::Value;
 
@@ -250,7 +251,6 @@ fn iam_action(r: &Request) -> Option<String> {
 /// Everything [`run_flow`] needs besides the steps.
 struct Flow<'a> {
     aws: &'a Aws,
-    scout: &'a Scout,
     dir: &'a str,
     deployer: &'a Keys,
     without: &'a BTreeMap<String, Keys>,
@@ -259,22 +259,53 @@ struct Flow<'a> {
     tolerated: &'a [&'a str],
 }
 
-/// Run `steps` in order. For each: run it on the scout to learn the actions it calls; for
-/// each of them not yet proved needed (and not a tolerated read), in the order they are first
-/// called, run it on the enforcing moto as the user without that action and check the failure
-/// (a refused run keeps what it did before the refused call, as a full run would have: the
-/// next run gets one call further); then run it as the deployer.
-/// Returns the actions proved needed.
+/// Run every step on the scout, in order, on a thread of its own, sending each step's actions
+/// as soon as it has them; `before(i)` runs on the scout before step `i`. The scout's moto
+/// depends only on its own steps, so it runs ahead while the enforcing moto works through the
+/// refused runs of earlier steps (the flow waits only for the first step's list).
+fn scout_ahead<'s>(
+    scope: &'s std::thread::Scope<'s, '_>,
+    scout: &'s Scout,
+    steps: &'s [Step],
+    before: impl Fn(usize) + Send + 's,
+) -> mpsc::Receiver<Vec<String>> {
+    let (tx, rx) = mpsc::channel();
+    scope.spawn(move || {
+        for (i, s) in steps.iter().enumerate() {
+            before(i);
+            if tx.send(scout.actions_of(s)).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Run `steps` in order. For each: take the actions it calls from the scout (`called`, one
+/// list per step, see [`scout_ahead`]); for each of them not yet proved needed (and not a
+/// tolerated read), in the order they are first called, run it on the enforcing moto as the
+/// user without that action and check the failure (a refused run keeps what it did before the
+/// refused call, as a full run would have: the next run gets one call further); then run it as
+/// the deployer. Returns the actions proved needed.
 fn run_flow(
     f: &Flow<'_>,
     steps: &[Step],
+    called: &mpsc::Receiver<Vec<String>>,
     pre_cutover: &BTreeMap<String, Value>,
 ) -> BTreeSet<String> {
     let mut proved = BTreeSet::new();
     for s in steps {
+        let started = Instant::now();
         let mut args: Vec<&str> = vec!["--stacks-dir", f.dir, s.command];
         args.extend(s.args.iter().map(String::as_str));
-        let called = f.scout.actions_of(s);
+        let called = called
+            .recv()
+            .expect("the scout stopped before this step (see its panic)");
+        let scouted = started.elapsed();
+        let mut refused_runs = 0;
+        // What the rules send before each refused run: the previous run's `after` (it is the
+        // state that run left), so each run costs one look, not two.
+        let mut last_seen: Option<BTreeMap<String, Value>> = None;
         for action in &called {
             assert!(
                 f.without.contains_key(action) || action == "sts:GetCallerIdentity",
@@ -285,8 +316,9 @@ fn run_flow(
             if proved.contains(action) || f.tolerated.contains(&action.as_str()) {
                 continue;
             }
-            let before = routing(f.aws, f.admin);
+            let before = last_seen.take().unwrap_or_else(|| routing(f.aws, f.admin));
             let out = run_as(f.aws, &f.without[action], &args);
+            refused_runs += 1;
             let code = out.status.code().unwrap_or(-1);
             let stdout = String::from_utf8_lossy(&out.stdout);
             let stderr = String::from_utf8_lossy(&out.stderr);
@@ -308,6 +340,7 @@ fn run_flow(
                 );
             }
             proved.insert(action.clone());
+            last_seen = Some(after);
         }
         let out = run_as(f.aws, f.deployer, &args);
         assert!(
@@ -316,6 +349,13 @@ fn run_flow(
             out.status.code(),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!(
+            "{} {:?}: {refused_runs} refused runs, {:.1}s (waited {:.1}s for the scout)",
+            s.command,
+            s.args,
+            started.elapsed().as_secs_f64(),
+            scouted.as_secs_f64()
         );
     }
     proved
@@ -411,19 +451,24 @@ fn the_migration_runs_with_exactly_the_generated_actions_and_each_one_is_needed(
     });
     let flow = Flow {
         aws: &aws,
-        scout: &scout,
         dir: d,
         deployer: &deployer,
         without: &without,
         admin: &admin,
         tolerated: TOLERATED,
     };
-    let proved_deploy = run_flow(&flow, &steps[..6], &BTreeMap::new());
-    boto_as(&aws, &admin, register);
-    scout.aws.boto(register);
-    let pre_cutover = routing(&aws, &admin);
-    let mut proved = run_flow(&flow, &steps[6..], &pre_cutover);
-    proved.extend(proved_deploy);
+    let proved = std::thread::scope(|scope| {
+        let called = scout_ahead(scope, &scout, &steps, |i| {
+            if i == 6 {
+                scout.aws.boto(register);
+            }
+        });
+        let mut proved = run_flow(&flow, &steps[..6], &called, &BTreeMap::new());
+        boto_as(&aws, &admin, register);
+        let pre_cutover = routing(&aws, &admin);
+        proved.extend(run_flow(&flow, &steps[6..], &called, &pre_cutover));
+        proved
+    });
 
     // Restore from the archive, as the deployer.
     let archive = std::fs::read_dir(dir.join("archive"))
@@ -591,7 +636,6 @@ fn adopting_the_running_deployment_needs_only_the_generated_actions() {
     let scout = Scout::start(scripts_deployment);
     let flow = Flow {
         aws: &aws,
-        scout: &scout,
         dir: d,
         deployer: &keys["deployer"],
         without: &without,
@@ -614,7 +658,10 @@ fn adopting_the_running_deployment_needs_only_the_generated_actions() {
         step("status", &["--stack", "stateful"]),
         step("logs", &["--stack", "stateful", "--since", "5m"]),
     ];
-    let proved = run_flow(&flow, &steps, &BTreeMap::new());
+    let proved = std::thread::scope(|scope| {
+        let called = scout_ahead(scope, &scout, &steps, |_| {});
+        run_flow(&flow, &steps, &called, &BTreeMap::new())
+    });
     for needed in [
         "ecs:DescribeServices",
         "elasticloadbalancing:DescribeRules",
