@@ -22,3 +22,6 @@ pub(crate) mod scale;
 pub(crate) mod shell;
 pub(crate) mod signals;
 pub(crate) mod stack;
+
+#[cfg(test)]
+mod layers;

@@ -17,7 +17,7 @@ use crate::error::Result;
 /// The ALB metrics namespace.
 pub const NAMESPACE: &str = "AWS/ApplicationELB";
 
-pub use crate::model::AlbMetrics;
+pub use crate::model::metrics::{AlbMetrics, WindowRead};
 
 /// `app/NAME/ID`: the `LoadBalancer` dimension of an ALB ARN.
 pub fn load_balancer_dimension(alb_arn: &str) -> &str {
@@ -164,15 +164,6 @@ pub async fn read(
         &results,
         Some(i64::try_from(start_secs).unwrap_or(i64::MAX)),
     ))
-}
-
-/// The metrics of a window of whole periods, and which of its periods CloudWatch has published.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct WindowRead {
-    /// Every period of the window summed ([`fold`]).
-    pub metrics: AlbMetrics,
-    /// The starts (Unix seconds) of the periods that have data.
-    pub published: BTreeSet<u64>,
 }
 
 /// Read every one-minute period of `tg_arn` behind `alb_arn` from the period holding `start`

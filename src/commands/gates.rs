@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::cutover::progressive::gate::Thresholds;
+use crate::cutover::decide::gate::Thresholds;
 use crate::error::{Error, Result};
 
 /// The gates of a progressive cutover (and of `monitor`'s verdict).

@@ -1,6 +1,8 @@
 //! What CloudWatch saw for a target group and its ALB in a window, as plain data: the numbers
-//! the progressive cutover's gates judge (pure, in `cutover::progressive::gate`) and
+//! the progressive cutover's gates judge (pure, in `cutover::decide::gate`) and
 //! `aws::metrics` fills in from one `GetMetricData` answer.
+
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 
@@ -51,4 +53,13 @@ impl AlbMetrics {
             .max(self.connection_errors)
             .max(0.0)
     }
+}
+
+/// The metrics of a window of whole periods, and which of its periods CloudWatch has published.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WindowRead {
+    /// Every period of the window summed (`aws::metrics::fold`).
+    pub metrics: AlbMetrics,
+    /// The starts (Unix seconds) of the periods that have data.
+    pub published: BTreeSet<u64>,
 }

@@ -5,9 +5,10 @@
 use std::io::{IsTerminal, Write};
 
 use crate::cutover::apply::step::CutoverReport;
+use crate::cutover::decide::gate::{Thresholds, Verdict};
+use crate::cutover::decide::judgement::Judgement;
 use crate::cutover::decide::Percent;
-use crate::cutover::progressive::bake::{Judgement, Reading};
-use crate::cutover::progressive::gate::{Thresholds, Verdict};
+use crate::cutover::progressive::bake::Reading;
 use crate::cutover::progressive::rollout::Observer;
 
 /// Progress for people: one line per reading, redrawn in place on a terminal.
@@ -186,7 +187,7 @@ mod tests {
 
     use super::*;
     use crate::aws::metrics::AlbMetrics;
-    use crate::cutover::progressive::gate::{judge, ProbeReading};
+    use crate::cutover::decide::gate::{judge, ProbeReading};
 
     #[test]
     fn a_reading_line_puts_each_rate_beside_its_threshold() {

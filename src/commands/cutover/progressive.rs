@@ -14,11 +14,11 @@ use crate::aws::Clients;
 use crate::cli::GlobalArgs;
 use crate::commands::session::Session;
 use crate::cutover::decide::progress::{parse_steps, MAX_BAKE_SECONDS};
+use crate::cutover::decide::window::PERIOD;
 use crate::cutover::decide::Percent;
 use crate::cutover::progressive::bake::ProbeSpec;
 use crate::cutover::progressive::rollout::{self, Outcome, RolloutReport, RolloutSpec, Scene};
 use crate::cutover::progressive::start;
-use crate::cutover::progressive::window::PERIOD;
 use crate::error::{Error, Result};
 use crate::output::Report;
 use crate::probe::driver::{McpHttp, DEFAULT_PROTOCOL_VERSION};
@@ -322,8 +322,8 @@ fn finish(report: &RolloutReport, global: &GlobalArgs, out: &mut Report) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cutover::progressive::bake::Judgement;
-    use crate::cutover::progressive::gate::Thresholds;
+    use crate::cutover::decide::gate::Thresholds;
+    use crate::cutover::decide::judgement::Judgement;
     use crate::cutover::progressive::rollout::StepReport;
 
     fn step(index: usize, weight: u8, not_judged: Option<&str>) -> StepReport {

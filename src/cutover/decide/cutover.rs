@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use super::record::{self, RecordError, Recorded, REPLACED_TAG, RESTORED_TAG};
-use crate::aws::forward::{Forward, ForwardError, Spelling, Stickiness, WeightedGroup};
-use crate::aws::listener_rule::tag_value;
+use crate::model::forward::{Forward, ForwardError, Spelling, Stickiness, WeightedGroup};
+use crate::model::rule::tag_value;
 
 /// The share of production traffic to send to the new stack: a whole percentage, 1–100.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -8,8 +8,9 @@
 use serde::Serialize;
 
 use super::record::{self, RecordError, Recorded, APPLIED_TAG, REPLACED_TAG, RESTORED_TAG};
-use crate::aws::forward::Forward;
-use crate::aws::listener_rule::{tag_value, ListenerRule, CUTOVER_TAG_PREFIX};
+use crate::model::forward::Forward;
+use crate::model::rule::{tag_value, CUTOVER_TAG_PREFIX};
+use crate::model::ListenerRule;
 
 /// The live routing of a rule is not what mcpctl last left there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -200,8 +201,8 @@ pub fn moved(read: &ListenerRule, now: Option<&ListenerRule>) -> Option<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::forward::WeightedGroup;
     use crate::cutover::decide::cutover::{cutover, Percent};
+    use crate::model::forward::WeightedGroup;
 
     const OLD: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/opensearch-mcp-tg/01";
     const NEW: &str =

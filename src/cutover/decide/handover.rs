@@ -13,8 +13,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::aws::forward::{target_group_name, Forward, Spelling};
-use crate::aws::listener_rule::ListenerRule;
+use crate::model::forward::{target_group_name, Forward, Spelling};
+use crate::model::ListenerRule;
 use crate::stack::STACK_TAG;
 
 /// What happens to one rule.
@@ -185,7 +185,7 @@ pub fn plan_rules(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::forward::WeightedGroup;
+    use crate::model::forward::WeightedGroup;
 
     const OLD: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/opensearch-mcp-tg/01";
     const NEW: &str =

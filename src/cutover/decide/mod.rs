@@ -10,8 +10,11 @@
 pub mod capacity;
 pub mod cutover;
 pub mod drift;
+pub mod gate;
 pub mod handover;
+pub mod judgement;
 pub mod progress;
 pub mod record;
+pub mod window;
 
 pub use cutover::{Percent, RecordUpdate, RollbackDecision};

@@ -18,10 +18,12 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::aws::forward::{Forward, ForwardError, Spelling, Stickiness, WeightedGroup, MAX_WEIGHT};
+use crate::model::forward::{
+    Forward, ForwardError, Spelling, Stickiness, WeightedGroup, MAX_WEIGHT,
+};
 
 // Both keys start with `mcpctl:cutover`, the prefix by which `up` leaves a rule's routing to
-// `cutover` (see `crate::aws::listener_rule::CUTOVER_TAG_PREFIX`).
+// `cutover` (see `crate::model::rule::CUTOVER_TAG_PREFIX`).
 
 /// Tag holding the routing before the current cutover (present while a cutover is in effect).
 pub const REPLACED_TAG: &str = "mcpctl:cutover-replaced";
@@ -312,7 +314,7 @@ mod tests {
 
     #[test]
     fn up_recognises_the_record_tags_and_leaves_the_routing_alone() {
-        use crate::aws::listener_rule::CUTOVER_TAG_PREFIX;
+        use crate::model::rule::CUTOVER_TAG_PREFIX;
         assert!(REPLACED_TAG.starts_with(CUTOVER_TAG_PREFIX));
         assert!(RESTORED_TAG.starts_with(CUTOVER_TAG_PREFIX));
         assert!(APPLIED_TAG.starts_with(CUTOVER_TAG_PREFIX));

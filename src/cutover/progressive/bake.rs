@@ -1,7 +1,7 @@
 //! One step's bake: every interval read the `--to` target group's ALB metrics over the step's
-//! periods and, every probe interval, run the MCP probe; judge them ([`super::gate::judge`])
+//! periods and, every probe interval, run the MCP probe; judge them ([`crate::cutover::decide::gate::judge`])
 //! and stop at the first breach or at an interrupt (Ctrl-C, SIGTERM). When the bake time is
-//! up the step waits for CloudWatch's late periods ([`super::window`], at most `--metrics-lag`)
+//! up the step waits for CloudWatch's late periods ([`crate::cutover::decide::window`], at most `--metrics-lag`)
 //! and ends with a [`Judgement`]: what was judged, and what was not.
 //!
 //! It fails closed: metrics that cannot be read [`MAX_READ_FAILURES`] times in a row breach
@@ -12,15 +12,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use tokio::sync::mpsc::Receiver;
 
-use super::gate::{judge, Breach, Gate, ProbeReading, Thresholds, Verdict};
 use super::probe::probe_once;
-use super::window::{clock, Settle, StepWindow};
 use crate::aws::metrics::{self, AlbMetrics, WindowRead};
 use crate::aws::Clients;
+use crate::cutover::decide::gate::{judge, Breach, ProbeReading, Thresholds, Verdict};
+use crate::cutover::decide::judgement::{unavailable, Judgement, MAX_READ_FAILURES};
+use crate::cutover::decide::window::{clock, Settle, StepWindow};
 use crate::probe::driver::McpHttp;
-
-/// Metric reads that may fail in a row before the step is judged blind and rolled back.
-pub const MAX_READ_FAILURES: u32 = 3;
 
 /// Shortest sleep between two reads, so a clock on a second boundary never spins.
 const MIN_WAIT: Duration = Duration::from_millis(200);
@@ -68,47 +66,6 @@ pub struct Reading {
     pub waiting_for: Option<String>,
 }
 
-/// What a step that held was judged on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Judgement {
-    /// True when the rate gates were judged: at least `--min-requests` requests, over every
-    /// period of the step.
-    pub judged: bool,
-    /// Requests CloudWatch counted for the `--to` group over the step's periods.
-    pub requests: f64,
-    /// Periods of the step (`HH:MM` UTC) not published within `--metrics-lag`.
-    pub unread_periods: Vec<String>,
-    /// Why the rates were not judged, for people (`None` when judged).
-    pub not_judged: Option<String>,
-}
-
-impl Judgement {
-    /// The judgement of a step on `read`, with `missing` periods never published (pure).
-    pub fn of(read: &WindowRead, missing: &[u64], t: &Thresholds) -> Judgement {
-        let requests = read.metrics.requests;
-        let unread: Vec<String> = missing.iter().map(|p| clock(*p)).collect();
-        let not_judged = if !unread.is_empty() {
-            Some(format!(
-                "CloudWatch had not published period(s) {} within --metrics-lag",
-                unread.join(", ")
-            ))
-        } else if requests < t.min_requests {
-            Some(format!(
-                "{requests} requests < --min-requests {}",
-                t.min_requests
-            ))
-        } else {
-            None
-        };
-        Judgement {
-            judged: not_judged.is_none(),
-            requests,
-            unread_periods: unread,
-            not_judged,
-        }
-    }
-}
-
 /// How a bake ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BakeEnd {
@@ -118,18 +75,6 @@ pub enum BakeEnd {
     Breached(Breach),
     /// Ctrl-C or SIGTERM arrived.
     Interrupted,
-}
-
-/// The breach of a step whose metrics could not be read `failures` times in a row.
-fn unavailable(failures: u32, error: &str) -> Breach {
-    Breach {
-        gate: Gate::MetricsUnavailable,
-        message: format!(
-            "CloudWatch metrics could not be read {failures} times in a row (GetMetricData needs the IAM action cloudwatch:GetMetricData), so the step cannot be judged: {error}"
-        ),
-        observed: f64::from(failures),
-        threshold: f64::from(MAX_READ_FAILURES),
-    }
 }
 
 /// Bake one step; `on_reading` sees every reading. Returns how it ended and the last reading.
@@ -228,39 +173,34 @@ pub fn now_secs() -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::*;
+    use crate::cutover::decide::gate::Gate;
 
+    /// A recorded answer, folded at the AWS edge and judged by the pure gates.
     #[test]
-    fn a_judgement_says_what_was_not_judged() {
-        let t = Thresholds::default();
-        let read = |requests| WindowRead {
-            metrics: AlbMetrics {
-                requests,
-                ..AlbMetrics::default()
-            },
-            published: BTreeSet::new(),
+    fn a_recorded_get_metric_data_answer_with_a_slow_p99_breaches() {
+        use aws_sdk_cloudwatch::types::MetricDataResult;
+        let r = |id: &str, v: &[f64]| {
+            MetricDataResult::builder()
+                .id(id)
+                .set_values(Some(v.to_vec()))
+                .build()
         };
-        let j = Judgement::of(&read(400.0), &[], &t);
-        assert!(j.judged && j.not_judged.is_none(), "{j:?}");
-        let j = Judgement::of(&read(12.0), &[], &t);
-        assert!(!j.judged);
-        assert_eq!(
-            j.not_judged.as_deref(),
-            Some("12 requests < --min-requests 50")
-        );
-        // Enough requests, but a period never read: not judged either.
-        let j = Judgement::of(&read(400.0), &[1_796_385_780], &t);
-        assert!(!j.judged);
-        assert_eq!(j.unread_periods, vec!["12:03".to_string()]);
-        assert!(j.not_judged.unwrap().contains("12:03"));
-        let b = unavailable(3, "cloudwatch:GetMetricData on x failed: AccessDenied");
-        assert_eq!(b.gate, Gate::MetricsUnavailable);
-        assert!(
-            b.message.contains("cloudwatch:GetMetricData"),
-            "{}",
-            b.message
-        );
+        // As CloudWatch answers for a bake of three minutes on the --to group.
+        let m = metrics::fold(&[
+            r("requests", &[120.0, 110.0, 90.0]),
+            r("target5xx", &[0.0, 1.0, 0.0]),
+            r("target2xx", &[120.0, 109.0, 90.0]),
+            r("p99", &[0.4, 2.1, 0.5]),
+            r("unhealthy", &[0.0, 0.0, 0.0]),
+            r("lbrequests", &[500.0, 480.0, 450.0]),
+        ]);
+        match judge(&m, None, &Thresholds::default()) {
+            Verdict::Breached(b) => {
+                assert_eq!(b.gate, Gate::P99);
+                assert_eq!(b.message, "p99 response time 2100 ms > 1000 ms");
+            }
+            v => panic!("{v:?}"),
+        }
     }
 }

@@ -7,10 +7,10 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::gate::{judge, Thresholds, Verdict};
 use crate::aws::listener_rule::{self, ListenerRule};
 use crate::aws::metrics::{self, AlbMetrics, ServerMetrics};
 use crate::aws::{load_balancer, target_group, Clients};
+use crate::cutover::decide::gate::{judge, Thresholds, Verdict};
 use crate::error::{Error, Result};
 use crate::model::rule::routing as routing_rule;
 use crate::stack::Stack;

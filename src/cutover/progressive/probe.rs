@@ -6,7 +6,7 @@
 
 use rmcp::model::Tool;
 
-use super::gate::ProbeReading;
+use crate::cutover::decide::gate::ProbeReading;
 use crate::probe::arguments::{arguments_for, Hints};
 use crate::probe::check::{call_order, is_read_only};
 use crate::probe::driver::McpHttp;

@@ -10,14 +10,15 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::mpsc::Receiver;
 
-use super::bake::{now_secs, Judgement, ProbeSpec, Reading};
+use super::bake::{now_secs, ProbeSpec, Reading};
 use super::capacity::Raised;
-use super::gate::{Breach, Thresholds};
 use super::stepping::{stopped_at, Rollout};
 use crate::aws::listener_rule::RuleChange;
 use crate::aws::{Call, Clients};
 use crate::cutover::apply::restore::RuleRollback;
 use crate::cutover::apply::step::CutoverReport;
+use crate::cutover::decide::gate::{Breach, Thresholds};
+use crate::cutover::decide::judgement::Judgement;
 use crate::cutover::decide::progress::{Progress, PROGRESS_TAG};
 use crate::cutover::decide::Percent;
 use crate::error::Result;

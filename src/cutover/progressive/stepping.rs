@@ -4,15 +4,15 @@
 
 use tokio::sync::mpsc::Receiver;
 
-use super::bake::{bake, now_secs, BakeEnd, BakeSpec, Judgement};
+use super::bake::{bake, now_secs, BakeEnd, BakeSpec};
 use super::capacity;
-use super::gate::{Breach, Gate};
 use super::rollout::{Observer, Outcome, RolloutReport, RolloutSpec, Scene, StepReport};
-use super::window::StepWindow;
 use crate::aws::listener_rule::RuleChange;
 use crate::cutover::apply::restore;
 use crate::cutover::apply::step;
+use crate::cutover::decide::judgement::not_judged;
 use crate::cutover::decide::progress::Progress;
+use crate::cutover::decide::window::StepWindow;
 use crate::cutover::decide::Percent;
 use crate::error::{Error, Result};
 
@@ -174,19 +174,6 @@ impl Rollout<'_, '_> {
                 }))
             }
         }
-    }
-}
-
-/// The breach of a step that `--require-traffic` wanted judged.
-fn not_judged(j: &Judgement) -> Breach {
-    Breach {
-        gate: Gate::NotJudged,
-        message: format!(
-            "the step's rates were not judged ({}) and --require-traffic is set",
-            j.not_judged.as_deref().unwrap_or("no data")
-        ),
-        observed: j.requests,
-        threshold: 0.0,
     }
 }
 

@@ -116,30 +116,3 @@ fn unhealthy_hosts_and_probes_are_judged_at_once() {
         Some(Gate::Probe)
     );
 }
-
-#[test]
-fn a_recorded_get_metric_data_answer_with_a_slow_p99_breaches() {
-    use aws_sdk_cloudwatch::types::MetricDataResult;
-    let r = |id: &str, v: &[f64]| {
-        MetricDataResult::builder()
-            .id(id)
-            .set_values(Some(v.to_vec()))
-            .build()
-    };
-    // As CloudWatch answers for a bake of three minutes on the --to group.
-    let m = crate::aws::metrics::fold(&[
-        r("requests", &[120.0, 110.0, 90.0]),
-        r("target5xx", &[0.0, 1.0, 0.0]),
-        r("target2xx", &[120.0, 109.0, 90.0]),
-        r("p99", &[0.4, 2.1, 0.5]),
-        r("unhealthy", &[0.0, 0.0, 0.0]),
-        r("lbrequests", &[500.0, 480.0, 450.0]),
-    ]);
-    match judge(&m, None, &Thresholds::default()) {
-        Verdict::Breached(b) => {
-            assert_eq!(b.gate, Gate::P99);
-            assert_eq!(b.message, "p99 response time 2100 ms > 1000 ms");
-        }
-        v => panic!("{v:?}"),
-    }
-}
