@@ -20,6 +20,11 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, ConfigError};
 
+/// mimalloc instead of glibc's malloc: a profile of `list_indices` calls under load spent 15-20%
+/// of the server's CPU in glibc's malloc/free (`_int_malloc`, `_int_free`, `malloc_consolidate`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "\
 opensearch-mcp-server: stateless OpenSearch MCP server (streamable HTTP)
 
