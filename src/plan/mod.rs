@@ -25,54 +25,60 @@ pub use text::render_text;
 
 use serde::Serialize;
 
-/// Resource kinds, in the order `up` applies them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// The ALB listener (created only when missing).
-    Listener,
-    /// The HTTP:80 listener redirecting to an HTTPS listener (created only when missing).
-    RedirectListener,
-    /// ECR repository.
-    Repository,
-    /// CloudWatch log group.
-    LogGroup,
-    /// The managed IAM task role.
-    TaskRole,
-    /// ECS task definition.
-    TaskDefinition,
-    /// Target group.
-    TargetGroup,
-    /// Listener rule.
-    ListenerRule,
-    /// ECS service.
-    Service,
-    /// CloudWatch alarm that rolls a deployment back.
-    Alarm,
-    /// Application Auto Scaling scalable target of the service's desired count.
-    ScalableTarget,
-    /// Target-tracking scaling policy.
-    ScalingPolicy,
+/// The one list of resource kinds, in the order `up` applies them: each entry is a variant of
+/// [`Kind`] with its doc and the name people use. It generates [`Kind`], [`Kind::label`] and
+/// [`Kind::APPLY_ORDER`] (which `aws::deploy::ORDER` is), so a kind's name and its place in the
+/// apply order are one line. The variant's JSON name is its snake_case name.
+macro_rules! kinds {
+    ($($(#[doc = $doc:literal])* $variant:ident => $label:literal,)*) => {
+        /// Resource kinds, in the order `up` applies them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Kind {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Kind {
+            /// Every kind, in the order `up` applies them.
+            pub const APPLY_ORDER: &'static [Kind] = &[$(Kind::$variant,)*];
+
+            /// The name people use.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $label,)*
+                }
+            }
+        }
+    };
 }
 
-impl Kind {
-    /// The name people use.
-    pub fn label(self) -> &'static str {
-        match self {
-            Kind::Listener => "listener",
-            Kind::RedirectListener => "redirect listener",
-            Kind::Repository => "ECR repository",
-            Kind::LogGroup => "log group",
-            Kind::TaskRole => "IAM task role",
-            Kind::TaskDefinition => "task definition",
-            Kind::TargetGroup => "target group",
-            Kind::ListenerRule => "listener rule",
-            Kind::Service => "ECS service",
-            Kind::Alarm => "CloudWatch alarm",
-            Kind::ScalableTarget => "scalable target",
-            Kind::ScalingPolicy => "scaling policy",
-        }
-    }
+// The rollback alarm comes before the service that names it; one the stack no longer wants is
+// deleted after the service stopped naming it (`aws::deploy::apply`).
+kinds! {
+    /// The ALB listener (created only when missing).
+    Listener => "listener",
+    /// The HTTP:80 listener redirecting to an HTTPS listener (created only when missing).
+    RedirectListener => "redirect listener",
+    /// ECR repository.
+    Repository => "ECR repository",
+    /// CloudWatch log group.
+    LogGroup => "log group",
+    /// The managed IAM task role.
+    TaskRole => "IAM task role",
+    /// ECS task definition.
+    TaskDefinition => "task definition",
+    /// Target group.
+    TargetGroup => "target group",
+    /// Listener rule.
+    ListenerRule => "listener rule",
+    /// CloudWatch alarm that rolls a deployment back.
+    Alarm => "CloudWatch alarm",
+    /// ECS service.
+    Service => "ECS service",
+    /// Application Auto Scaling scalable target of the service's desired count.
+    ScalableTarget => "scalable target",
+    /// Target-tracking scaling policy.
+    ScalingPolicy => "scaling policy",
 }
 
 /// What happens to one resource.

@@ -11,25 +11,12 @@ use crate::aws::{
 use crate::error::Result;
 use crate::plan::{Desired, Kind, Plan};
 
-/// The order `up` applies a plan in: the one list. Each kind is applied by its module in
-/// `crate::aws`, called from its arm in `Run::apply_kind`; a new resource kind is one line
-/// here and that arm (the match is exhaustive). The rollback alarm comes before the service
-/// that names it; one the stack no longer wants is deleted after the service stopped naming it
-/// (`Run::remove_unwanted`).
-pub const ORDER: [Kind; 12] = [
-    Kind::Listener,
-    Kind::RedirectListener,
-    Kind::Repository,
-    Kind::LogGroup,
-    Kind::TaskRole,
-    Kind::TaskDefinition,
-    Kind::TargetGroup,
-    Kind::ListenerRule,
-    Kind::Alarm,
-    Kind::Service,
-    Kind::ScalableTarget,
-    Kind::ScalingPolicy,
-];
+/// The order `up` applies a plan in: the one list, [`Kind::APPLY_ORDER`] (written once, with
+/// each kind's label, in `crate::plan`). Each kind is applied by its module in `crate::aws`,
+/// called from its arm in `Run::apply_kind` (the match is exhaustive, so a kind without an arm
+/// does not compile). The rollback alarm comes before the service that names it; one the stack
+/// no longer wants is deleted after the service stopped naming it (`Run::remove_unwanted`).
+pub const ORDER: &[Kind] = Kind::APPLY_ORDER;
 
 /// A plan being applied: what is wanted, the steps, and what the kinds applied so far gave
 /// the later ones.
@@ -71,7 +58,7 @@ pub async fn apply(
         tg_arn: String::new(),
         service_deploying: false,
     };
-    for kind in ORDER {
+    for &kind in ORDER {
         run.apply_kind(kind).await?;
     }
     run.remove_unwanted().await?;

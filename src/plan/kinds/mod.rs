@@ -2,7 +2,7 @@
 //! spec and how it is made from the stack), what AWS has (the observed shape), the fields they
 //! can differ in, the pure comparison and the calls an update makes. The AWS side of each kind
 //! (observe, apply) is its module in `crate::aws`; the order they are applied in is the one
-//! list `aws::deploy::ORDER`.
+//! list `plan::Kind::APPLY_ORDER` (`aws::deploy::ORDER`).
 
 pub mod listener_rule;
 pub mod log_group;
