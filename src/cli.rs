@@ -122,9 +122,16 @@ impl Command {
 }
 
 impl Cli {
-    /// Run the chosen command; its `--output json` result is left in `report`, which the
-    /// caller prints once.
-    pub async fn run(self, report: &mut crate::output::Report) -> crate::error::Result<()> {
+    /// Run the chosen command and return what it ended with: its `--output json` document (or
+    /// the part it had gathered before it failed) and its result, for `main` to print once.
+    pub async fn run(self) -> crate::output::Ran {
+        let mut report = crate::output::Report::default();
+        let result = self.dispatch(&mut report).await;
+        crate::output::Ran { report, result }
+    }
+
+    /// Configure the AWS calls and run the command, which fills `report`.
+    async fn dispatch(self, report: &mut crate::output::Report) -> crate::error::Result<()> {
         let g = &self.global;
         crate::aws::settings::configure(crate::aws::settings::CallSettings {
             call_timeout: g.call_timeout,

@@ -37,16 +37,7 @@ fn main() -> ExitCode {
         }
     };
     quiet_on_closed_stdout();
-    let mut report = Report::default();
-    let result = runtime.block_on(cli.run(&mut report));
-    if json && !matches!(result, Err(Error::StdoutClosed)) {
-        // One document on stdout, also on errors and refusals; a closed stdout ends quietly.
-        if let Err(e) = report.finish(result.as_ref().map(|_| ())) {
-            if !matches!(e, Error::StdoutClosed) {
-                eprintln!("error: {e:#}");
-            }
-        }
-    }
+    let result = runtime.block_on(cli.run()).finish(json);
     match result {
         Ok(()) | Err(Error::StdoutClosed) => ExitCode::SUCCESS,
         Err(e) => {

@@ -3,7 +3,7 @@
 //! [`print_json_now`]), which return an error instead of panicking when stdout is gone: a closed
 //! pipe (`mcpctl logs --follow | head`) becomes [`Error::StdoutClosed`], which ends the process
 //! quietly with exit code 0, as ripgrep does. A command's `--output json` document is a value
-//! it leaves in the [`Report`] `main` hands it; `main` prints it once when the command ends.
+//! it leaves in its [`Report`] and returns ([`Ran`]); `main` prints it once when the command ends.
 
 use std::fmt;
 use std::io::{ErrorKind, Write};
@@ -45,7 +45,7 @@ fn colors_allowed(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
 
 /// What a command leaves for `main` to print when it ends with `--output json`: its result
 /// document (or the part it had reported before a step that failed), or that it streamed its
-/// JSON itself. `main` owns it, passes it to the command, and prints one document at the end
+/// JSON itself. The command returns it ([`Ran`]) and `main` prints one document at the end
 /// ([`Report::finish`]); nothing is global.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -96,6 +96,33 @@ impl Report {
             Some(doc) => print_json_now(&doc),
             None => Ok(()),
         }
+    }
+}
+
+/// What a command gives back when it ends: its `--output json` document (or the part it had
+/// gathered before a step that failed) and how it ended. `main` prints the document once
+/// ([`Ran::finish`]) and maps the result to the exit code.
+#[derive(Debug)]
+pub struct Ran {
+    /// The command's output.
+    pub report: Report,
+    /// How the command ended; an error keeps its cause chain and exit code.
+    pub result: Result<()>,
+}
+
+impl Ran {
+    /// Print the one `--output json` document (unless stdout is closed), and return the
+    /// command's result.
+    pub fn finish(self, json: bool) -> Result<()> {
+        if json && !matches!(self.result, Err(Error::StdoutClosed)) {
+            // One document on stdout, also on errors and refusals; a closed stdout ends quietly.
+            if let Err(e) = self.report.finish(self.result.as_ref().map(|_| ())) {
+                if !matches!(e, Error::StdoutClosed) {
+                    eprintln!("error: {e:#}");
+                }
+            }
+        }
+        self.result
     }
 }
 
