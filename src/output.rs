@@ -3,7 +3,7 @@
 //! [`print_json_now`]), which return an error instead of panicking when stdout is gone: a closed
 //! pipe (`mcpctl logs --follow | head`) becomes [`Error::StdoutClosed`], which ends the process
 //! quietly with exit code 0, as ripgrep does. A command's `--output json` document is a value
-//! it leaves in its [`Report`] and returns ([`Ran`]); `main` prints it once when the command ends.
+//! it leaves in its [`Report`], which `Cli::run` returns ([`Ran`]); `main` prints it once.
 
 use std::fmt;
 use std::io::{ErrorKind, Write};
@@ -45,7 +45,7 @@ fn colors_allowed(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
 
 /// What a command leaves for `main` to print when it ends with `--output json`: its result
 /// document (or the part it had reported before a step that failed), or that it streamed its
-/// JSON itself. The command returns it ([`Ran`]) and `main` prints one document at the end
+/// JSON itself. `Cli::run` returns it ([`Ran`]) and `main` prints one document at the end
 /// ([`Report::finish`]); nothing is global.
 #[derive(Debug, Default)]
 pub struct Report {

@@ -1,6 +1,7 @@
 //! The table against the code (every SDK call the source makes is listed) and against the
 //! Service Authorization Reference (each action's resource type).
 
+use crate::layers::rust_files;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -85,17 +86,6 @@ fn sdk_calls(text: &str) -> BTreeSet<String> {
         }
     }
     found
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
 }
 
 #[test]
