@@ -8,6 +8,7 @@
 pub mod alb;
 pub mod emf;
 pub mod fault_proxy;
+mod moto_template;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -127,16 +128,43 @@ pub struct Moto {
     pub endpoint: String,
     /// The port.
     pub port: u16,
-    _guard: ChildGuard,
+    _process: MotoProcess,
+}
+
+/// How a [`Moto`] runs; either way it is stopped on drop.
+enum MotoProcess {
+    /// Its own `moto_server` process (started with extra environment).
+    Spawned(#[allow(dead_code)] ChildGuard),
+    /// A child of a template (see `moto_template`).
+    Forked(#[allow(dead_code)] moto_template::Forked),
 }
 
 impl Moto {
-    /// Start `moto_server` on a free port and wait until it answers.
+    /// A moto of its own, as `moto_server` starts, with every service loaded: forked from this
+    /// test binary's template (`moto_template` says why), so it answers at once.
     pub fn start() -> Moto {
-        Self::start_with_env(&[])
+        Self::from_template(None).0
     }
 
-    /// Start `moto_server` with extra environment variables.
+    /// A moto of its own in which `scripts/emulator-shared-resources.py args` has run (the
+    /// user's shared resources), and what that script printed; forked from a template that ran
+    /// the script once for this test binary.
+    pub fn start_prepared(args: &[&str]) -> (Moto, serde_json::Value) {
+        Self::from_template(Some(args))
+    }
+
+    fn from_template(setup: Option<&[&str]>) -> (Moto, serde_json::Value) {
+        let (forked, shared) = moto_template::fork(setup);
+        let moto = Moto {
+            endpoint: format!("http://127.0.0.1:{}", forked.port),
+            port: forked.port,
+            _process: MotoProcess::Forked(forked),
+        };
+        (moto, shared)
+    }
+
+    /// Start a `moto_server` process of its own with extra environment variables (read when
+    /// moto starts, so not forked from a template).
     pub fn start_with_env(env: &[(&str, &str)]) -> Moto {
         // Port 0: moto picks a free port itself and prints it, so no other process can take
         // the port between our choosing it and moto binding it.
@@ -163,7 +191,7 @@ impl Moto {
         Moto {
             endpoint: format!("http://127.0.0.1:{port}"),
             port,
-            _guard: guard,
+            _process: MotoProcess::Spawned(guard),
         }
     }
 

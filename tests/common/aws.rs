@@ -52,7 +52,8 @@ impl Aws {
     }
 
     fn start_with(args: &[&str]) -> Aws {
-        Self::setup(Moto::start(), args)
+        let (moto, shared) = Moto::start_prepared(args);
+        Aws { moto, shared }
     }
 
     fn setup(moto: Moto, args: &[&str]) -> Aws {
