@@ -143,18 +143,25 @@ impl Moto {
     /// A moto of its own, as `moto_server` starts, with every service loaded: forked from this
     /// test binary's template (`moto_template` says why), so it answers at once.
     pub fn start() -> Moto {
-        Self::from_template(None).0
+        Self::from_template(&[], None).0
     }
 
-    /// A moto of its own in which `scripts/emulator-shared-resources.py args` has run (the
-    /// user's shared resources), and what that script printed; forked from a template that ran
-    /// the script once for this test binary.
-    pub fn start_prepared(args: &[&str]) -> (Moto, serde_json::Value) {
-        Self::from_template(Some(args))
+    /// A moto of its own with environment `env` (e.g. `MOTO_ECS_SERVICE_RUNNING=2`) in which
+    /// `scripts/emulator-shared-resources.py args` has run (the user's shared resources), and
+    /// what that script printed; forked from a template that ran the script once for this test
+    /// binary. Not for IAM enforcement (`INITIAL_NO_AUTH_ACTION_COUNT`): use
+    /// [`Moto::start_with_env`], as moto counts requests from its start.
+    pub fn start_prepared(env: &[(&str, &str)], args: &[&str]) -> (Moto, serde_json::Value) {
+        assert!(
+            !env.iter()
+                .any(|(k, _)| *k == "INITIAL_NO_AUTH_ACTION_COUNT"),
+            "moto enforcing IAM counts requests from its start: use Moto::start_with_env"
+        );
+        Self::from_template(env, Some(args))
     }
 
-    fn from_template(setup: Option<&[&str]>) -> (Moto, serde_json::Value) {
-        let (forked, shared) = moto_template::fork(setup);
+    fn from_template(env: &[(&str, &str)], setup: Option<&[&str]>) -> (Moto, serde_json::Value) {
+        let (forked, shared) = moto_template::fork(env, setup);
         let moto = Moto {
             endpoint: format!("http://127.0.0.1:{}", forked.port),
             port: forked.port,

@@ -8,9 +8,10 @@
 //! So each test binary starts one template process per kind of moto (`moto_template.py`): it
 //! loads every backend once and runs the set-up once, then forks a child per test. A child is a
 //! separate moto process with its own copy of that state, on its own port: tests still share
-//! nothing, may keep fixed resource names, and a test's calls are never seen by another. Only
-//! moto started with extra environment (IAM enforcement, fault settings) is spawned as before,
-//! since its settings are read when moto starts.
+//! nothing, may keep fixed resource names, and a test's calls are never seen by another. A
+//! template runs with the moto environment it was asked for (one template per environment and
+//! set-up). Only moto enforcing IAM (`INITIAL_NO_AUTH_ACTION_COUNT`) is spawned as before: it
+//! counts requests from its start, and the template's own calls would use them up.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -59,19 +60,22 @@ fn templates() -> &'static Mutex<HashMap<Vec<String>, Template>> {
     TEMPLATES.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// Fork a moto from the template for `setup` (`None`: moto as it starts; `Some(args)`: after
-/// `scripts/emulator-shared-resources.py args`), starting the template on first use. Returns
-/// the child and what the set-up printed.
-pub(crate) fn fork(setup: Option<&[&str]>) -> (Forked, serde_json::Value) {
-    let key: Vec<String> = match setup {
-        None => vec!["bare".into()],
-        Some(args) => std::iter::once("setup".to_string())
-            .chain(args.iter().map(|a| a.to_string()))
-            .collect(),
-    };
+/// Fork a moto from the template for `env` (moto's environment) and `setup` (`None`: moto as it
+/// starts; `Some(args)`: after `scripts/emulator-shared-resources.py args`), starting that
+/// template on first use. Returns the child and what the set-up printed.
+pub(crate) fn fork(env: &[(&str, &str)], setup: Option<&[&str]>) -> (Forked, serde_json::Value) {
+    let mut key: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    key.sort();
+    match setup {
+        None => key.push("bare".into()),
+        Some(args) => {
+            key.push("setup".into());
+            key.extend(args.iter().map(|a| a.to_string()));
+        }
+    }
     let mut all = templates().lock().unwrap_or_else(|e| e.into_inner());
     if !all.contains_key(&key) {
-        all.insert(key.clone(), Template::start(setup));
+        all.insert(key.clone(), Template::start(env, setup));
     }
     let t = all.get_mut(&key).expect("inserted above");
     let mut line = String::new();
@@ -100,10 +104,11 @@ pub(crate) fn fork(setup: Option<&[&str]>) -> (Forked, serde_json::Value) {
 
 impl Template {
     /// Start `moto_template.py` and wait (bounded) for its `READY` line.
-    fn start(setup: Option<&[&str]>) -> Template {
+    fn start(env: &[(&str, &str)], setup: Option<&[&str]>) -> Template {
         let root = workspace_root();
         let mut cmd = Command::new(venv_bin("python"));
-        cmd.arg(root.join("testkit/moto_template.py"));
+        cmd.arg(root.join("testkit/moto_template.py"))
+            .envs(env.iter().copied());
         if let Some(args) = setup {
             cmd.arg("--setup")
                 .arg(root.join("scripts/emulator-shared-resources.py"))

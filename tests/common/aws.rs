@@ -42,18 +42,26 @@ impl Aws {
     /// Like [`Aws::start`], with environment variables for moto (e.g.
     /// `MOTO_ECS_SERVICE_RUNNING=2`, so services report running tasks).
     pub fn start_with_moto_env(env: &[(&str, &str)]) -> Aws {
-        Self::setup(Moto::start_with_env(env), &[])
+        Self::start_with_options(env, &[])
     }
 
     /// Start moto with `env` and set up the shared resources with the set-up script's `args`
-    /// (e.g. `--no-listener`).
+    /// (e.g. `--no-listener`). Forked from a prepared template (`testkit`'s `moto_template`),
+    /// except for moto enforcing IAM, which counts requests from its start and so is started
+    /// and set up on its own.
     pub fn start_with_options(env: &[(&str, &str)], args: &[&str]) -> Aws {
-        Self::setup(Moto::start_with_env(env), args)
+        if env
+            .iter()
+            .any(|(k, _)| *k == "INITIAL_NO_AUTH_ACTION_COUNT")
+        {
+            return Self::setup(Moto::start_with_env(env), args);
+        }
+        let (moto, shared) = Moto::start_prepared(env, args);
+        Aws { moto, shared }
     }
 
     fn start_with(args: &[&str]) -> Aws {
-        let (moto, shared) = Moto::start_prepared(args);
-        Aws { moto, shared }
+        Self::start_with_options(&[], args)
     }
 
     fn setup(moto: Moto, args: &[&str]) -> Aws {
