@@ -43,12 +43,8 @@ impl Drop for Forked {
     fn drop(&mut self) {
         // The template kills and reaps only its own children; a lost template has taken its
         // children with it (PR_SET_PDEATHSIG).
-        if let Some(t) = templates()
-            .lock()
-            .ok()
-            .as_mut()
-            .and_then(|m| m.get_mut(&self.key))
-        {
+        let mut all = templates().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = all.get_mut(&self.key) {
             let _ = writeln!(t.stdin, "kill {}", self.pid);
             let _ = t.stdin.flush();
         }
