@@ -10,6 +10,7 @@ mod fast;
 mod jsonrpc;
 mod log;
 pub mod metrics;
+mod relay;
 pub mod serve;
 mod sessions;
 

@@ -107,10 +107,10 @@ pub fn start(
                 continue;
             };
             let stop = stop.clone();
-            tokio::spawn(async move {
+            tokio::spawn(super::relay::SelfWake::new(async move {
                 serve_one(tcp, app, &builder, idle, stop).await;
                 drop(permit);
-            });
+            }));
         }
     });
     Served {
