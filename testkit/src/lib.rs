@@ -148,16 +148,30 @@ impl Moto {
 
     /// A moto of its own with environment `env` (e.g. `MOTO_ECS_SERVICE_RUNNING=2`) in which
     /// `scripts/emulator-shared-resources.py args` has run (the user's shared resources), and
-    /// what that script printed; forked from a template that ran the script once for this test
-    /// binary. Not for IAM enforcement (`INITIAL_NO_AUTH_ACTION_COUNT`): use
-    /// [`Moto::start_with_env`], as moto counts requests from its start.
+    /// what that script printed. Forked from a template that ran the script once for this test
+    /// binary, except for moto enforcing IAM (`INITIAL_NO_AUTH_ACTION_COUNT`): it counts requests
+    /// from its start, so it is started and set up on its own.
     pub fn start_prepared(env: &[(&str, &str)], args: &[&str]) -> (Moto, serde_json::Value) {
+        if !env
+            .iter()
+            .any(|(k, _)| *k == "INITIAL_NO_AUTH_ACTION_COUNT")
+        {
+            return Self::from_template(env, Some(args));
+        }
+        let moto = Self::start_with_env(env);
+        let out = Command::new(venv_bin("python"))
+            .arg(workspace_root().join("scripts/emulator-shared-resources.py"))
+            .args(args)
+            .envs(moto.aws_env())
+            .output()
+            .expect("run emulator-shared-resources.py");
         assert!(
-            !env.iter()
-                .any(|(k, _)| *k == "INITIAL_NO_AUTH_ACTION_COUNT"),
-            "moto enforcing IAM counts requests from its start: use Moto::start_with_env"
+            out.status.success(),
+            "shared resources setup failed: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        Self::from_template(env, Some(args))
+        let shared = serde_json::from_slice(&out.stdout).expect("setup prints JSON");
+        (moto, shared)
     }
 
     fn from_template(env: &[(&str, &str)], setup: Option<&[&str]>) -> (Moto, serde_json::Value) {

@@ -19,7 +19,7 @@ use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use crate::{venv_bin, wait_for_port, workspace_root, ChildGuard};
+use crate::{venv_bin, workspace_root, ChildGuard};
 
 /// One template process and the pipes to talk to it.
 struct Template {
@@ -90,12 +90,8 @@ pub(crate) fn fork(env: &[(&str, &str)], setup: Option<&[&str]>) -> (Forked, ser
     };
     let shared = t.shared.clone();
     drop(all);
-    let forked = Forked { port, pid, key };
-    assert!(
-        wait_for_port(port, Duration::from_secs(30)),
-        "the forked moto did not listen on 127.0.0.1:{port} within 30s"
-    );
-    (forked, shared)
+    // The template listens on the port before it forks, so it takes connections at once.
+    (Forked { port, pid, key }, shared)
 }
 
 impl Template {
@@ -125,17 +121,16 @@ impl Template {
             let _ = reader.read_line(&mut line);
             let _ = tx.send((reader, line));
         });
-        let tail = |s: &Arc<Mutex<Vec<String>>>| s.lock().map(|l| l.join("\n")).unwrap_or_default();
         let Ok((stdout, ready)) = rx.recv_timeout(Duration::from_secs(120)) else {
             panic!(
                 "the moto template was not ready within 120 s; stderr:\n{}",
-                tail(&stderr)
+                lines(&stderr)
             );
         };
         let Some(json) = ready.strip_prefix("READY ") else {
             panic!(
                 "the moto template failed ({ready:?}); stderr:\n{}",
-                tail(&stderr)
+                lines(&stderr)
             );
         };
         let shared = serde_json::from_str(json.trim())
@@ -150,8 +145,13 @@ impl Template {
     }
 
     fn stderr_tail(&self) -> String {
-        self.stderr.lock().map(|l| l.join("\n")).unwrap_or_default()
+        lines(&self.stderr)
     }
+}
+
+/// The kept lines, joined.
+fn lines(tail: &Mutex<Vec<String>>) -> String {
+    tail.lock().map(|l| l.join("\n")).unwrap_or_default()
 }
 
 /// Drain `pipe` in a thread, keeping its last 40 lines in `tail`.

@@ -46,39 +46,14 @@ impl Aws {
     }
 
     /// Start moto with `env` and set up the shared resources with the set-up script's `args`
-    /// (e.g. `--no-listener`). Forked from a prepared template (`testkit`'s `moto_template`),
-    /// except for moto enforcing IAM, which counts requests from its start and so is started
-    /// and set up on its own.
+    /// (e.g. `--no-listener`); see `Moto::start_prepared`.
     pub fn start_with_options(env: &[(&str, &str)], args: &[&str]) -> Aws {
-        if env
-            .iter()
-            .any(|(k, _)| *k == "INITIAL_NO_AUTH_ACTION_COUNT")
-        {
-            return Self::setup(Moto::start_with_env(env), args);
-        }
         let (moto, shared) = Moto::start_prepared(env, args);
         Aws { moto, shared }
     }
 
     fn start_with(args: &[&str]) -> Aws {
         Self::start_with_options(&[], args)
-    }
-
-    fn setup(moto: Moto, args: &[&str]) -> Aws {
-        let script = workspace_root().join("scripts/emulator-shared-resources.py");
-        let out = Command::new(venv_bin("python"))
-            .arg(&script)
-            .args(args)
-            .envs(moto.aws_env())
-            .output()
-            .expect("run emulator-shared-resources.py");
-        assert!(
-            out.status.success(),
-            "shared resources setup failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let shared = serde_json::from_slice(&out.stdout).expect("setup prints JSON");
-        Aws { moto, shared }
     }
 
     /// Environment for `mcpctl` (and boto3): moto's endpoint, dummy credentials, the account ID
