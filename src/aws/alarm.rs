@@ -9,13 +9,17 @@ use aws_sdk_cloudwatch::types::{
     ComparisonOperator, Dimension, Metric, MetricAlarm, MetricDataQuery, MetricStat,
 };
 
+use super::deploy::{Applying, Deploy};
 use super::errors::call_error;
+use super::errors::unless_denied;
 use super::metrics::NAMESPACE;
 use super::Clients;
 use crate::error::Result;
 use crate::model::names::alarm_dimensions;
-use crate::plan::scaling::{AlarmDefinition, AlarmStep, ObservedAlarm, ScalingSteps};
+use crate::plan::scaling::{AlarmDefinition, AlarmStep, AlarmSteps, ObservedAlarm};
 use crate::plan::{Action, Kind};
+use crate::plan::{Desired, Observed, Steps};
+use crate::stack::Stack;
 
 /// What was done: kind, action, name.
 pub type Did = (Kind, Action, String);
@@ -24,13 +28,13 @@ pub type Did = (Kind, Action, String);
 /// from the ALB and the target group `tg_arn` (known now even when `up` just created it).
 pub async fn apply_before_service(
     c: &Clients,
-    steps: &ScalingSteps,
-    alb_arn: &str,
+    steps: &AlarmSteps,
     tg_arn: &str,
 ) -> Result<Vec<Did>> {
-    let Some(AlarmStep::Put(spec)) = &steps.alarm else {
+    let Some(AlarmStep::Put(spec)) = &steps.call else {
         return Ok(Vec::new());
     };
+    let alb_arn = &steps.alb_arn;
     let Some((lb, tg)) = alarm_dimensions(alb_arn, tg_arn) else {
         return Err(crate::error::Error::failed(format!(
             "cannot name the CloudWatch dimensions of load balancer {alb_arn} and target group {tg_arn} for alarm {}; they are not Application Load Balancer ARNs",
@@ -48,8 +52,8 @@ pub async fn apply_before_service(
 }
 
 /// Delete the alarm when the plan says so (after the service stopped naming it).
-pub async fn apply_after_service(c: &Clients, steps: &ScalingSteps) -> Result<Vec<Did>> {
-    let Some(AlarmStep::Delete(name)) = &steps.alarm else {
+pub async fn apply_after_service(c: &Clients, steps: &AlarmSteps) -> Result<Vec<Did>> {
+    let Some(AlarmStep::Delete(name)) = &steps.call else {
         return Ok(Vec::new());
     };
     delete(c, name).await?;
@@ -201,4 +205,23 @@ pub async fn state(c: &Clients, name: &str) -> Result<Option<(String, String)>> 
             a.state_reason().unwrap_or_default().to_string(),
         )
     }))
+}
+
+/// Read only when the service exists; a stack without `alarm_rollback` plans without the
+/// permission to read it. Put by the service's apply (before the service names it); deleted
+/// here, after the service stopped naming it.
+impl Deploy for crate::plan::scaling::alarm::Alarm {
+    async fn observe(c: &Clients, stack: &Stack, so_far: &Observed) -> Result<Self::Observed> {
+        if so_far.service.is_none() {
+            return Ok(None);
+        }
+        let name = crate::model::names::alarm_name(&stack.names.service);
+        unless_denied(!stack.service.alarm_rollback, observe(c, &name).await)
+    }
+
+    async fn apply(run: &mut Applying<'_>, _: &Desired, steps: &Steps) -> Result<()> {
+        let done = apply_after_service(run.c, &steps.alarm).await?;
+        run.rec.extend(done);
+        Ok(())
+    }
 }

@@ -1,25 +1,24 @@
 //! Observe a stack (with preflight problems listed at once) and apply a plan in dependency
-//! order, the one list [`ORDER`]: listener, ECR repository, (image), log group, task role, task
-//! definition, target group, listener rule, alarm, service, autoscaling. Deciding what to do is [`crate::plan`]'s job (its
-//! [`crate::plan::Steps`]); [`apply`] only carries the steps out.
+//! order, the one list `plan::resources!`: listener, ECR repository, (image), log group, task
+//! role, task definition, target group, listener rule, (alarm,) service, autoscaling, (the
+//! alarm no longer wanted). Deciding what to do is [`crate::plan`]'s job (its
+//! [`crate::plan::Steps`]); [`apply`] only carries the steps out, each kind through its module's
+//! [`Deploy`].
 
 use std::path::PathBuf;
 
 mod apply;
 
-pub use apply::{apply, ORDER};
+pub use apply::apply;
+pub(crate) use apply::{Applying, Deploy};
 
 use serde::Serialize;
 
 use super::errors::code;
-use super::{
-    alarm, certificate, ecr, errors::unless_denied, iam_role, listener_rule, load_balancer, logs,
-    scaling, service, target_group, task_definition, Clients,
-};
+use super::{certificate, listener_rule, load_balancer, Clients};
 use crate::error::Result;
 use crate::plan::endpoint::{ListenerSpec, HTTP_PORT};
 use crate::plan::observed::{Alb, Observed, Shared};
-use crate::plan::scaling::{ObservedAlarm, ObservedScaling};
 use crate::plan::{Action, Kind, Plan};
 use crate::stack::Stack;
 
@@ -48,9 +47,8 @@ pub async fn observe(c: &Clients, stack: &Stack) -> Result<(Option<Observed>, Ve
     if stack.network.security_groups.is_empty() && alb.security_groups.is_empty() {
         problems.push("the stack gives no `network.security_groups` and the ALB has none to reuse; list them under `network.security_groups`".into());
     }
-    let has_cluster = cluster_arn.is_some();
     let shared = shared(c, stack, cluster_arn, alb).await?;
-    let observed = owned(c, stack, shared, has_cluster).await?;
+    let observed = apply::observe_owned(c, stack, shared).await?;
     Ok((Some(observed), problems))
 }
 
@@ -95,40 +93,6 @@ async fn shared(
     })
 }
 
-/// What the stack owns, each kind read by its module's `observe` (the same reads `status`,
-/// `cleanup` and `adopt` use); the service only when the cluster exists.
-async fn owned(c: &Clients, stack: &Stack, shared: Shared, has_cluster: bool) -> Result<Observed> {
-    let target_group = target_group::observe(c, &stack.names.target_group).await?;
-    let tg = target_group
-        .as_ref()
-        .map(|t| (t.arn.as_str(), stack.names.target_group.as_str()));
-    // Without the cluster there is no service to look at (and ECS would reject the call).
-    let observed_service = if has_cluster {
-        service::observe(c, &stack.cluster, &stack.names.service, tg).await?
-    } else {
-        None
-    };
-    // Autoscaling and the rollback alarm belong to the service: none without it.
-    let (observed_scaling, observed_alarm) = match &observed_service {
-        Some(_) => scaling_and_alarm(c, stack).await?,
-        None => (None, None),
-    };
-    Ok(Observed {
-        scaling: observed_scaling,
-        alarm: observed_alarm,
-        shared,
-        task_role: match &stack.roles.managed_task_role {
-            Some(r) => iam_role::observe(c, &r.name).await?,
-            None => None,
-        },
-        repository: ecr::observe(c, &stack.names.ecr_repository).await?,
-        log_group: logs::observe(c, &stack.names.log_group).await?,
-        task_definition: task_definition::observe(c, &stack.names.task_family).await?,
-        service: observed_service,
-        target_group,
-    })
-}
-
 /// The roles the stack references but IAM does not have (a managed task role is created when
 /// missing, so only a referenced one must exist). Not allowed to read IAM: nothing is
 /// reported, ECS checks the role when the task definition is used.
@@ -161,28 +125,6 @@ async fn missing_roles(c: &Clients, stack: &Stack) -> Vec<String> {
         }
     }
     problems
-}
-
-/// The service's scalable target and rollback alarm. A stack that uses neither still plans
-/// without the permissions to read them.
-async fn scaling_and_alarm(
-    c: &Clients,
-    stack: &Stack,
-) -> Result<(Option<ObservedScaling>, Option<ObservedAlarm>)> {
-    Ok((
-        unless_denied(
-            stack.service.autoscaling.is_none(),
-            scaling::observe(
-                c,
-                &crate::model::names::resource_id(&stack.cluster, &stack.names.service),
-            )
-            .await,
-        )?,
-        unless_denied(
-            !stack.service.alarm_rollback,
-            alarm::observe(c, &crate::model::names::alarm_name(&stack.names.service)).await,
-        )?,
-    ))
 }
 
 /// Where the image comes from.

@@ -3,6 +3,7 @@
 use aws_sdk_ecr::types::{ImageScanningConfiguration, Tag};
 
 use super::deploy::Record;
+use super::deploy::{Applying, Deploy};
 use super::errors::{call_error, code};
 use super::Clients;
 use crate::error::Result;
@@ -10,6 +11,8 @@ use crate::plan::desired::{canonical_json, RepositorySpec};
 use crate::plan::observed::ObservedRepository;
 use crate::plan::steps::{RepositoryRef, RepositoryUpdate, Step};
 use crate::plan::{Action, Kind};
+use crate::plan::{Desired, Observed, Steps};
+use crate::stack::Stack;
 
 fn ecr_tags(tags: &[(String, String)]) -> Vec<Tag> {
     tags.iter()
@@ -313,6 +316,17 @@ pub async fn apply(
         }
         Step::Keep(r) => r.uri.clone(),
     })
+}
+
+impl Deploy for crate::plan::kinds::repository::Repository {
+    async fn observe(c: &Clients, stack: &Stack, _: &Observed) -> Result<Self::Observed> {
+        observe(c, &stack.names.ecr_repository).await
+    }
+
+    async fn apply(run: &mut Applying<'_>, d: &Desired, steps: &Steps) -> Result<()> {
+        run.repo_uri = apply(run.c, &d.repository, &steps.repository, &mut run.rec).await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use aws_sdk_iam::types::Tag;
 
 use super::deploy::Record;
+use super::deploy::{Applying, Deploy};
 use super::errors::{call_error, code};
 use super::Clients;
 use crate::error::{Context, Result};
@@ -13,6 +14,8 @@ use crate::plan::desired::{canonical_json, TaskRoleSpec, TASK_ROLE_POLICY};
 use crate::plan::observed::ObservedTaskRole;
 use crate::plan::steps::{Step, TaskRoleUpdate};
 use crate::plan::{Action, Kind};
+use crate::plan::{Desired, Observed, Steps};
+use crate::stack::Stack;
 
 /// IAM returns policy documents URL-encoded.
 fn decode(doc: &str) -> String {
@@ -267,6 +270,20 @@ pub async fn apply(
         }
     }
     Ok(())
+}
+
+impl Deploy for crate::plan::kinds::task_role::TaskRole {
+    async fn observe(c: &Clients, stack: &Stack, _: &Observed) -> Result<Self::Observed> {
+        match &stack.roles.managed_task_role {
+            Some(r) => observe(c, &r.name).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn apply(run: &mut Applying<'_>, d: &Desired, steps: &Steps) -> Result<()> {
+        let (spec, step) = (d.task_role.as_ref(), steps.task_role.as_ref());
+        apply(run.c, spec, step, &mut run.rec).await
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use serde_json::json;
 
 use super::calls::Call;
 use super::deploy::Record;
+use super::deploy::{Applying, Deploy};
 use super::errors::call_error;
 use super::forward::Forward;
 use super::target_group::{add_tags, elb_tags, tags_of};
@@ -20,6 +21,8 @@ use crate::error::{Error, Result};
 use crate::plan::desired::ListenerRuleSpec;
 use crate::plan::steps::{RuleStep, RuleUpdate};
 use crate::plan::{self, Kind};
+use crate::plan::{Desired, Observed, Steps};
+use crate::stack::Stack;
 
 pub use crate::model::rule::{sort_by_priority, tag_value, CUTOVER_TAG_PREFIX};
 pub use crate::model::{ListenerRule, RuleAction};
@@ -387,4 +390,18 @@ pub async fn apply(
         RuleStep::Keep { .. } => {}
     }
     Ok(())
+}
+
+/// Observed with the shared resources (every rule on the listener).
+impl Deploy for crate::plan::kinds::listener_rule::Rule {
+    async fn observe(_: &Clients, _: &Stack, _: &Observed) -> Result<()> {
+        Ok(())
+    }
+
+    /// On the listener, forwarding to the target group, both applied before it.
+    async fn apply(run: &mut Applying<'_>, d: &Desired, steps: &Steps) -> Result<()> {
+        let arns = (run.listener_arn.as_str(), run.tg_arn.as_str());
+        let to = (arns.0, arns.1, d.target_group.name.as_str());
+        apply(run.c, &d.rule, &steps.rule, to, &mut run.rec).await
+    }
 }

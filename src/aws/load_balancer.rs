@@ -9,6 +9,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 
 use super::deploy::Record;
+use super::deploy::{Applying, Deploy};
 use super::errors::{call_error, code};
 use super::listener_rule::{self, ListenerRule};
 use super::Clients;
@@ -18,6 +19,8 @@ use crate::plan::endpoint::ListenerSpec;
 use crate::plan::observed::{Alb, Listener};
 use crate::plan::steps::{ListenerStep, RedirectListener};
 use crate::plan::{self, Kind};
+use crate::plan::{Desired, Observed, Steps};
+use crate::stack::Stack;
 use crate::stack::{ListenerProtocol, LoadBalancerRef, TLS_POLICY};
 
 /// Find the ALB. `Ok(None)` when it does not exist.
@@ -329,4 +332,17 @@ pub async fn apply_redirect(
         );
     }
     Ok(())
+}
+
+/// Observed with the shared resources (the listener on the stack's port, and port 80's).
+impl Deploy for crate::plan::endpoint::Listeners {
+    async fn observe(_: &Clients, _: &Stack, _: &Observed) -> Result<()> {
+        Ok(())
+    }
+
+    async fn apply(run: &mut Applying<'_>, _: &Desired, steps: &Steps) -> Result<()> {
+        let (own, redirect) = (&steps.listener.own, steps.listener.redirect.as_ref());
+        run.listener_arn = apply_listener(run.c, own, &mut run.rec).await?;
+        apply_redirect(run.c, redirect, &mut run.rec).await
+    }
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::deploy::Record;
+use super::deploy::{Applying, Deploy};
 use super::errors::call_error;
 use super::Clients;
 use crate::error::Result;
@@ -11,6 +12,8 @@ use crate::plan::desired::LogGroupSpec;
 use crate::plan::observed::ObservedLogGroup;
 use crate::plan::steps::{LogGroupUpdate, Step};
 use crate::plan::{Action, Kind};
+use crate::plan::{Desired, Observed, Steps};
+use crate::stack::Stack;
 
 /// Observe the log group `name`.
 pub async fn observe(c: &Clients, name: &str) -> Result<Option<ObservedLogGroup>> {
@@ -201,4 +204,14 @@ pub async fn apply(
         Step::Keep(_) => {}
     }
     Ok(())
+}
+
+impl Deploy for crate::plan::kinds::log_group::LogGroup {
+    async fn observe(c: &Clients, stack: &Stack, _: &Observed) -> Result<Self::Observed> {
+        observe(c, &stack.names.log_group).await
+    }
+
+    async fn apply(run: &mut Applying<'_>, d: &Desired, steps: &Steps) -> Result<()> {
+        apply(run.c, &d.log_group, &steps.log_group, &mut run.rec).await
+    }
 }

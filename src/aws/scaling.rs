@@ -9,6 +9,8 @@ use aws_sdk_applicationautoscaling::types::{
 };
 use serde::Serialize;
 
+use super::deploy::{Applying, Deploy};
+use super::errors::unless_denied;
 use super::errors::{call_error, code};
 use super::Clients;
 use crate::error::{Context, Result};
@@ -17,6 +19,8 @@ use crate::plan::scaling::{
     ObservedPolicy, ObservedScaling, PolicySpec, ScalingMetric, ScalingSteps, TargetStep, DIMENSION,
 };
 use crate::plan::{Action, Kind};
+use crate::plan::{Desired, Observed, Steps};
+use crate::stack::Stack;
 
 /// Carry out the plan's scaling steps (after the service exists): register the target, put
 /// and delete policies, or deregister. Returns what was done (kind, action, name).
@@ -257,4 +261,23 @@ pub async fn activities(c: &Clients, resource_id: &str, max: i32) -> Result<Vec<
             cause: a.cause().to_string(),
         })
         .collect())
+}
+
+/// Read only when the service exists; a stack without autoscaling plans without the
+/// permission to read it.
+impl Deploy for crate::plan::scaling::Scaling {
+    async fn observe(c: &Clients, stack: &Stack, so_far: &Observed) -> Result<Self::Observed> {
+        if so_far.service.is_none() {
+            return Ok(None);
+        }
+        let id = crate::model::names::resource_id(&stack.cluster, &stack.names.service);
+        unless_denied(stack.service.autoscaling.is_none(), observe(c, &id).await)
+    }
+
+    /// After the service exists (a scalable target needs it).
+    async fn apply(run: &mut Applying<'_>, _: &Desired, steps: &Steps) -> Result<()> {
+        let done = apply(run.c, &steps.scaling, &run.tg_arn).await?;
+        run.rec.extend(done);
+        Ok(())
+    }
 }

@@ -9,6 +9,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 
 use super::deploy::Record;
+use super::deploy::{Applying, Deploy};
 use super::errors::{call_error, code};
 use super::{Clients, Tags};
 use crate::error::{Error, Result};
@@ -16,6 +17,8 @@ use crate::plan::desired::TargetGroupSpec;
 use crate::plan::observed::ObservedTargetGroup;
 use crate::plan::steps::{Step, TargetGroupUpdate};
 use crate::plan::{Action, Kind};
+use crate::plan::{Desired, Observed, Steps};
+use crate::stack::Stack;
 
 /// Tags of ELB resources (rules, target groups), up to 20 ARNs per call.
 pub async fn tags_of(c: &Clients, arns: &[String]) -> Result<Vec<(String, Tags)>> {
@@ -313,4 +316,15 @@ pub async fn apply(
         }
         Step::Keep(arn) => arn.clone(),
     })
+}
+
+impl Deploy for crate::plan::kinds::target_group::TargetGroup {
+    async fn observe(c: &Clients, stack: &Stack, _: &Observed) -> Result<Self::Observed> {
+        observe(c, &stack.names.target_group).await
+    }
+
+    async fn apply(run: &mut Applying<'_>, d: &Desired, steps: &Steps) -> Result<()> {
+        run.tg_arn = apply(run.c, &d.target_group, &steps.target_group, &mut run.rec).await?;
+        Ok(())
+    }
 }

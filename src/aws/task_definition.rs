@@ -10,6 +10,7 @@ use aws_sdk_ecs::types::{
 };
 
 use super::deploy::Record;
+use super::deploy::{Applying, Deploy};
 use super::errors::{call_error, code};
 use super::service::ecs_tags;
 use super::Clients;
@@ -18,6 +19,8 @@ use crate::plan::desired::{ContainerHealthCheck, TaskDefinitionSpec};
 use crate::plan::observed::ObservedTaskDefinition;
 use crate::plan::steps::TaskDefinitionStep;
 use crate::plan::{Action, Kind};
+use crate::plan::{Desired, Observed, Steps};
+use crate::stack::Stack;
 
 /// The latest ACTIVE revision of `family`, normalised.
 pub async fn observe(c: &Clients, family: &str) -> Result<Option<ObservedTaskDefinition>> {
@@ -320,6 +323,19 @@ pub async fn apply(
             arn
         }
     })
+}
+
+impl Deploy for crate::plan::kinds::task_definition::TaskDefinition {
+    async fn observe(c: &Clients, stack: &Stack, _: &Observed) -> Result<Self::Observed> {
+        observe(c, &stack.names.task_family).await
+    }
+
+    /// Registered with the stack's resource tags (the repository's).
+    async fn apply(run: &mut Applying<'_>, d: &Desired, steps: &Steps) -> Result<()> {
+        let (td, tags) = (&d.task_definition, &d.repository.tags);
+        run.td_arn = apply(run.c, td, tags, &steps.task_definition, &mut run.rec).await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

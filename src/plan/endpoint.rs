@@ -5,10 +5,11 @@
 
 use serde::Serialize;
 
-use super::desired::Desired;
-use super::observed::{Listener, Observed};
+use super::compare::Walk;
+use super::kinds::{Inputs, Resource};
+use super::observed::Listener;
 use super::steps::{ListenerStep, RedirectListener};
-use super::{Action, Change, Kind};
+use super::{Action, Change, Desired, Kind, Observed};
 use crate::stack::{ListenerProtocol, Stack, TLS_POLICY};
 
 /// The port an HTTP-to-HTTPS redirect listener takes.
@@ -254,6 +255,44 @@ pub(super) fn plan_listeners(desired: &Desired, observed: &Observed) -> Listener
         redirect,
         problems,
         warnings,
+    }
+}
+
+/// The stack's listener and, for HTTPS, the HTTP:80 redirect to it, as a resource kind
+/// (observed with the shared resources: [`crate::plan::observed::Shared`]).
+pub struct Listeners;
+
+/// What `apply` does about the listeners.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListenerSteps {
+    /// The stack's listener.
+    pub own: ListenerStep,
+    /// The HTTP-to-HTTPS redirect listener to create, if any.
+    pub redirect: Option<RedirectListener>,
+}
+
+impl Resource for Listeners {
+    type Spec = ListenerSpec;
+    type Observed = ();
+    type Step = ListenerSteps;
+
+    fn desired(from: &Inputs<'_>) -> ListenerSpec {
+        ListenerSpec::of(from.stack)
+    }
+
+    fn compare(w: &mut Walk<'_>) -> ListenerSteps {
+        let listeners = plan_listeners(w.desired, w.observed);
+        w.changes.extend(listeners.changes);
+        w.problems.extend(listeners.problems);
+        w.warnings.extend(listeners.warnings);
+        ListenerSteps {
+            own: listeners.step,
+            redirect: listeners.redirect,
+        }
+    }
+
+    fn only_tags(step: &ListenerSteps) -> bool {
+        matches!(step.own, ListenerStep::Keep { .. }) && step.redirect.is_none()
     }
 }
 

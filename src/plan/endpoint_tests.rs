@@ -79,7 +79,7 @@ fn https_on_a_new_alb_creates_the_listener_with_its_certificate_and_a_redirect()
     );
     assert!(p.problems.is_empty(), "{:?}", p.problems);
     assert_eq!(
-        p.steps.listener,
+        p.steps.listener.own,
         ListenerStep::Create {
             alb_arn: "alb/1".into(),
             listener: ListenerSpec {
@@ -90,7 +90,7 @@ fn https_on_a_new_alb_creates_the_listener_with_its_certificate_and_a_redirect()
         }
     );
     assert_eq!(
-        p.steps.redirect,
+        p.steps.listener.redirect,
         Some(RedirectListener {
             alb_arn: "alb/1".into(),
             port: 80,
@@ -128,9 +128,9 @@ fn an_existing_port_80_listener_is_left_alone_and_a_wrong_protocol_is_a_problem(
         ..Default::default()
     };
     let p = plan(&d, &o);
-    assert_eq!(p.steps.redirect, None);
+    assert_eq!(p.steps.listener.redirect, None);
     assert_eq!(
-        p.steps.listener,
+        p.steps.listener.own,
         ListenerStep::Keep {
             arn: "listener/443".into()
         }

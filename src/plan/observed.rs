@@ -49,27 +49,4 @@ pub struct Shared {
     pub certificate: Option<super::endpoint::Certificate>,
 }
 
-/// Everything observed for one stack.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
-pub struct Observed {
-    /// Shared resources.
-    pub shared: Shared,
-    /// ECR repository.
-    pub repository: Option<ObservedRepository>,
-    /// Log group.
-    pub log_group: Option<ObservedLogGroup>,
-    /// The managed task role.
-    pub task_role: Option<ObservedTaskRole>,
-    /// Latest active task definition revision.
-    pub task_definition: Option<ObservedTaskDefinition>,
-    /// Target group.
-    pub target_group: Option<ObservedTargetGroup>,
-    /// ECS service.
-    pub service: Option<ObservedService>,
-    /// The service's scalable target and policies.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scaling: Option<super::scaling::ObservedScaling>,
-    /// The deployment rollback alarm.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alarm: Option<super::scaling::ObservedAlarm>,
-}
+pub use super::Observed;

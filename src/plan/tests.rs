@@ -106,6 +106,7 @@ fn applied(d: &Desired) -> Observed {
         }),
         scaling: None,
         alarm: None,
+        ..Default::default()
     }
 }
 

@@ -1,43 +1,92 @@
-//! Carrying out a plan's steps, one kind at a time, in the order [`ORDER`] lists: each kind's
-//! module in `crate::aws` applies its own step ([`crate::plan::Steps`]) and returns what the
-//! later ones need (the listener's, the target group's, the task definition's ARN), kept in
-//! `Run`.
+//! Carrying out a plan's steps, kind by kind in the order of the one list
+//! (`plan::resources!`): each kind's module in `crate::aws` implements [`Deploy`] for the
+//! kind's type, which observes it and applies its step ([`crate::plan::Steps`]), keeping what
+//! later kinds need (the listener's, the target group's, the task definition's ARN) in
+//! [`Applying`].
 
 use super::{Applied, ImageSource, Record};
-use crate::aws::{
-    alarm, ecr, iam_role, image, listener_rule, load_balancer, logs, scaling, service,
-    target_group, task_definition, Clients,
-};
+use crate::aws::{image, Clients};
 use crate::error::Result;
-use crate::plan::{Desired, Kind, Plan};
+use crate::plan::kinds::Resource;
+use crate::plan::observed::Shared;
+use crate::plan::{Desired, Observed, Plan, Steps};
+use crate::stack::Stack;
 
-/// The order `up` applies a plan in: the one list, [`Kind::APPLY_ORDER`] (written once, with
-/// each kind's label, in `crate::plan`). Each kind is applied by its module in `crate::aws`,
-/// called from its arm in `Run::apply_kind` (the match is exhaustive, so a kind without an arm
-/// does not compile). The rollback alarm comes before the service that names it; one the stack
-/// no longer wants is deleted after the service stopped naming it (`Run::remove_unwanted`).
-pub const ORDER: &[Kind] = Kind::APPLY_ORDER;
+/// One resource kind's AWS part, implemented in its module in `crate::aws` for the kind's type
+/// in `crate::plan`. A kind in the list without it does not compile.
+pub(crate) trait Deploy: Resource {
+    /// What exists for `stack`; `so_far` holds the shared resources and the kinds listed
+    /// before this one (the service is read with its target group, autoscaling with the
+    /// service).
+    async fn observe(c: &Clients, stack: &Stack, so_far: &Observed) -> Result<Self::Observed>;
+
+    /// Carry out the kind's step in `steps` for what `desired` wants, recording each change in
+    /// `run` and leaving there what later kinds need.
+    async fn apply(run: &mut Applying<'_>, desired: &Desired, steps: &Steps) -> Result<()>;
+}
+
+/// What the kinds applied so far made, for the later ones.
+pub(crate) struct Applying<'a> {
+    /// The AWS clients.
+    pub c: &'a Clients,
+    /// Each change made, in order.
+    pub rec: Record,
+    /// The stack's listener.
+    pub listener_arn: String,
+    /// The ECR repository's URI.
+    pub repo_uri: String,
+    /// The task definition revision the service runs.
+    pub td_arn: String,
+    /// The target group.
+    pub tg_arn: String,
+    /// True when the service was created or its deployment changed.
+    pub service_deploying: bool,
+}
 
 /// A plan being applied: what is wanted, the steps, and what the kinds applied so far gave
 /// the later ones.
 struct Run<'a, R> {
-    c: &'a Clients,
+    ctx: Applying<'a>,
     desired: Desired,
     plan: Plan,
     image: ImageSource,
     /// Re-plans with the built image's digest (taken once, after the repository).
     replan: Option<R>,
-    rec: Record,
-    listener_arn: String,
-    repo_uri: String,
-    td_arn: String,
-    tg_arn: String,
-    service_deploying: bool,
 }
 
-/// Carry out `plan.steps` in the order [`ORDER`] lists. When the image is built here, the plan
-/// for the resources after the repository is recomputed with its digest by `replan` (pure: the
-/// planner over the same observed state); `apply` itself never looks at what was observed.
+/// The AWS part generated from the one list: observing every kind a stack owns, and applying
+/// every step, in the list's order.
+macro_rules! deploy {
+    ($($(#[doc = $doc:literal])* $field:ident: $ty:ty {
+        $($(#[doc = $kdoc:literal])* $kind:ident $label:literal,)+
+    })*) => {
+        /// What the stack owns, each kind read by its module's [`Deploy::observe`] (the same
+        /// reads `status`, `cleanup` and `adopt` use), in the list's order.
+        pub(super) async fn observe_owned(c: &Clients, stack: &Stack, shared: Shared) -> Result<Observed> {
+            let mut o = Observed { shared, ..Default::default() };
+            $(o.$field = <$ty as Deploy>::observe(c, stack, &o).await?;)*
+            Ok(o)
+        }
+
+        impl<R: FnOnce(&Desired) -> Plan> Run<'_, R> {
+            /// Apply every kind's step in the list's order; the image is built as soon as its
+            /// repository exists.
+            async fn apply_all(&mut self) -> Result<()> {
+                $(
+                    <$ty as Deploy>::apply(&mut self.ctx, &self.desired, &self.plan.steps).await?;
+                    self.build_image().await?;
+                )*
+                Ok(())
+            }
+        }
+    };
+}
+
+crate::plan::resources!(deploy);
+
+/// Carry out `plan.steps` in the list's order. When the image is built here, the plan for the
+/// resources after the repository is recomputed with its digest by `replan` (pure: the planner
+/// over the same observed state); `apply` itself never looks at what was observed.
 pub async fn apply(
     c: &Clients,
     desired: &Desired,
@@ -46,95 +95,47 @@ pub async fn apply(
     replan: impl FnOnce(&Desired) -> Plan,
 ) -> Result<Applied> {
     let mut run = Run {
-        c,
+        ctx: Applying {
+            c,
+            rec: Record::default(),
+            listener_arn: String::new(),
+            repo_uri: String::new(),
+            td_arn: String::new(),
+            tg_arn: String::new(),
+            service_deploying: false,
+        },
         desired: desired.clone(),
         plan: plan.clone(),
         image,
         replan: Some(replan),
-        rec: Record::default(),
-        listener_arn: String::new(),
-        repo_uri: String::new(),
-        td_arn: String::new(),
-        tg_arn: String::new(),
-        service_deploying: false,
     };
-    for &kind in ORDER {
-        run.apply_kind(kind).await?;
-    }
-    run.remove_unwanted().await?;
+    run.apply_all().await?;
     Ok(Applied {
-        done: run.rec.into_done(),
-        task_definition_arn: run.td_arn,
+        done: run.ctx.rec.into_done(),
+        task_definition_arn: run.ctx.td_arn,
         image: run.desired.task_definition.image.clone(),
-        service_deploying: run.service_deploying,
-        target_group_arn: run.tg_arn,
+        service_deploying: run.ctx.service_deploying,
+        target_group_arn: run.ctx.tg_arn,
         plan: run.plan,
     })
 }
 
 impl<R: FnOnce(&Desired) -> Plan> Run<'_, R> {
-    /// Apply one kind's step, through its module in `crate::aws`.
-    async fn apply_kind(&mut self, kind: Kind) -> Result<()> {
-        let (c, d, rec) = (self.c, &self.desired, &mut self.rec);
-        let steps = &self.plan.steps;
-        match kind {
-            Kind::Listener => {
-                self.listener_arn = load_balancer::apply_listener(c, &steps.listener, rec).await?
-            }
-            Kind::RedirectListener => {
-                load_balancer::apply_redirect(c, steps.redirect.as_ref(), rec).await?
-            }
-            Kind::Repository => {
-                self.repo_uri = ecr::apply(c, &d.repository, &steps.repository, rec).await?;
-                self.build_image().await?;
-            }
-            Kind::LogGroup => logs::apply(c, &d.log_group, &steps.log_group, rec).await?,
-            Kind::TaskRole => {
-                iam_role::apply(c, d.task_role.as_ref(), steps.task_role.as_ref(), rec).await?
-            }
-            Kind::TaskDefinition => {
-                let (td, tags) = (&d.task_definition, &d.repository.tags);
-                self.td_arn =
-                    task_definition::apply(c, td, tags, &steps.task_definition, rec).await?
-            }
-            Kind::TargetGroup => {
-                self.tg_arn =
-                    target_group::apply(c, &d.target_group, &steps.target_group, rec).await?
-            }
-            Kind::ListenerRule => {
-                let arns = (self.listener_arn.as_str(), self.tg_arn.as_str());
-                let to = (arns.0, arns.1, d.target_group.name.as_str());
-                listener_rule::apply(c, &d.rule, &steps.rule, to, rec).await?
-            }
-            Kind::Alarm => {
-                let (s, tg) = (&steps.scaling, self.tg_arn.as_str());
-                rec.extend(alarm::apply_before_service(c, s, &s.alb_arn, tg).await?)
-            }
-            Kind::Service => {
-                let arns = (self.td_arn.as_str(), self.tg_arn.as_str());
-                self.service_deploying =
-                    service::apply(c, &d.service, &steps.service, arns, rec).await?
-            }
-            // The policies are put on the scalable target, with it.
-            Kind::ScalableTarget => {
-                rec.extend(scaling::apply(c, &steps.scaling, &self.tg_arn).await?)
-            }
-            Kind::ScalingPolicy => {}
-        }
-        Ok(())
-    }
-
-    /// Build and push the image now that the repository exists, then re-plan with its digest.
+    /// Once the repository exists (its URI known), build and push the image when `up` builds
+    /// it, then re-plan with its digest. Once.
     async fn build_image(&mut self) -> Result<()> {
         let ImageSource::Build(workspace) = &self.image else {
             return Ok(());
         };
+        if self.ctx.repo_uri.is_empty() || self.replan.is_none() {
+            return Ok(());
+        }
         let d = &self.desired;
         let uri = image::build_and_push(
-            self.c,
+            self.ctx.c,
             workspace,
             &d.repository.name,
-            &self.repo_uri,
+            &self.ctx.repo_uri,
             &d.task_definition.cpu_architecture,
         )
         .await?;
@@ -142,15 +143,6 @@ impl<R: FnOnce(&Desired) -> Plan> Run<'_, R> {
         if let Some(replan) = self.replan.take() {
             self.plan = replan(&self.desired);
         }
-        Ok(())
-    }
-
-    /// What the stack no longer wants and had to outlive the service's change: the rollback
-    /// alarm, once the service stopped naming it.
-    async fn remove_unwanted(&mut self) -> Result<()> {
-        let steps = &self.plan.steps.scaling;
-        self.rec
-            .extend(alarm::apply_after_service(self.c, steps).await?);
         Ok(())
     }
 }

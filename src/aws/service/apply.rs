@@ -9,13 +9,17 @@ use aws_sdk_ecs::types::{
 };
 
 use super::{ecs_tags, wait_not_draining, DRAINING_WAIT};
+use crate::aws::alarm;
 use crate::aws::deploy::Record;
+use crate::aws::deploy::{Applying, Deploy};
 use crate::aws::errors::call_error;
 use crate::aws::Clients;
 use crate::error::{Context, Result};
 use crate::plan::desired::ServiceSpec;
 use crate::plan::steps::{ServiceUpdate, Step};
 use crate::plan::{Action, Kind};
+use crate::plan::{Desired, Observed, Steps};
+use crate::stack::Stack;
 
 fn network(s: &ServiceSpec) -> Result<NetworkConfiguration> {
     let vpc = AwsVpcConfiguration::builder()
@@ -196,4 +200,29 @@ pub async fn apply(
         }
         Step::Keep(_) => false,
     })
+}
+
+/// Read with the stack's target group (so the binding reads by name), and only when the
+/// cluster exists (ECS would reject the call).
+impl Deploy for crate::plan::kinds::service::Service {
+    async fn observe(c: &Clients, stack: &Stack, so_far: &Observed) -> Result<Self::Observed> {
+        if so_far.shared.cluster_arn.is_empty() {
+            return Ok(None);
+        }
+        let tg = so_far
+            .target_group
+            .as_ref()
+            .map(|t| (t.arn.as_str(), stack.names.target_group.as_str()));
+        super::observe(c, &stack.cluster, &stack.names.service, tg).await
+    }
+
+    /// The rollback alarm the service names is put first (ECS checks it exists).
+    async fn apply(run: &mut Applying<'_>, d: &Desired, steps: &Steps) -> Result<()> {
+        let alarm = alarm::apply_before_service(run.c, &steps.alarm, &run.tg_arn).await?;
+        run.rec.extend(alarm);
+        let arns = (run.td_arn.as_str(), run.tg_arn.as_str());
+        run.service_deploying =
+            apply(run.c, &d.service, &steps.service, arns, &mut run.rec).await?;
+        Ok(())
+    }
 }

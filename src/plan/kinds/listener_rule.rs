@@ -9,9 +9,11 @@ use serde::Serialize;
 
 use crate::plan::compare::{change, Walk};
 use crate::plan::fields::{field_enum, Diff, Value};
+use crate::plan::kinds::{Inputs, Resource};
 use crate::plan::observed::ListenerRule;
-use crate::plan::rules::{choose_priority, rule_change};
-use crate::plan::Kind;
+use crate::plan::rules::{attach, choose_priority, rule_change, Attach};
+use crate::plan::steps::Step;
+use crate::plan::{Action, Kind, Steps};
 use crate::stack::{stack_tag, Stack};
 
 /// The stack's listener rule as the plan found or chose it.
@@ -85,6 +87,59 @@ impl<'a> Walk<'a> {
             own,
             priority,
             step,
+        }
+    }
+}
+
+/// The stack's listener rule (observed with the shared resources: every rule on the listener).
+pub struct Rule;
+
+impl Resource for Rule {
+    type Spec = ListenerRuleSpec;
+    type Observed = ();
+    type Step = RuleStep;
+
+    fn desired(from: &Inputs<'_>) -> ListenerRuleSpec {
+        desired(from.stack, from.stack.resource_tags())
+    }
+
+    fn compare(w: &mut Walk<'_>) -> RuleStep {
+        let rule = w.rule();
+        w.own_rule = rule.own;
+        w.rule_priority = rule.priority;
+        rule.step
+    }
+
+    /// Once the service's step is known: a service that changes needs its target group on the
+    /// stack's rule, which `cutover` may have left at weight 0 or off ([`attach`]).
+    fn settle(w: &mut Walk<'_>, steps: &mut Steps) {
+        if matches!(steps.service, Step::Keep(_)) {
+            return;
+        }
+        let (desired, observed) = (w.desired, w.observed);
+        let tg_arn = observed.target_group.as_ref().map(|t| t.arn.as_str());
+        let tg_name = &desired.target_group.name;
+        let rules = &observed.shared.rules;
+        match attach(&steps.rule, w.own_rule, rules, tg_arn, tg_name) {
+            Attach::Attached => {}
+            Attach::Plan { step, note } => {
+                steps.rule = step;
+                if let Some(c) = w.changes.iter_mut().find(|c| c.kind == Kind::ListenerRule) {
+                    c.action = Action::Update;
+                    c.note = Some(note);
+                }
+            }
+            Attach::Refuse(problem) => w.problems.push(problem),
+        }
+    }
+
+    fn only_tags(step: &RuleStep) -> bool {
+        match step {
+            RuleStep::Create { .. } => false,
+            RuleStep::Update { update, .. } => !update.modify(),
+            RuleStep::Keep { .. } => true,
+            // Joining the production rule at weight 0 changes its actions.
+            RuleStep::Attach { .. } => false,
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::plan::compare::{change, owner_problem, Walk};
 use crate::plan::fields::{diff, f, field_enum, tag_fields, Diff, Fields, Value};
+use crate::plan::kinds::{step_only_tags, Inputs, Resource};
 use crate::plan::steps::{step, Step};
 use crate::plan::Kind;
 use crate::stack::{stack_tag, Stack};
@@ -86,6 +87,27 @@ impl LogGroupUpdate {
     pub fn only_tags(&self) -> bool {
         let Self { retention, tags: _ } = self;
         !retention
+    }
+}
+
+/// The CloudWatch log group.
+pub struct LogGroup;
+
+impl Resource for LogGroup {
+    type Spec = LogGroupSpec;
+    type Observed = Option<ObservedLogGroup>;
+    type Step = Step<String, LogGroupUpdate>;
+
+    fn desired(from: &Inputs<'_>) -> LogGroupSpec {
+        desired(from.stack, from.stack.resource_tags())
+    }
+
+    fn compare(w: &mut Walk<'_>) -> Self::Step {
+        compare(w)
+    }
+
+    fn only_tags(step: &Self::Step) -> bool {
+        step_only_tags(step, LogGroupUpdate::only_tags)
     }
 }
 

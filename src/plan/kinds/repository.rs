@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::plan::compare::{change, owner_problem, Walk};
 use crate::plan::documents::lifecycle_policy;
 use crate::plan::fields::{diff, f, field_enum, tag_fields, Diff, Fields};
+use crate::plan::kinds::{step_only_tags, Inputs, Resource};
 use crate::plan::steps::{step, Step};
 use crate::plan::Kind;
 use crate::stack::{stack_tag, Stack};
@@ -110,6 +111,27 @@ impl RepositoryUpdate {
             tags: _,
         } = self;
         !scanning && !lifecycle_policy
+    }
+}
+
+/// The ECR repository.
+pub struct Repository;
+
+impl Resource for Repository {
+    type Spec = RepositorySpec;
+    type Observed = Option<ObservedRepository>;
+    type Step = Step<RepositoryRef, RepositoryUpdate>;
+
+    fn desired(from: &Inputs<'_>) -> RepositorySpec {
+        desired(from.stack, from.stack.resource_tags())
+    }
+
+    fn compare(w: &mut Walk<'_>) -> Self::Step {
+        compare(w)
+    }
+
+    fn only_tags(step: &Self::Step) -> bool {
+        step_only_tags(step, RepositoryUpdate::only_tags)
     }
 }
 

@@ -8,22 +8,18 @@ use serde::Serialize;
 
 use crate::plan::compare::{change, owner_problem, Walk};
 use crate::plan::fields::{diff, f, field_enum, tag_fields, Diff, Fields, Value};
-use crate::plan::observed::{ListenerRule, Shared};
-use crate::plan::rules::{attach, Attach};
+use crate::plan::kinds::{step_only_tags, Inputs, Resource};
+use crate::plan::observed::Shared;
 use crate::plan::scaling::govern_count;
-use crate::plan::steps::{step, RuleStep, Step};
+use crate::plan::steps::{step, Step};
 use crate::plan::{Action, Kind};
 use crate::stack::{stack_tag, Stack};
 
 impl Walk<'_> {
-    /// The ECS service (`td_changes`: a new task definition revision is registered); returns
-    /// its step and the rule's, which attaches the target group when the service changes.
-    pub(in crate::plan) fn service(
-        &mut self,
-        td_changes: bool,
-        own: Option<&ListenerRule>,
-        rule_step: RuleStep,
-    ) -> (Step<String, ServiceUpdate>, RuleStep) {
+    /// The ECS service (with the new task definition revision, when one is registered); its
+    /// step. The rule's attachment when the service changes is the rule's to settle.
+    fn service(&mut self) -> Step<String, ServiceUpdate> {
+        let td_changes = self.new_task_definition;
         let (desired, observed) = (self.desired, self.observed);
         let s = &desired.service;
         let o = observed.service.as_ref().filter(|o| o.status == "ACTIVE");
@@ -43,31 +39,11 @@ impl Walk<'_> {
         let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
         let mut svc = change(Kind::Service, &s.name, o.is_some(), &svc_fields, adopt);
         let service_step = step(o.map(|o| o.arn.clone()), svc_fields);
-        let mut rule_step = rule_step;
-        if !matches!(service_step, Step::Keep(_)) {
-            let tg_arn = observed.target_group.as_ref().map(|t| t.arn.as_str());
-            let tg_name = &desired.target_group.name;
-            match attach(&rule_step, own, &observed.shared.rules, tg_arn, tg_name) {
-                Attach::Attached => {}
-                Attach::Plan { step, note } => {
-                    rule_step = step;
-                    if let Some(c) = self
-                        .changes
-                        .iter_mut()
-                        .find(|c| c.kind == Kind::ListenerRule)
-                    {
-                        c.action = Action::Update;
-                        c.note = Some(note);
-                    }
-                }
-                Attach::Refuse(problem) => self.problems.push(problem),
-            }
-        }
         if svc.action == Action::Create {
             svc.note = Some(self.new_service_note());
         }
         self.changes.push(svc);
-        (service_step, rule_step)
+        service_step
     }
 
     /// What stops `up` for an existing service: another stack's, a short ARN it would tag, a
@@ -133,6 +109,27 @@ impl Walk<'_> {
                 ""
             }
         )
+    }
+}
+
+/// The ECS service.
+pub struct Service;
+
+impl Resource for Service {
+    type Spec = ServiceSpec;
+    type Observed = Option<ObservedService>;
+    type Step = Step<String, ServiceUpdate>;
+
+    fn desired(from: &Inputs<'_>) -> ServiceSpec {
+        desired(from.stack, from.shared, from.stack.resource_tags())
+    }
+
+    fn compare(w: &mut Walk<'_>) -> Self::Step {
+        w.service()
+    }
+
+    fn only_tags(step: &Self::Step) -> bool {
+        step_only_tags(step, |u| !u.deploys())
     }
 }
 

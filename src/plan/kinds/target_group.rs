@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::plan::compare::{change, owner_problem, Walk};
 use crate::plan::fields::{diff, f, field_enum, tag_fields, Diff, Field, Fields, Value};
+use crate::plan::kinds::{step_only_tags, Inputs, Resource};
 use crate::plan::observed::Shared;
 use crate::plan::steps::{step, Step};
 use crate::plan::Kind;
@@ -185,6 +186,27 @@ impl TargetGroupUpdate {
             tags: _,
         } = self;
         !health_check && !deregistration_delay
+    }
+}
+
+/// The target group.
+pub struct TargetGroup;
+
+impl Resource for TargetGroup {
+    type Spec = TargetGroupSpec;
+    type Observed = Option<ObservedTargetGroup>;
+    type Step = Step<String, TargetGroupUpdate>;
+
+    fn desired(from: &Inputs<'_>) -> TargetGroupSpec {
+        desired(from.stack, from.shared, from.stack.resource_tags())
+    }
+
+    fn compare(w: &mut Walk<'_>) -> Self::Step {
+        compare(w)
+    }
+
+    fn only_tags(step: &Self::Step) -> bool {
+        step_only_tags(step, TargetGroupUpdate::only_tags)
     }
 }
 

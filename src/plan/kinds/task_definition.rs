@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::plan::compare::{change, Walk};
 use crate::plan::endpoint::{client_domains, origin, ListenerSpec};
 use crate::plan::fields::{diff, f, field_enum, Fields};
+use crate::plan::kinds::{Inputs, Resource};
 use crate::plan::observed::Shared;
 use crate::plan::{Action, Kind};
 use crate::stack::Stack;
@@ -86,6 +87,37 @@ fn container_env(stack: &Stack, shared: &Shared, listener: &ListenerSpec) -> Vec
     }
     env.sort();
     env
+}
+
+/// The ECS task definition.
+pub struct TaskDefinition;
+
+impl Resource for TaskDefinition {
+    type Spec = TaskDefinitionSpec;
+    type Observed = Option<ObservedTaskDefinition>;
+    type Step = TaskDefinitionStep;
+
+    fn desired(from: &Inputs<'_>) -> TaskDefinitionSpec {
+        let listener = ListenerSpec::of(from.stack);
+        let image = from.image.map(str::to_string);
+        desired(from.stack, from.shared, &listener, image)
+    }
+
+    fn compare(w: &mut Walk<'_>) -> TaskDefinitionStep {
+        let (step, new_revision) = compare(w);
+        w.new_task_definition = new_revision;
+        step
+    }
+
+    /// Once every kind is compared: a warning for each plain `env` name that looks like a
+    /// credential.
+    fn settle(w: &mut Walk<'_>, _steps: &mut crate::plan::Steps) {
+        credential_warnings(w);
+    }
+
+    fn only_tags(step: &TaskDefinitionStep) -> bool {
+        matches!(step, TaskDefinitionStep::Keep { .. })
+    }
 }
 
 /// The task definition the stack wants, running `image` (`None`: built by `up`).
@@ -350,7 +382,7 @@ pub(in crate::plan) fn compare(w: &mut Walk<'_>) -> (TaskDefinitionStep, bool) {
 const CREDENTIAL_WORDS: [&str; 4] = ["PASSWORD", "SECRET", "TOKEN", "KEY"];
 
 /// A warning for each plain `env` name that looks like a credential.
-pub(in crate::plan) fn credential_warnings(w: &mut Walk<'_>) {
+fn credential_warnings(w: &mut Walk<'_>) {
     for (k, _) in &w.desired.task_definition.env {
         let upper = k.to_ascii_uppercase();
         if CREDENTIAL_WORDS.iter().any(|w| upper.contains(w)) {

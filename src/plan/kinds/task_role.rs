@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::plan::compare::{change, Walk};
 use crate::plan::documents::{opensearch_policy, policy_statements};
+use crate::plan::kinds::{step_only_tags, Inputs, Resource};
 
 pub use crate::plan::documents::task_trust_policy;
 use crate::plan::fields::{diff, f, field_enum, tag_fields, Diff, Fields};
@@ -104,6 +105,28 @@ impl TaskRoleUpdate {
             tags: _,
         } = self;
         !trust_policy && !policy
+    }
+}
+
+/// The managed IAM task role (when the stack has one).
+pub struct TaskRole;
+
+impl Resource for TaskRole {
+    type Spec = Option<TaskRoleSpec>;
+    type Observed = Option<ObservedTaskRole>;
+    type Step = Option<Step<String, TaskRoleUpdate>>;
+
+    fn desired(from: &Inputs<'_>) -> Option<TaskRoleSpec> {
+        desired(from.stack)
+    }
+
+    fn compare(w: &mut Walk<'_>) -> Self::Step {
+        compare(w)
+    }
+
+    fn only_tags(step: &Self::Step) -> bool {
+        step.as_ref()
+            .is_none_or(|s| step_only_tags(s, TaskRoleUpdate::only_tags))
     }
 }
 

@@ -1,14 +1,15 @@
-//! The comparison for autoscaling and the alarm (pure): [`plan_scaling`] lists what differs
+//! The comparison for autoscaling (pure): [`plan_scaling`] lists what differs
 //! and the calls `apply` makes ([`ScalingSteps`]); [`govern_count`] leaves the desired count to
 //! the autoscaler.
 
 use super::{
-    alarm_dimensions, policy_name, resource_id, resource_label, AlarmSpec, ObservedAlarm,
-    ObservedPolicy, ObservedScaling, PolicySpec, ScalingField, ScalingMetric, ScalingSpec,
-    ERROR_PERCENT,
+    policy_name, resource_id, resource_label, ObservedPolicy, ObservedScaling, PolicySpec,
+    ScalingField, ScalingMetric, ScalingSpec,
 };
+use crate::plan::compare::Walk;
 use crate::plan::fields::{diff, Diff, Fields, Value};
 use crate::plan::kinds::service::ServiceField;
+use crate::plan::kinds::{Inputs, Resource};
 use crate::plan::{Action, Change, Kind};
 
 fn policy_fields(p: &PolicySpec, label: Option<&str>) -> Fields<ScalingField> {
@@ -77,21 +78,12 @@ pub enum TargetStep {
     Deregister,
 }
 
-/// What happens to the rollback alarm.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AlarmStep {
-    /// `PutMetricAlarm` (creates or updates).
-    Put(AlarmSpec),
-    /// `DeleteAlarms` (after the service stops naming it).
-    Delete(String),
-}
-
-/// The autoscaling and alarm calls `apply` makes.
+/// The autoscaling calls `apply` makes.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ScalingSteps {
     /// `service/CLUSTER/SERVICE`.
     pub resource_id: String,
-    /// The ALB (for the `ResourceLabel` and the alarm's dimensions, with the target group).
+    /// The ALB (for the `ResourceLabel`, with the target group).
     pub alb_arn: String,
     /// The scalable target's call, if any.
     pub target: Option<TargetStep>,
@@ -99,13 +91,11 @@ pub struct ScalingSteps {
     pub put_policies: Vec<PolicySpec>,
     /// Policies to delete, by name.
     pub delete_policies: Vec<String>,
-    /// The alarm's call, if any.
-    pub alarm: Option<AlarmStep>,
 }
 
-/// The plan's part for autoscaling and the alarm.
+/// The plan's part for autoscaling.
 pub(in crate::plan) struct ScalingPlan {
-    /// One entry per scaling resource and the alarm, for people.
+    /// One entry per scaling resource, for people.
     pub changes: Vec<Change>,
     /// Things worth knowing (policies and targets mcpctl did not make).
     pub warnings: Vec<String>,
@@ -113,7 +103,7 @@ pub(in crate::plan) struct ScalingPlan {
     pub steps: ScalingSteps,
 }
 
-fn change(
+pub(super) fn change(
     kind: Kind,
     name: &str,
     action: Action,
@@ -130,7 +120,7 @@ fn change(
     }
 }
 
-fn action_of(exists: bool, diffs: &[Diff<ScalingField>]) -> Action {
+pub(super) fn action_of(exists: bool, diffs: &[Diff<ScalingField>]) -> Action {
     match (exists, diffs.is_empty()) {
         (false, _) => Action::Create,
         (true, true) => Action::Unchanged,
@@ -138,19 +128,17 @@ fn action_of(exists: bool, diffs: &[Diff<ScalingField>]) -> Action {
     }
 }
 
-/// Plan the scalable target, its policies and the alarm. `alb_arn` and `tg_arn` (when the
-/// target group exists) give the `ResourceLabel` and the alarm's dimensions; `service` is the
-/// stack's service name (whose policy names mcpctl owns).
-pub(in crate::plan) fn plan_scaling(
+/// Plan the scalable target and its policies. `alb_arn` and `tg_arn` (when the target group
+/// exists) give the `ResourceLabel`; `service` is the stack's service name (whose policy names
+/// mcpctl owns).
+fn plan_scaling(
     scaling: Option<&ScalingSpec>,
-    alarm: Option<&AlarmSpec>,
-    observed: (Option<&ObservedScaling>, Option<&ObservedAlarm>),
+    have: Option<&ObservedScaling>,
     alb_arn: &str,
     tg_arn: Option<&str>,
     resource: (&str, &str),
 ) -> ScalingPlan {
     let (cluster, service) = resource;
-    let (have, have_alarm) = observed;
     let mut out = ScalingPlan {
         changes: Vec::new(),
         warnings: Vec::new(),
@@ -173,8 +161,6 @@ pub(in crate::plan) fn plan_scaling(
         (None, Some(h)) => out.unwanted_target(h, &ours, &resource_id(cluster, service)),
         (None, None) => {}
     }
-    let dims = tg_arn.and_then(|t| alarm_dimensions(alb_arn, t));
-    out.alarm(alarm, have_alarm, dims);
     out
 }
 
@@ -285,51 +271,6 @@ impl ScalingPlan {
             ));
         }
     }
-
-    /// The rollback alarm (`dims`: its dimensions, when the target group exists).
-    fn alarm(
-        &mut self,
-        alarm: Option<&AlarmSpec>,
-        have: Option<&ObservedAlarm>,
-        dims: Option<(String, String)>,
-    ) {
-        match (alarm, have) {
-            (Some(want), have) => {
-                let diffs = match (have, &dims) {
-                    (Some(h), Some((lb, tg))) => {
-                        diff(&want.definition(lb, tg).fields(), &h.definition.fields())
-                    }
-                    (Some(h), None) => diff(
-                        &want
-                            .definition("(the ALB)", "(the target group up creates)")
-                            .fields(),
-                        &h.definition.fields(),
-                    ),
-                    (None, _) => Vec::new(),
-                };
-                let mut c = change(
-                    Kind::Alarm,
-                    &want.name,
-                    action_of(have.is_some(), &diffs),
-                    &diffs,
-                    false,
-                );
-                c.note = Some(format!(
-                    "5XX above {ERROR_PERCENT}% of requests rolls a deployment back"
-                ));
-                if c.action != Action::Unchanged {
-                    self.steps.alarm = Some(AlarmStep::Put(want.clone()));
-                }
-                self.changes.push(c);
-            }
-            (None, Some(h)) => {
-                self.changes
-                    .push(change(Kind::Alarm, &h.name, Action::Delete, &[], false));
-                self.steps.alarm = Some(AlarmStep::Delete(h.name.clone()));
-            }
-            (None, None) => {}
-        }
-    }
 }
 
 /// With autoscaling (`range` = min..max), the desired count is the autoscaler's: drop a
@@ -353,4 +294,36 @@ pub(in crate::plan) fn govern_count(
             None => true,
         }
     });
+}
+
+/// Autoscaling of the service's desired count: the scalable target and its policies.
+pub struct Scaling;
+
+impl Resource for Scaling {
+    type Spec = Option<ScalingSpec>;
+    type Observed = Option<ObservedScaling>;
+    type Step = ScalingSteps;
+
+    fn desired(from: &Inputs<'_>) -> Option<ScalingSpec> {
+        ScalingSpec::of(from.stack)
+    }
+
+    fn compare(w: &mut Walk<'_>) -> ScalingSteps {
+        let (desired, observed) = (w.desired, w.observed);
+        let s = &desired.service;
+        let scaling = plan_scaling(
+            desired.scaling.as_ref(),
+            observed.scaling.as_ref(),
+            &observed.shared.alb.arn,
+            observed.target_group.as_ref().map(|t| t.arn.as_str()),
+            (&s.cluster, &s.name),
+        );
+        w.changes.extend(scaling.changes);
+        w.warnings.extend(scaling.warnings);
+        scaling.steps
+    }
+
+    fn only_tags(step: &ScalingSteps) -> bool {
+        step.target.is_none() && step.put_policies.is_empty() && step.delete_policies.is_empty()
+    }
 }

@@ -10,10 +10,12 @@ use serde::Serialize;
 use super::fields::{Field, Fields, Value};
 use crate::stack::Stack;
 
+pub mod alarm;
 mod decide;
 
-pub(in crate::plan) use decide::{govern_count, plan_scaling};
-pub use decide::{AlarmStep, ScalingSteps, TargetStep};
+pub use alarm::{AlarmStep, AlarmSteps};
+pub(in crate::plan) use decide::govern_count;
+pub use decide::{Scaling, ScalingSteps, TargetStep};
 
 /// The scalable dimension of an ECS service's task count.
 pub const DIMENSION: &str = "ecs:service:DesiredCount";

@@ -132,7 +132,7 @@ fn a_new_scaled_stack_creates_target_policies_and_alarm_and_the_service_names_th
         })
     );
     assert_eq!(st.put_policies.len(), 2);
-    assert!(matches!(st.alarm, Some(AlarmStep::Put(_))));
+    assert!(matches!(p.steps.alarm.call, Some(AlarmStep::Put(_))));
     assert_eq!(st.alb_arn, ALB);
 }
 
@@ -255,7 +255,7 @@ fn what_the_stack_drops_is_deleted_only_when_mcpctl_made_it() {
     assert_eq!(st.target, Some(TargetStep::Deregister));
     assert_eq!(st.delete_policies.len(), 2);
     assert_eq!(
-        st.alarm,
+        p.steps.alarm.call,
         Some(AlarmStep::Delete(
             "opensearch-mcp-server-stateless-5xx-rollback".into()
         ))
@@ -314,7 +314,7 @@ fn a_changed_alarm_or_policy_target_is_put_again() {
         Some("app/other/1/targetgroup/x/2".into());
     let p = plan_of(&s, &o);
     let st = &p.steps.scaling;
-    assert!(matches!(st.alarm, Some(AlarmStep::Put(_))));
+    assert!(matches!(p.steps.alarm.call, Some(AlarmStep::Put(_))));
     assert_eq!(st.put_policies.len(), 1);
     assert_eq!(st.put_policies[0].metric, ScalingMetric::RequestsPerTarget);
     assert_eq!(st.target, None);

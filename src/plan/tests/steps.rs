@@ -13,7 +13,7 @@ fn from_nothing_every_step_creates() {
     o.shared.listener = None;
     let s = plan(&d, &o).steps;
     assert_eq!(
-        s.listener,
+        s.listener.own,
         ListenerStep::Create {
             alb_arn: o.shared.alb.arn.clone(),
             listener: crate::plan::endpoint::ListenerSpec {
@@ -40,7 +40,7 @@ fn applied_state_keeps_everything_with_the_observed_identities() {
     let d = desired(&stack("stateless"));
     let s = plan(&d, &applied(&d)).steps;
     assert_eq!(
-        s.listener,
+        s.listener.own,
         ListenerStep::Keep {
             arn: "listener/1".into()
         }
