@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands;
-use crate::output::OutputFormat;
+use crate::output::{Outcome, Output, OutputFormat, Ran};
 
 /// Deploy, verify, cut over and roll back the stateless OpenSearch MCP server on ECS Fargate.
 #[derive(Debug, Parser)]
@@ -122,16 +122,16 @@ impl Command {
 }
 
 impl Cli {
-    /// Run the chosen command and return what it ended with: its `--output json` document (or
-    /// the part it had gathered before it failed) and its result, for `main` to print once.
-    pub async fn run(self) -> crate::output::Ran {
-        let mut report = crate::output::Report::default();
-        let result = self.dispatch(&mut report).await;
-        crate::output::Ran { report, result }
+    /// Run the chosen command and return what it ended with: its `--output json` document (or,
+    /// when it failed, the error and the document it had before), for `main` to print once.
+    pub async fn run(self) -> Ran {
+        Ran {
+            outcome: self.dispatch().await,
+        }
     }
 
-    /// Configure the AWS calls and run the command, which fills `report`.
-    async fn dispatch(self, report: &mut crate::output::Report) -> crate::error::Result<()> {
+    /// Configure the AWS calls and run the command, which returns its output.
+    async fn dispatch(self) -> Outcome {
         let g = &self.global;
         crate::aws::settings::configure(crate::aws::settings::CallSettings {
             call_timeout: g.call_timeout,
@@ -143,26 +143,31 @@ impl Cli {
             crate::aws::permissions::set_current(name);
         }
         match self.command {
-            Command::Adopt(a) => commands::adopt::run(a, g, report).await,
-            Command::Plan(a) => commands::plan::run(a, g, report).await,
-            Command::Up(a) => commands::up::run(a, g, report).await,
-            Command::Status(a) => commands::status::run(a, g, report).await,
-            Command::Scale(a) => commands::scale::run(a, g, report).await,
-            Command::Revisions(a) => commands::revisions::run(a, g, report).await,
-            Command::Logs(a) => commands::logs::run(a, g, report).await,
-            Command::Cutover(a) => commands::cutover::run(a, g, report).await,
-            Command::Rollback(a) => commands::rollback::run(a, g, report).await,
-            Command::Monitor(a) => commands::monitor::run(a, g, report).await,
-            Command::Cleanup(a) => commands::cleanup::run(a, g, report).await,
-            Command::IamPolicy(a) => commands::iam_policy::run(a, g, report).await,
-            Command::Local(a) => commands::local::run(a, g, report).await,
-            Command::Verify(a) => commands::verify::run(a, g, report).await,
-            Command::Call(a) => commands::call::run(a, g, report).await,
-            Command::Shell(a) => commands::shell::run(a, g).await,
-            Command::Completions(a) => commands::completions::run(a),
-            Command::Man(a) => commands::man::run(a),
+            Command::Adopt(a) => commands::adopt::run(a, g).await,
+            Command::Plan(a) => commands::plan::run(a, g).await,
+            Command::Up(a) => commands::up::run(a, g).await,
+            Command::Status(a) => commands::status::run(a, g).await,
+            Command::Scale(a) => commands::scale::run(a, g).await,
+            Command::Revisions(a) => commands::revisions::run(a, g).await,
+            Command::Logs(a) => commands::logs::run(a, g).await,
+            Command::Cutover(a) => commands::cutover::run(a, g).await,
+            Command::Rollback(a) => commands::rollback::run(a, g).await,
+            Command::Monitor(a) => commands::monitor::run(a, g).await,
+            Command::Cleanup(a) => commands::cleanup::run(a, g).await,
+            Command::IamPolicy(a) => commands::iam_policy::run(a, g).await,
+            Command::Local(a) => commands::local::run(a, g).await,
+            Command::Verify(a) => commands::verify::run(a, g).await,
+            Command::Call(a) => commands::call::run(a, g).await,
+            Command::Shell(a) => nothing(commands::shell::run(a, g).await),
+            Command::Completions(a) => nothing(commands::completions::run(a)),
+            Command::Man(a) => nothing(commands::man::run(a)),
         }
     }
+}
+
+/// The outcome of a command with no result document.
+fn nothing(result: crate::error::Result<()>) -> Outcome {
+    Ok(result.map(|()| Output::Nothing)?)
 }
 
 #[cfg(test)]

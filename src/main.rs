@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mcpctl::cli::Cli;
 use mcpctl::error::Error;
-use mcpctl::output::Report;
+use mcpctl::output::Ran;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -15,7 +15,10 @@ fn main() -> ExitCode {
             let _ = e.print();
             if code == 2 && json_requested() {
                 let err = Error::bad_input(e.kind().to_string());
-                let _ = Report::default().finish(Err(&err));
+                let _ = Ran {
+                    outcome: Err(err.into()),
+                }
+                .finish(true);
             }
             return ExitCode::from(code);
         }

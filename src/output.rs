@@ -2,8 +2,9 @@
 //! command prints on stdout goes through [`out!`](crate::out)/[`outln!`](crate::outln) (or
 //! [`print_json_now`]), which return an error instead of panicking when stdout is gone: a closed
 //! pipe (`mcpctl logs --follow | head`) becomes [`Error::StdoutClosed`], which ends the process
-//! quietly with exit code 0, as ripgrep does. A command's `--output json` document is a value
-//! it leaves in its [`Report`], which `Cli::run` returns ([`Ran`]); `main` prints it once.
+//! quietly with exit code 0, as ripgrep does. A command returns its `--output json` document
+//! as a value ([`Outcome`]: an [`Output`], or a [`Failure`] carrying the document it had before
+//! the step that failed); `Cli::run` hands it to `main` ([`Ran`]), which prints it once.
 
 use std::fmt;
 use std::io::{ErrorKind, Write};
@@ -43,86 +44,120 @@ fn colors_allowed(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
     terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
-/// What a command leaves for `main` to print when it ends with `--output json`: its result
-/// document (or the part it had reported before a step that failed), or that it streamed its
-/// JSON itself. `Cli::run` returns it ([`Ran`]) and `main` prints one document at the end
-/// ([`Report::finish`]); nothing is global.
-#[derive(Debug, Default)]
-pub struct Report {
-    /// The command's result so far; a later [`Report::json`] replaces it.
-    document: Option<serde_json::Value>,
-    /// True when the command printed its own JSON (`logs`: one object per event; `monitor`:
-    /// one per reading; `local`: the ready document while it runs).
-    streamed: bool,
+/// What a command gives back when it succeeds, for `main` to print with `--output json`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Its result document; `main` adds `ok` and `exit_code`.
+    Document(serde_json::Value),
+    /// No result document (the command printed text): with `--output json`, `main` prints
+    /// `ok` and `exit_code` alone.
+    Nothing,
+    /// The command printed its JSON itself as it went (`logs`: one object per event;
+    /// `monitor`: one per reading; `local`: the ready document): `main` adds nothing.
+    Streamed,
 }
 
-impl Report {
-    /// The command's JSON result (`--output json`): kept and printed once when the command
-    /// ends, with `ok` and `exit_code` added, or folded into the error document if the command
-    /// then fails, so a script always reads one document. A later call replaces the document
-    /// (a command may record what it knows before a step that can fail, then the full result).
-    pub fn json<T: serde::Serialize>(&mut self, value: &T) -> Result<()> {
-        let value = serde_json::to_value(value).map_err(|e| {
-            Error::Failed(anyhow::Error::new(e).context("could not render JSON output"))
-        })?;
-        self.document = Some(value);
-        Ok(())
+impl Output {
+    /// The command's JSON result (`--output json`), as a value.
+    pub fn json<T: serde::Serialize>(value: &T) -> Result<Output> {
+        to_json(value).map(Output::Document)
     }
 
-    /// Say that this command streams its own JSON on stdout: then a successful end adds no
-    /// document.
-    pub fn streamed(&mut self) {
-        self.streamed = true;
-    }
-
-    /// The document to print at the end of a `--output json` run (see [`json_document`]), or
-    /// `None` after a command that streamed its JSON and succeeded.
-    pub fn into_document(
-        self,
-        result: std::result::Result<(), &Error>,
-        calls: &[crate::aws::Call],
-    ) -> Option<serde_json::Value> {
-        if result.is_ok() && self.streamed {
-            return None;
-        }
-        Some(json_document(result, self.document, calls))
-    }
-
-    /// End a `--output json` run: print its one document (see [`json_document`]); after a
-    /// command that streamed its JSON, only a failure is printed.
-    pub fn finish(self, result: std::result::Result<(), &Error>) -> Result<()> {
-        let (calls, _) = crate::aws::calls::process_calls();
-        match self.into_document(result, &calls) {
-            Some(doc) => print_json_now(&doc),
-            None => Ok(()),
+    /// The result document, if there is one.
+    pub fn into_document(self) -> Option<serde_json::Value> {
+        match self {
+            Output::Document(v) => Some(v),
+            Output::Nothing | Output::Streamed => None,
         }
     }
 }
 
-/// What a command gives back when it ends: its `--output json` document (or the part it had
-/// gathered before a step that failed) and how it ended. `main` prints the document once
-/// ([`Ran::finish`]) and maps the result to the exit code.
+/// A value as a JSON value; failing to render is an error with its cause.
+pub fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(value)
+        .map_err(|e| Error::Failed(anyhow::Error::new(e).context("could not render JSON output")))
+}
+
+/// How a command failed, and what it had reported before the step that failed (its document
+/// so far with `--output json`, folded into the error document so a script reads one).
+#[derive(Debug)]
+pub struct Failure {
+    /// The error, with its cause chain and exit code.
+    pub error: Error,
+    /// The document the command had before the failure.
+    pub partial: Option<serde_json::Value>,
+}
+
+impl Failure {
+    /// `error`, after the command had reported `partial`.
+    pub fn new(error: Error, partial: Option<serde_json::Value>) -> Failure {
+        Failure { error, partial }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        Failure {
+            error,
+            partial: None,
+        }
+    }
+}
+
+/// What a command returns: its output, or how it failed.
+pub type Outcome = std::result::Result<Output, Failure>;
+
+/// Attach the document a command had so far to the error of a step that fails.
+pub trait WithPartial<T> {
+    /// On error, a [`Failure`] carrying `partial` (a clone: the command keeps its document).
+    fn with_partial(self, partial: &Option<serde_json::Value>) -> std::result::Result<T, Failure>;
+}
+
+impl<T> WithPartial<T> for Result<T> {
+    fn with_partial(self, partial: &Option<serde_json::Value>) -> std::result::Result<T, Failure> {
+        self.map_err(|error| Failure {
+            error,
+            partial: partial.clone(),
+        })
+    }
+}
+
+/// The document `main` prints at the end of a `--output json` run (see [`json_document`]), or
+/// `None` after a command that streamed its JSON and succeeded.
+pub fn final_document(outcome: &Outcome, calls: &[crate::aws::Call]) -> Option<serde_json::Value> {
+    match outcome {
+        Ok(Output::Streamed) => None,
+        Ok(Output::Nothing) => Some(json_document(Ok(()), None, calls)),
+        Ok(Output::Document(v)) => Some(json_document(Ok(()), Some(v.clone()), calls)),
+        Err(f) => Some(json_document(Err(&f.error), f.partial.clone(), calls)),
+    }
+}
+
+/// What a command ended with, for `main` to print once ([`Ran::finish`]) and map to the exit
+/// code.
 #[derive(Debug)]
 pub struct Ran {
-    /// The command's output.
-    pub report: Report,
-    /// How the command ended; an error keeps its cause chain and exit code.
-    pub result: Result<()>,
+    /// The command's output, or how it failed.
+    pub outcome: Outcome,
 }
 
 impl Ran {
     /// Print the one `--output json` document (unless stdout is closed), and return the
     /// command's result.
     pub fn finish(self, json: bool) -> Result<()> {
-        if json && !matches!(self.result, Err(Error::StdoutClosed)) {
+        let closed = matches!(&self.outcome, Err(f) if matches!(f.error, Error::StdoutClosed));
+        if json && !closed {
             // One document on stdout, also on errors and refusals; a closed stdout ends quietly.
-            if let Err(e) = self.report.finish(self.result.as_ref().map(|_| ())) {
-                if !matches!(e, Error::StdoutClosed) {
-                    eprintln!("error: {e:#}");
+            let (calls, _) = crate::aws::calls::process_calls();
+            if let Some(doc) = final_document(&self.outcome, &calls) {
+                if let Err(e) = print_json_now(&doc) {
+                    if !matches!(e, Error::StdoutClosed) {
+                        eprintln!("error: {e:#}");
+                    }
                 }
             }
         }
-        self.result
+        self.outcome.map(|_| ()).map_err(|f| f.error)
     }
 }
 
@@ -273,30 +308,32 @@ mod tests {
     }
 
     #[test]
-    fn the_report_keeps_the_last_document_and_a_streamed_success_prints_none() {
-        let mut r = Report::default();
-        r.json(&serde_json::json!({"plan": [], "applied": null}))
-            .unwrap();
-        r.json(&serde_json::json!({"plan": [], "applied": {"n": 1}}))
-            .unwrap();
-        let e = Error::refused("gate breached");
-        let doc = r.into_document(Err(&e), &[]).unwrap();
+    fn a_failure_keeps_the_partial_document_and_a_streamed_success_prints_none() {
+        let partial = Some(serde_json::json!({"plan": [], "applied": {"n": 1}}));
+        let failed: Result<()> = Err(Error::refused("gate breached"));
+        let outcome: Outcome = failed.with_partial(&partial).map(|_| Output::Nothing);
+        let doc = final_document(&outcome, &[]).unwrap();
         assert_eq!(doc["applied"], serde_json::json!({"n": 1}));
         assert_eq!(doc["ok"], false);
+        assert_eq!(doc["exit_code"], 3);
         assert_eq!(doc["changes_made"], serde_json::json!([]));
         assert_eq!(doc["aws_calls"], 0);
 
-        let mut streamed = Report::default();
-        streamed.streamed();
-        assert_eq!(streamed.into_document(Ok(()), &[]), None);
-        let mut streamed = Report::default();
-        streamed.streamed();
-        let doc = streamed.into_document(Err(&e), &[]).unwrap();
+        assert_eq!(final_document(&Ok(Output::Streamed), &[]), None);
+        let streamed_then_failed: Outcome = Err(Error::refused("gate breached").into());
+        let doc = final_document(&streamed_then_failed, &[]).unwrap();
         assert_eq!(doc["exit_code"], 3);
         assert_eq!(doc["error"]["kind"], "refused");
+        assert_eq!(doc.get("applied"), None);
 
-        let empty = Report::default().into_document(Ok(()), &[]).unwrap();
+        let empty = final_document(&Ok(Output::Nothing), &[]).unwrap();
         assert_eq!(empty, serde_json::json!({"ok": true, "exit_code": 0}));
+        let out = Output::json(&serde_json::json!({"stack": "s"})).unwrap();
+        let doc = final_document(&Ok(out), &[]).unwrap();
+        assert_eq!(
+            doc,
+            serde_json::json!({"stack": "s", "ok": true, "exit_code": 0})
+        );
     }
 
     #[test]

@@ -8,8 +8,7 @@ use serde::Serialize;
 use crate::adopt::{adopt, shared_defaults, stack_path};
 use crate::aws::{Call, Clients};
 use crate::cli::GlobalArgs;
-use crate::error::Result;
-use crate::output::Report;
+use crate::output::{Outcome, Output};
 use crate::plan::{render_text, Plan};
 
 /// Arguments of `mcpctl adopt`.
@@ -39,7 +38,7 @@ struct AdoptOutput<'a> {
 }
 
 /// Run `mcpctl adopt`.
-pub async fn run(args: AdoptArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: AdoptArgs, global: &GlobalArgs) -> Outcome {
     let resolved =
         crate::aws::region::resolve(global.region.as_deref(), global.profile.as_deref(), &|k| {
             std::env::var(k).ok()
@@ -61,13 +60,13 @@ pub async fn run(args: AdoptArgs, global: &GlobalArgs, out: &mut Report) -> Resu
     )
     .await?;
     if global.output.is_json() {
-        return out.json(&AdoptOutput {
+        return Ok(Output::json(&AdoptOutput {
             stack: &args.stack,
             path: done.path.display().to_string(),
             text: &done.text,
             plan: &done.plan,
             calls: clients.calls.all(),
-        });
+        })?);
     }
     crate::outln!(
         "Wrote {} for ECS service {} (task definition {}):\n",
@@ -81,5 +80,5 @@ pub async fn run(args: AdoptArgs, global: &GlobalArgs, out: &mut Report) -> Resu
         args.stack
     )?;
     crate::out!("{}", render_text(&done.plan))?;
-    Ok(())
+    Ok(Output::Nothing)
 }

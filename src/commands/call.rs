@@ -6,8 +6,8 @@ use clap::Args;
 use serde_json::Value;
 
 use crate::cli::GlobalArgs;
-use crate::error::{Error, Result};
-use crate::output::Report;
+use crate::error::Error;
+use crate::output::{Failure, Outcome, Output};
 use crate::probe::check::{call, connect, result_text, ProbeOptions};
 use crate::probe::connection::ConnectionArgs;
 use crate::probe::driver::DEFAULT_PROTOCOL_VERSION;
@@ -37,7 +37,7 @@ pub struct CallArgs {
 }
 
 /// Run `mcpctl call`.
-pub async fn run(args: CallArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: CallArgs, global: &GlobalArgs) -> Outcome {
     let url = parse_url(&args.url).map_err(Error::bad_input)?;
     let arguments: Value = serde_json::from_str(&args.args).map_err(|e| {
         Error::bad_input(format!(
@@ -45,9 +45,7 @@ pub async fn run(args: CallArgs, global: &GlobalArgs, out: &mut Report) -> Resul
         ))
     })?;
     if !arguments.is_object() {
-        return Err(Error::bad_input(
-            "the tool arguments must be a JSON object, e.g. '{}'",
-        ));
+        return Err(Error::bad_input("the tool arguments must be a JSON object, e.g. '{}'").into());
     }
     let conn = args.connection.resolve().map_err(Error::bad_input)?;
     let opts = ProbeOptions {
@@ -65,17 +63,19 @@ pub async fn run(args: CallArgs, global: &GlobalArgs, out: &mut Report) -> Resul
     let _ = client.cancel().await;
     let result =
         result.map_err(|e| Error::failed(format!("tools/call {} failed: {e}", args.tool)))?;
-    if global.output.is_json() {
-        out.json(&result)?;
+    let out = if global.output.is_json() {
+        Output::json(&result)?
     } else {
         crate::outln!("{}", result_text(&result))?;
-    }
+        Output::Nothing
+    };
     if result.is_error == Some(true) {
-        return Err(Error::failed(format!(
+        let error = Error::failed(format!(
             "tool {} returned an error (isError): {}",
             args.tool,
             crate::probe::check::one_line(&result_text(&result), 300)
-        )));
+        ));
+        return Err(Failure::new(error, out.into_document()));
     }
-    Ok(())
+    Ok(out)
 }

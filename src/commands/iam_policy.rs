@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::aws::permissions::{self, CommandName, Selection};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
-use crate::output::Report;
+use crate::output::{Outcome, Output};
 
 /// The account of the ARNs when neither `--account` nor `AWS_ACCOUNT_ID` gives one: the
 /// caller's own account, as a policy variable
@@ -44,7 +44,7 @@ struct PolicyOutput<'a> {
 }
 
 /// Run `mcpctl iam-policy`.
-pub async fn run(args: IamPolicyArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: IamPolicyArgs, global: &GlobalArgs) -> Outcome {
     let account = account(args.account.as_deref())?;
     let given = (account != PRINCIPAL_ACCOUNT).then(|| account.clone());
     let fallback = move |k: &str| given.clone().filter(|_| k == "AWS_ACCOUNT_ID");
@@ -59,7 +59,8 @@ pub async fn run(args: IamPolicyArgs, global: &GlobalArgs, out: &mut Report) -> 
         return Err(Error::bad_input(format!(
             "no stack files in {}: pass --stack NAME or --stacks-dir DIR",
             global.stacks_dir.display()
-        )));
+        ))
+        .into());
     }
     let (stacks, _) = crate::aws::region::load_stacks_with(
         &refs,
@@ -90,13 +91,13 @@ pub async fn run(args: IamPolicyArgs, global: &GlobalArgs, out: &mut Report) -> 
         selection.commands.clone()
     };
     if global.output.is_json() {
-        return out.json(&PolicyOutput {
+        return Ok(Output::json(&PolicyOutput {
             stacks: stacks.iter().map(|s| s.name.as_str()).collect(),
             commands: commands.iter().map(|c| c.as_str()).collect(),
             account: &account,
             actions,
             policy,
-        });
+        })?);
     }
     eprintln!(
         "{} actions for stack {} and command {} (account {account})",
@@ -108,7 +109,8 @@ pub async fn run(args: IamPolicyArgs, global: &GlobalArgs, out: &mut Report) -> 
             .collect::<Vec<_>>()
             .join(", ")
     );
-    crate::output::print_json_now(&policy)
+    crate::output::print_json_now(&policy)?;
+    Ok(Output::Nothing)
 }
 
 /// `--account`, else `AWS_ACCOUNT_ID`, else the caller's own account as a policy variable; a

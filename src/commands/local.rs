@@ -13,7 +13,7 @@ use crate::local::opensearch::{find_on_path, find_osmem, INSTALL_HINT};
 use crate::local::run::{Options, Setup};
 use crate::local::supervisor::logs_dir;
 use crate::local::LocalStack;
-use crate::output::Report;
+use crate::output::Outcome;
 
 /// The server binary's name, looked up beside mcpctl, then on PATH.
 const SERVER_BIN: &str = "opensearch-mcp-server";
@@ -57,13 +57,13 @@ pub struct LocalArgs {
 }
 
 /// Run `mcpctl local`.
-pub async fn run(args: LocalArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: LocalArgs, global: &GlobalArgs) -> Outcome {
     let stacks = load_stacks(&args, global)?;
     if args.replicas == 0 || args.replicas > 64 {
-        return Err(Error::bad_input("--replicas must be between 1 and 64"));
+        return Err(Error::bad_input("--replicas must be between 1 and 64").into());
     }
     if args.health_interval < Duration::from_millis(50) {
-        return Err(Error::bad_input("--health-interval must be at least 50ms"));
+        return Err(Error::bad_input("--health-interval must be at least 50ms").into());
     }
     let extra_env = parse_env(&args.env)?;
     let server_bin = find_server_bin(args.server_bin.as_deref())?;
@@ -105,7 +105,7 @@ pub async fn run(args: LocalArgs, global: &GlobalArgs, out: &mut Report) -> Resu
         ready_file: args.ready_file,
         json: global.output.is_json(),
     };
-    crate::local::run::run(&setup, &opts, out).await
+    Ok(crate::local::run::run(&setup, &opts).await?)
 }
 
 fn load_stacks(args: &LocalArgs, global: &GlobalArgs) -> Result<Vec<LocalStack>> {

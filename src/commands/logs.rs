@@ -8,7 +8,7 @@ use clap::Args;
 use crate::aws::logs::{read, LogLine};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
-use crate::output::Report;
+use crate::output::{Outcome, Output};
 
 /// Arguments of `mcpctl logs`.
 #[derive(Debug, Args)]
@@ -43,11 +43,14 @@ fn print_line(l: &LogLine, json: bool) -> Result<()> {
 }
 
 /// Run `mcpctl logs` (JSON output: one JSON object per line).
-pub async fn run(args: LogsArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: LogsArgs, global: &GlobalArgs) -> Outcome {
     let (s, c) = super::session::open_one(&args.stack, global).await?;
-    if global.output.is_json() {
-        out.streamed();
-    }
+    // One JSON object per event; a failure still ends with the error document.
+    let done = if global.output.is_json() {
+        Output::Streamed
+    } else {
+        Output::Nothing
+    };
     if crate::aws::logs::observe(&c, &s.names.log_group)
         .await?
         .is_none()
@@ -56,7 +59,8 @@ pub async fn run(args: LogsArgs, global: &GlobalArgs, out: &mut Report) -> Resul
             &format!("log group {}", s.names.log_group),
             &c.region,
             &s,
-        )));
+        ))
+        .into());
     }
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -73,10 +77,10 @@ pub async fn run(args: LogsArgs, global: &GlobalArgs, out: &mut Report) -> Resul
             start = start.max(l.timestamp);
         }
         if !args.follow {
-            return Ok(());
+            return Ok(done);
         }
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = tokio::signal::ctrl_c() => return Ok(done),
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
         }
     }

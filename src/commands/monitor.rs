@@ -10,9 +10,9 @@ use clap::Args;
 use super::gates::GateArgs;
 use crate::cli::GlobalArgs;
 use crate::cutover::progressive::monitor::{render, sample};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::outln;
-use crate::output::Report;
+use crate::output::{Outcome, Output};
 
 /// Arguments of `mcpctl monitor`.
 #[derive(Debug, Args)]
@@ -35,11 +35,12 @@ pub struct MonitorArgs {
 }
 
 /// Run `mcpctl monitor`.
-pub async fn run(args: MonitorArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: MonitorArgs, global: &GlobalArgs) -> Outcome {
     if args.interval < Duration::from_secs(1) || args.window < Duration::from_secs(60) {
         return Err(Error::bad_input(
             "--interval must be at least 1s and --window at least 1m (ALB metrics come per minute)",
-        ));
+        )
+        .into());
     }
     let thresholds = args.gates.thresholds()?;
     let names = if args.stacks.is_empty() {
@@ -47,10 +48,12 @@ pub async fn run(args: MonitorArgs, global: &GlobalArgs, out: &mut Report) -> Re
     } else {
         args.stacks.clone()
     };
-    if global.output.is_json() {
-        // One JSON line per reading; a failure still ends with the error document.
-        out.streamed();
-    }
+    // One JSON line per reading; a failure still ends with the error document.
+    let done = if global.output.is_json() {
+        Output::Streamed
+    } else {
+        Output::Nothing
+    };
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let session = super::session::open(&names, global).await?;
     let (stacks, c) = (session.stacks, session.clients);
@@ -75,11 +78,11 @@ pub async fn run(args: MonitorArgs, global: &GlobalArgs, out: &mut Report) -> Re
         }
         n += 1;
         if args.count.is_some_and(|c| n >= c) {
-            return Ok(());
+            return Ok(done);
         }
         tokio::select! {
             _ = tokio::time::sleep(args.interval) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = tokio::signal::ctrl_c() => return Ok(done),
         }
     }
 }

@@ -5,8 +5,7 @@ use serde::Serialize;
 
 use crate::cli::GlobalArgs;
 use crate::deploy::{preflight_error, prepare};
-use crate::error::Result;
-use crate::output::Report;
+use crate::output::{Failure, Outcome, Output};
 use crate::plan::{render_text, Plan};
 
 /// Arguments of `mcpctl plan`.
@@ -28,7 +27,7 @@ struct PlanOutput<'a> {
 }
 
 /// Run `mcpctl plan`.
-pub async fn run(args: PlanArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: PlanArgs, global: &GlobalArgs) -> Outcome {
     let p = prepare(
         &args.stack,
         &global.stacks_dir,
@@ -37,18 +36,19 @@ pub async fn run(args: PlanArgs, global: &GlobalArgs, out: &mut Report) -> Resul
         args.image,
     )
     .await?;
-    if global.output.is_json() {
-        out.json(&PlanOutput {
+    let out = if global.output.is_json() {
+        Output::json(&PlanOutput {
             stack: &p.stack.name,
             source: p.stack.source.display().to_string(),
             plan: &p.plan,
-        })?;
+        })?
     } else {
         crate::out!("{}", render_text(&p.plan))?;
-    }
+        Output::Nothing
+    };
     if p.plan.problems.is_empty() {
-        Ok(())
-    } else {
-        Err(preflight_error(&p.stack, &p.plan.problems))
+        return Ok(out);
     }
+    let problems = preflight_error(&p.stack, &p.plan.problems);
+    Err(Failure::new(problems, out.into_document()))
 }

@@ -5,8 +5,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::cli::GlobalArgs;
-use crate::error::Result;
-use crate::output::Report;
+use crate::output::{Outcome, Output};
 use crate::scale::{revisions, Revision};
 
 /// Arguments of `mcpctl revisions`.
@@ -28,23 +27,23 @@ struct RevisionsOutput<'a> {
 }
 
 /// Run `mcpctl revisions`.
-pub async fn run(args: RevisionsArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: RevisionsArgs, global: &GlobalArgs) -> Outcome {
     let (stack, c) = super::session::open_one(&args.stack, global).await?;
     let list = revisions(&c, &stack, usize::from(args.limit)).await?;
     let family = &stack.names.task_family;
     if global.output.is_json() {
-        return out.json(&RevisionsOutput {
+        return Ok(Output::json(&RevisionsOutput {
             stack: &stack.name,
             family,
             revisions: &list,
-        });
+        })?);
     }
     if list.is_empty() {
         crate::outln!(
             "No active revisions of {family}; `mcpctl up --stack {}` registers one.",
             stack.name
         )?;
-        return Ok(());
+        return Ok(Output::Nothing);
     }
     crate::outln!("  {:<8} {:<73} IMAGE", "REVISION", "DIGEST")?;
     for r in &list {
@@ -60,5 +59,5 @@ pub async fn run(args: RevisionsArgs, global: &GlobalArgs, out: &mut Report) -> 
         "* runs now. Go back with `mcpctl up --stack {} --revision N`.",
         stack.name
     )?;
-    Ok(())
+    Ok(Output::Nothing)
 }

@@ -7,7 +7,7 @@ use clap::Args;
 use crate::cli::GlobalArgs;
 use crate::cutover::apply::rollback::{self, RollbackReport};
 use crate::error::Result;
-use crate::output::Report;
+use crate::output::{Outcome, Output};
 
 /// Arguments of `mcpctl rollback`.
 #[derive(Debug, Args)]
@@ -30,7 +30,7 @@ pub struct RollbackArgs {
 }
 
 /// Run `mcpctl rollback`.
-pub async fn run(args: RollbackArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> Outcome {
     let (stack, aws) = super::session::open_one(&args.stack, global).await?;
     let mut rb = rollback::plan(&aws, &stack, args.force, args.dry_run, &global.stacks_dir).await?;
     let json = global.output.is_json();
@@ -49,7 +49,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs, out: &mut Report) -> R
     }
     let report = &rb.report;
     if json {
-        out.json(report)?;
+        return Ok(Output::json(report)?);
     } else if rb.switches == 0 {
         crate::outln!(
             "Nothing to do: the routing recorded before the last cutover is already in place."
@@ -62,7 +62,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs, out: &mut Report) -> R
     } else {
         crate::outln!("Dry run: nothing was changed.")?;
     }
-    Ok(())
+    Ok(Output::Nothing)
 }
 
 fn print_plan(r: &RollbackReport, alb: &str, port: u16) -> Result<()> {

@@ -7,8 +7,7 @@ use serde::Serialize;
 
 use crate::aws::Call;
 use crate::cli::GlobalArgs;
-use crate::error::Result;
-use crate::output::Report;
+use crate::output::{Outcome, Output};
 use crate::scale::{scale, Scaled};
 
 /// Arguments of `mcpctl scale`.
@@ -37,15 +36,15 @@ struct ScaleOutput<'a> {
 }
 
 /// Run `mcpctl scale`.
-pub async fn run(args: ScaleArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: ScaleArgs, global: &GlobalArgs) -> Outcome {
     let (stack, c) = super::session::open_one(&args.stack, global).await?;
     let scaled = scale(&c, &stack, args.count, args.min, args.max).await?;
     if global.output.is_json() {
-        return out.json(&ScaleOutput {
+        return Ok(Output::json(&ScaleOutput {
             stack: &stack.name,
             scaled: &scaled,
             calls: c.calls.all(),
-        });
+        })?);
     }
     crate::outln!(
         "Service {}: desired count {} -> {}.",
@@ -61,5 +60,5 @@ pub async fn run(args: ScaleArgs, global: &GlobalArgs, out: &mut Report) -> Resu
             "The next `up` sets the count from the stack's `service.desired_count` again."
         )?,
     }
-    Ok(())
+    Ok(Output::Nothing)
 }

@@ -14,7 +14,7 @@ use crate::aws::{
 use crate::cli::GlobalArgs;
 use crate::error::Result;
 use crate::model::ListenerRule;
-use crate::output::Report;
+use crate::output::{Outcome, Output};
 use crate::plan::observed::ObservedTargetGroup;
 use crate::stack;
 
@@ -300,13 +300,13 @@ fn route(r: ListenerRule, tg_arn: &str) -> Option<RouteStatus> {
 }
 
 /// Run `mcpctl status`.
-pub async fn run(args: StatusArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: StatusArgs, global: &GlobalArgs) -> Outcome {
     let (s, c) = super::session::open_one(&args.stack, global).await?;
     let st = read(&c, &s)
         .await
         .map_err(|e| crate::commands::explain_not_found(e, &c.region, &s))?;
     if global.output.is_json() {
-        return out.json(&st);
+        return Ok(Output::json(&st)?);
     }
     crate::outln!("Stack `{}` ({}):", st.stack, s.source.display())?;
     for r in &st.resources {
@@ -366,5 +366,5 @@ pub async fn run(args: StatusArgs, global: &GlobalArgs, out: &mut Report) -> Res
     if let Some(u) = &st.url {
         crate::outln!("  MCP endpoint: {u}")?;
     }
-    Ok(())
+    Ok(Output::Nothing)
 }

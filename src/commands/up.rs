@@ -14,7 +14,7 @@ use crate::aws::Call;
 use crate::cli::GlobalArgs;
 use crate::deploy::{preflight_error, prepare, Prepared};
 use crate::error::Result;
-use crate::output::Report;
+use crate::output::{to_json, Failure, Outcome, Output, WithPartial};
 use crate::plan::{render_text, Kind, Plan};
 
 /// Arguments of `mcpctl up`.
@@ -48,7 +48,7 @@ struct RevisionOutput<'a> {
 }
 
 /// `up --revision N`: point the service at an earlier revision and wait for it.
-async fn run_revision(args: &UpArgs, n: i32, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+async fn run_revision(args: &UpArgs, n: i32, global: &GlobalArgs) -> Outcome {
     let (stack, c) = super::session::open_one(&args.stack, global).await?;
     let switch = crate::scale::use_revision(&c, &stack, n).await?;
     let json = global.output.is_json();
@@ -95,15 +95,15 @@ async fn run_revision(args: &UpArgs, n: i32, global: &GlobalArgs, out: &mut Repo
     let calls = c.calls.all();
     let mutating_calls = calls.iter().filter(|c| c.is_mutating()).count();
     if json {
-        out.json(&RevisionOutput {
+        return Ok(Output::json(&RevisionOutput {
             stack: &stack.name,
             revision: &switch,
             waited,
             calls,
             mutating_calls,
-        })?;
+        })?);
     }
-    Ok(())
+    Ok(Output::Nothing)
 }
 
 #[derive(Serialize)]
@@ -119,9 +119,9 @@ struct UpOutput<'a> {
 }
 
 /// Run `mcpctl up`.
-pub async fn run(args: UpArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: UpArgs, global: &GlobalArgs) -> Outcome {
     if let Some(n) = args.revision {
-        return run_revision(&args, n, global, out).await;
+        return run_revision(&args, n, global).await;
     }
     let json = global.output.is_json();
     let mut p = prepare(
@@ -137,9 +137,10 @@ pub async fn run(args: UpArgs, global: &GlobalArgs, out: &mut Report) -> Result<
         crate::out!("{}", render_text(&p.plan))?;
     }
     if !p.plan.problems.is_empty() {
+        let mut partial = None;
         if json {
             let calls = p.clients.calls.all();
-            out.json(&UpOutput {
+            partial = Some(to_json(&UpOutput {
                 stack: &p.stack.name,
                 plan: &p.plan,
                 applied: None,
@@ -147,24 +148,29 @@ pub async fn run(args: UpArgs, global: &GlobalArgs, out: &mut Report) -> Result<
                 role_mapping: None,
                 mutating_calls: calls.iter().filter(|c| c.is_mutating()).count(),
                 calls,
-            })?;
+            })?);
         }
-        return Err(preflight_error(&p.stack, &p.plan.problems));
+        return Err(Failure::new(
+            preflight_error(&p.stack, &p.plan.problems),
+            partial,
+        ));
     }
-    let applied = apply_plan(&p, source, json, out).await?;
+    let (applied, partial) = apply_plan(&p, source, json).await?;
     if !json {
-        print_done(applied.as_ref())?;
+        print_done(applied.as_ref()).with_partial(&partial)?;
     }
     let waited = match applied.as_ref().filter(|a| a.service_deploying) {
-        Some(a) => wait_deployed(&args, &p, a, json).await?,
+        Some(a) => wait_deployed(&args, &p, a, json)
+            .await
+            .with_partial(&partial)?,
         None => false,
     };
-    let role_mapping = role_mapping(&p, applied.as_ref(), json)?;
+    let role_mapping = role_mapping(&p, applied.as_ref(), json).with_partial(&partial)?;
     let calls = p.clients.calls.all();
     let mutating_calls = calls.iter().filter(|c| c.is_mutating()).count();
     if json {
         let plan = applied.as_ref().map_or(&p.plan, |a| &a.plan);
-        out.json(&UpOutput {
+        return Output::json(&UpOutput {
             stack: &p.stack.name,
             plan,
             applied: applied.as_ref(),
@@ -172,14 +178,15 @@ pub async fn run(args: UpArgs, global: &GlobalArgs, out: &mut Report) -> Result<
             role_mapping,
             calls,
             mutating_calls,
-        })?;
-    } else {
-        crate::outln!(
-            "{} AWS calls, {mutating_calls} of them changes.",
-            calls.len()
-        )?;
+        })
+        .with_partial(&partial);
     }
-    Ok(())
+    crate::outln!(
+        "{} AWS calls, {mutating_calls} of them changes.",
+        calls.len()
+    )
+    .with_partial(&partial)?;
+    Ok(Output::Nothing)
 }
 
 /// The image to deploy: the stack's (or `--image`), else `server/` built here (a missing
@@ -202,21 +209,22 @@ fn image_source(p: &mut Prepared) -> ImageSource {
     }
 }
 
-/// Apply the plan unless there is nothing to do (`None`); with `--output json`, the plan
-/// being carried out is printed first, so a failure halfway reports it with the error.
+/// Apply the plan unless there is nothing to do (`None`). With `--output json`, the plan
+/// being carried out is the document so far (returned too), so a failure halfway, here or in a
+/// later step, reports it with the error.
 async fn apply_plan(
     p: &Prepared,
     source: ImageSource,
     json: bool,
-    out: &mut Report,
-) -> Result<Option<Applied>> {
+) -> std::result::Result<(Option<Applied>, Option<serde_json::Value>), Failure> {
     let building = matches!(source, ImageSource::Build(_));
     if p.plan.is_noop() && !building {
-        return Ok(None);
+        return Ok((None, None));
     }
     crate::commands::show_identity(&p.clients).await?;
+    let mut partial = None;
     if json {
-        out.json(&UpOutput {
+        partial = Some(to_json(&UpOutput {
             stack: &p.stack.name,
             plan: &p.plan,
             applied: None,
@@ -224,15 +232,15 @@ async fn apply_plan(
             role_mapping: None,
             calls: Vec::new(),
             mutating_calls: 0,
-        })?;
+        })?);
     }
     let observed = &p.observed;
-    Ok(Some(
-        apply(&p.clients, &p.desired, &p.plan, source, |d| {
-            crate::plan::plan(d, observed)
-        })
-        .await?,
-    ))
+    let applied = apply(&p.clients, &p.desired, &p.plan, source, |d| {
+        crate::plan::plan(d, observed)
+    })
+    .await
+    .with_partial(&partial)?;
+    Ok((Some(applied), partial))
 }
 
 /// What was done, as text.

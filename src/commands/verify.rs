@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::cli::GlobalArgs;
 use crate::error::{Context, Error, Result};
-use crate::output::Report;
+use crate::output::{Failure, Outcome, Output};
 use crate::probe::check::{probe, ProbeOptions};
 use crate::probe::connection::{Connection, ConnectionArgs};
 use crate::probe::driver::{check_protocol_version, McpHttp, DEFAULT_PROTOCOL_VERSION};
@@ -65,14 +65,14 @@ pub struct VerifyArgs {
 }
 
 /// Run `mcpctl verify`.
-pub async fn run(args: VerifyArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: VerifyArgs, global: &GlobalArgs) -> Outcome {
     check_protocol_version(&args.protocol_version).map_err(Error::bad_input)?;
     if args.concurrency == 0 {
-        return Err(Error::bad_input("--concurrency must be at least 1"));
+        return Err(Error::bad_input("--concurrency must be at least 1").into());
     }
     let conn = args.connection.resolve().map_err(Error::bad_input)?;
     if !args.stacks.is_empty() {
-        return verify_stacks(&args, &conn, global, out).await;
+        return verify_stacks(&args, &conn, global).await;
     }
     if !args.compare.is_empty() {
         let urls = args
@@ -81,22 +81,17 @@ pub async fn run(args: VerifyArgs, global: &GlobalArgs, out: &mut Report) -> Res
             .map(|u| parse_url(u).map_err(Error::bad_input))
             .collect::<Result<Vec<_>>>()?;
         let requests = args.requests.unwrap_or(DEFAULT_COMPARE_REQUESTS);
-        return load(&args, &conn, urls, requests, global, out).await;
+        return load(&args, &conn, urls, requests, global).await;
     }
     let url = parse_url(args.url.as_deref().unwrap_or_default()).map_err(Error::bad_input)?;
     match args.requests {
-        Some(requests) => load(&args, &conn, vec![url], requests, global, out).await,
-        None => check(&args, &conn, url, None, global, out).await,
+        Some(requests) => load(&args, &conn, vec![url], requests, global).await,
+        None => check(&args, &conn, url, None, global).await,
     }
 }
 
 /// `--stack`: find each stack's URL in AWS, then probe, load-test or compare.
-async fn verify_stacks(
-    args: &VerifyArgs,
-    conn: &Connection,
-    global: &GlobalArgs,
-    out: &mut Report,
-) -> Result<()> {
+async fn verify_stacks(args: &VerifyArgs, conn: &Connection, global: &GlobalArgs) -> Outcome {
     let mut endpoints = Vec::new();
     for name in &args.stacks {
         let (stack, clients) = super::session::open_one(name, global).await?;
@@ -117,14 +112,14 @@ async fn verify_stacks(
         .collect::<Result<Vec<_>>>()?;
     if urls.len() > 1 {
         let requests = args.requests.unwrap_or(DEFAULT_COMPARE_REQUESTS);
-        return load(args, conn, urls, requests, global, out).await;
+        return load(args, conn, urls, requests, global).await;
     }
     let url = urls.into_iter().next().expect("one stack");
     match args.requests {
-        Some(requests) => load(args, conn, vec![url], requests, global, out).await,
+        Some(requests) => load(args, conn, vec![url], requests, global).await,
         None => {
             let health = parse_url(&endpoints[0].health_url).map_err(Error::failed)?;
-            check(args, conn, url, Some(health), global, out).await
+            check(args, conn, url, Some(health), global).await
         }
     }
 }
@@ -136,8 +131,7 @@ async fn check(
     url: reqwest::Url,
     stack_health: Option<reqwest::Url>,
     global: &GlobalArgs,
-    out: &mut Report,
-) -> Result<()> {
+) -> Outcome {
     let health_url = match &args.health_url {
         Some(h) => Some(parse_url(h).map_err(Error::bad_input)?),
         None => stack_health,
@@ -151,13 +145,14 @@ async fn check(
         headers: conn.headers.clone(),
     };
     let report = probe(&opts).await;
-    if global.output.is_json() {
-        out.json(&report)?;
+    let out = if global.output.is_json() {
+        Output::json(&report)?
     } else {
         crate::out!("{}", probe_text(&report))?;
-    }
+        Output::Nothing
+    };
     if report.passed {
-        Ok(())
+        Ok(out)
     } else {
         let failed: Vec<&str> = report
             .steps
@@ -165,11 +160,12 @@ async fn check(
             .filter(|s| s.status == crate::probe::check::StepStatus::Fail)
             .map(|s| s.name.as_str())
             .collect();
-        Err(Error::failed(format!(
+        let error = Error::failed(format!(
             "verify {} failed: {}",
             report.url,
             failed.join(", ")
-        )))
+        ));
+        Err(Failure::new(error, out.into_document()))
     }
 }
 
@@ -180,10 +176,9 @@ async fn load(
     urls: Vec<reqwest::Url>,
     requests: u64,
     global: &GlobalArgs,
-    out: &mut Report,
-) -> Result<()> {
+) -> Outcome {
     if requests == 0 {
-        return Err(Error::bad_input("--requests must be at least 1"));
+        return Err(Error::bad_input("--requests must be at least 1").into());
     }
     let arguments: Value = serde_json::from_str(&args.args).map_err(|e| {
         Error::bad_input(format!(
@@ -191,7 +186,7 @@ async fn load(
         ))
     })?;
     if !arguments.is_object() {
-        return Err(Error::bad_input("--args must be a JSON object, e.g. '{}'"));
+        return Err(Error::bad_input("--args must be a JSON object, e.g. '{}'").into());
     }
     let spec = LoadSpec {
         requests,
@@ -218,24 +213,26 @@ async fn load(
         let progress = progress_bar(requests, url.as_str(), global);
         reports.push(run_load(client, &spec, &args.protocol_version, progress).await);
     }
-    if global.output.is_json() {
-        if reports.len() == 1 {
-            out.json(&reports[0])?;
-        } else {
-            out.json(&serde_json::json!({ "runs": reports }))?;
+    let out = match (global.output.is_json(), reports.len()) {
+        (true, 1) => Output::json(&reports[0])?,
+        (true, _) => Output::json(&serde_json::json!({ "runs": reports }))?,
+        (false, _) => {
+            crate::out!("{}", load_text(&reports))?;
+            Output::Nothing
         }
-    } else {
-        crate::out!("{}", load_text(&reports))?;
-    }
+    };
     let failing: Vec<String> = reports
         .iter()
         .filter(|r| r.failed > 0)
         .map(|r| format!("{} of {} calls failed at {}", r.failed, r.requests, r.url))
         .collect();
     if failing.is_empty() {
-        Ok(())
+        Ok(out)
     } else {
-        Err(Error::failed(failing.join("; ")))
+        Err(Failure::new(
+            Error::failed(failing.join("; ")),
+            out.into_document(),
+        ))
     }
 }
 

@@ -15,7 +15,7 @@ use super::targets::TargetGroup;
 use super::LocalStack;
 use crate::archive::write_atomically;
 use crate::error::{Context, Error, Result};
-use crate::output::Report;
+use crate::output::Output;
 use crate::signals::Signals;
 
 /// How long children get to stop after SIGTERM before SIGKILL.
@@ -71,14 +71,15 @@ pub(super) type Exit = (Process, String);
 
 /// Start everything `setup` names, announce readiness, serve until Ctrl-C/SIGTERM, then stop
 /// every child (SIGTERM, then SIGKILL after a grace period) and remove the ready file. With
-/// `--output json` the ready document is printed at once and `out` marked as streamed.
-pub async fn run(setup: &Setup, opts: &Options, out: &mut Report) -> Result<()> {
+/// `--output json` the ready document is printed at once, and the output is
+/// [`Output::Streamed`] from then on.
+pub async fn run(setup: &Setup, opts: &Options) -> Result<Output> {
     // A ready file left by a killed run would tell a waiting script "ready" before this run is.
     if let Some(f) = &opts.ready_file {
         remove_stale_ready_file(f)?;
     }
     let supervisor = Supervisor::default();
-    let result = serve(opts, setup, &supervisor, out).await;
+    let result = serve(opts, setup, &supervisor).await;
     if !opts.json {
         eprintln!(
             "local: stopping every replica{}",
@@ -112,7 +113,7 @@ fn remove_stale_ready_file(path: &std::path::Path) -> Result<()> {
 }
 
 /// Start everything, announce readiness, wait for Ctrl-C/SIGTERM.
-async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor, out: &mut Report) -> Result<()> {
+async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor) -> Result<Output> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -127,13 +128,13 @@ async fn serve(opts: &Options, plan: &Setup, sup: &Supervisor, out: &mut Report)
     let mut background = tokio::task::JoinSet::new();
     let stop_tx = start::routing(opts, plan, &groups, listener, &mut background)?;
     if !wait_healthy(opts, plan, &groups, &mut exit_rx, &mut signals).await? {
-        return Ok(());
+        return Ok(Output::Nothing);
     }
-    announce_ready(opts, plan, &groups, router_port, &opensearch_url, out)?;
+    let out = announce_ready(opts, plan, &groups, router_port, &opensearch_url)?;
     run_until_stopped(&groups, opts.json, &mut exit_rx, &mut signals).await;
     let _ = stop_tx.send(());
     background.abort_all();
-    Ok(())
+    Ok(out)
 }
 
 /// Wait until every replica is healthy (bounded by `--startup-timeout`), or one of them dies.
@@ -185,8 +186,7 @@ fn announce_ready(
     groups: &[Arc<TargetGroup>],
     router_port: u16,
     opensearch_url: &reqwest::Url,
-    out: &mut Report,
-) -> Result<()> {
+) -> Result<Output> {
     let ready = ready_document(&Running {
         stacks: &plan.stacks,
         groups,
@@ -202,12 +202,11 @@ fn announce_ready(
         )?;
     }
     if opts.json {
-        out.streamed();
         crate::output::print_json_now(&ready)?;
-    } else {
-        crate::out!("{}", ready_text(&ready))?;
+        return Ok(Output::Streamed);
     }
-    Ok(())
+    crate::out!("{}", ready_text(&ready))?;
+    Ok(Output::Nothing)
 }
 
 /// Run until Ctrl-C / SIGTERM; report replicas that exit meanwhile (`quiet`: `--output json`).

@@ -16,7 +16,7 @@ use crate::aws::{Call, Clients};
 use crate::cli::GlobalArgs;
 use crate::cutover::decide::handover::{RuleFate, RulePlan};
 use crate::error::Result;
-use crate::output::Report;
+use crate::output::{Outcome, Output};
 
 /// Arguments of `mcpctl cleanup`.
 #[derive(Debug, Args)]
@@ -67,12 +67,13 @@ pub struct CleanupReport {
 }
 
 /// Run `mcpctl cleanup`.
-pub async fn run(args: CleanupArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: CleanupArgs, global: &GlobalArgs) -> Outcome {
     let (stack, c) = crate::commands::session::open_one(&args.stack, global).await?;
     let region = c.region.clone();
-    run_loaded(args, global, &stack, c, out)
+    let out = run_loaded(args, global, &stack, c)
         .await
-        .map_err(|e| crate::commands::explain_not_found(e, &region, &stack))
+        .map_err(|e| crate::commands::explain_not_found(e, &region, &stack))?;
+    Ok(out)
 }
 
 /// `cleanup` once the stack is loaded and the clients made: check the rules, read what the
@@ -82,8 +83,7 @@ async fn run_loaded(
     global: &GlobalArgs,
     stack: &crate::stack::Stack,
     c: Clients,
-    out: &mut Report,
-) -> Result<()> {
+) -> Result<Output> {
     // Observe everything first; nothing is written or changed before the checks pass.
     let checked = gather::checked_rules(&c, stack, global, args.force).await?;
     // The safety checks passed: read the rest of what the stack owns.
@@ -107,8 +107,8 @@ async fn run_loaded(
         done: false,
     };
     let json_out = global.output.is_json();
-    if !show_plan(&report, steps.is_empty(), args.dry_run, json_out, out)? {
-        return Ok(());
+    if let Some(out) = show_plan(&report, steps.is_empty(), args.dry_run, json_out)? {
+        return Ok(out);
     }
     crate::commands::show_identity(&c).await?;
     if !steps.is_empty() {
@@ -155,51 +155,47 @@ async fn run_loaded(
     arch.finish()?;
     report.done = true;
     if json_out {
-        out.json(&report)?;
-    } else {
-        crate::outln!(
-            "Done: stack {} removed; its configuration is in {} (deploy it again with `mcpctl up --stack {}`).",
-            stack.name,
-            arch.dir.display(),
-            arch.dir.display()
-        )?;
+        return Output::json(&report);
     }
-    Ok(())
+    crate::outln!(
+        "Done: stack {} removed; its configuration is in {} (deploy it again with `mcpctl up --stack {}`).",
+        stack.name,
+        arch.dir.display(),
+        arch.dir.display()
+    )?;
+    Ok(Output::Nothing)
 }
 
-/// Print the plan (or that there is nothing to do, or the dry run's report); false when
+/// Print the plan (or that there is nothing to do, or the dry run's report); the output when
 /// `cleanup` stops here.
 fn show_plan(
     report: &CleanupReport,
     no_steps: bool,
     dry_run: bool,
     json_out: bool,
-    out: &mut Report,
-) -> Result<bool> {
+) -> Result<Option<Output>> {
     if no_steps && !report.continued {
         // Nothing is archived either: no archive path to show.
         if json_out {
-            out.json(report)?;
-        } else {
-            crate::outln!(
-                "Nothing to do: stack {} has no resources left (nothing archived).",
-                report.stack
-            )?;
+            return Output::json(report).map(Some);
         }
-        return Ok(false);
+        crate::outln!(
+            "Nothing to do: stack {} has no resources left (nothing archived).",
+            report.stack
+        )?;
+        return Ok(Some(Output::Nothing));
     }
     if !json_out {
         print_plan(report)?;
     }
     if dry_run {
         if json_out {
-            out.json(report)?;
-        } else {
-            crate::outln!("Dry run: nothing was written or changed.")?;
+            return Output::json(report).map(Some);
         }
-        return Ok(false);
+        crate::outln!("Dry run: nothing was written or changed.")?;
+        return Ok(Some(Output::Nothing));
     }
-    Ok(true)
+    Ok(None)
 }
 
 fn print_plan(r: &CleanupReport) -> Result<()> {

@@ -15,7 +15,7 @@ use crate::cutover::apply::step::{self, same_listener, CutoverReport};
 use crate::cutover::decide::record::REPLACED_TAG;
 use crate::cutover::decide::{Percent, RecordUpdate};
 use crate::error::{Error, Result};
-use crate::output::Report;
+use crate::output::{Outcome, Output};
 use crate::probe::connection::ConnectionArgs;
 
 /// Arguments of `mcpctl cutover`.
@@ -86,29 +86,25 @@ pub struct CutoverArgs {
 }
 
 /// Run `mcpctl cutover`.
-pub async fn run(args: CutoverArgs, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+pub async fn run(args: CutoverArgs, global: &GlobalArgs) -> Outcome {
     if args.from == args.to {
         return Err(Error::bad_input(format!(
             "--from and --to are both `{}`: name the stack serving production now and the one to move it to",
             args.from
-        )));
+        ))
+        .into());
     }
     let session = crate::commands::session::open(&[&args.from, &args.to], global).await?;
     let (from, to) = (&session.stacks[0], &session.stacks[1]);
     same_listener(from, to)?;
     if args.steps.is_some() || args.resume {
-        return progressive::run(&args, global, &session, out).await;
+        return progressive::run(&args, global, &session).await;
     }
-    one_step(&args, global, &session, out).await
+    one_step(&args, global, &session).await
 }
 
 /// `cutover --weight N`: one step, no bake.
-async fn one_step(
-    args: &CutoverArgs,
-    global: &GlobalArgs,
-    session: &Session,
-    out: &mut Report,
-) -> Result<()> {
+async fn one_step(args: &CutoverArgs, global: &GlobalArgs, session: &Session) -> Outcome {
     let (from, to) = (&session.stacks[0], &session.stacks[1]);
     let (aws, region) = (&session.clients, session.region.as_str());
     let mut step = step::prepare(aws, from, to, region, args.weight, args.force, None).await?;
@@ -131,11 +127,10 @@ async fn one_step(
         step::apply(aws, &mut step).await?;
     }
     if json {
-        out.json(&step.report)?;
-    } else {
-        print_outcome(&step.report)?;
+        return Ok(Output::json(&step.report)?);
     }
-    Ok(())
+    print_outcome(&step.report)?;
+    Ok(Output::Nothing)
 }
 
 pub(super) fn print_plan(r: &CutoverReport) -> Result<()> {

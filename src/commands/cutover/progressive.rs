@@ -20,7 +20,7 @@ use crate::cutover::progressive::bake::ProbeSpec;
 use crate::cutover::progressive::rollout::{self, Outcome, RolloutReport, RolloutSpec, Scene};
 use crate::cutover::progressive::start;
 use crate::error::{Error, Result};
-use crate::output::Report;
+use crate::output::{self, Failure, Output};
 use crate::probe::driver::{McpHttp, DEFAULT_PROTOCOL_VERSION};
 use crate::probe::endpoint::parse_url;
 use crate::signals::Signals;
@@ -40,8 +40,7 @@ pub(super) async fn run(
     args: &CutoverArgs,
     global: &GlobalArgs,
     session: &Session,
-    out: &mut Report,
-) -> Result<()> {
+) -> output::Outcome {
     let (from, to) = (&session.stacks[0], &session.stacks[1]);
     let (aws, region) = (&session.clients, session.region.as_str());
     let thresholds = args.gates.thresholds()?;
@@ -95,7 +94,7 @@ pub(super) async fn run(
     };
     print_schedule(&spec, from, to, global)?;
     if args.dry_run {
-        return dry_run(aws, &spec, from, to, region, global, out).await;
+        return Ok(dry_run(aws, &spec, from, to, region, global).await?);
     }
     crate::commands::show_identity(aws).await?;
     crate::prompt::confirm(
@@ -119,7 +118,7 @@ pub(super) async fn run(
     };
     let report = rollout::run(scene, &spec, &mut observer, &mut interrupts).await?;
     observer.finish_line();
-    finish(&report, global, out)
+    finish(&report, global)
 }
 
 /// `--dry-run`: the schedule, and the first step's routing and exact calls; nothing changed.
@@ -130,17 +129,17 @@ async fn dry_run(
     to: &Stack,
     region: &str,
     global: &GlobalArgs,
-    out: &mut Report,
-) -> Result<()> {
+) -> Result<Output> {
     let first = spec.resume.as_ref().map_or(0, |p| p.step);
     let mut step = start::first_step(aws, spec, from, to, region).await?;
     step.report.dry_run = true;
     if global.output.is_json() {
-        return out.json(&step.report);
+        return Output::json(&step.report);
     }
     crate::outln!("Step {} of {}:", first + 1, spec.steps.len())?;
     super::print_plan(&step.report)?;
-    crate::outln!("Dry run: nothing was changed.")
+    crate::outln!("Dry run: nothing was changed.")?;
+    Ok(Output::Nothing)
 }
 
 fn check_durations(args: &CutoverArgs) -> Result<()> {
@@ -272,51 +271,54 @@ fn done_line(report: &RolloutReport) -> String {
     }
 }
 
-/// Print the outcome and map it to the exit code.
-fn finish(report: &RolloutReport, global: &GlobalArgs, out: &mut Report) -> Result<()> {
+/// Print the outcome and map it to the exit code; the report is the document either way.
+fn finish(report: &RolloutReport, global: &GlobalArgs) -> output::Outcome {
     let json = global.output.is_json();
-    if json {
-        out.json(report)?;
-    }
+    let out = if json {
+        Output::json(report)?
+    } else {
+        Output::Nothing
+    };
     let restored = |r: &RolloutReport| {
         r.restored
             .as_ref()
             .map(|x| format!("routing restored to {}", x.routing_after))
             .unwrap_or_else(|| "routing restored".into())
     };
-    match &report.outcome {
+    let error = match &report.outcome {
         Outcome::Completed => {
             if !json {
                 crate::outln!("{}", done_line(report))?;
             }
-            Ok(())
+            return Ok(out);
         }
-        Outcome::Aborted { step, breach } => Err(Error::Aborted(format!(
+        Outcome::Aborted { step, breach } => Error::Aborted(format!(
             "aborted by a gate at step {} ({}%): {}; {}",
             step + 1,
             report.steps_planned.get(*step).copied().unwrap_or_default(),
             breach.message,
             restored(report)
-        ))),
+        )),
         Outcome::Interrupted {
             step,
             rolled_back: true,
-        } => Err(Error::Aborted(format!(
+        } => Error::Aborted(format!(
             "interrupted during step {}; {}",
             step + 1,
             restored(report)
-        ))),
+        )),
         Outcome::Interrupted {
             step,
             rolled_back: false,
-        } => Err(Error::Interrupted(format!(
+        } => Error::Interrupted(format!(
             "interrupted during step {} ({}%): the routing stays at this step and its record stays on the rule; continue with `mcpctl cutover --from {} --to {} --resume`, or undo with `mcpctl rollback`",
             step + 1,
             report.steps_planned.get(*step).copied().unwrap_or_default(),
             report.from,
             report.to
-        ))),
-    }
+        )),
+    };
+    Err(Failure::new(error, out.into_document()))
 }
 
 #[cfg(test)]
