@@ -14,7 +14,7 @@ use crate::plan::observed::ListenerRule;
 use crate::plan::rules::{attach, choose_priority, rule_change, Attach};
 use crate::plan::steps::Step;
 use crate::plan::{Action, Kind, Steps};
-use crate::stack::{stack_tag, Stack};
+use crate::stack::stack_tag;
 
 /// The stack's listener rule as the plan found or chose it.
 pub(in crate::plan) struct OwnRule<'a> {
@@ -100,7 +100,14 @@ impl Resource for Rule {
     type Step = RuleStep;
 
     fn desired(from: &Inputs<'_>) -> ListenerRuleSpec {
-        desired(from.stack, from.stack.resource_tags())
+        let (stack, tags) = (from.stack, from.stack.resource_tags());
+        ListenerRuleSpec {
+            listener_port: stack.load_balancer.listener_port,
+            path_patterns: stack.rule_path_patterns(),
+            preferred_priority: stack.routing.priority,
+            target_group: stack.names.target_group.clone(),
+            tags,
+        }
     }
 
     fn compare(w: &mut Walk<'_>) -> RuleStep {
@@ -235,16 +242,5 @@ impl RuleUpdate {
     /// True when a `ModifyRule` is needed (a new forward is sent with the conditions).
     pub fn modify(&self) -> bool {
         self.conditions || self.forward
-    }
-}
-
-/// The listener rule the stack wants.
-pub(in crate::plan) fn desired(stack: &Stack, tags: Vec<(String, String)>) -> ListenerRuleSpec {
-    ListenerRuleSpec {
-        listener_port: stack.load_balancer.listener_port,
-        path_patterns: stack.rule_path_patterns(),
-        preferred_priority: stack.routing.priority,
-        target_group: stack.names.target_group.clone(),
-        tags,
     }
 }

@@ -10,7 +10,7 @@ use crate::plan::fields::{diff, f, field_enum, tag_fields, Diff, Fields, Value};
 use crate::plan::kinds::{step_only_tags, Inputs, Resource};
 use crate::plan::steps::{step, Step};
 use crate::plan::Kind;
-use crate::stack::{stack_tag, Stack};
+use crate::stack::stack_tag;
 
 /// The CloudWatch log group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -99,45 +99,36 @@ impl Resource for LogGroup {
     type Step = Step<String, LogGroupUpdate>;
 
     fn desired(from: &Inputs<'_>) -> LogGroupSpec {
-        desired(from.stack, from.stack.resource_tags())
+        let (stack, tags) = (from.stack, from.stack.resource_tags());
+        LogGroupSpec {
+            name: stack.names.log_group.clone(),
+            retention_days: stack.log_retention_days,
+            tags,
+        }
     }
 
     fn compare(w: &mut Walk<'_>) -> Self::Step {
-        compare(w)
+        let l = &w.desired.log_group;
+        let o = w.observed.log_group.as_ref();
+        if let Some(o) = o {
+            w.problems.extend(owner_problem(
+                Kind::LogGroup,
+                &l.name,
+                &o.tags,
+                w.stack,
+                "log_group",
+            ));
+        }
+        let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
+        let diffs = o
+            .map(|o| diff(&l.fields(), &o.spec.fields()))
+            .unwrap_or_default();
+        w.changes
+            .push(change(Kind::LogGroup, &l.name, o.is_some(), &diffs, adopt));
+        step(o.map(|o| o.arn.clone()), diffs)
     }
 
     fn only_tags(step: &Self::Step) -> bool {
         step_only_tags(step, LogGroupUpdate::only_tags)
     }
-}
-
-/// The log group the stack wants.
-pub(in crate::plan) fn desired(stack: &Stack, tags: Vec<(String, String)>) -> LogGroupSpec {
-    LogGroupSpec {
-        name: stack.names.log_group.clone(),
-        retention_days: stack.log_retention_days,
-        tags,
-    }
-}
-
-/// Compare the log group; the step `apply` takes.
-pub(in crate::plan) fn compare(w: &mut Walk<'_>) -> Step<String, LogGroupUpdate> {
-    let l = &w.desired.log_group;
-    let o = w.observed.log_group.as_ref();
-    if let Some(o) = o {
-        w.problems.extend(owner_problem(
-            Kind::LogGroup,
-            &l.name,
-            &o.tags,
-            w.stack,
-            "log_group",
-        ));
-    }
-    let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
-    let diffs = o
-        .map(|o| diff(&l.fields(), &o.spec.fields()))
-        .unwrap_or_default();
-    w.changes
-        .push(change(Kind::LogGroup, &l.name, o.is_some(), &diffs, adopt));
-    step(o.map(|o| o.arn.clone()), diffs)
 }

@@ -11,7 +11,7 @@ use crate::plan::fields::{diff, f, field_enum, tag_fields, Diff, Fields};
 use crate::plan::kinds::{step_only_tags, Inputs, Resource};
 use crate::plan::steps::{step, Step};
 use crate::plan::Kind;
-use crate::stack::{stack_tag, Stack};
+use crate::stack::stack_tag;
 
 /// The ECR repository.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -123,57 +123,48 @@ impl Resource for Repository {
     type Step = Step<RepositoryRef, RepositoryUpdate>;
 
     fn desired(from: &Inputs<'_>) -> RepositorySpec {
-        desired(from.stack, from.stack.resource_tags())
+        let (stack, tags) = (from.stack, from.stack.resource_tags());
+        RepositorySpec {
+            name: stack.names.ecr_repository.clone(),
+            scan_on_push: stack.ecr.scan_on_push,
+            lifecycle_policy: lifecycle_policy(stack.ecr.keep_images),
+            tags,
+        }
     }
 
     fn compare(w: &mut Walk<'_>) -> Self::Step {
-        compare(w)
+        let r = &w.desired.repository;
+        let o = w.observed.repository.as_ref();
+        if let Some(o) = o {
+            w.problems.extend(owner_problem(
+                Kind::Repository,
+                &r.name,
+                &o.tags,
+                w.stack,
+                "ecr_repository",
+            ));
+        }
+        let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
+        let diffs = o
+            .map(|o| diff(&r.fields(), &o.spec.fields()))
+            .unwrap_or_default();
+        w.changes.push(change(
+            Kind::Repository,
+            &r.name,
+            o.is_some(),
+            &diffs,
+            adopt,
+        ));
+        step(
+            o.map(|o| RepositoryRef {
+                arn: o.arn.clone(),
+                uri: o.uri.clone(),
+            }),
+            diffs,
+        )
     }
 
     fn only_tags(step: &Self::Step) -> bool {
         step_only_tags(step, RepositoryUpdate::only_tags)
     }
-}
-
-/// The repository the stack wants.
-pub(in crate::plan) fn desired(stack: &Stack, tags: Vec<(String, String)>) -> RepositorySpec {
-    RepositorySpec {
-        name: stack.names.ecr_repository.clone(),
-        scan_on_push: stack.ecr.scan_on_push,
-        lifecycle_policy: lifecycle_policy(stack.ecr.keep_images),
-        tags,
-    }
-}
-
-/// Compare the repository; the step `apply` takes.
-pub(in crate::plan) fn compare(w: &mut Walk<'_>) -> Step<RepositoryRef, RepositoryUpdate> {
-    let r = &w.desired.repository;
-    let o = w.observed.repository.as_ref();
-    if let Some(o) = o {
-        w.problems.extend(owner_problem(
-            Kind::Repository,
-            &r.name,
-            &o.tags,
-            w.stack,
-            "ecr_repository",
-        ));
-    }
-    let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
-    let diffs = o
-        .map(|o| diff(&r.fields(), &o.spec.fields()))
-        .unwrap_or_default();
-    w.changes.push(change(
-        Kind::Repository,
-        &r.name,
-        o.is_some(),
-        &diffs,
-        adopt,
-    ));
-    step(
-        o.map(|o| RepositoryRef {
-            arn: o.arn.clone(),
-            uri: o.uri.clone(),
-        }),
-        diffs,
-    )
 }

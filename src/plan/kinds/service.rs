@@ -9,11 +9,10 @@ use serde::Serialize;
 use crate::plan::compare::{change, owner_problem, Walk};
 use crate::plan::fields::{diff, f, field_enum, tag_fields, Diff, Fields, Value};
 use crate::plan::kinds::{step_only_tags, Inputs, Resource};
-use crate::plan::observed::Shared;
 use crate::plan::scaling::govern_count;
 use crate::plan::steps::{step, Step};
 use crate::plan::{Action, Kind};
-use crate::stack::{stack_tag, Stack};
+use crate::stack::stack_tag;
 
 impl Walk<'_> {
     /// The ECS service (with the new task definition revision, when one is registered); its
@@ -121,7 +120,37 @@ impl Resource for Service {
     type Step = Step<String, ServiceUpdate>;
 
     fn desired(from: &Inputs<'_>) -> ServiceSpec {
-        desired(from.stack, from.shared, from.stack.resource_tags())
+        let (stack, shared, tags) = (from.stack, from.shared, from.stack.resource_tags());
+        let sorted_or = |own: &[String], alb: &[String]| {
+            let mut v = if own.is_empty() {
+                alb.to_vec()
+            } else {
+                own.to_vec()
+            };
+            v.sort();
+            v
+        };
+        ServiceSpec {
+            name: stack.names.service.clone(),
+            cluster: stack.cluster.clone(),
+            desired_count: stack.service.desired_count,
+            subnets: sorted_or(&stack.network.subnets, &shared.alb.subnets),
+            security_groups: sorted_or(&stack.network.security_groups, &shared.alb.security_groups),
+            assign_public_ip: stack.network.assign_public_ip,
+            container: stack.names.container.clone(),
+            container_port: i32::from(stack.container_port),
+            target_group: stack.names.target_group.clone(),
+            min_healthy_percent: stack.service.min_healthy_percent,
+            max_percent: stack.service.max_percent,
+            circuit_breaker_rollback: stack.service.circuit_breaker_rollback,
+            enable_execute_command: stack.service.enable_execute_command,
+            health_check_grace_period_seconds: stack.service.health_check_grace_period_seconds,
+            deployment_alarms: crate::plan::scaling::AlarmSpec::of(stack)
+                .map(|a| a.name)
+                .into_iter()
+                .collect(),
+            tags,
+        }
     }
 
     fn compare(w: &mut Walk<'_>) -> Self::Step {
@@ -331,44 +360,6 @@ impl ServiceUpdate {
             || *deployment
             || *execute_command
             || *grace_period
-    }
-}
-
-/// The ECS service the stack wants; its network defaults to the ALB's subnets and security groups (sorted).
-pub(in crate::plan) fn desired(
-    stack: &Stack,
-    shared: &Shared,
-    tags: Vec<(String, String)>,
-) -> ServiceSpec {
-    let sorted_or = |own: &[String], alb: &[String]| {
-        let mut v = if own.is_empty() {
-            alb.to_vec()
-        } else {
-            own.to_vec()
-        };
-        v.sort();
-        v
-    };
-    ServiceSpec {
-        name: stack.names.service.clone(),
-        cluster: stack.cluster.clone(),
-        desired_count: stack.service.desired_count,
-        subnets: sorted_or(&stack.network.subnets, &shared.alb.subnets),
-        security_groups: sorted_or(&stack.network.security_groups, &shared.alb.security_groups),
-        assign_public_ip: stack.network.assign_public_ip,
-        container: stack.names.container.clone(),
-        container_port: i32::from(stack.container_port),
-        target_group: stack.names.target_group.clone(),
-        min_healthy_percent: stack.service.min_healthy_percent,
-        max_percent: stack.service.max_percent,
-        circuit_breaker_rollback: stack.service.circuit_breaker_rollback,
-        enable_execute_command: stack.service.enable_execute_command,
-        health_check_grace_period_seconds: stack.service.health_check_grace_period_seconds,
-        deployment_alarms: crate::plan::scaling::AlarmSpec::of(stack)
-            .map(|a| a.name)
-            .into_iter()
-            .collect(),
-        tags,
     }
 }
 

@@ -9,10 +9,9 @@ use serde::Serialize;
 use crate::plan::compare::{change, owner_problem, Walk};
 use crate::plan::fields::{diff, f, field_enum, tag_fields, Diff, Field, Fields, Value};
 use crate::plan::kinds::{step_only_tags, Inputs, Resource};
-use crate::plan::observed::Shared;
 use crate::plan::steps::{step, Step};
 use crate::plan::Kind;
-use crate::stack::{stack_tag, Stack};
+use crate::stack::stack_tag;
 
 /// The target group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -198,80 +197,66 @@ impl Resource for TargetGroup {
     type Step = Step<String, TargetGroupUpdate>;
 
     fn desired(from: &Inputs<'_>) -> TargetGroupSpec {
-        desired(from.stack, from.shared, from.stack.resource_tags())
+        let (stack, shared, tags) = (from.stack, from.shared, from.stack.resource_tags());
+        TargetGroupSpec {
+            name: stack.names.target_group.clone(),
+            port: i32::from(stack.container_port),
+            vpc_id: shared.alb.vpc_id.clone(),
+            health_check_path: stack.health_check.path.clone(),
+            interval: stack.health_check.interval_seconds,
+            timeout: stack.health_check.timeout_seconds,
+            healthy_threshold: stack.health_check.healthy_threshold,
+            unhealthy_threshold: stack.health_check.unhealthy_threshold,
+            matcher: stack.health_check.matcher.clone(),
+            deregistration_delay: stack.health_check.deregistration_delay_seconds,
+            tags,
+        }
     }
 
     fn compare(w: &mut Walk<'_>) -> Self::Step {
-        compare(w)
+        let g = &w.desired.target_group;
+        let o = w.observed.target_group.as_ref();
+        if let Some(o) = o {
+            w.problems.extend(owner_problem(
+                Kind::TargetGroup,
+                &g.name,
+                &o.tags,
+                w.stack,
+                "target_group",
+            ));
+            let mut have = o.spec.fixed_fields();
+            for (k, v) in have.iter_mut() {
+                match k {
+                    TargetGroupFixedField::Protocol => *v = Value::from(&o.protocol),
+                    TargetGroupFixedField::TargetType => *v = Value::from(&o.target_type),
+                    TargetGroupFixedField::Port | TargetGroupFixedField::VpcId => {}
+                }
+            }
+            for fc in diff(&g.fixed_fields(), &have).iter().map(Diff::shown) {
+                w.problems.push(format!(
+                    "target group `{}` has {} {} but the stack needs {}; AWS cannot change that on an existing target group: move traffic off it and delete it, or give the stack another `names.target_group`",
+                    g.name,
+                    fc.field,
+                    fc.from,
+                    fc.to
+                ));
+            }
+        }
+        let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
+        let diffs = o
+            .map(|o| diff(&g.fields(), &o.spec.fields()))
+            .unwrap_or_default();
+        w.changes.push(change(
+            Kind::TargetGroup,
+            &g.name,
+            o.is_some(),
+            &diffs,
+            adopt,
+        ));
+        step(o.map(|o| o.arn.clone()), diffs)
     }
 
     fn only_tags(step: &Self::Step) -> bool {
         step_only_tags(step, TargetGroupUpdate::only_tags)
     }
-}
-
-/// The target group the stack wants, in the ALB's VPC.
-pub(in crate::plan) fn desired(
-    stack: &Stack,
-    shared: &Shared,
-    tags: Vec<(String, String)>,
-) -> TargetGroupSpec {
-    TargetGroupSpec {
-        name: stack.names.target_group.clone(),
-        port: i32::from(stack.container_port),
-        vpc_id: shared.alb.vpc_id.clone(),
-        health_check_path: stack.health_check.path.clone(),
-        interval: stack.health_check.interval_seconds,
-        timeout: stack.health_check.timeout_seconds,
-        healthy_threshold: stack.health_check.healthy_threshold,
-        unhealthy_threshold: stack.health_check.unhealthy_threshold,
-        matcher: stack.health_check.matcher.clone(),
-        deregistration_delay: stack.health_check.deregistration_delay_seconds,
-        tags,
-    }
-}
-
-/// Compare the target group (what AWS cannot change in place is a problem); the step `apply`
-/// takes.
-pub(in crate::plan) fn compare(w: &mut Walk<'_>) -> Step<String, TargetGroupUpdate> {
-    let g = &w.desired.target_group;
-    let o = w.observed.target_group.as_ref();
-    if let Some(o) = o {
-        w.problems.extend(owner_problem(
-            Kind::TargetGroup,
-            &g.name,
-            &o.tags,
-            w.stack,
-            "target_group",
-        ));
-        let mut have = o.spec.fixed_fields();
-        for (k, v) in have.iter_mut() {
-            match k {
-                TargetGroupFixedField::Protocol => *v = Value::from(&o.protocol),
-                TargetGroupFixedField::TargetType => *v = Value::from(&o.target_type),
-                TargetGroupFixedField::Port | TargetGroupFixedField::VpcId => {}
-            }
-        }
-        for fc in diff(&g.fixed_fields(), &have).iter().map(Diff::shown) {
-            w.problems.push(format!(
-                "target group `{}` has {} {} but the stack needs {}; AWS cannot change that on an existing target group: move traffic off it and delete it, or give the stack another `names.target_group`",
-                g.name,
-                fc.field,
-                fc.from,
-                fc.to
-            ));
-        }
-    }
-    let adopt = o.is_some_and(|o| stack_tag(&o.tags).is_none());
-    let diffs = o
-        .map(|o| diff(&g.fields(), &o.spec.fields()))
-        .unwrap_or_default();
-    w.changes.push(change(
-        Kind::TargetGroup,
-        &g.name,
-        o.is_some(),
-        &diffs,
-        adopt,
-    ));
-    step(o.map(|o| o.arn.clone()), diffs)
 }

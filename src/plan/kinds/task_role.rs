@@ -13,7 +13,6 @@ pub use crate::plan::documents::task_trust_policy;
 use crate::plan::fields::{diff, f, field_enum, tag_fields, Diff, Fields};
 use crate::plan::steps::{step, Step};
 use crate::plan::Kind;
-use crate::stack::Stack;
 
 /// Name of the inline policy on a managed task role.
 pub const TASK_ROLE_POLICY: &str = "OpenSearchAccess";
@@ -117,50 +116,41 @@ impl Resource for TaskRole {
     type Step = Option<Step<String, TaskRoleUpdate>>;
 
     fn desired(from: &Inputs<'_>) -> Option<TaskRoleSpec> {
-        desired(from.stack)
+        let stack = from.stack;
+        stack.roles.managed_task_role.as_ref().map(|r| {
+            let mut tags: Vec<(String, String)> = stack
+                .tags
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            tags.push((MANAGED_ROLE_TAG.to_string(), "true".to_string()));
+            TaskRoleSpec {
+                name: r.name.clone(),
+                trust_policy: task_trust_policy(),
+                policy: opensearch_policy(
+                    r.opensearch_domain_arn.as_deref(),
+                    r.opensearch_collection_arn.as_deref(),
+                    stack.service.enable_execute_command,
+                ),
+                tags,
+            }
+        })
     }
 
     fn compare(w: &mut Walk<'_>) -> Self::Step {
-        compare(w)
+        let r = w.desired.task_role.as_ref()?;
+        let o = w.observed.task_role.as_ref();
+        let adopt = o.is_some_and(|o| !o.spec.tags.iter().any(|(k, _)| k == MANAGED_ROLE_TAG));
+        let diffs = o
+            .map(|o| diff(&r.fields(), &o.spec.fields()))
+            .unwrap_or_default();
+        w.changes
+            .push(change(Kind::TaskRole, &r.name, o.is_some(), &diffs, adopt));
+        Some(step(o.map(|o| o.arn.clone()), diffs))
     }
 
     fn only_tags(step: &Self::Step) -> bool {
         step.as_ref()
             .is_none_or(|s| step_only_tags(s, TaskRoleUpdate::only_tags))
     }
-}
-
-/// The managed task role, when the stack has one (tagged as managed).
-pub(in crate::plan) fn desired(stack: &Stack) -> Option<TaskRoleSpec> {
-    stack.roles.managed_task_role.as_ref().map(|r| {
-        let mut tags: Vec<(String, String)> = stack
-            .tags
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        tags.push((MANAGED_ROLE_TAG.to_string(), "true".to_string()));
-        TaskRoleSpec {
-            name: r.name.clone(),
-            trust_policy: task_trust_policy(),
-            policy: opensearch_policy(
-                r.opensearch_domain_arn.as_deref(),
-                r.opensearch_collection_arn.as_deref(),
-                stack.service.enable_execute_command,
-            ),
-            tags,
-        }
-    })
-}
-
-/// Compare the task role, when the stack manages one; the step `apply` takes.
-pub(in crate::plan) fn compare(w: &mut Walk<'_>) -> Option<Step<String, TaskRoleUpdate>> {
-    let r = w.desired.task_role.as_ref()?;
-    let o = w.observed.task_role.as_ref();
-    let adopt = o.is_some_and(|o| !o.spec.tags.iter().any(|(k, _)| k == MANAGED_ROLE_TAG));
-    let diffs = o
-        .map(|o| diff(&r.fields(), &o.spec.fields()))
-        .unwrap_or_default();
-    w.changes
-        .push(change(Kind::TaskRole, &r.name, o.is_some(), &diffs, adopt));
-    Some(step(o.map(|o| o.arn.clone()), diffs))
 }
