@@ -3,7 +3,7 @@
 //! role, task definition, target group, listener rule, (alarm,) service, autoscaling, (the
 //! alarm no longer wanted). Deciding what to do is [`crate::plan`]'s job (its
 //! [`crate::plan::Steps`]); [`apply`] only carries the steps out, each kind through its module's
-//! [`Deploy`].
+//! `Deploy`.
 
 use std::path::PathBuf;
 

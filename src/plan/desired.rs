@@ -1,5 +1,5 @@
 //! Desired state: what each resource should look like, computed from the stack and the shared
-//! resources (the ALB's VPC, subnets and security groups) by [`Desired::new`]. Pure.
+//! resources (the ALB's VPC, subnets and security groups) by [`super::Desired::new`]. Pure.
 //!
 //! Each spec is its kind's, in [`super::kinds`] (re-exported here): it lists its comparable
 //! fields under typed keys ([`super::fields`]), and each `fields()` takes the spec apart field
