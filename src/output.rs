@@ -52,7 +52,7 @@ pub enum Output {
     /// No result document (the command printed text): with `--output json`, `main` prints
     /// `ok` and `exit_code` alone.
     Nothing,
-    /// The command printed its JSON itself as it went (`logs`: one object per event;
+    /// The command printed its output itself as it went (`logs`: one JSON object per event;
     /// `monitor`: one per reading; `local`: the ready document): `main` adds nothing.
     Streamed,
 }
@@ -74,8 +74,12 @@ impl Output {
 
 /// A value as a JSON value; failing to render is an error with its cause.
 pub fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(value)
-        .map_err(|e| Error::Failed(anyhow::Error::new(e).context("could not render JSON output")))
+    serde_json::to_value(value).map_err(render_failed)
+}
+
+/// A value that could not be rendered as JSON, with its cause.
+fn render_failed(e: serde_json::Error) -> Error {
+    Error::Failed(anyhow::Error::new(e).context("could not render JSON output"))
 }
 
 /// How a command failed, and what it had reported before the step that failed (its document
@@ -97,10 +101,7 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Failure {
-        Failure {
-            error,
-            partial: None,
-        }
+        Failure::new(error, None)
     }
 }
 
@@ -115,10 +116,7 @@ pub trait WithPartial<T> {
 
 impl<T> WithPartial<T> for Result<T> {
     fn with_partial(self, partial: &Option<serde_json::Value>) -> std::result::Result<T, Failure> {
-        self.map_err(|error| Failure {
-            error,
-            partial: partial.clone(),
-        })
+        self.map_err(|error| Failure::new(error, partial.clone()))
     }
 }
 
@@ -164,9 +162,7 @@ impl Ran {
 /// Print a value as pretty JSON on stdout at once (for a document a script waits for while
 /// the command keeps running, like `local`'s ready document).
 pub fn print_json_now<T: serde::Serialize>(value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| {
-        Error::Failed(anyhow::Error::new(e).context("could not render JSON output"))
-    })?;
+    let text = serde_json::to_string_pretty(value).map_err(render_failed)?;
     crate::outln!("{text}")
 }
 

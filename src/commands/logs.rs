@@ -42,15 +42,10 @@ fn print_line(l: &LogLine, json: bool) -> Result<()> {
     crate::outln!("{ts} {task} {}", l.message)
 }
 
-/// Run `mcpctl logs` (JSON output: one JSON object per line).
+/// Run `mcpctl logs` (JSON output: one JSON object per line, printed as it comes; a failure
+/// still ends with the error document).
 pub async fn run(args: LogsArgs, global: &GlobalArgs) -> Outcome {
     let (s, c) = super::session::open_one(&args.stack, global).await?;
-    // One JSON object per event; a failure still ends with the error document.
-    let done = if global.output.is_json() {
-        Output::Streamed
-    } else {
-        Output::Nothing
-    };
     if crate::aws::logs::observe(&c, &s.names.log_group)
         .await?
         .is_none()
@@ -77,10 +72,10 @@ pub async fn run(args: LogsArgs, global: &GlobalArgs) -> Outcome {
             start = start.max(l.timestamp);
         }
         if !args.follow {
-            return Ok(done);
+            return Ok(Output::Streamed);
         }
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(done),
+            _ = tokio::signal::ctrl_c() => return Ok(Output::Streamed),
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
         }
     }

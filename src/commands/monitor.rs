@@ -34,7 +34,8 @@ pub struct MonitorArgs {
     pub gates: GateArgs,
 }
 
-/// Run `mcpctl monitor`.
+/// Run `mcpctl monitor` (JSON output: one object per reading, printed as it comes; a failure
+/// still ends with the error document).
 pub async fn run(args: MonitorArgs, global: &GlobalArgs) -> Outcome {
     if args.interval < Duration::from_secs(1) || args.window < Duration::from_secs(60) {
         return Err(Error::bad_input(
@@ -47,12 +48,6 @@ pub async fn run(args: MonitorArgs, global: &GlobalArgs) -> Outcome {
         vec!["stateful".to_string(), "stateless".to_string()]
     } else {
         args.stacks.clone()
-    };
-    // One JSON line per reading; a failure still ends with the error document.
-    let done = if global.output.is_json() {
-        Output::Streamed
-    } else {
-        Output::Nothing
     };
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let session = super::session::open(&names, global).await?;
@@ -78,11 +73,11 @@ pub async fn run(args: MonitorArgs, global: &GlobalArgs) -> Outcome {
         }
         n += 1;
         if args.count.is_some_and(|c| n >= c) {
-            return Ok(done);
+            return Ok(Output::Streamed);
         }
         tokio::select! {
             _ = tokio::time::sleep(args.interval) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(done),
+            _ = tokio::signal::ctrl_c() => return Ok(Output::Streamed),
         }
     }
 }

@@ -70,9 +70,9 @@ pub(super) enum Process {
 pub(super) type Exit = (Process, String);
 
 /// Start everything `setup` names, announce readiness, serve until Ctrl-C/SIGTERM, then stop
-/// every child (SIGTERM, then SIGKILL after a grace period) and remove the ready file. With
-/// `--output json` the ready document is printed at once, and the output is
-/// [`Output::Streamed`] from then on.
+/// every child (SIGTERM, then SIGKILL after a grace period) and remove the ready file. The
+/// ready document (JSON with `--output json`, else text) is printed at once, so the output
+/// is [`Output::Streamed`] from then on.
 pub async fn run(setup: &Setup, opts: &Options) -> Result<Output> {
     // A ready file left by a killed run would tell a waiting script "ready" before this run is.
     if let Some(f) = &opts.ready_file {
@@ -203,10 +203,10 @@ fn announce_ready(
     }
     if opts.json {
         crate::output::print_json_now(&ready)?;
-        return Ok(Output::Streamed);
+    } else {
+        crate::out!("{}", ready_text(&ready))?;
     }
-    crate::out!("{}", ready_text(&ready))?;
-    Ok(Output::Nothing)
+    Ok(Output::Streamed)
 }
 
 /// Run until Ctrl-C / SIGTERM; report replicas that exit meanwhile (`quiet`: `--output json`).
