@@ -45,7 +45,7 @@ impl Local {
         .arg(dir.path().join("logs"))
         .env("MCPCTL_VENV", venv())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap());
         let child = cmd.spawn().expect("start mcpctl local");
         let mut local = Local {
             child,
@@ -55,7 +55,11 @@ impl Local {
         let deadline = Instant::now() + Duration::from_secs(90);
         while !ready_file.exists() {
             if let Ok(Some(status)) = local.child.try_wait() {
-                panic!("mcpctl local exited before it was ready: {status}");
+                let stderr = std::fs::read_to_string(local._dir.path().join("stderr.log"));
+                panic!(
+                    "mcpctl local exited before it was ready: {status}; its stderr:\n{}",
+                    stderr.unwrap_or_default()
+                );
             }
             assert!(
                 Instant::now() < deadline,
