@@ -12,6 +12,7 @@
 //!   the typed [`ready::Ready`] document.
 
 pub mod opensearch;
+mod ports;
 pub mod ready;
 pub mod router;
 pub mod run;

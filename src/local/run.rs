@@ -269,13 +269,6 @@ pub(super) fn last_wins(env: Vec<(String, String)>) -> Vec<(String, String)> {
     out
 }
 
-pub(super) fn free_port() -> Result<u16> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .context_failed(|| "no free port on 127.0.0.1".to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::opensearch;
+use super::ports::free_port;
 use super::router::{Router, Rule};
-use super::run::{free_port, last_wins, Exit, Options, Process, Setup};
+use super::run::{last_wins, Exit, Options, Process, Setup};
 use super::supervisor::{log_tail, ChildSpec, Supervisor};
 use super::targets::{OnHealthChange, Target, TargetGroup};
 use crate::error::{Context, Error, Result};
